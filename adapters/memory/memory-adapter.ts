@@ -1,0 +1,39 @@
+import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
+import { MemoryPublisher } from './memory-publisher.ts';
+import type { MemoryConfig } from './config.ts';
+import { MemoryBroker } from './memory-broker.ts';
+import { MemorySource } from './memory-source.ts';
+
+class MemoryAdmin implements BrokerAdmin {
+  constructor(private readonly broker: MemoryBroker) {}
+  async createDestination(name: string, options: { partitions?: number } = {}): Promise<void> {
+    this.broker.createTopic(name, options.partitions ?? 4);
+  }
+  async deleteDestination(name: string): Promise<void> {
+    this.broker.deleteTopic(name);
+  }
+  async close(): Promise<void> {}
+}
+
+/** The embedded default: no infrastructure, the baseline for tests and benchmarks. */
+export class MemoryAdapter implements BrokerAdapter {
+  readonly type = 'memory';
+  readonly features: BrokerFeatures = { orderedByKey: true, persistent: true, consumerGroups: false, redeliversOnNack: true };
+
+  constructor(
+    readonly config: MemoryConfig,
+    readonly broker: MemoryBroker = MemoryBroker.shared('default', config.maxBacklog),
+  ) {}
+
+  createSource(): Source {
+    return new MemorySource(this.broker, this.config);
+  }
+
+  createPublisher(): Publisher {
+    return new MemoryPublisher(this.broker, this.config.partitions);
+  }
+
+  createAdmin(): BrokerAdmin {
+    return new MemoryAdmin(this.broker);
+  }
+}

@@ -1,0 +1,189 @@
+import type { EventSink, Health, Position, Source, SourceEvent } from '../../src/broker/contract.ts';
+import { OffsetTracker, type PartitionProgress } from '../../src/core/offset-tracker.ts';
+import { Notifier } from '../../src/util/notifier.ts';
+import { LoadGenerator } from '../../src/broker/load-generator.ts';
+import type { MemoryConfig } from './config.ts';
+import { MemoryPublisher } from './memory-publisher.ts';
+import { partitionId, type MemoryBroker, type MemoryPartition, type MemoryRecord } from './memory-broker.ts';
+
+/** One delivery of a memory record. Cheap on purpose: id and position are built only if read. */
+class MemoryEvent implements SourceEvent {
+  readonly key: string | undefined;
+  readonly payload: Buffer;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timestamp: number;
+  private settled = false;
+
+  constructor(
+    private readonly owner: MemorySource,
+    readonly record: MemoryRecord,
+    readonly partition: MemoryPartition,
+    readonly progress: PartitionProgress,
+    readonly ticket: number,
+    readonly attempt: number,
+  ) {
+    this.key = record.key;
+    this.payload = record.payload;
+    this.headers = record.headers;
+    this.timestamp = record.timestamp;
+  }
+
+  get id(): string {
+    return `${partitionId(this.partition)}@${this.record.offset}`;
+  }
+
+  get source(): string {
+    return this.partition.topic.name;
+  }
+
+  get position(): Position {
+    return { partition: partitionId(this.partition), offset: String(this.record.offset) };
+  }
+
+  ack(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.owner.acked(this);
+  }
+
+  nack(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.owner.nacked(this);
+  }
+}
+
+type SourceOptions = Pick<MemoryConfig, 'topic' | 'partitions' | 'group' | 'startFrom' | 'nackDelayMs' | 'commitIntervalMs'> & {
+  load?: MemoryConfig['load'];
+};
+
+/**
+ * Reads a memory topic for one consumer group: every partition, in offset order, in batches of
+ * at most the sink's maxBatch, awaiting each delivery (backpressure). Acked offsets are committed
+ * to the group up to the highest contiguous one; a nacked event is delivered again after
+ * `nackDelayMs` with the same ticket, so the commit cannot pass it meanwhile.
+ *
+ * With `load.enabled`, the source also runs the synthetic load generator into its own topic,
+ * so the embedded default has something to process.
+ */
+export class MemorySource implements Source {
+  private readonly member = Symbol('memory-source');
+  private readonly tracker = new OffsetTracker();
+  private readonly cursors = new Map<MemoryPartition, number>();
+  private readonly wake = new Notifier();
+  private readonly abort = new AbortController();
+  private redeliveries: MemoryEvent[] = [];
+  private loop: Promise<void> | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private started = false;
+  private generator: LoadGenerator | undefined;
+
+  constructor(
+    private readonly broker: MemoryBroker,
+    private readonly options: SourceOptions,
+  ) {}
+
+  async start(sink: EventSink): Promise<void> {
+    const topic = this.broker.createTopic(this.options.topic, this.options.partitions);
+    this.broker.join(this.options.group, this.member);
+    for (const partition of topic.partitions) {
+      const committed = this.broker.committed(this.options.group, partition);
+      this.cursors.set(partition, committed ?? (this.options.startFrom === 'earliest' ? partition.start : partition.end));
+    }
+    this.started = true;
+    this.commitTimer = setInterval(() => this.commit(), this.options.commitIntervalMs);
+    this.commitTimer.unref();
+    this.loop = this.run(sink, topic.appended);
+    const load = this.options.load;
+    if (load?.enabled) {
+      this.generator = new LoadGenerator(new MemoryPublisher(this.broker, this.options.partitions), { destination: this.options.topic, ...load });
+      this.generator.start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    // Not awaited: a generator waiting for backlog room would wait for commits that this stop ends.
+    void this.generator?.stop();
+    this.abort.abort();
+    this.wake.notify();
+    await this.loop;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    if (this.closed) return;
+    clearInterval(this.commitTimer);
+    this.commit();
+    this.closed = true;
+    this.broker.leave(this.options.group, this.member);
+  }
+
+  health(): Health {
+    if (this.closed) return { connected: false, detail: 'closed' };
+    return { connected: this.started, detail: `memory topic ${this.options.topic}, group ${this.options.group}` };
+  }
+
+  /** @internal called by MemoryEvent.ack */
+  acked(event: MemoryEvent): void {
+    if (this.closed) return;
+    event.progress.complete(event.ticket);
+  }
+
+  /** @internal called by MemoryEvent.nack */
+  nacked(event: MemoryEvent): void {
+    if (this.closed) return;
+    const again = new MemoryEvent(this, event.record, event.partition, event.progress, event.ticket, event.attempt + 1);
+    const timer = setTimeout(() => {
+      this.redeliveries.push(again);
+      this.wake.notify();
+    }, this.options.nackDelayMs);
+    timer.unref();
+  }
+
+  private async run(sink: EventSink, appended: Notifier): Promise<void> {
+    const signal = this.abort.signal;
+    const partitions = [...this.cursors.keys()];
+    while (!signal.aborted) {
+      // Wait on the notifiers before reading, so an append during the read is not missed.
+      const woken = Promise.race([appended.wait(), this.wake.wait()]);
+      let delivered = false;
+      if (this.redeliveries.length > 0) {
+        const batch = this.redeliveries.splice(0, sink.maxBatch);
+        await sink.deliver(batch);
+        delivered = true;
+      }
+      for (const partition of partitions) {
+        if (signal.aborted) break;
+        const cursor = this.cursors.get(partition)!;
+        const records = partition.read(cursor, sink.maxBatch);
+        if (records.length === 0) continue;
+        const progress = this.tracker.partition(partitionId(partition));
+        const events = new Array<SourceEvent>(records.length);
+        for (let i = 0; i < records.length; i++) {
+          const record = records[i]!;
+          events[i] = new MemoryEvent(this, record, partition, progress, progress.track(String(record.offset)), 1);
+        }
+        this.cursors.set(partition, records[records.length - 1]!.offset + 1);
+        await sink.deliver(events);
+        delivered = true;
+      }
+      if (!delivered && !signal.aborted) await woken;
+    }
+  }
+
+  /** Writes each partition's next offset to read: one past the highest contiguous acked one. */
+  private commit(): void {
+    for (const progress of this.tracker.all()) {
+      const offset = progress.takeCommittable();
+      if (offset === undefined) continue;
+      const partition = this.partitionByName(progress.partition);
+      if (partition) this.broker.commit(this.options.group, partition, Number(offset) + 1);
+    }
+  }
+
+  private partitionByName(name: string): MemoryPartition | undefined {
+    for (const partition of this.cursors.keys()) if (partitionId(partition) === name) return partition;
+    return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { Pipeline } from './core/pipeline.ts';
+import type { SluiceConfig } from './config/schema.ts';
+import { createContainer } from './di/container.ts';
+import { TOKENS } from './di/tokens.ts';
+import type { Handler, HandlerWrapper } from './handler/handler.ts';
+import { withJsonDecode } from './handler/decode.ts';
+import { withRetry } from './handler/retry.ts';
+import { withTimeout } from './handler/timeout.ts';
+import { MetricsServer } from './metrics/http-server.ts';
+import { registerPipelineMetrics } from './metrics/prometheus.ts';
+
+/** Applies wrappers so that the first one listed is the outermost. */
+export function wrap(handler: Handler, wrappers: HandlerWrapper[]): Handler {
+  return wrappers.reduceRight((next, wrapper) => wrapper(next), handler);
+}
+
+/**
+ * One running Sluice: the configured broker's source feeding the core pipeline, the metrics and
+ * health server, the dead-letter destination. `stop()` shuts down gracefully.
+ */
+export class Sluice {
+  private metricsServer: MetricsServer | undefined;
+  /** The port /metrics listens on (useful with `metrics.port: 0`). */
+  metricsPort: number | undefined;
+
+  private constructor(
+    readonly config: SluiceConfig,
+    readonly pipeline: Pipeline,
+    readonly registry: Registry,
+    private readonly logger: Logger,
+  ) {}
+
+  static async create(config: SluiceConfig, logger: Logger, options: { registry?: Registry } = {}): Promise<Sluice> {
+    const container = await createContainer(config, logger, options);
+    const adapter = container.get(TOKENS.BrokerAdapter);
+    const registry = container.get(TOKENS.Registry);
+    const user = container.get(TOKENS.UserHandler);
+    const deadLetter = container.get(TOKENS.DeadLetter);
+    const abort = new AbortController();
+    const wrappers: HandlerWrapper[] = [];
+    if (config.handler.decode === 'json') wrappers.push(withJsonDecode());
+    wrappers.push(withRetry(config.handler.retry, abort.signal));
+    if (config.handler.timeoutMs > 0) wrappers.push(withTimeout(config.handler.timeoutMs));
+    const pipeline = new Pipeline(
+      {
+        broker: adapter.type,
+        queue: config.queue,
+        pool: { size: config.pool.size, orderByKey: config.pool.orderByKey },
+        shutdownTimeoutMs: config.shutdown.timeoutMs,
+        stallTimeoutMs: config.readiness.stallTimeoutMs,
+      },
+      { source: adapter.createSource(), handler: wrap(user.handler, wrappers), deadLetter, logger, abort, onClose: () => user.close() },
+    );
+    registerPipelineMetrics(registry, pipeline, adapter.type);
+    return new Sluice(config, pipeline, registry, logger);
+  }
+
+  async start(): Promise<void> {
+    if (this.config.metrics.enabled) {
+      this.metricsServer = new MetricsServer(this.registry, this.pipeline, this.config.metrics.host, this.config.metrics.port);
+      this.metricsPort = await this.metricsServer.start();
+    }
+    try {
+      await this.pipeline.start();
+    } catch (error) {
+      await this.metricsServer?.close();
+      throw error;
+    }
+    this.logger.info(
+      { broker: this.config.broker.type, queue: this.config.queue, pool: this.config.pool, handler: this.config.handler.module, metricsPort: this.metricsPort },
+      'sluice running',
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.pipeline.stop();
+    await this.metricsServer?.close();
+    this.logger.info({ stats: { received: this.pipeline.stats.received, processed: this.pipeline.stats.processed } }, 'sluice stopped');
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The broker contract: everything Sluice's core knows about a broker.
+ *
+ * An adapter (memory, Kafka, Kinesis, Pub/Sub) implements a {@link Source} that delivers
+ * {@link SourceEvent}s to the core, and a {@link Publisher} that sends batches (dead letters,
+ * benchmark load, bridging). The core never imports an adapter; it is handed one through the
+ * container (see src/di). Every adapter passes the universal contract suite in test/contract.
+ *
+ * Delivery is at-least-once. The rules an adapter must keep:
+ *  1. Awaitable push: a source calls {@link EventSink.deliver} and does not deliver again until
+ *     the returned promise resolves. That await is the backpressure: a full queue pauses the
+ *     source, so nothing is buffered without bound inside the adapter.
+ *  2. An event's broker position is committed / acknowledged only after the core called
+ *     {@link SourceEvent.ack}, and for ordered logs (partitions, shards) only up to the highest
+ *     *contiguous* acked position (src/core/offset-tracker.ts does that bookkeeping).
+ *  3. ack() and nack() are idempotent, and the first of them wins. After {@link Source.close}
+ *     both are no-ops.
+ *  4. An event that was delivered but never acked (the process died, or close() came first) is
+ *     delivered again later: by the same source after nack(), or by the next source of the same
+ *     consumer group / subscription / lease after a restart.
+ */
+
+/** Where an event sits in its broker: a Kafka partition+offset, a Kinesis shard+sequence number,
+ * or for Pub/Sub the subscription and the ack id. Offsets are strings because Kinesis sequence
+ * numbers do not fit in a double. */
+export interface Position {
+  readonly partition: string;
+  readonly offset: string;
+}
+
+/** One event as a source delivers it. */
+export interface SourceEvent {
+  /** Stable id of the event in its broker (message id, partition-offset, sequence number). */
+  readonly id: string;
+  /** Routing / ordering key (Kafka key, Kinesis partition key, Pub/Sub ordering key), if any. */
+  readonly key: string | undefined;
+  readonly payload: Buffer;
+  /** Kafka headers, Pub/Sub attributes; Kinesis has none. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Broker timestamp (append / publish / arrival time), milliseconds since the epoch. */
+  readonly timestamp: number;
+  readonly position: Position;
+  /** The topic, stream or subscription the event was read from (dead letters go to `<source>.dlq`). */
+  readonly source: string;
+  /** 1 on first delivery; higher when the broker knows it redelivers (Pub/Sub delivery attempt). */
+  readonly attempt: number;
+  /** The event is done: processed, or safely dead-lettered. Idempotent. */
+  ack(): void;
+  /** The event was not done and must be delivered again. Idempotent. */
+  nack(reason?: Error): void;
+}
+
+/** What the core gives a source to deliver into. */
+export interface EventSink {
+  /**
+   * Hands a batch to the core, in broker order. Resolves once the core has accepted it; while
+   * the queue is full it stays pending (the source is paused). A source must await it before
+   * delivering the next batch. Batches should be at most {@link maxBatch} events.
+   */
+  deliver(events: SourceEvent[]): Promise<void>;
+  /** The largest batch worth delivering at once (derived from the queue's capacity). */
+  readonly maxBatch: number;
+  /** The queue's capacity, for sources whose client has flow control of its own (Pub/Sub). */
+  readonly capacity: { readonly events: number; readonly bytes: number };
+}
+
+export interface Health {
+  /** Connected to the broker and, where that applies, a member of its group / holder of leases. */
+  readonly connected: boolean;
+  /** Human-readable state for /readyz and logs ("rebalancing", "4 shards leased", an error). */
+  readonly detail?: string;
+}
+
+/** A stream of events from one broker. */
+export interface Source {
+  /**
+   * Connects, verifies what it reads from exists, and starts delivering to `sink`. Resolves once
+   * delivery has started; rejects with a {@link import('../errors.ts').SluiceError} that says
+   * what is wrong (unreachable broker, missing subscription, bad credentials) within a bounded time.
+   */
+  start(sink: EventSink): Promise<void>;
+  /** Stops fetching. Events already delivered may still be acked or nacked until close(). */
+  stop(): Promise<void>;
+  /** Commits / checkpoints everything acked, releases partitions, leases or streams, disconnects. */
+  close(): Promise<void>;
+  health(): Health;
+}
+
+/** An event to publish. */
+export interface OutgoingEvent {
+  readonly key?: string;
+  readonly payload: Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Sends events to a broker destination (topic, stream). */
+export interface Publisher {
+  connect(): Promise<void>;
+  /**
+   * Publishes a batch to `destination`. Resolves only when the broker confirmed every event;
+   * rejects (error.retriable tells whether trying again may help) if any was not confirmed.
+   * Events of one key keep their order.
+   */
+  publish(destination: string, events: readonly OutgoingEvent[]): Promise<void>;
+  /** Flushes what is pending, then disconnects. */
+  close(): Promise<void>;
+}
+
+/** What a broker can do; the universal contract suite reads it to know what to expect. */
+export interface BrokerFeatures {
+  /** Events of one partition / shard / ordering key arrive in publish order. */
+  readonly orderedByKey: boolean;
+  /** Acked progress survives a restart of the consumer (committed offsets, checkpoints). */
+  readonly persistent: boolean;
+  /** Several sources of one group share the work without loss. */
+  readonly consumerGroups: boolean;
+  /** nack() leads to a prompt redelivery by the same source. */
+  readonly redeliversOnNack: boolean;
+}
+
+/** Management a test or benchmark needs: fresh destinations per run. */
+export interface BrokerAdmin {
+  /** Creates a destination (topic, stream, topic+subscription) with `partitions` partitions/shards. */
+  createDestination(name: string, options?: { partitions?: number }): Promise<void>;
+  deleteDestination(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * One broker adapter, as bound in the container by its module (adapters/<type>/module.ts).
+ * Only the configured adapter's module, and so its SDK, is loaded.
+ */
+export interface BrokerAdapter {
+  readonly type: string;
+  readonly features: BrokerFeatures;
+  /** A source reading what the adapter's config names (topics, stream, subscription). */
+  createSource(): Source;
+  createPublisher(): Publisher;
+  createAdmin(): BrokerAdmin;
+}

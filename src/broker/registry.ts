@@ -1,0 +1,28 @@
+import type { ZodType } from 'zod';
+import type { BrokerAdapter } from './contract.ts';
+import type { AdapterDeps } from './adapter-deps.ts';
+
+/** What an adapter's module (adapters/<type>/module.ts) exports. */
+export interface AdapterModule {
+  createAdapter(config: never, deps: AdapterDeps): BrokerAdapter;
+}
+
+interface AdapterEntry {
+  /** The adapter's config schema: a file that imports no SDK, so checking config loads none. */
+  schema(): Promise<ZodType>;
+  /** The adapter itself, and with it its SDK: imported only for the configured type. */
+  module(): Promise<AdapterModule>;
+}
+
+/**
+ * The brokers Sluice knows, by `broker.type`. Dynamic imports keep every SDK out of the process
+ * except the configured one's.
+ */
+export const adapters: Readonly<Record<string, AdapterEntry>> = {
+  memory: {
+    schema: async () => (await import('../../adapters/memory/config.ts')).memoryConfigSchema,
+    module: () => import('../../adapters/memory/module.ts'),
+  },
+};
+
+export const brokerTypes = (): string[] => Object.keys(adapters);

@@ -1,0 +1,103 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+/**
+ * Sluice's configuration: one schema with defaults and descriptions, validated before anything
+ * starts. The broker sections (`broker.memory`, `broker.kafka`, …) are validated by the schema
+ * of the adapter that `broker.type` selects (adapters/<type>/config.ts).
+ */
+const retrySchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).default(3).describe('Tries per event, the first included; then the dead-letter destination.'),
+    initialBackoffMs: z.number().int().min(0).default(100).describe('Wait before the second try.'),
+    maxBackoffMs: z.number().int().min(0).default(10_000).describe('Longest wait between tries.'),
+    multiplier: z.number().min(1).default(2).describe('Growth of the wait per try (jittered).'),
+  })
+  .strict();
+
+const brokerSectionSchema = z.record(z.string(), z.unknown());
+
+export const deadLetterSchema = z
+  .object({
+    type: z
+      .enum(['none', 'broker', 'file'])
+      .default('none')
+      .describe('none: failed events are nacked (redelivered); broker: a topic/stream of a broker; file: a JSONL file.'),
+    destination: z.string().min(1).default('{source}.dlq').describe('Topic / stream for type broker; {source} is the topic read from.'),
+    path: z.string().min(1).default('./dead-letters.jsonl').describe('File for type file.'),
+    broker: z
+      .object({ type: z.string().optional().describe('Another broker for dead letters; default: the source broker.') })
+      .catchall(brokerSectionSchema)
+      .prefault({}),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    broker: z
+      .object({
+        type: z.string().default('memory').describe('Which adapter runs: memory, kafka, kinesis, pubsub.'),
+      })
+      .catchall(brokerSectionSchema)
+      .prefault({}),
+    queue: z
+      .object({
+        maxEvents: z.number().int().min(1).default(10_000).describe('Events waiting for a worker, at most.'),
+        maxBytes: z.number().int().min(1).default(64 * 1024 * 1024).describe('Payload bytes waiting for a worker, at most.'),
+        policy: z
+          .enum(['block', 'drop-newest', 'drop-oldest'])
+          .default('block')
+          .describe('When full: block pauses the source (no loss); the drop policies lose events and count them.'),
+      })
+      .strict()
+      .prefault({}),
+    pool: z
+      .object({
+        size: z.number().int().min(1).max(10_000).default(16).describe('Events processed concurrently.'),
+        mode: z.enum(['async', 'threads']).default('async').describe('threads runs the handler in worker threads (CPU-bound handlers).'),
+        threads: z.number().int().min(1).default(availableParallelism()).describe('Worker threads for mode threads.'),
+        orderByKey: z.boolean().default(false).describe('Events of one key are processed one at a time, in arrival order.'),
+      })
+      .strict()
+      .prefault({}),
+    handler: z
+      .object({
+        module: z.string().min(1).default('noop').describe('noop, log, or the path of an ES module exporting default async (event, context).'),
+        timeoutMs: z.number().int().min(0).default(30_000).describe('Per-try limit; 0 for none.'),
+        decode: z.enum(['none', 'json']).default('none').describe('json: payloads that are not JSON go to the dead-letter destination.'),
+        retry: retrySchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    deadLetter: deadLetterSchema.prefault({}),
+    metrics: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: z.string().default('0.0.0.0').describe('Address of the metrics and health server.'),
+        port: z.number().int().min(0).max(65_535).default(9464).describe('Port of /metrics, /healthz, /readyz.'),
+      })
+      .strict()
+      .prefault({}),
+    shutdown: z
+      .object({
+        timeoutMs: z.number().int().min(0).default(30_000).describe('How long in-flight events may finish after SIGTERM.'),
+      })
+      .strict()
+      .prefault({}),
+    readiness: z
+      .object({
+        stallTimeoutMs: z.number().int().min(1).default(60_000).describe('Not ready when events wait and none completed for this long.'),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        summaryIntervalMs: z.number().int().min(0).default(10_000).describe('Summary line interval; 0 for none.'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type SluiceConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { SourceEvent } from '../broker/contract.ts';
+import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
+import { errorMessage } from '../errors.ts';
+import { isPromiseLike, type Handler, type HandlerContext } from '../handler/handler.ts';
+import type { PipelineStats } from '../metrics/stats.ts';
+
+/**
+ * Runs one event through the (wrapped) handler and settles it: ack on success; on final failure
+ * ack only after the dead-letter write succeeded, otherwise nack so the broker delivers it again.
+ * Returns nothing when the handler finished synchronously, so the fast path allocates no promise.
+ */
+export class EventProcessor {
+  constructor(
+    private readonly handler: Handler,
+    private readonly deadLetter: DeadLetterSink | undefined,
+    private readonly stats: PipelineStats,
+    private readonly broker: string,
+    private readonly logger: Logger,
+  ) {}
+
+  process(event: SourceEvent): void | Promise<void> {
+    const started = performance.now();
+    const context: HandlerContext = { attempt: 1, broker: this.broker, logger: this.logger };
+    let result: unknown;
+    try {
+      result = this.handler(event, context);
+    } catch (error) {
+      return this.fail(event, error, context, started);
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then(
+        () => this.succeed(event, context, started),
+        (error: unknown) => this.fail(event, error, context, started),
+      );
+    }
+    this.succeed(event, context, started);
+  }
+
+  private succeed(event: SourceEvent, context: HandlerContext, started: number): void {
+    event.ack();
+    if (context.attempt > 1) this.stats.processed.retried++;
+    else this.stats.processed.success++;
+    this.observe(event, started);
+  }
+
+  private async fail(event: SourceEvent, error: unknown, context: HandlerContext, started: number): Promise<void> {
+    if (this.deadLetter) {
+      try {
+        await this.deadLetter.write(event, error, context.attempt);
+        event.ack();
+        this.stats.processed.dead_lettered++;
+        this.logger.warn(
+          { id: event.id, source: event.source, partition: event.position.partition, offset: event.position.offset, attempts: context.attempt, error: errorMessage(error), deadLetter: this.deadLetter.description },
+          'event dead-lettered',
+        );
+        this.observe(event, started);
+        return;
+      } catch (dlqError) {
+        this.logger.error({ id: event.id, error: errorMessage(error), deadLetterError: errorMessage(dlqError) }, 'dead-letter write failed; event will be redelivered');
+        event.nack(dlqError instanceof Error ? dlqError : new Error(String(dlqError)));
+      }
+    } else {
+      this.logger.error({ id: event.id, attempts: context.attempt, error: errorMessage(error) }, 'event failed; no dead-letter destination, nacked for redelivery');
+      event.nack(error instanceof Error ? error : new Error(String(error)));
+    }
+    this.stats.processed.failed++;
+    this.observe(event, started);
+  }
+
+  private observe(event: SourceEvent, started: number): void {
+    const now = performance.now();
+    this.stats.processingSeconds.observe((now - started) / 1000);
+    this.stats.endToEndSeconds.observe(Math.max(0, performance.timeOrigin + now - event.timestamp) / 1000);
+  }
+}

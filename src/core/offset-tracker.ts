@@ -1,0 +1,140 @@
+/**
+ * Contiguous-offset tracking, shared by every adapter that reads ordered logs (memory, Kafka,
+ * Kinesis).
+ *
+ * The worker pool finishes events out of order. A log consumer may only commit a position once
+ * every event before it is done too, or a crash would skip the unfinished ones. Each delivered
+ * event takes a ticket from its partition's {@link PartitionProgress}; completing tickets moves
+ * the committable position forward over the longest completed prefix (as Benthos' checkpointer).
+ *
+ * Tickets are plain integers so the per-event cost is an array write, no allocation.
+ */
+export class PartitionProgress {
+  /** offsets[i] belongs to ticket base + i; done[i] says whether it completed. */
+  private offsets: string[] = [];
+  private done: boolean[] = [];
+  private head = 0;
+  private base = 0;
+  private lastCompleted: string | undefined;
+  private lastTaken: string | undefined;
+
+  constructor(readonly partition: string) {}
+
+  /** Registers the next delivered offset of this partition. Call in delivery order. */
+  track(offset: string): number {
+    this.offsets.push(offset);
+    this.done.push(false);
+    return this.base + this.offsets.length - 1;
+  }
+
+  /** Marks a ticket done. Unknown or stale tickets (before a reset) are ignored; idempotent. */
+  complete(ticket: number): void {
+    const index = ticket - this.base;
+    if (index < this.head || index >= this.offsets.length) return;
+    this.done[index] = true;
+    if (index !== this.head) return;
+    let head = this.head;
+    const length = this.offsets.length;
+    while (head < length && this.done[head]) head++;
+    this.lastCompleted = this.offsets[head - 1];
+    this.head = head;
+    if (head > 1024 && head * 2 > length) this.compact();
+  }
+
+  /** The highest offset such that it and everything tracked before it completed. */
+  get committable(): string | undefined {
+    return this.lastCompleted;
+  }
+
+  /**
+   * The committable offset if it moved since the last call, else undefined. Adapters call this
+   * from their periodic commit so that an idle partition is not committed again and again.
+   */
+  takeCommittable(): string | undefined {
+    if (this.lastCompleted === this.lastTaken) return undefined;
+    this.lastTaken = this.lastCompleted;
+    return this.lastCompleted;
+  }
+
+  /** Tickets tracked and not yet completed (the partition's in-flight count). */
+  get pending(): number {
+    let count = 0;
+    for (let i = this.head; i < this.offsets.length; i++) if (!this.done[i]) count++;
+    return count;
+  }
+
+  /** True when every tracked ticket completed. */
+  get idle(): boolean {
+    return this.head === this.offsets.length;
+  }
+
+  /**
+   * Forgets everything in flight (the partition was revoked, the lease lost): tickets issued so
+   * far are ignored from now on. `committedOffset` is where the next owner will start.
+   */
+  reset(committedOffset?: string): void {
+    this.base += this.offsets.length;
+    this.offsets = [];
+    this.done = [];
+    this.head = 0;
+    this.lastCompleted = committedOffset;
+    this.lastTaken = committedOffset;
+  }
+
+  private compact(): void {
+    this.offsets = this.offsets.slice(this.head);
+    this.done = this.done.slice(this.head);
+    this.base += this.head;
+    this.head = 0;
+  }
+}
+
+/** The {@link PartitionProgress} of every partition a source reads. */
+export class OffsetTracker {
+  private readonly partitions = new Map<string, PartitionProgress>();
+
+  partition(name: string): PartitionProgress {
+    let progress = this.partitions.get(name);
+    if (!progress) {
+      progress = new PartitionProgress(name);
+      this.partitions.set(name, progress);
+    }
+    return progress;
+  }
+
+  has(name: string): boolean {
+    return this.partitions.has(name);
+  }
+
+  /** Stops tracking a partition (revoked); its outstanding tickets are ignored. */
+  remove(name: string): PartitionProgress | undefined {
+    const progress = this.partitions.get(name);
+    progress?.reset();
+    this.partitions.delete(name);
+    return progress;
+  }
+
+  all(): IterableIterator<PartitionProgress> {
+    return this.partitions.values();
+  }
+
+  /** Positions that moved since the last call, by partition: what a periodic commit writes. */
+  takeCommittable(): Map<string, string> {
+    const result = new Map<string, string>();
+    for (const [name, progress] of this.partitions) {
+      const offset = progress.takeCommittable();
+      if (offset !== undefined) result.set(name, offset);
+    }
+    return result;
+  }
+
+  /** Whether every tracked event of the given partitions (default all) completed. */
+  idle(names?: Iterable<string>): boolean {
+    if (!names) {
+      for (const progress of this.partitions.values()) if (!progress.idle) return false;
+      return true;
+    }
+    for (const name of names) if (this.partitions.get(name)?.idle === false) return false;
+    return true;
+  }
+}

@@ -1,0 +1,169 @@
+import type { Logger } from 'pino';
+import type { EventSink, Source, SourceEvent } from '../broker/contract.ts';
+import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
+import { SluiceError } from '../errors.ts';
+import type { Handler } from '../handler/handler.ts';
+import { PipelineStats } from '../metrics/stats.ts';
+import { BoundedQueue, type OverflowPolicy } from './bounded-queue.ts';
+import { EventProcessor } from './event-processor.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface PipelineOptions {
+  broker: string;
+  queue: { maxEvents: number; maxBytes: number; policy: OverflowPolicy };
+  pool: { size: number; orderByKey: boolean };
+  /** Graceful-shutdown bound: how long in-flight and queued events may take to finish. */
+  shutdownTimeoutMs: number;
+  /** Not ready when events wait but none completed for this long. */
+  stallTimeoutMs: number;
+}
+
+export interface PipelineParts {
+  source: Source;
+  /** The handler with its wrappers (retry, timeout) already applied. */
+  handler: Handler;
+  deadLetter?: DeadLetterSink;
+  logger: Logger;
+  /** Aborted when the shutdown bound is hit, so retry backoffs stop waiting. */
+  abort?: AbortController;
+  /** Run after the source closed: the handler's own resources (worker threads). */
+  onClose?: () => Promise<void>;
+}
+
+export type PipelineState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The processing core: source → bounded queue → worker pool → handler → ack. It knows nothing
+ * of which broker it runs on.
+ */
+export class Pipeline {
+  readonly stats = new PipelineStats();
+  readonly queue: BoundedQueue;
+  readonly pool: WorkerPool;
+  private stateValue: PipelineState = 'new';
+  private pausedSince: number | undefined;
+  private lastCompleted = 0;
+  private lastProgressAt = Date.now();
+  private stopping: Promise<void> | undefined;
+  private readonly abort: AbortController;
+  /** The sink a source delivers into. */
+  readonly sink: EventSink;
+
+  constructor(
+    readonly options: PipelineOptions,
+    private readonly parts: PipelineParts,
+  ) {
+    this.abort = parts.abort ?? new AbortController();
+    this.queue = new BoundedQueue({
+      ...options.queue,
+      onDrop: (event) => {
+        // A lossy policy chose to lose it: ack so the broker does not redeliver, and count it.
+        event.ack();
+        this.stats.processed.dropped++;
+      },
+    });
+    const processor = new EventProcessor(parts.handler, parts.deadLetter, this.stats, options.broker, parts.logger);
+    this.pool = new WorkerPool(this.queue, options.pool.size, (event) => processor.process(event), options.pool.orderByKey);
+    const capacity = { events: options.queue.maxEvents, bytes: options.queue.maxBytes };
+    this.sink = { deliver: (events) => this.deliver(events), maxBatch: maxBatchFor(capacity.events), capacity };
+  }
+
+  private deliver(events: SourceEvent[]): Promise<void> {
+    this.stats.received += events.length;
+    const accepted = this.queue.offer(events);
+    if (!this.queue.blocked || this.pausedSince !== undefined) return accepted;
+    this.pausedSince = performance.now();
+    this.stats.pauses++;
+    return accepted.then(() => {
+      if (this.pausedSince !== undefined && !this.queue.blocked) {
+        this.stats.pausedSeconds += (performance.now() - this.pausedSince) / 1000;
+        this.pausedSince = undefined;
+      }
+    });
+  }
+
+  get state(): PipelineState {
+    return this.stateValue;
+  }
+
+  /** True while the source waits for room in the queue. */
+  get paused(): boolean {
+    return this.queue.blocked;
+  }
+
+  async start(): Promise<void> {
+    if (this.stateValue !== 'new') throw new SluiceError(`pipeline already ${this.stateValue}`);
+    this.stateValue = 'starting';
+    this.pool.start();
+    try {
+      await this.parts.source.start(this.sink);
+    } catch (error) {
+      this.queue.close();
+      await this.parts.source.close().catch(() => undefined);
+      this.stateValue = 'stopped';
+      throw error;
+    }
+    this.stateValue = 'running';
+  }
+
+  /**
+   * Graceful stop: stop fetching, let queued and in-flight events finish within the shutdown
+   * bound, nack whatever is left (so the broker delivers it again at once), commit, close.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  /** Live: the process works. Ready: connected to the broker and not stalled. */
+  health(): { live: boolean; ready: boolean; detail: string } {
+    const source = this.parts.source.health();
+    const stalled = this.stalled();
+    const ready = this.stateValue === 'running' && source.connected && !stalled;
+    const detail = stalled
+      ? `stalled: ${this.queue.depth} events waiting, none completed for ${Math.round((Date.now() - this.lastProgressAt) / 1000)} s`
+      : (source.detail ?? (source.connected ? 'connected' : 'not connected'));
+    return { live: this.stateValue !== 'stopped', ready, detail: `${this.stateValue}; ${detail}` };
+  }
+
+  private stalled(): boolean {
+    const completed = this.stats.completed;
+    const now = Date.now();
+    if (completed !== this.lastCompleted || (this.queue.depth === 0 && this.pool.busy === 0)) {
+      this.lastCompleted = completed;
+      this.lastProgressAt = now;
+      return false;
+    }
+    return now - this.lastProgressAt > this.options.stallTimeoutMs;
+  }
+
+  private async shutdown(): Promise<void> {
+    const logger = this.parts.logger;
+    this.stateValue = 'stopping';
+    await this.parts.source.stop();
+    this.queue.close();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.pool.done().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.options.shutdownTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    const leftover = [...this.queue.drainUnstarted(), ...this.pool.setAside()];
+    if (timedOut) {
+      this.abort.abort();
+      leftover.push(...this.pool.running());
+      logger.warn({ timeoutMs: this.options.shutdownTimeoutMs, unfinished: leftover.length }, 'shutdown timeout: nacking unfinished events');
+    }
+    const reason = new SluiceError('sluice is shutting down', { retriable: true });
+    for (const event of leftover) event.nack(reason);
+    await this.parts.source.close();
+    await this.parts.deadLetter?.close();
+    await this.parts.onClose?.();
+    this.stateValue = 'stopped';
+  }
+}
+
+/** Batches of at most a quarter of the queue, so that a source can keep it fed while workers drain it. */
+export function maxBatchFor(capacityEvents: number): number {
+  return Math.max(1, Math.min(4096, Math.floor(capacityEvents / 4)));
+}

@@ -1,0 +1,77 @@
+import { Container, ContainerModule } from 'inversify';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { AdapterModule } from '../broker/registry.ts';
+import { adapters } from '../broker/registry.ts';
+import type { SluiceConfig } from '../config/schema.ts';
+import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
+import { FileDeadLetter } from '../dead-letter/file-dead-letter.ts';
+import { PublisherDeadLetter } from '../dead-letter/publisher-dead-letter.ts';
+import { ConfigError } from '../errors.ts';
+import { loadHandler } from '../handler/load.ts';
+import { threadedHandler } from '../handler/threads.ts';
+import { TOKENS, type LoadedHandler } from './tokens.ts';
+
+/**
+ * The container module of one adapter: binds `token` to the adapter built from its config
+ * section. Importing the adapter's module (and so its SDK) happens here, for the types in use only.
+ */
+export async function brokerContainerModule(
+  type: string,
+  section: unknown,
+  token: typeof TOKENS.BrokerAdapter,
+): Promise<ContainerModule> {
+  const entry = adapters[type];
+  if (!entry) throw new ConfigError('broker.type', `unknown broker "${type}"`);
+  const module: AdapterModule = await entry.module();
+  return new ContainerModule(({ bind }) => {
+    bind(token)
+      .toDynamicValue((context) =>
+        module.createAdapter(section as never, { logger: context.get(TOKENS.Logger).child({ broker: type }), registry: context.get(TOKENS.Registry) }),
+      )
+      .inSingletonScope();
+  });
+}
+
+export interface ContainerOverrides {
+  registry?: Registry;
+}
+
+/** Wires Sluice for a validated config. */
+export async function createContainer(config: SluiceConfig, logger: Logger, overrides: ContainerOverrides = {}): Promise<Container> {
+  const container = new Container();
+  container.bind(TOKENS.Config).toConstantValue(config);
+  container.bind(TOKENS.Logger).toConstantValue(logger);
+  container.bind(TOKENS.Registry).toConstantValue(overrides.registry ?? new Registry());
+
+  const type = config.broker.type;
+  container.load(await brokerContainerModule(type, config.broker[type], TOKENS.BrokerAdapter));
+
+  const dlq = config.deadLetter;
+  if (dlq.type === 'broker') {
+    if (dlq.broker.type && dlq.broker.type !== type) {
+      container.load(await brokerContainerModule(dlq.broker.type, dlq.broker[dlq.broker.type], TOKENS.DeadLetterAdapter));
+    } else {
+      container.bind(TOKENS.DeadLetterAdapter).toService(TOKENS.BrokerAdapter);
+    }
+  }
+  container
+    .bind(TOKENS.DeadLetter)
+    .toDynamicValue((context): DeadLetterSink | undefined => {
+      if (dlq.type === 'file') return new FileDeadLetter(dlq.path);
+      if (dlq.type === 'broker') {
+        const adapter = context.get(TOKENS.DeadLetterAdapter);
+        return new PublisherDeadLetter(adapter.createPublisher(), dlq.destination, adapter.type);
+      }
+      return undefined;
+    })
+    .inSingletonScope();
+
+  const handler: LoadedHandler =
+    config.pool.mode === 'threads'
+      ? threadedHandler(config.handler.module, config.pool.threads)
+      : { handler: await loadHandler(config.handler.module), close: async () => undefined };
+  if (config.pool.mode === 'threads') await loadHandler(config.handler.module); // fail fast on a bad module
+  container.bind(TOKENS.UserHandler).toConstantValue(handler);
+  return container;
+}

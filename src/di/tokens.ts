@@ -1,0 +1,29 @@
+import type { ServiceIdentifier } from 'inversify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BrokerAdapter } from '../broker/contract.ts';
+import type { SluiceConfig } from '../config/schema.ts';
+import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
+import type { Handler } from '../handler/handler.ts';
+
+/**
+ * Every service identifier in one place. Explicit tokens, no decorator metadata: tsx/esbuild do
+ * not emit it.
+ */
+export const TOKENS = {
+  Config: Symbol.for('sluice.Config') as ServiceIdentifier<SluiceConfig>,
+  Logger: Symbol.for('sluice.Logger') as ServiceIdentifier<Logger>,
+  Registry: Symbol.for('sluice.Registry') as ServiceIdentifier<Registry>,
+  /** The adapter `broker.type` selects. */
+  BrokerAdapter: Symbol.for('sluice.BrokerAdapter') as ServiceIdentifier<BrokerAdapter>,
+  /** The adapter that receives dead letters of type `broker` (the source's, or another). */
+  DeadLetterAdapter: Symbol.for('sluice.DeadLetterAdapter') as ServiceIdentifier<BrokerAdapter>,
+  /** The user's handler as loaded, before wrappers. */
+  UserHandler: Symbol.for('sluice.UserHandler') as ServiceIdentifier<LoadedHandler>,
+  DeadLetter: Symbol.for('sluice.DeadLetter') as ServiceIdentifier<DeadLetterSink | undefined>,
+} as const;
+
+export interface LoadedHandler {
+  handler: Handler;
+  close(): Promise<void>;
+}
