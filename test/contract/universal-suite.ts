@@ -1,0 +1,245 @@
+/**
+ * The universal adapter contract suite (Watermill's idea): every broker adapter passes the same
+ * tests, parameterised by its features. A broker's test file is a few lines:
+ *
+ *   runContractSuite({ name: 'kafka', setup: async () => ({ ... }) });
+ *
+ * See src/broker/contract.ts for the rules these tests hold adapters to.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import type { BrokerAdapter, EventSink, OutgoingEvent, Source, SourceEvent } from '../../src/broker/contract.ts';
+import { Pipeline } from '../../src/core/pipeline.ts';
+
+export interface ContractContext {
+  /** An adapter configured to read `destination` with a fresh consumer group / subscription. */
+  adapter: BrokerAdapter;
+  /** Where to publish so that `adapter`'s sources read it. */
+  destination: string;
+  /** Removes what setup created. */
+  teardown(): Promise<void>;
+}
+
+export interface ContractSubject {
+  name: string;
+  /** Creates a fresh destination (topic, stream, topic+subscription) with `partitions` partitions. */
+  setup(options: { partitions: number }): Promise<ContractContext>;
+  /** How long to wait for deliveries (real brokers are slower than memory). Default 30 s. */
+  timeoutMs?: number;
+  /** Whether published headers come back (Kinesis records have none). Default true. */
+  headers?: boolean;
+}
+
+/** Collects what a source delivers; acks on request; can hold deliveries to test backpressure. */
+export class CollectingSink implements EventSink {
+  readonly events: SourceEvent[] = [];
+  deliveries = 0;
+  pendingDeliveries = 0;
+  maxPendingDeliveries = 0;
+  private hold: Promise<void> | undefined;
+  private release: (() => void) | undefined;
+
+  constructor(
+    readonly maxBatch = 100,
+    private readonly autoAck = false,
+    readonly capacity = { events: 1000, bytes: 1 << 24 },
+  ) {}
+
+  /** While held, deliver() stays pending, as with a full queue. */
+  holdDeliveries(): void {
+    this.hold = new Promise((resolve) => (this.release = resolve));
+  }
+
+  releaseDeliveries(): void {
+    this.release?.();
+    this.hold = undefined;
+  }
+
+  async deliver(events: SourceEvent[]): Promise<void> {
+    this.deliveries++;
+    this.pendingDeliveries++;
+    this.maxPendingDeliveries = Math.max(this.maxPendingDeliveries, this.pendingDeliveries);
+    this.events.push(...events);
+    if (this.autoAck) for (const event of events) event.ack();
+    try {
+      if (this.hold) await this.hold;
+    } finally {
+      this.pendingDeliveries--;
+    }
+  }
+
+  payloads(): string[] {
+    return this.events.map((event) => event.payload.toString());
+  }
+}
+
+export async function eventually(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function makeEvents(run: string, count: number, keys: number): OutgoingEvent[] {
+  return Array.from({ length: count }, (_, n) => ({
+    key: `k${n % keys}`,
+    payload: Buffer.from(JSON.stringify({ run, n })),
+    headers: { 'x-run': run, 'x-n': String(n) },
+  }));
+}
+
+const seq = (event: SourceEvent): number => (JSON.parse(event.payload.toString()) as { n: number }).n;
+
+export function runContractSuite(subject: ContractSubject): void {
+  const timeout = subject.timeoutMs ?? 30_000;
+  const headers = subject.headers ?? true;
+
+  describe(`broker contract: ${subject.name}`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+    });
+
+    async function fresh(partitions = 2) {
+      const context = await subject.setup({ partitions });
+      cleanups.push(() => context.teardown());
+      const publisher = context.adapter.createPublisher();
+      await publisher.connect();
+      cleanups.push(() => publisher.close());
+      const run = Math.random().toString(36).slice(2, 10);
+      return { ...context, publisher, run };
+    }
+
+    function track(source: Source): Source {
+      cleanups.push(() => source.close());
+      return source;
+    }
+
+    it('delivers every published event with its key, payload and headers', async () => {
+      const { adapter, destination, publisher, run } = await fresh();
+      const source = track(adapter.createSource());
+      const sink = new CollectingSink(50, true);
+      await source.start(sink);
+      expect(source.health().connected).toBe(true);
+      await publisher.publish(destination, makeEvents(run, 60, 6));
+      await eventually(() => new Set(sink.events.map(seq)).size >= 60, timeout, '60 events');
+      const byN = new Map(sink.events.map((event) => [seq(event), event]));
+      for (let n = 0; n < 60; n++) {
+        const event = byN.get(n)!;
+        expect(event.key).toBe(`k${n % 6}`);
+        if (headers) expect(event.headers['x-n']).toBe(String(n));
+        expect(event.source).toBeTruthy();
+        expect(event.position.partition).toBeTruthy();
+        expect(event.attempt).toBeGreaterThanOrEqual(1);
+        expect(Math.abs(event.timestamp - Date.now())).toBeLessThan(10 * 60_000);
+      }
+      expect(new Set(sink.events.map((event) => event.id)).size).toBe(sink.events.length);
+    });
+
+    it('keeps the publish order of each key', async () => {
+      const { adapter, destination, publisher, run } = await fresh(3);
+      const source = track(adapter.createSource());
+      const sink = new CollectingSink(20, true);
+      await source.start(sink);
+      for (let i = 0; i < 4; i++) await publisher.publish(destination, makeEvents(run, 100, 5).slice(i * 25, (i + 1) * 25));
+      await eventually(() => new Set(sink.events.map(seq)).size >= 100, timeout, '100 events');
+      const lastByKey = new Map<string, number>();
+      for (const event of sink.events) {
+        const n = seq(event);
+        const previous = lastByKey.get(event.key!) ?? -1;
+        expect(n, `key ${event.key}: ${n} after ${previous}`).toBeGreaterThan(previous);
+        lastByKey.set(event.key!, n);
+      }
+    });
+
+    it('does not deliver again while a delivery is pending (backpressure)', async () => {
+      const { adapter, destination, publisher, run } = await fresh();
+      const source = track(adapter.createSource());
+      const sink = new CollectingSink(5);
+      sink.holdDeliveries();
+      await source.start(sink);
+      await publisher.publish(destination, makeEvents(run, 50, 5));
+      await eventually(() => sink.deliveries >= 1, timeout, 'a first delivery');
+      await sleep(500);
+      expect(sink.maxPendingDeliveries).toBe(1);
+      expect(sink.deliveries).toBe(1);
+      expect(sink.events.length).toBeLessThanOrEqual(sink.maxBatch);
+      sink.releaseDeliveries();
+      for (const event of sink.events) event.ack();
+    });
+
+    it('delivers a nacked event again', async () => {
+      const { adapter, destination, publisher, run } = await fresh(1);
+      const source = track(adapter.createSource());
+      const sink = new CollectingSink(10);
+      await source.start(sink);
+      await publisher.publish(destination, makeEvents(run, 1, 1));
+      await eventually(() => sink.events.length >= 1, timeout, 'the event');
+      sink.events[0]!.nack(new Error('try again'));
+      sink.events[0]!.ack(); // the first settlement wins: this must not count as an ack
+      await eventually(() => sink.events.length >= 2, timeout, 'the redelivery');
+      expect(seq(sink.events[1]!)).toBe(0);
+      sink.events[1]!.ack();
+      sink.events[1]!.ack(); // idempotent
+    });
+
+    it('after a restart, redelivers what was not acked and not what was', async () => {
+      const { adapter, destination, publisher, run } = await fresh(2);
+      await publisher.publish(destination, makeEvents(run, 40, 4));
+      const first = adapter.createSource();
+      const sink = new CollectingSink(10);
+      await first.start(sink);
+      await eventually(() => new Set(sink.events.map(seq)).size >= 40, timeout, '40 events');
+      // Ack the first half of every key: acks must be committed on close.
+      const acked = new Set<number>();
+      for (const event of sink.events) {
+        if (seq(event) < 20) {
+          event.ack();
+          acked.add(seq(event));
+        }
+      }
+      await first.close();
+      // After close, settling is a no-op and must not throw.
+      sink.events.find((event) => seq(event) >= 20)?.ack();
+
+      const second = track(adapter.createSource());
+      const again = new CollectingSink(10, true);
+      await second.start(again);
+      await eventually(() => new Set(again.events.map(seq).filter((n) => n >= 20)).size >= 20, timeout, 'the 20 unacked events');
+      await sleep(300);
+      const redelivered = new Set(again.events.map(seq));
+      for (let n = 20; n < 40; n++) expect(redelivered.has(n), `event ${n} redelivered`).toBe(true);
+      // Contiguous commits may redeliver some acked events (at-least-once), never lose unacked ones.
+      expect(again.events.length).toBeLessThanOrEqual(40);
+    });
+
+    it('runs through the pipeline without loss under backpressure', async () => {
+      const { adapter, destination, publisher, run } = await fresh(2);
+      const source = track(adapter.createSource());
+      const seen = new Set<number>();
+      const pipeline = new Pipeline(
+        { broker: adapter.type, queue: { maxEvents: 8, maxBytes: 1 << 20, policy: 'block' }, pool: { size: 2, orderByKey: true }, shutdownTimeoutMs: 5_000, stallTimeoutMs: 60_000 },
+        {
+          source,
+          handler: async (event) => {
+            await sleep(1);
+            seen.add(seq(event));
+          },
+          logger: pino({ level: 'silent' }),
+        },
+      );
+      await pipeline.start();
+      cleanups.push(() => pipeline.stop());
+      await publisher.publish(destination, makeEvents(run, 200, 10));
+      await eventually(() => seen.size >= 200, timeout * 2, '200 events processed');
+      expect(pipeline.stats.processed.failed).toBe(0);
+      expect(pipeline.queue.depth).toBeLessThanOrEqual(8);
+      expect(pipeline.health().ready).toBe(true);
+      await pipeline.stop();
+      expect(source.health().connected).toBe(false);
+    });
+  });
+}
