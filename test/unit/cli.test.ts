@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { eventually } from './helpers.ts';
+
+const CLI = 'src/cli/sluice.mjs';
+
+function sluice(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function yaml(text: string): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), 'sluice-cli-')), 'config.yaml');
+  await writeFile(path, text);
+  return path;
+}
+
+describe('sluice CLI', () => {
+  it('config check names the broken key and exits 2', async () => {
+    const path = await yaml('queue:\n  maxEvents: 0\n');
+    const { output, exited } = sluice(['config', 'check', '--config', path]);
+    expect(await exited).toBe(2);
+    expect(output.stderr).toMatch(/config queue\.maxEvents: /);
+  });
+
+  it('config check accepts the shipped default config', async () => {
+    const { output, exited } = sluice(['config', 'check', '--config', 'config/default.yaml']);
+    expect(await exited).toBe(0);
+    expect(output.stdout).toMatch(/is valid: broker memory/);
+  });
+
+  it('run refuses to start on a bad environment override, naming the key', async () => {
+    const { output, exited } = sluice(['run', '--config', 'config/default.yaml'], { SLUICE_POOL__SIZE: 'many' });
+    expect(await exited).toBe(2);
+    expect(output.stderr).toMatch(/pool\.size/);
+  });
+
+  it('--help lists the commands', async () => {
+    const { output, exited } = sluice(['--help']);
+    expect(await exited).toBe(0);
+    expect(output.stdout).toMatch(/run/);
+    expect(output.stdout).toMatch(/config/);
+  });
+
+  it('run serves metrics, prints summary lines and shuts down gracefully on SIGTERM', async () => {
+    const port = await freePort();
+    const path = await yaml(
+      `broker:\n  type: memory\n  memory:\n    load: { enabled: true, rate: 2000 }\nmetrics:\n  host: 127.0.0.1\n  port: ${port}\nlog:\n  summaryIntervalMs: 300\n`,
+    );
+    const { child, output, exited } = sluice(['run', '--config', path]);
+    try {
+      let text = '';
+      await eventually(() => /sluice rate .* \| queue .* \| busy .* \| p99/.test(output.stderr), 20_000, 'a summary line');
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      text = await response.text();
+      expect(text).toMatch(/sluice_events_processed_total\{broker="memory",outcome="success"\} [1-9]/);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output.stdout).toMatch(/"msg":"sluice stopped"/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { OffsetTracker, PartitionProgress } from '../../src/core/offset-tracker.ts';
+
+describe('PartitionProgress', () => {
+  it('commits only up to the highest contiguous completed offset under out-of-order completion', () => {
+    const progress = new PartitionProgress('p0');
+    const tickets = ['10', '11', '15', '16', '20'].map((offset) => progress.track(offset));
+    progress.complete(tickets[1]!);
+    progress.complete(tickets[3]!);
+    expect(progress.committable).toBeUndefined();
+    progress.complete(tickets[0]!);
+    expect(progress.committable).toBe('11');
+    progress.complete(tickets[2]!);
+    expect(progress.committable).toBe('16');
+    expect(progress.pending).toBe(1);
+    progress.complete(tickets[4]!);
+    expect(progress.committable).toBe('20');
+    expect(progress.idle).toBe(true);
+  });
+
+  it('reports a moved position once, so idle partitions are not committed again', () => {
+    const progress = new PartitionProgress('p0');
+    progress.complete(progress.track('1'));
+    expect(progress.takeCommittable()).toBe('1');
+    expect(progress.takeCommittable()).toBeUndefined();
+    progress.complete(progress.track('2'));
+    expect(progress.takeCommittable()).toBe('2');
+  });
+
+  it('ignores duplicate completions and tickets from before a reset', () => {
+    const progress = new PartitionProgress('p0');
+    const old = progress.track('5');
+    progress.reset('4');
+    expect(progress.committable).toBe('4');
+    const fresh = progress.track('5');
+    progress.complete(old);
+    expect(progress.committable).toBe('4');
+    progress.complete(fresh);
+    progress.complete(fresh);
+    expect(progress.committable).toBe('5');
+    expect(progress.takeCommittable()).toBe('5');
+  });
+
+  it('keeps correct positions across internal compaction of a long run', () => {
+    const progress = new PartitionProgress('p0');
+    const tickets: number[] = [];
+    for (let i = 0; i < 10_000; i++) tickets.push(progress.track(String(i)));
+    // Complete in reverse pairs so completion is never in order.
+    for (let i = 0; i < 10_000; i += 2) {
+      progress.complete(tickets[i + 1]!);
+      progress.complete(tickets[i]!);
+    }
+    expect(progress.committable).toBe('9999');
+    const next = progress.track('10000');
+    progress.complete(next);
+    expect(progress.committable).toBe('10000');
+  });
+});
+
+describe('OffsetTracker', () => {
+  it('tracks partitions independently and reports what moved', () => {
+    const tracker = new OffsetTracker();
+    const a = tracker.partition('a');
+    const b = tracker.partition('b');
+    const a1 = a.track('1');
+    b.track('7');
+    a.complete(a1);
+    expect(tracker.idle(['a'])).toBe(true);
+    expect(tracker.idle()).toBe(false);
+    expect([...tracker.takeCommittable()]).toEqual([['a', '1']]);
+    tracker.remove('b');
+    expect(tracker.has('b')).toBe(false);
+    expect(tracker.idle()).toBe(true);
+  });
+});
