@@ -87,6 +87,32 @@ describe('Sluice app on the memory broker', () => {
     expect(sluice.pipeline.stats.processed).toMatchObject({ success: 49, dead_lettered: 1 });
   });
 
+  it('dead-letters to a topic of the broker ({source}.dlq) with the error in headers, and goes on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-handler-'));
+    const module = join(dir, 'handler.mjs');
+    await writeFile(module, `export default function (event, context) { if (context.value.poison) throw new Error('poison ' + context.value.n); }`);
+    const name = topic();
+    const config = await validateConfig({
+      broker: { type: 'memory', memory: { topic: name } },
+      handler: { module, decode: 'json', retry: { maxAttempts: 2, initialBackoffMs: 1 } },
+      deadLetter: { type: 'broker' },
+      metrics: { enabled: false },
+    });
+    const sluice = await Sluice.create(config, silent);
+    await sluice.start();
+    const { MemoryBroker } = await import('../../adapters/memory/memory-broker.ts');
+    const broker = MemoryBroker.shared('default');
+    const events = Array.from({ length: 20 }, (_, n) => ({ key: `k${n}`, payload: Buffer.from(JSON.stringify({ n, poison: n === 4 })) }));
+    events.push({ key: 'bad', payload: Buffer.from('not json') });
+    await broker.publish(name, events);
+    await eventually(() => sluice.pipeline.stats.completed === 21, 10_000, '21 events');
+    await sluice.stop();
+    expect(sluice.pipeline.stats.processed).toMatchObject({ success: 19, dead_lettered: 2 });
+    const letters = broker.topic(`${name}.dlq`).partitions.flatMap((p) => p.records);
+    expect(letters.map((r) => r.headers['sluice-error']).sort()).toEqual([expect.stringMatching(/not JSON/), 'poison 4']);
+    expect(letters.find((r) => r.key === 'k4')!.headers).toMatchObject({ 'sluice-attempts': '2', 'sluice-source': name, 'sluice-error-type': 'Error' });
+  });
+
   it('refuses a handler module without a default function export, naming the key', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-handler-'));
     const module = join(dir, 'bad.mjs');
