@@ -32,11 +32,15 @@ export class Sluice {
     private readonly logger: Logger,
   ) {}
 
-  static async create(config: SluiceConfig, logger: Logger, options: { registry?: Registry } = {}): Promise<Sluice> {
+  /**
+   * Builds Sluice for a validated config. `options.handler` replaces the configured handler
+   * module (benchmarks and embedding); the wrappers (decode, retry, timeout) still apply.
+   */
+  static async create(config: SluiceConfig, logger: Logger, options: { registry?: Registry; handler?: Handler } = {}): Promise<Sluice> {
     const container = await createContainer(config, logger, options);
     const adapter = container.get(TOKENS.BrokerAdapter);
     const registry = container.get(TOKENS.Registry);
-    const user = container.get(TOKENS.UserHandler);
+    const user = options.handler ? { handler: options.handler, close: async () => undefined } : container.get(TOKENS.UserHandler);
     const deadLetter = container.get(TOKENS.DeadLetter);
     const abort = new AbortController();
     const wrappers: HandlerWrapper[] = [];

@@ -6,3 +6,8 @@ import { MemoryAdapter } from './memory-adapter.ts';
 export function createAdapter(config: MemoryConfig, _deps: AdapterDeps): BrokerAdapter {
   return new MemoryAdapter(config);
 }
+
+/** Reads `destination` as `group`; the synthetic load is off (the benchmark brings its own). */
+export function retarget(config: MemoryConfig, destination: string, group: string): MemoryConfig {
+  return { ...config, topic: destination, group, load: { ...config.load, enabled: false } };
+}

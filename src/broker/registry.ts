@@ -5,6 +5,12 @@ import type { AdapterDeps } from './adapter-deps.ts';
 /** What an adapter's module (adapters/<type>/module.ts) exports. */
 export interface AdapterModule {
   createAdapter(config: never, deps: AdapterDeps): BrokerAdapter;
+  /**
+   * A copy of a validated config section that reads `destination` (topic, stream, or topic with
+   * its subscription) as consumer group / subscription `group`, and publishes there: benchmarks
+   * and tests use it to run on fresh names.
+   */
+  retarget(config: never, destination: string, group: string): unknown;
 }
 
 interface AdapterEntry {

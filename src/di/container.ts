@@ -35,6 +35,8 @@ export async function brokerContainerModule(
 
 export interface ContainerOverrides {
   registry?: Registry;
+  /** A handler given in code: the configured module is then not loaded. */
+  handler?: unknown;
 }
 
 /** Wires Sluice for a validated config. */
@@ -67,6 +69,7 @@ export async function createContainer(config: SluiceConfig, logger: Logger, over
     })
     .inSingletonScope();
 
+  if (overrides.handler) return container;
   const handler: LoadedHandler =
     config.pool.mode === 'threads'
       ? threadedHandler(config.handler.module, config.pool.threads)
