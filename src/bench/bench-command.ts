@@ -1,0 +1,92 @@
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { findMaxRate } from './max-rate.ts';
+import { renderBenchReport } from './report-html.ts';
+import { runBroker, type BrokerRun, type Workload } from './run-broker.ts';
+import { ms, num, table } from './table.ts';
+
+export interface BenchCommandOptions {
+  brokers: string[];
+  rate: number | 'max';
+  workload: Omit<Workload, 'rate'>;
+  profiles: Record<string, string>;
+  out?: string;
+  report?: string;
+  quiet?: boolean;
+}
+
+export interface BenchOutput {
+  kind: 'bench';
+  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; note: string };
+  startedAt: string;
+  runs: BrokerRun[];
+  maxRate?: Record<string, { rate: number; trials: { rate: number; sustained: boolean; reason: string }[] }>;
+}
+
+export function machine() {
+  return {
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    note: 'all brokers local on this machine; emulators (kinesalite, the Pub/Sub emulator) are not the cloud services: figures compare the gateway paths, not the clouds',
+  };
+}
+
+export function benchTable(runs: BrokerRun[]): string {
+  return table(
+    ['broker', 'rate/s', 'throughput/s', 'sent', 'lost', 'dups', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'publish p99', 'cpu %', 'rss MB'],
+    runs.map((run) =>
+      run.error
+        ? [run.broker, num(run.workload.rate), `error: ${run.error}`, '', '', '', '', '', '', '', '', '', '', '']
+        : [
+            run.broker,
+            num(run.workload.rate),
+            num(run.throughput),
+            num(run.sent),
+            num(run.delivery.lost),
+            num(run.delivery.duplicates),
+            ms(run.latencyMs.p50),
+            ms(run.latencyMs.p90),
+            ms(run.latencyMs.p99),
+            ms(run.latencyMs.p999),
+            ms(run.latencyMs.max),
+            ms(run.publishLatencyMs.p99),
+            run.cpuPercent,
+            run.peakRssMB,
+          ],
+    ),
+  );
+}
+
+/** `sluice bench`: each broker in turn on the same workload; a table, and JSON / HTML if asked. */
+export async function benchCommand(options: BenchCommandOptions): Promise<number> {
+  const output: BenchOutput = { kind: 'bench', machine: machine(), startedAt: new Date().toISOString(), runs: [] };
+  const progress = (line: string) => {
+    if (!options.quiet && process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
+    else if (!options.quiet) process.stderr.write(`${line}\n`);
+  };
+  for (const broker of options.brokers) {
+    let rate = options.rate;
+    if (rate === 'max') {
+      const search = await findMaxRate(broker, options.workload, options.profiles[broker], progress);
+      output.maxRate = { ...output.maxRate, [broker]: search };
+      rate = search.rate;
+      process.stderr.write(`\n${broker}: max sustained rate ${num(rate)} events/s\n`);
+      if (rate === 0) continue;
+    }
+    try {
+      output.runs.push(await runBroker(broker, { ...options.workload, rate }, { profile: options.profiles[broker], onProgress: progress }));
+    } catch (error) {
+      output.runs.push({ broker, workload: { ...options.workload, rate }, error: (error as Error).message } as BrokerRun);
+    }
+    if (!options.quiet) process.stderr.write('\n');
+  }
+  process.stdout.write(benchTable(output.runs) + '\n');
+  if (output.maxRate) {
+    process.stdout.write(table(['broker', 'max sustained rate/s'], Object.entries(output.maxRate).map(([b, r]) => [b, num(r.rate)])) + '\n');
+  }
+  if (options.out) await writeFile(options.out, JSON.stringify(output, null, 2) + '\n');
+  if (options.report) await writeFile(options.report, renderBenchReport(output));
+  return output.runs.some((run) => run.error) ? 1 : 0;
+}

@@ -1,0 +1,113 @@
+/**
+ * The consumer side of `sluice bench`: the real Sluice pipeline (config, adapter, queue, pool),
+ * with a handler that records each event and simulates work. Started by the orchestrator with
+ * IPC; reports progress and, after the drain, its result.
+ */
+import { Worker } from 'node:worker_threads';
+import pino from 'pino';
+import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
+import { Sluice } from '../app.ts';
+import { validateConfig } from '../config/load.ts';
+import { errorMessage } from '../errors.ts';
+import type { ConsumerBegin, ConsumerDrain, ConsumerStart, FromConsumer, ToConsumer } from './messages.ts';
+import type { ProducerOptions } from './producer.ts';
+import { parseWork, workFunction } from './rate.ts';
+import { DeliveryRecorder, encodeHistogram } from './recorder.ts';
+import { nowMs } from './stamp.ts';
+
+const send = (message: FromConsumer) => process.send!(message);
+let sluice: Sluice | undefined;
+let recorder: DeliveryRecorder | undefined;
+let cpuStart = process.cpuUsage();
+let wallStart = performance.now();
+let peakRss = 0;
+let producerThread: Worker | undefined;
+
+async function start(message: ConsumerStart): Promise<void> {
+  const config = await validateConfig(message.config);
+  // Replaced at `begin`; until then (a fresh destination) nothing should arrive.
+  recorder = new DeliveryRecorder(nowMs(), nowMs());
+  const work = workFunction(parseWork(message.work));
+  const handler = (event: { payload: Buffer }) => {
+    const result = work();
+    if (result) return result.then(() => recorder!.record(event.payload, nowMs()));
+    recorder!.record(event.payload, nowMs());
+  };
+  sluice = await Sluice.create(config, pino({ level: 'warn' }), { handler: handler as never });
+  await sluice.start();
+  send({ type: 'ready' });
+}
+
+function begin(message: ConsumerBegin): void {
+  recorder = new DeliveryRecorder(message.startMs, message.warmupEndMs);
+  cpuStart = process.cpuUsage();
+  wallStart = performance.now();
+  peakRss = process.memoryUsage().rss;
+  setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    send({ type: 'progress', received: recorder!.received, unique: recorder!.uniqueSoFar, queueDepth: sluice!.pipeline.queue.depth });
+  }, 250).unref();
+  if (message.producer) startProducerThread(message.producer);
+}
+
+/** Memory broker: the producer is a worker thread; its batches are published here, in process. */
+function startProducerThread(options: ProducerOptions & { destination: string }): void {
+  producerThread = new Worker(new URL('./producer-thread.mjs', import.meta.url), { workerData: options });
+  producerThread.on('message', async (message: { type: string; id?: number; events?: { key?: string; payload: Uint8Array }[]; sent?: number; report?: unknown }) => {
+    if (message.type === 'publish') {
+      const events = message.events!.map((event) => ({ key: event.key, payload: Buffer.from(event.payload.buffer, event.payload.byteOffset, event.payload.byteLength) }));
+      await MemoryBroker.shared('default').publish(options.destination, events);
+      producerThread!.postMessage({ type: 'published', id: message.id });
+    } else if (message.type === 'progress') send({ type: 'producer-progress', sent: message.sent! });
+    else if (message.type === 'done') send({ type: 'producer-done', report: message.report as never });
+  });
+  producerThread.on('error', (error) => send({ type: 'error', message: `producer thread: ${errorMessage(error)}` }));
+}
+
+async function drain(message: ConsumerDrain): Promise<void> {
+  const rec = recorder!;
+  const deadline = Date.now() + message.timeoutMs;
+  let last = -1;
+  let lastChange = Date.now();
+  const expected = message.taken - message.failedRanges.reduce((sum, [, count]) => sum + count, 0);
+  while (Date.now() < deadline) {
+    const unique = rec.uniqueSoFar;
+    if (unique >= expected) break;
+    if (unique !== last) {
+      last = unique;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > message.quietMs) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  const wallMs = performance.now() - wallStart;
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const stats = sluice!.pipeline.stats;
+  send({
+    type: 'result',
+    result: {
+      summary: rec.summary(message.taken, message.failedRanges),
+      latency: encodeHistogram(rec.latencyUs),
+      perSecond: rec.perSecond,
+      cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+      peakRssMB: Math.round(peakRss / 1024 / 1024),
+      processing: { success: stats.processed.success, failed: stats.processed.failed, deadLettered: stats.processed.dead_lettered, pausedSeconds: stats.pausedSeconds },
+    },
+  });
+}
+
+process.on('message', (message: ToConsumer) => {
+  const run = async () => {
+    if (message.type === 'start') await start(message);
+    else if (message.type === 'begin') begin(message);
+    else if (message.type === 'drain') await drain(message);
+    else if (message.type === 'stop') {
+      await producerThread?.terminate();
+      await sluice?.stop();
+      process.exit(0);
+    }
+  };
+  run().catch((error: unknown) => {
+    send({ type: 'error', message: errorMessage(error) });
+  });
+});

@@ -1,0 +1,57 @@
+import type { ProducerOptions, ProducerReport } from './producer.ts';
+import type { DeliverySummary } from './recorder.ts';
+
+/** Orchestrator ↔ benchmark child processes (IPC). */
+export interface ConsumerStart {
+  type: 'start';
+  /** The raw Sluice config (validated again in the child). */
+  config: unknown;
+  work: string;
+}
+
+/** Production starts: where the clock of the run begins, and the end of the warm-up. */
+export interface ConsumerBegin {
+  type: 'begin';
+  startMs: number;
+  warmupEndMs: number;
+  /** Memory broker only: the producer runs in a worker thread of the consumer process. */
+  producer?: ProducerOptions & { destination: string };
+}
+
+export interface ConsumerDrain {
+  type: 'drain';
+  taken: number;
+  failedRanges: [number, number][];
+  /** Stop waiting when nothing new arrived for this long. */
+  quietMs: number;
+  timeoutMs: number;
+}
+
+export type ToConsumer = ConsumerStart | ConsumerBegin | ConsumerDrain | { type: 'stop' };
+
+export interface ConsumerResult {
+  summary: DeliverySummary;
+  latency: string;
+  perSecond: number[];
+  cpuPercent: number;
+  peakRssMB: number;
+  processing: { success: number; failed: number; deadLettered: number; pausedSeconds: number };
+}
+
+export type FromConsumer =
+  | { type: 'ready' }
+  | { type: 'progress'; received: number; unique: number; queueDepth: number }
+  | { type: 'producer-progress'; sent: number }
+  | { type: 'producer-done'; report: ProducerReport }
+  | { type: 'result'; result: ConsumerResult }
+  | { type: 'error'; message: string };
+
+export interface ProducerStart {
+  type: 'start';
+  brokerType: string;
+  section: unknown;
+  destination: string;
+  options: ProducerOptions;
+}
+
+export type FromProducer = { type: 'ready' } | { type: 'progress'; sent: number } | { type: 'done'; report: ProducerReport } | { type: 'error'; message: string };

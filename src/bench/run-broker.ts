@@ -1,0 +1,224 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { parse as parseYaml } from 'yaml';
+import { adapters } from '../broker/registry.ts';
+import { validateConfig } from '../config/load.ts';
+import { SluiceError } from '../errors.ts';
+import type { ConsumerResult, FromConsumer, FromProducer, ToConsumer, ProducerStart } from './messages.ts';
+import type { ProducerOptions, ProducerReport } from './producer.ts';
+import { decodeHistogram, percentileCurve, percentilesMs, type DeliverySummary, type Percentiles } from './recorder.ts';
+import { nowMs } from './stamp.ts';
+
+export interface Workload {
+  rate: number;
+  durationS: number;
+  warmupS: number;
+  messageSize: number;
+  keys: number;
+  partitions: number;
+  work: string;
+  queueSize?: number;
+  poolSize?: number;
+  /** How long to wait, after production ends, for the last events (bounded). */
+  drainTimeoutS: number;
+}
+
+export interface SeriesPoint {
+  t: number;
+  sent: number;
+  delivered: number;
+  backlog: number;
+}
+
+export interface BrokerRun {
+  broker: string;
+  workload: Workload;
+  queueSize: number;
+  poolSize: number;
+  /** Delivered events per second over the measured window (after warm-up). */
+  throughput: number;
+  sent: number;
+  delivery: DeliverySummary;
+  latencyMs: Percentiles;
+  latencyCurve: [number, number][];
+  publishLatencyMs: Percentiles;
+  producerMaxBehindMs: number;
+  /** Per second since the start: events confirmed sent, delivered, and the backlog between. */
+  series: SeriesPoint[];
+  cpuPercent: number;
+  peakRssMB: number;
+  pausedSeconds: number;
+  error?: string;
+}
+
+const TSX = import.meta.resolve('tsx');
+
+/** The config a broker runs with in a benchmark: `config/<broker>.example.yaml` unless given. */
+export async function loadProfile(broker: string, path?: string): Promise<Record<string, unknown>> {
+  if (broker === 'memory' && !path) return { broker: { type: 'memory' } };
+  const file = path ?? `config/${broker}.example.yaml`;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new SluiceError(`no profile for broker ${broker}: ${file} is missing (pass --profile ${broker}=FILE)`);
+  }
+  const raw = (parseYaml(text) ?? {}) as Record<string, unknown>;
+  const type = (raw.broker as { type?: string } | undefined)?.type;
+  if (type !== broker) throw new SluiceError(`profile ${file} has broker.type ${type ?? '(none)'}, expected ${broker}`);
+  return raw;
+}
+
+function spawnChild(module: string): ChildProcess {
+  return fork(new URL(module, import.meta.url), [], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** Waits for the first message matching `type` (rejects on an error message, exit, or timeout). */
+function expectMessage<T extends { type: string }>(child: ChildProcess, type: string, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new SluiceError(`${what}: no ${type} within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (message: { type: string; message?: string }) => {
+      if (message.type === type) done(undefined, message as unknown as T);
+      else if (message.type === 'error') done(new SluiceError(`${what}: ${message.message}`));
+    };
+    const onExit = (code: number | null) => done(new SluiceError(`${what}: exited (${code}) before ${type}`));
+    function done(error?: Error, value?: T) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(value!);
+    }
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+async function stopChild(child: ChildProcess | undefined, graceful?: ToConsumer): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (graceful && child.connected) child.send(graceful);
+  else child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * One broker through one workload: fresh destination, the real Sluice pipeline in a consumer
+ * process, the producer in its own process (a worker thread of the consumer for the in-process
+ * memory broker), then a bounded drain and the accounting of loss and duplicates.
+ */
+export async function runBroker(
+  broker: string,
+  workload: Workload,
+  options: { profile?: string; onProgress?: (line: string) => void } = {},
+): Promise<BrokerRun> {
+  const raw = await loadProfile(broker, options.profile);
+  const config = await validateConfig(raw);
+  const entry = adapters[broker]!;
+  const module = await entry.module();
+  const destination = `sluice-bench-${broker}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const section = module.retarget(config.broker[broker] as never, destination, `${destination}-group`);
+  const adminAdapter = module.createAdapter(section as never, { logger: pino({ level: 'warn' }), registry: new Registry() });
+  const admin = adminAdapter.createAdmin();
+  const queueSize = workload.queueSize ?? config.queue.maxEvents;
+  const poolSize = workload.poolSize ?? config.pool.size;
+  let consumer: ChildProcess | undefined;
+  let producer: ChildProcess | undefined;
+  try {
+    if (broker !== 'memory') await admin.createDestination(destination, { partitions: workload.partitions });
+    const consumerConfig = {
+      ...raw,
+      broker: { type: broker, [broker]: section },
+      queue: { ...(raw.queue as object), maxEvents: queueSize },
+      pool: { ...(raw.pool as object), size: poolSize, mode: 'async' },
+      handler: { module: 'noop', retry: { maxAttempts: 1 }, timeoutMs: 0 },
+      deadLetter: { type: 'none' },
+      metrics: { enabled: false },
+      log: { level: 'warn', summaryIntervalMs: 0 },
+    };
+    consumer = spawnChild('./consumer-process.ts');
+    const consumerMessages: FromConsumer[] = [];
+    consumer.on('message', (message: FromConsumer) => consumerMessages.push(message));
+    consumer.send({ type: 'start', config: consumerConfig, work: workload.work } satisfies ToConsumer);
+    await expectMessage(consumer, 'ready', 60_000, `${broker} consumer`);
+
+    let sent = 0;
+    let delivered = 0;
+    consumer.on('message', (message: FromConsumer) => {
+      if (message.type === 'progress') delivered = message.unique;
+      if (message.type === 'producer-progress') sent = message.sent;
+    });
+    const seconds = workload.warmupS + workload.durationS;
+    let producerOptions: ProducerOptions = {
+      rate: workload.rate,
+      seconds,
+      messageSize: workload.messageSize,
+      keys: workload.keys,
+      startMs: 0,
+      batchSize: Math.max(1, Math.min(500, Math.round(workload.rate / 100))),
+      concurrency: broker === 'memory' ? 1 : 8,
+    };
+    let producerDone: Promise<{ report: ProducerReport }>;
+    if (broker === 'memory') {
+      producerOptions = { ...producerOptions, startMs: nowMs() + 500 };
+      producerDone = expectMessage<{ type: string; report: ProducerReport }>(consumer, 'producer-done', (seconds + 120) * 1000, 'memory producer');
+      consumer.send({ type: 'begin', startMs: producerOptions.startMs, warmupEndMs: producerOptions.startMs + workload.warmupS * 1000, producer: { ...producerOptions, destination } } satisfies ToConsumer);
+    } else {
+      producer = spawnChild('./producer-process.ts');
+      producer.on('message', (message: FromProducer) => {
+        if (message.type === 'progress') sent = message.sent;
+      });
+      const ready = expectMessage(producer, 'ready', 60_000, `${broker} producer`);
+      producerOptions = { ...producerOptions, startMs: nowMs() + 3_000 };
+      producer.send({ type: 'start', brokerType: broker, section, destination, options: producerOptions } satisfies ProducerStart);
+      await ready;
+      producerDone = expectMessage<{ type: string; report: ProducerReport }>(producer, 'done', (seconds + 120) * 1000, `${broker} producer`);
+      consumer.send({ type: 'begin', startMs: producerOptions.startMs, warmupEndMs: producerOptions.startMs + workload.warmupS * 1000 } satisfies ToConsumer);
+    }
+
+    const series: SeriesPoint[] = [];
+    const sampler = setInterval(() => {
+      const t = Math.round((nowMs() - producerOptions.startMs) / 1000);
+      if (t < 0) return;
+      series.push({ t, sent, delivered, backlog: Math.max(0, sent - delivered) });
+      options.onProgress?.(`${broker}: t=${t}s sent ${sent} delivered ${delivered} backlog ${Math.max(0, sent - delivered)}`);
+    }, 1000);
+    let report: ProducerReport;
+    try {
+      report = (await producerDone).report;
+    } finally {
+      clearInterval(sampler);
+    }
+    consumer.send({ type: 'drain', taken: report.taken, failedRanges: report.failedRanges, quietMs: 10_000, timeoutMs: workload.drainTimeoutS * 1000 } satisfies ToConsumer);
+    const { result } = await expectMessage<{ type: 'result'; result: ConsumerResult }>(consumer, 'result', (workload.drainTimeoutS + 30) * 1000, `${broker} consumer drain`);
+    series.push({ t: series.length ? series[series.length - 1]!.t + 1 : 0, sent: report.sent, delivered: result.summary.unique, backlog: Math.max(0, report.sent - result.summary.unique) });
+    const window = result.perSecond.slice(workload.warmupS, workload.warmupS + workload.durationS);
+    const latency = decodeHistogram(result.latency);
+    return {
+      broker,
+      workload,
+      queueSize,
+      poolSize,
+      throughput: window.length ? window.reduce((a, b) => a + b, 0) / workload.durationS : 0,
+      sent: report.sent,
+      delivery: result.summary,
+      latencyMs: percentilesMs(latency),
+      latencyCurve: percentileCurve(latency),
+      publishLatencyMs: percentilesMs(decodeHistogram(report.publishLatency)),
+      producerMaxBehindMs: report.maxBehindMs,
+      series,
+      cpuPercent: result.cpuPercent,
+      peakRssMB: result.peakRssMB,
+      pausedSeconds: result.processing.pausedSeconds,
+    };
+  } finally {
+    await stopChild(producer);
+    await stopChild(consumer, { type: 'stop' });
+    if (broker !== 'memory') await admin.deleteDestination(destination).catch(() => undefined);
+    await admin.close().catch(() => undefined);
+  }
+}

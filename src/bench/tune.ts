@@ -1,0 +1,130 @@
+import { writeFile } from 'node:fs/promises';
+import { machine } from './bench-command.ts';
+import { renderTuneReport } from './report-html.ts';
+import { runBroker, type Workload } from './run-broker.ts';
+import { ms, num, table } from './table.ts';
+
+export interface TunePoint {
+  queueSize: number;
+  poolSize: number;
+  throughput: number;
+  p99Ms: number;
+  peakRssMB: number;
+  lost: number;
+  meetsSlo: boolean;
+  frontier: boolean;
+  error?: string;
+}
+
+export interface TuneOutput {
+  kind: 'tune';
+  broker: string;
+  machine: ReturnType<typeof machine>;
+  startedAt: string;
+  rate: number;
+  sloP99Ms: number;
+  work: string;
+  points: TunePoint[];
+  recommended?: TunePoint;
+  snippet: string;
+}
+
+/**
+ * The Pareto frontier over (throughput ↑, p99 ↓, peak memory ↓) among runs that lost nothing:
+ * a point is on it when no other point is at least as good in all three and better in one.
+ */
+export function markFrontier(points: TunePoint[]): void {
+  const candidates = points.filter((p) => p.lost === 0 && !p.error);
+  for (const p of points) {
+    p.frontier =
+      p.lost === 0 &&
+      !p.error &&
+      !candidates.some(
+        (q) =>
+          q !== p &&
+          q.throughput >= p.throughput &&
+          q.p99Ms <= p.p99Ms &&
+          q.peakRssMB <= p.peakRssMB &&
+          (q.throughput > p.throughput || q.p99Ms < p.p99Ms || q.peakRssMB < p.peakRssMB),
+      );
+  }
+}
+
+/** The smallest configuration (fewest workers, then the smallest queue) meeting the SLO with zero loss. */
+export function recommend(points: TunePoint[]): TunePoint | undefined {
+  return points.filter((p) => p.meetsSlo).sort((a, b) => a.poolSize - b.poolSize || a.queueSize - b.queueSize)[0];
+}
+
+export function snippetFor(point: TunePoint | undefined, slo: number, rate: number): string {
+  if (!point) return `# no configuration met p99 <= ${slo} ms at ${rate}/s with zero loss: widen the grid (--pool-sizes, --queue-sizes) or relax the SLO`;
+  return `# sluice tune: smallest configuration meeting p99 <= ${slo} ms at ${rate} events/s with zero loss\n# (measured: ${num(point.throughput)}/s, p99 ${ms(point.p99Ms)} ms, peak RSS ${point.peakRssMB} MB)\nqueue:\n  maxEvents: ${point.queueSize}\npool:\n  size: ${point.poolSize}\n`;
+}
+
+export async function tuneCommand(options: {
+  broker: string;
+  rate: number;
+  sloP99Ms: number;
+  queueSizes: number[];
+  poolSizes: number[];
+  workload: Omit<Workload, 'rate' | 'queueSize' | 'poolSize'>;
+  profile?: string;
+  out?: string;
+  report?: string;
+  quiet?: boolean;
+}): Promise<number> {
+  const points: TunePoint[] = [];
+  for (const queueSize of options.queueSizes) {
+    for (const poolSize of options.poolSizes) {
+      if (!options.quiet) process.stderr.write(`tune ${options.broker}: queue ${queueSize}, pool ${poolSize}\n`);
+      try {
+        const run = await runBroker(options.broker, { ...options.workload, rate: options.rate, queueSize, poolSize }, { profile: options.profile });
+        const point: TunePoint = {
+          queueSize,
+          poolSize,
+          throughput: run.throughput,
+          p99Ms: run.latencyMs.p99,
+          peakRssMB: run.peakRssMB,
+          lost: run.delivery.lost,
+          meetsSlo: false,
+          frontier: false,
+        };
+        point.meetsSlo = point.lost === 0 && point.p99Ms <= options.sloP99Ms && point.throughput >= options.rate * 0.95;
+        points.push(point);
+      } catch (error) {
+        points.push({ queueSize, poolSize, throughput: 0, p99Ms: Infinity, peakRssMB: 0, lost: 0, meetsSlo: false, frontier: false, error: (error as Error).message });
+      }
+    }
+  }
+  markFrontier(points);
+  const recommended = recommend(points);
+  const output: TuneOutput = {
+    kind: 'tune',
+    broker: options.broker,
+    machine: machine(),
+    startedAt: new Date().toISOString(),
+    rate: options.rate,
+    sloP99Ms: options.sloP99Ms,
+    work: options.workload.work,
+    points,
+    recommended,
+    snippet: snippetFor(recommended, options.sloP99Ms, options.rate),
+  };
+  process.stdout.write(
+    table(
+      ['queue', 'pool', 'throughput/s', 'p99 ms', 'peak RSS MB', 'lost', 'SLO', 'Pareto'],
+      points.map((p) => [
+        p.queueSize,
+        p.poolSize,
+        p.error ? `error: ${p.error}` : num(p.throughput),
+        p.error ? '' : ms(p.p99Ms),
+        p.peakRssMB,
+        p.lost,
+        p.meetsSlo ? 'yes' : 'no',
+        p === recommended ? '◆ recommended' : p.frontier ? '◆' : '',
+      ]),
+    ) + '\n\n' + output.snippet + '\n',
+  );
+  if (options.out) await writeFile(options.out, JSON.stringify(output, (_, v) => (v === Infinity ? null : v), 2) + '\n');
+  if (options.report) await writeFile(options.report, renderTuneReport(output));
+  return points.some((p) => p.error) ? 1 : 0;
+}
