@@ -193,7 +193,7 @@ export async function runBroker(
     } finally {
       clearInterval(sampler);
     }
-    consumer.send({ type: 'drain', taken: report.taken, failedRanges: report.failedRanges, quietMs: 10_000, timeoutMs: workload.drainTimeoutS * 1000 } satisfies ToConsumer);
+    consumer.send({ type: 'drain', taken: report.taken, failedRanges: report.failedRanges, quietMs: Math.min(10_000, (workload.drainTimeoutS * 1000) / 2), timeoutMs: workload.drainTimeoutS * 1000 } satisfies ToConsumer);
     const { result } = await expectMessage<{ type: 'result'; result: ConsumerResult }>(consumer, 'result', (workload.drainTimeoutS + 30) * 1000, `${broker} consumer drain`);
     series.push({ t: series.length ? series[series.length - 1]!.t + 1 : 0, sent: report.sent, delivered: result.summary.unique, backlog: Math.max(0, report.sent - result.summary.unique) });
     const window = result.perSecond.slice(workload.warmupS, workload.warmupS + workload.durationS);

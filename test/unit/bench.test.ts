@@ -1,0 +1,120 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { judge } from '../../src/bench/max-rate.ts';
+import { OpenLoopSchedule, parseWork } from '../../src/bench/rate.ts';
+import { DeliveryRecorder, percentilesMs } from '../../src/bench/recorder.ts';
+import { renderBenchReport } from '../../src/bench/report-html.ts';
+import { runBroker, type BrokerRun } from '../../src/bench/run-broker.ts';
+import { readStamp, stamp } from '../../src/bench/stamp.ts';
+import { markFrontier, recommend, snippetFor, type TunePoint } from '../../src/bench/tune.ts';
+
+describe('open-loop rate control', () => {
+  it('hands out what the clock says is due, and catches up after a stall instead of forgetting it', () => {
+    const schedule = new OpenLoopSchedule(1000, 0, 5000);
+    expect(schedule.take(0, 100)).toEqual({ first: 0, count: 1 });
+    expect(schedule.take(10, 100)).toEqual({ first: 1, count: 10 });
+    // A 500 ms stall: 500 events are due at once (in batches of at most 100).
+    expect(schedule.take(510, 100)).toEqual({ first: 11, count: 100 });
+    expect(schedule.take(510, 1000).count).toBe(400);
+    expect(schedule.intendedMs(250)).toBe(250);
+    expect(schedule.take(10_000, 10_000)).toEqual({ first: 511, count: 4489 });
+    expect(schedule.finished).toBe(true);
+  });
+
+  it('parses handler work specs and refuses bad ones', () => {
+    expect(parseWork('fixed:2')).toEqual({ kind: 'fixed', ms: 2 });
+    expect(parseWork('exp:0.5ms')).toEqual({ kind: 'exp', ms: 0.5 });
+    expect(parseWork('none')).toEqual({ kind: 'none', ms: 0 });
+    expect(() => parseWork('slow')).toThrow(/--work slow/);
+  });
+});
+
+describe('delivery accounting', () => {
+  const filler = Buffer.alloc(64);
+  it('stamps round-trip', () => {
+    expect(readStamp(stamp(filler, 42, 1234.5))).toEqual({ seq: 42, intendedMs: 1234.5 });
+    expect(readStamp(Buffer.from('not a bench event, long enough'))).toBeUndefined();
+  });
+
+  it('reports losses, duplicates and foreign events, and excludes refused batches', () => {
+    const recorder = new DeliveryRecorder(0, 0);
+    for (const seq of [0, 1, 2, 2, 5, 7, 100_000]) recorder.record(stamp(filler, seq, 0), 5);
+    recorder.record(Buffer.from('foreign payload, no stamp at all'), 5);
+    // 10 taken; 8 and 9 were refused by the broker so they are not expected.
+    expect(recorder.summary(10, [[8, 2]])).toEqual({ received: 7, unique: 5, duplicates: 1, lost: 3, foreign: 1 });
+  });
+
+  it('measures latency from the intended send time and leaves the warm-up out', () => {
+    const recorder = new DeliveryRecorder(0, 1000);
+    recorder.record(stamp(filler, 0, 500), 600); // warm-up
+    recorder.record(stamp(filler, 1, 1000), 1004);
+    recorder.record(stamp(filler, 2, 1000), 1010);
+    const p = percentilesMs(recorder.latencyUs);
+    expect(p.count).toBe(2);
+    expect(p.p50).toBeCloseTo(4, 1);
+    expect(p.max).toBeCloseTo(10, 1);
+  });
+
+  it('judges a lossy or backlogged run as not sustained', () => {
+    const run = { workload: { rate: 1000 }, throughput: 1000, delivery: { lost: 0 }, producerMaxBehindMs: 0, series: [{ t: 1, sent: 1000, delivered: 990, backlog: 10 }, { t: 2, sent: 1000, delivered: 1000, backlog: 0 }] } as unknown as BrokerRun;
+    expect(judge(run).sustained).toBe(true);
+    expect(judge({ ...run, delivery: { ...run.delivery, lost: 3 } }).reason).toMatch(/lost 3/);
+    expect(judge({ ...run, throughput: 800 }).sustained).toBe(false);
+    expect(judge({ ...run, series: [{ t: 1, sent: 5000, delivered: 2000, backlog: 3000 }, run.series[1]!] }).reason).toMatch(/backlog 3000/);
+  });
+});
+
+describe('tune', () => {
+  const point = (queueSize: number, poolSize: number, throughput: number, p99Ms: number, peakRssMB: number, lost = 0): TunePoint => ({
+    queueSize,
+    poolSize,
+    throughput,
+    p99Ms,
+    peakRssMB,
+    lost,
+    meetsSlo: lost === 0 && p99Ms <= 50 && throughput >= 950,
+    frontier: false,
+  });
+
+  it('marks the Pareto frontier and recommends the smallest configuration meeting the SLO with zero loss', () => {
+    const points = [point(100, 1, 400, 900, 80), point(100, 4, 1000, 40, 82), point(1000, 4, 1000, 45, 90), point(1000, 16, 1000, 10, 95), point(10, 2, 1000, 5, 70, 12)];
+    markFrontier(points);
+    expect(points.map((p) => p.frontier)).toEqual([true, true, false, true, false]);
+    const best = recommend(points)!;
+    expect(best).toMatchObject({ queueSize: 100, poolSize: 4 });
+    expect(snippetFor(best, 50, 1000)).toMatch(/queue:\n {2}maxEvents: 100\npool:\n {2}size: 4/);
+    expect(snippetFor(undefined, 50, 1000)).toMatch(/no configuration met/);
+  });
+});
+
+describe('sluice bench on the memory broker (small scale)', () => {
+  const workload = { rate: 2000, durationS: 2, warmupS: 1, messageSize: 256, keys: 10, partitions: 4, work: 'none', drainTimeoutS: 20 };
+
+  it('produces complete, consistent results: sent = delivered + lost, no loss, no negative latency', async () => {
+    const run = await runBroker('memory', workload);
+    expect(run.sent).toBe(6000);
+    expect(run.delivery.unique + run.delivery.lost).toBe(run.sent);
+    expect(run.delivery.lost).toBe(0);
+    expect(run.delivery.duplicates).toBe(0);
+    expect(run.latencyMs.count).toBeGreaterThan(3000);
+    expect(run.latencyMs.p50).toBeGreaterThan(0);
+    expect(run.latencyMs.p99).toBeGreaterThanOrEqual(run.latencyMs.p50);
+    expect(run.latencyMs.max).toBeGreaterThanOrEqual(run.latencyMs.p999);
+    expect(run.throughput).toBeGreaterThan(0);
+    expect(run.series.length).toBeGreaterThan(1);
+    expect(run.series.every((p) => p.backlog >= 0)).toBe(true);
+    expect(run.peakRssMB).toBeGreaterThan(0);
+    const html = renderBenchReport({ kind: 'bench', machine: { cpus: 2, cpuModel: 'x', memoryGB: 1, node: 'v20', note: '' }, startedAt: '', runs: [run] });
+    expect(html.match(/class="series" data-broker="memory"/g)).toHaveLength(3);
+  });
+
+  it('reports the losses of a deliberately lossy run (drop-newest queue, slow handler)', async () => {
+    const profile = join(await mkdtemp(join(tmpdir(), 'sluice-bench-')), 'lossy.yaml');
+    await writeFile(profile, 'broker:\n  type: memory\nqueue:\n  policy: drop-newest\n');
+    const run = await runBroker('memory', { ...workload, work: 'fixed:5', queueSize: 10, poolSize: 1, drainTimeoutS: 4 }, { profile });
+    expect(run.delivery.lost).toBeGreaterThan(0);
+    expect(run.delivery.unique + run.delivery.lost).toBe(run.sent);
+  });
+});
