@@ -29,6 +29,10 @@ export const adapters: Readonly<Record<string, AdapterEntry>> = {
     schema: async () => (await import('../../adapters/memory/config.ts')).memoryConfigSchema,
     module: () => import('../../adapters/memory/module.ts'),
   },
+  kinesis: {
+    schema: async () => (await import('../../adapters/kinesis/config.ts')).kinesisConfigSchema,
+    module: () => import('../../adapters/kinesis/module.ts'),
+  },
 };
 
 export const brokerTypes = (): string[] => Object.keys(adapters);

@@ -1,0 +1,45 @@
+/** Waits `ms`, or less if `signal` aborts first (never rejects). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/**
+ * Exponential backoff with equal jitter: half fixed, half random, so that many shards throttled
+ * together do not come back in lockstep. `reset()` after a success.
+ */
+export class Backoff {
+  private attempt = 0;
+
+  constructor(
+    private readonly initialMs: number,
+    private readonly maxMs: number,
+  ) {}
+
+  next(): number {
+    const capped = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 30);
+    return capped / 2 + Math.random() * (capped / 2);
+  }
+
+  reset(): void {
+    this.attempt = 0;
+  }
+
+  get failures(): number {
+    return this.attempt;
+  }
+}
+
+/** Runs `fn` with an abort signal that fires after `ms`; a bound on start-up calls. */
+export async function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return fn(AbortSignal.timeout(ms));
+}

@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BrokerAdapter, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
+import { KinesisAdmin } from './admin.ts';
+import { createClients, type KinesisClients } from './clients.ts';
+import type { KinesisConfig } from './config.ts';
+import { KinesisMetrics } from './metrics.ts';
+import { KinesisPublisher } from './publisher.ts';
+import { KinesisSource } from './kinesis-source.ts';
+
+export interface KinesisAdapterDeps {
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  /** Builds the SDK clients; tests wrap `send` here to inject faults. */
+  readonly clients?: (config: KinesisConfig) => KinesisClients;
+}
+
+/**
+ * Amazon Kinesis Data Streams: a source reading leased shards (polling or enhanced fan-out),
+ * a PutRecords publisher, an admin for streams. Every source and publisher has SDK clients of
+ * its own, closed with it.
+ */
+export class KinesisAdapter implements BrokerAdapter {
+  readonly type = 'kinesis';
+  readonly features: BrokerFeatures;
+  readonly metrics: KinesisMetrics | undefined;
+  private readonly clients: (config: KinesisConfig) => KinesisClients;
+
+  constructor(
+    readonly config: KinesisConfig,
+    private readonly deps: KinesisAdapterDeps,
+  ) {
+    this.features = {
+      orderedByKey: true,
+      persistent: true,
+      consumerGroups: config.leases.type === 'dynamodb',
+      redeliversOnNack: true,
+    };
+    this.metrics = deps.registry ? new KinesisMetrics(deps.registry, config.stream) : undefined;
+    this.clients = deps.clients ?? createClients;
+  }
+
+  createSource(): Source {
+    const clients = this.clients(this.config);
+    return new KinesisSource(this.config, clients, { logger: this.deps.logger, metrics: this.metrics });
+  }
+
+  createPublisher(): Publisher {
+    const { kinesis } = this.clients({ ...this.config, consumer: { ...this.config.consumer, type: 'polling' }, leases: { ...this.config.leases, type: 'file' } });
+    return new KinesisPublisher(kinesis, this.config.publish, this.metrics, true);
+  }
+
+  createAdmin(): KinesisAdmin {
+    const { kinesis, dynamo } = this.clients({ ...this.config, consumer: { ...this.config.consumer, type: 'polling' } });
+    return new KinesisAdmin(kinesis, dynamo, 60_000, true);
+  }
+}

@@ -1,0 +1,322 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import type { Logger } from 'pino';
+import type { EventSink, Health, Source } from '../../src/broker/contract.ts';
+import { OffsetTracker } from '../../src/core/offset-tracker.ts';
+import { ConnectionError, SluiceError, errorMessage } from '../../src/errors.ts';
+import { toSluiceError } from './aws-errors.ts';
+import { Checkpointer } from './checkpointer.ts';
+import type { KinesisClients } from './clients.ts';
+import type { KinesisConfig } from './config.ts';
+import { DeliveryGate } from './delivery-gate.ts';
+import { FileLeaseTable } from './file-lease-table.ts';
+import { SHARD_END, type Lease, type LeaseTable } from './lease.ts';
+import { LeaseCoordinator, type LeaseHost } from './lease-coordinator.ts';
+import { DynamoLeaseTable } from './lease-table.ts';
+import type { KinesisEvent } from './kinesis-event.ts';
+import type { KinesisMetrics } from './metrics.ts';
+import { ShardConsumer, type ConsumerContext } from './shard-consumer.ts';
+import { PollingShardReader, type ShardReader } from './shard-reader.ts';
+import { ShardSync } from './shard-sync.ts';
+
+export interface SourceDeps {
+  readonly logger: Logger;
+  readonly metrics?: KinesisMetrics;
+  /** Reader factory for consumer.type efo (fan-out-reader.ts); polling when absent. */
+  readonly fanOut?: FanOutFactory;
+}
+
+/** Creates enhanced fan-out readers once the stream consumer is registered. */
+export interface FanOutFactory {
+  /** Registers the stream consumer if needed and waits until it is ACTIVE. */
+  prepare(signal: AbortSignal): Promise<void>;
+  reader(shardId: string, checkpoint: string, signal: AbortSignal): ShardReader;
+  close(): Promise<void>;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'closed';
+
+/**
+ * Reads a Kinesis stream: the lease coordinator decides which shards this instance reads, a
+ * {@link ShardConsumer} per leased shard reads it (polling or enhanced fan-out) and delivers
+ * through one {@link DeliveryGate}, the {@link Checkpointer} writes processed positions to the
+ * leases. A shard that ends is checkpointed SHARD_END and released; its children become
+ * eligible only then.
+ */
+export class KinesisSource implements Source, LeaseHost {
+  private readonly tracker = new OffsetTracker();
+  private readonly consumers = new Map<string, ShardConsumer>();
+  private readonly table: LeaseTable;
+  private readonly coordinator: LeaseCoordinator;
+  private readonly checkpointer: Checkpointer;
+  private readonly logger: Logger;
+  private readonly metrics: KinesisMetrics | undefined;
+  private readonly startTimestamp: Date | undefined;
+  private readonly stopSignal = new AbortController();
+  private context: ConsumerContext | undefined;
+  private redeliveries: KinesisEvent[] = [];
+  private flushingRedeliveries = false;
+  private state: State = 'new';
+  private stopping: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: KinesisConfig,
+    private readonly clients: KinesisClients,
+    private readonly deps: SourceDeps,
+    private readonly ownsClients = true,
+  ) {
+    this.logger = deps.logger;
+    this.metrics = deps.metrics;
+    const leases = config.leases;
+    if (leases.type === 'dynamodb') {
+      if (!clients.dynamo) throw new SluiceError('kinesis: leases.type dynamodb needs a DynamoDB client');
+      this.table = new DynamoLeaseTable(clients.dynamo, leases.table ?? config.application, leases.createTable);
+    } else {
+      this.table = new FileLeaseTable(leases.path, config.stream);
+    }
+    const timestamp = config.startTimestamp;
+    this.startTimestamp = timestamp === undefined ? undefined : new Date(timestamp);
+    const sync = new ShardSync(clients.kinesis, this.table, config.stream, config.startFrom, this.logger, this.metrics);
+    this.coordinator = new LeaseCoordinator(
+      this.table,
+      sync,
+      {
+        workerId: leases.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+        durationMs: leases.durationMs,
+        renewIntervalMs: leases.renewIntervalMs ?? Math.floor(leases.durationMs / 3),
+        takeIntervalMs: leases.takeIntervalMs ?? leases.durationMs,
+        shardSyncIntervalMs: leases.shardSyncIntervalMs,
+      },
+      this,
+      this.logger,
+      this.metrics,
+    );
+    this.checkpointer = new Checkpointer(this.coordinator, config.checkpointIntervalMs, (shardId) => this.lost(shardId), this.logger, this.metrics);
+  }
+
+  get workerId(): string {
+    return this.coordinator.workerId;
+  }
+
+  async start(sink: EventSink): Promise<void> {
+    if (this.state !== 'new') throw new SluiceError(`kinesis source already ${this.state}`);
+    this.state = 'starting';
+    this.context = {
+      stream: this.config.stream,
+      gate: new DeliveryGate(sink),
+      maxRecords: this.config.consumer.maxRecords,
+      deaggregate: this.config.consumer.deaggregate,
+      logger: this.logger,
+      metrics: this.metrics,
+      redeliver: (event) => this.redeliver(event),
+      shardEnded: (consumer, children) => this.shardEnded(consumer, children),
+      consumerFailed: (consumer) => void this.giveUp(consumer),
+    };
+    const timeoutMs = this.config.connectTimeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    try {
+      await bounded(deadline, timeoutMs, async () => {
+        await this.describeStream(deadline);
+        await this.table.initialize(deadline);
+        await this.deps.fanOut?.prepare(deadline);
+        await this.coordinator.start(deadline);
+      });
+    } catch (error) {
+      this.state = 'stopped';
+      await this.coordinator.stop();
+      await this.closeClients();
+      this.state = 'closed';
+      throw error;
+    }
+    this.checkpointer.start(() => this.consumers.values());
+    this.state = 'running';
+    this.logger.info(
+      { stream: this.config.stream, worker: this.workerId, leases: this.table.description, consumer: this.config.consumer.type, shards: this.coordinator.heldShards() },
+      'kinesis source started',
+    );
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.state === 'starting' || this.state === 'running') this.state = 'stopping';
+      this.stopSignal.abort();
+      await Promise.all([...this.consumers.values()].map((consumer) => consumer.stop()));
+      if (this.state === 'stopping') this.state = 'stopped';
+    })();
+    return this.stopping;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.stop();
+      if (this.state === 'closed') return;
+      this.state = 'closed';
+      this.checkpointer.stop();
+      await this.coordinator.stop();
+      const consumers = [...this.consumers.values()];
+      for (const consumer of consumers) {
+        this.checkpointer.capture(consumer);
+        consumer.released = true;
+      }
+      await Promise.all(
+        consumers.map(async (consumer) => {
+          await this.checkpointer.flush(consumer);
+          if (this.coordinator.holds(consumer.shardId)) await this.coordinator.release(consumer.shardId);
+          this.forget(consumer);
+        }),
+      );
+      await this.deps.fanOut?.close();
+      await this.table.close();
+      await this.closeClients();
+      this.logger.info({ stream: this.config.stream, worker: this.workerId }, 'kinesis source closed');
+    })();
+    return this.closing;
+  }
+
+  health(): Health {
+    if (this.state === 'closed') return { connected: false, detail: 'closed' };
+    if (this.state !== 'running' && this.state !== 'stopping') return { connected: false, detail: this.state };
+    const healthy = this.coordinator.healthy;
+    const detail = `kinesis stream ${this.config.stream}: ${this.coordinator.heldCount} shard(s) leased by ${this.workerId}`;
+    return { connected: healthy, detail: healthy ? detail : `${detail}; lease table not answering: ${this.coordinator.lastError ?? 'unknown error'}` };
+  }
+
+  /** @internal LeaseHost: start reading a newly held shard. */
+  acquired(lease: Lease): void {
+    const context = this.context;
+    if (!context || this.stopSignal.signal.aborted || this.state === 'closed') {
+      void this.coordinator.release(lease.leaseKey);
+      return;
+    }
+    const stale = this.consumers.get(lease.leaseKey);
+    if (stale) {
+      stale.released = true;
+      this.forget(stale);
+      void stale.stop();
+    }
+    this.tracker.remove(lease.leaseKey);
+    const progress = this.tracker.partition(lease.leaseKey);
+    const consumer = new ShardConsumer(
+      lease.leaseKey,
+      progress,
+      (signal) =>
+        this.deps.fanOut?.reader(lease.leaseKey, lease.checkpoint, signal) ??
+        new PollingShardReader(
+          this.clients.kinesis,
+          this.config.stream,
+          lease.leaseKey,
+          lease.checkpoint,
+          { pollIntervalMs: this.config.consumer.pollIntervalMs, throttleBackoffMs: this.config.consumer.throttleBackoffMs, startTimestamp: this.startTimestamp },
+          signal,
+          this.logger,
+          this.metrics,
+        ),
+      context,
+    );
+    this.consumers.set(lease.leaseKey, consumer);
+    consumer.start();
+  }
+
+  /** @internal LeaseHost: another instance holds the shard now. Stop at once, try a last checkpoint. */
+  lost(shardId: string): void {
+    const consumer = this.consumers.get(shardId);
+    if (!consumer) return;
+    this.checkpointer.capture(consumer);
+    consumer.released = true;
+    this.forget(consumer);
+    void consumer.stop();
+    // Conditional on ownership: succeeds only if nobody took the lease yet.
+    void this.checkpointer.flush(consumer);
+  }
+
+  private forget(consumer: ShardConsumer): void {
+    if (this.consumers.get(consumer.shardId) === consumer) this.consumers.delete(consumer.shardId);
+    if (this.tracker.partition(consumer.shardId) === consumer.progress) this.tracker.remove(consumer.shardId);
+    this.metrics?.shardReleased(consumer.shardId);
+  }
+
+  private async shardEnded(consumer: ShardConsumer, childShardIds: readonly string[]): Promise<void> {
+    const outcome = await this.checkpointer.flush(consumer, SHARD_END, childShardIds);
+    if (outcome !== 'written') {
+      // Lost, or the write failed: the next owner (maybe us) reads the end again and retries.
+      if (outcome === 'failed') await this.giveUp(consumer);
+      return;
+    }
+    consumer.released = true;
+    this.forget(consumer);
+    this.logger.info({ shard: consumer.shardId, children: childShardIds }, 'kinesis: shard finished (SHARD_END)');
+    await this.coordinator.release(consumer.shardId);
+    this.coordinator.requestSync();
+  }
+
+  /** Releases a shard whose consumer cannot go on, so that it is read again from its checkpoint. */
+  private async giveUp(consumer: ShardConsumer): Promise<void> {
+    this.checkpointer.capture(consumer);
+    consumer.released = true;
+    this.forget(consumer);
+    await consumer.stop();
+    await this.checkpointer.flush(consumer);
+    await this.coordinator.release(consumer.shardId);
+  }
+
+  private redeliver(event: KinesisEvent): void {
+    const timer = setTimeout(() => {
+      this.redeliveries.push(event);
+      void this.flushRedeliveries();
+    }, this.config.nackDelayMs);
+    timer.unref();
+  }
+
+  private async flushRedeliveries(): Promise<void> {
+    if (this.flushingRedeliveries || !this.context) return;
+    this.flushingRedeliveries = true;
+    try {
+      const gate = this.context.gate;
+      while (this.redeliveries.length > 0 && !this.stopSignal.signal.aborted) {
+        // Events of a shard we no longer hold are dropped: the next owner delivers them.
+        const batch = this.redeliveries.splice(0, gate.sink.maxBatch).filter((event) => !event.consumer.released && !event.consumer.signal.aborted);
+        if (batch.length > 0 && !(await gate.deliver(batch, this.stopSignal.signal))) break;
+      }
+    } finally {
+      this.flushingRedeliveries = false;
+    }
+  }
+
+  private async describeStream(signal: AbortSignal): Promise<void> {
+    try {
+      const result = await this.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: this.config.stream }), { abortSignal: signal });
+      const status = result.StreamDescriptionSummary?.StreamStatus;
+      if (status === 'DELETING') throw new SluiceError(`kinesis stream ${this.config.stream} is being deleted`);
+    } catch (error) {
+      throw toSluiceError(error, `kinesis stream ${this.config.stream}`);
+    }
+  }
+
+  private async closeClients(): Promise<void> {
+    if (!this.ownsClients) return;
+    this.clients.kinesis.destroy();
+    this.clients.fanOut?.destroy();
+    this.clients.dynamo?.destroy();
+  }
+}
+
+/** Runs `work`, failing with a clear ConnectionError if `signal` (the start-up bound) fires first. */
+async function bounded<T>(signal: AbortSignal, ms: number, work: () => Promise<T>): Promise<T> {
+  let onAbort: (() => void) | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new ConnectionError(`kinesis: start-up did not finish within ${ms} ms (connectTimeoutMs)`));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work(), timeout]);
+  } catch (error) {
+    if (signal.aborted && !(error instanceof SluiceError && error.message.includes('connectTimeoutMs'))) {
+      throw new ConnectionError(`kinesis: start-up did not finish within ${ms} ms (connectTimeoutMs): ${errorMessage(error)}`, error);
+    }
+    throw error;
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,181 @@
+import type { _Record } from '@aws-sdk/client-kinesis';
+import type { Logger } from 'pino';
+import type { SourceEvent } from '../../src/broker/contract.ts';
+import type { PartitionProgress } from '../../src/core/offset-tracker.ts';
+import { errorMessage } from '../../src/errors.ts';
+import type { DeliveryGate } from './delivery-gate.ts';
+import { isEnvelope, unwrapEnvelope } from './envelope.ts';
+import { AggregateGroup, KinesisEvent, NO_HEADERS } from './kinesis-event.ts';
+import { deaggregate, looksAggregated } from './kpl-deaggregate.ts';
+import type { KinesisMetrics } from './metrics.ts';
+import { ReaderAborted, type ShardReader } from './shard-reader.ts';
+
+/** What a shard consumer needs from its source. */
+export interface ConsumerContext {
+  readonly stream: string;
+  readonly gate: DeliveryGate;
+  /** GetRecords limit before the sink's maxBatch lowers it. */
+  readonly maxRecords: number;
+  readonly deaggregate: boolean;
+  readonly logger: Logger;
+  readonly metrics?: KinesisMetrics;
+  /** Delivers a nacked event again after the nack delay. */
+  redeliver(event: KinesisEvent): void;
+  /** Every record of the shard was read and processed: checkpoint SHARD_END, free the children. */
+  shardEnded(consumer: ShardConsumer, childShardIds: readonly string[]): Promise<void>;
+  /** The consumer stopped on an unexpected error: give the shard up so it is read again. */
+  consumerFailed(consumer: ShardConsumer, error: unknown): void;
+}
+
+/**
+ * Reads one leased shard and delivers its records in order: fetch a batch, await the gate
+ * (so the shard's reads pause while its delivery is pending), fetch the next. Each Kinesis
+ * record takes one ticket of the shard's {@link PartitionProgress}; the checkpointer writes the
+ * highest contiguous completed one. At the shard's end it waits until every delivered record is
+ * done before it reports the end, so children never start before their parent is processed.
+ */
+export class ShardConsumer {
+  private readonly abort = new AbortController();
+  private readonly reader: ShardReader;
+  private loop: Promise<void> | undefined;
+  private drainedWake: (() => void) | undefined;
+  /** No more acks count: the lease was lost or the source closed. */
+  released = false;
+  /** The shard's last record was read; waiting for the in-flight ones. */
+  ending = false;
+  /** Checkpoint bookkeeping (checkpointer.ts): value not yet written, value last written, write chain. */
+  unwritten: string | undefined;
+  written: string | undefined;
+  checkpointChain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly shardId: string,
+    readonly progress: PartitionProgress,
+    createReader: (signal: AbortSignal) => ShardReader,
+    private readonly context: ConsumerContext,
+  ) {
+    this.reader = createReader(this.abort.signal);
+  }
+
+  get stream(): string {
+    return this.context.stream;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops reading (acks still count until {@link released}); resolves when the loop ended. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.reader.close();
+    this.drainedWake?.();
+    await this.loop;
+  }
+
+  /** @internal KinesisEvent.ack */
+  completed(event: KinesisEvent): void {
+    if (this.released) return;
+    const group = event.group;
+    if (group && --group.remaining > 0) return;
+    this.progress.complete(event.ticket);
+    if (this.drainedWake && this.progress.idle) this.drainedWake();
+  }
+
+  /** @internal KinesisEvent.nack */
+  nacked(event: KinesisEvent): void {
+    if (this.released || this.abort.signal.aborted) return;
+    this.context.redeliver(event.again());
+  }
+
+  private async run(): Promise<void> {
+    const { gate, logger } = this.context;
+    const signal = this.abort.signal;
+    try {
+      for (;;) {
+        const maxBatch = gate.sink.maxBatch;
+        const batch = await this.reader.next(Math.max(1, Math.min(this.context.maxRecords, maxBatch)));
+        if (batch.records.length > 0) {
+          const events = this.toEvents(batch.records);
+          for (let i = 0; i < events.length; i += maxBatch) {
+            if (!(await gate.deliver(events.slice(i, i + maxBatch), signal))) return;
+          }
+        }
+        if (batch.millisBehindLatest !== undefined) this.context.metrics?.lag(this.shardId, batch.millisBehindLatest);
+        if (batch.end) {
+          this.ending = true;
+          await this.drained();
+          if (signal.aborted) return;
+          await this.context.shardEnded(this, batch.childShardIds);
+          return;
+        }
+      }
+    } catch (error) {
+      if (error instanceof ReaderAborted || signal.aborted) return;
+      logger.error({ shard: this.shardId, error: errorMessage(error) }, 'kinesis: shard consumer failed');
+      this.context.consumerFailed(this, error);
+    }
+  }
+
+  private drained(): Promise<void> {
+    if (this.progress.idle || this.abort.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.drainedWake = () => {
+        this.drainedWake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** One event per plain record, one per user record of a KPL aggregate; one ticket per Kinesis record. */
+  private toEvents(records: readonly _Record[]): SourceEvent[] {
+    const events: SourceEvent[] = [];
+    const progress = this.progress;
+    for (const record of records) {
+      const sequenceNumber = record.SequenceNumber!;
+      const data = toBuffer(record.Data!);
+      const timestamp = record.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
+      const ticket = progress.track(sequenceNumber);
+      const users = this.context.deaggregate && looksAggregated(data) ? deaggregate(data) : undefined;
+      if (!users) {
+        events.push(this.event(sequenceNumber, undefined, record.PartitionKey, data, timestamp, ticket, undefined));
+        continue;
+      }
+      if (users.length === 0) {
+        progress.complete(ticket); // an empty aggregate: nothing to process
+        continue;
+      }
+      const group = new AggregateGroup(users.length);
+      for (const user of users) {
+        events.push(this.event(sequenceNumber, user.subSequenceNumber, user.partitionKey, user.data, timestamp, ticket, group));
+      }
+    }
+    return events;
+  }
+
+  private event(
+    sequenceNumber: string,
+    subSequenceNumber: number | undefined,
+    key: string | undefined,
+    data: Buffer,
+    timestamp: number,
+    ticket: number,
+    group: AggregateGroup | undefined,
+  ): KinesisEvent {
+    let payload = data;
+    let headers = NO_HEADERS;
+    if (isEnvelope(data)) {
+      const unwrapped = unwrapEnvelope(data);
+      if (unwrapped) ({ payload, headers } = unwrapped);
+    }
+    return new KinesisEvent(this, sequenceNumber, subSequenceNumber, key, payload, headers, timestamp, ticket, group, 1);
+  }
+}
+
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
