@@ -29,6 +29,10 @@ export const adapters: Readonly<Record<string, AdapterEntry>> = {
     schema: async () => (await import('../../adapters/memory/config.ts')).memoryConfigSchema,
     module: () => import('../../adapters/memory/module.ts'),
   },
+  kafka: {
+    schema: async () => (await import('../../adapters/kafka/config.ts')).kafkaConfigSchema,
+    module: () => import('../../adapters/kafka/module.ts'),
+  },
   kinesis: {
     schema: async () => (await import('../../adapters/kinesis/config.ts')).kinesisConfigSchema,
     module: () => import('../../adapters/kinesis/module.ts'),

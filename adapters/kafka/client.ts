@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, type SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import { AuthenticationError, ConfigError, ConnectionError, NotFoundError, SluiceError } from '../../src/errors.ts';
+import type { KafkaConfig } from './config.ts';
+
+/**
+ * kafkajs logs through our pino logger, at warn and above only (its info level narrates every
+ * join and fetch). Its `extra` fields are kept; none of them carries the SASL password.
+ */
+export function kafkaLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, logger: _name, ...extra } = log as { message: string; timestamp?: string; logger?: string };
+      const fields = { kafkajs: namespace, ...extra };
+      if (level === logLevel.ERROR) logger.error(fields, message);
+      else if (level === logLevel.WARN) logger.warn(fields, message);
+    };
+}
+
+/** Reads the files and the secret environment variables the config names, once, at creation. */
+export function connectionOptions(config: KafkaConfig, env: NodeJS.ProcessEnv = process.env): Pick<KafkaJsConfig, 'ssl' | 'sasl'> {
+  const options: Pick<KafkaJsConfig, 'ssl' | 'sasl'> = {};
+  if (config.ssl === true) options.ssl = true;
+  else if (config.ssl) {
+    const ssl = config.ssl;
+    const read = (key: 'ca' | 'cert' | 'key') => {
+      const path = ssl[key];
+      if (!path) return undefined;
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (error) {
+        throw new ConfigError(`broker.kafka.ssl.${key}`, `cannot read ${path}: ${(error as Error).message}`);
+      }
+    };
+    const passphrase = ssl.passphraseEnv ? secret(env, ssl.passphraseEnv, 'broker.kafka.ssl.passphraseEnv') : undefined;
+    options.ssl = {
+      rejectUnauthorized: ssl.rejectUnauthorized,
+      ...(ssl.ca ? { ca: [read('ca')!] } : {}),
+      ...(ssl.cert ? { cert: read('cert') } : {}),
+      ...(ssl.key ? { key: read('key') } : {}),
+      ...(passphrase ? { passphrase } : {}),
+      ...(ssl.servername ? { servername: ssl.servername } : {}),
+    };
+  }
+  if (config.sasl) {
+    const password = secret(env, config.sasl.passwordEnv, 'broker.kafka.sasl.passwordEnv');
+    options.sasl = { mechanism: config.sasl.mechanism, username: config.sasl.username, password } as SASLOptions;
+  }
+  return options;
+}
+
+function secret(env: NodeJS.ProcessEnv, name: string, key: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new ConfigError(key, `environment variable ${name} is not set`);
+  return value;
+}
+
+/** One kafkajs client per source / publisher / admin, so that each has its own connections. */
+export function createKafka(config: KafkaConfig, logger: Logger, role: string, options = connectionOptions(config)): Kafka {
+  return new Kafka({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    ...options,
+    connectionTimeout: config.connectionTimeoutMs,
+    authenticationTimeout: config.authenticationTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    retry: { retries: config.retry.retries, initialRetryTime: config.retry.initialRetryTimeMs, maxRetryTime: config.retry.maxRetryTimeMs },
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(logger.child({ kafkaClient: role })),
+  });
+}
+
+/** The innermost cause of a kafkajs error (retry wrappers nest the real one). */
+function rootCause(error: unknown): { name?: string; message?: string; type?: string; retriable?: boolean } {
+  let current = error as { cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; depth < 10 && current; depth++) {
+    const next = current.cause ?? current.originalError;
+    if (!next || typeof next !== 'object') break;
+    current = next as typeof current;
+  }
+  return (current ?? {}) as { name?: string; message?: string; type?: string };
+}
+
+const AUTH_TYPES = new Set([
+  'ILLEGAL_SASL_STATE',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'SASL_AUTHENTICATION_FAILED',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+
+const CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound', 'KafkaJSNoBrokerAvailableError']);
+
+/**
+ * Turns a kafkajs error into a Sluice error whose message names the brokers and says what to
+ * check. `what` is the operation ("connect", "join group g").
+ */
+export function toSluiceError(error: unknown, config: Pick<KafkaConfig, 'brokers' | 'sasl' | 'ssl'>, what: string): SluiceError {
+  if (error instanceof SluiceError) return error;
+  const brokers = config.brokers.join(',');
+  const outer = error as { name?: string; message?: string; type?: string; retriable?: boolean };
+  const cause = rootCause(error);
+  const type = outer.type ?? cause.type;
+  const detail = cause.message ?? outer.message ?? String(error);
+  if (outer.name === 'KafkaJSSASLAuthenticationError' || cause.name === 'KafkaJSSASLAuthenticationError' || (type && AUTH_TYPES.has(type))) {
+    const who = config.sasl ? `SASL ${config.sasl.mechanism} as ${config.sasl.username}` : 'no SASL';
+    const hint =
+      type === 'ILLEGAL_SASL_STATE' || type === 'UNSUPPORTED_SASL_MECHANISM'
+        ? ' (does the listener at these brokers accept this SASL mechanism? A PLAINTEXT listener refuses SASL)'
+        : '';
+    return new AuthenticationError(`kafka: ${what} at ${brokers} refused (${who}): ${detail}${hint}`, error);
+  }
+  if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return new NotFoundError(`kafka: ${what} at ${brokers}: ${detail}`, error);
+  if (CONNECTION_ERRORS.has(outer.name ?? '') || CONNECTION_ERRORS.has(cause.name ?? '')) {
+    const tls = config.ssl ? ' (TLS on: does the listener speak TLS?)' : '';
+    return new ConnectionError(`kafka: cannot ${what} at brokers ${brokers}: ${detail}${tls}`, error);
+  }
+  if (outer.name === 'KafkaJSRequestTimeoutError' || cause.name === 'KafkaJSRequestTimeoutError') {
+    return new ConnectionError(`kafka: ${what} at ${brokers} timed out: ${detail}`, error);
+  }
+  return new SluiceError(`kafka: ${what} at ${brokers} failed: ${detail}`, { retriable: outer.retriable ?? cause.retriable ?? true, cause: error });
+}
+
+/** Rejects with a ConnectionError if `promise` takes longer than `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ConnectionError(message())), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Kafka topic names are [a-zA-Z0-9._-]+, so `/` separates topic and partition unambiguously. */
+export const partitionKey = (topic: string, partition: number): string => `${topic}/${partition}`;

@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
+import { connectionOptions, createKafka } from './client.ts';
+import type { KafkaConfig } from './config.ts';
+import { KafkaAdmin } from './kafka-admin.ts';
+import { KafkaMetrics } from './kafka-metrics.ts';
+import { KafkaPublisher } from './kafka-publisher.ts';
+import { KafkaSource } from './kafka-source.ts';
+
+/**
+ * Apache Kafka through kafkajs: a consumer-group source with contiguous commits, a batched
+ * idempotent publisher and a topic admin. Each source, publisher and admin has its own kafkajs
+ * client (and connections), so one slow part does not hold up another.
+ */
+export class KafkaAdapter implements BrokerAdapter {
+  readonly type = 'kafka';
+  readonly features: BrokerFeatures = { orderedByKey: true, persistent: true, consumerGroups: true, redeliversOnNack: true };
+  private readonly metrics: KafkaMetrics;
+  /** TLS files and secrets, read once: a missing file or variable fails at creation, naming the key. */
+  private readonly connection: ReturnType<typeof connectionOptions>;
+
+  constructor(
+    readonly config: KafkaConfig,
+    private readonly logger: Logger,
+    registry: Registry,
+  ) {
+    this.connection = connectionOptions(config);
+    this.metrics = KafkaMetrics.on(registry);
+  }
+
+  createSource(): Source {
+    return new KafkaSource(createKafka(this.config, this.logger, 'source', this.connection), this.config, this.logger, this.metrics);
+  }
+
+  createPublisher(): Publisher {
+    return new KafkaPublisher(createKafka(this.config, this.logger, 'publisher', this.connection), this.config);
+  }
+
+  createAdmin(): BrokerAdmin {
+    return new KafkaAdmin(createKafka(this.config, this.logger, 'admin', this.connection), this.config);
+  }
+}

@@ -1,0 +1,59 @@
+import type { Admin, Kafka } from 'kafkajs';
+import type { BrokerAdmin } from '../../src/broker/contract.ts';
+import { toSluiceError, within } from './client.ts';
+import type { KafkaConfig } from './config.ts';
+
+/** Creates and deletes topics (tests, benchmarks, tooling). Connects on first use. */
+export class KafkaAdmin implements BrokerAdmin {
+  private admin: Promise<Admin> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly config: KafkaConfig,
+  ) {}
+
+  /** Creates `name` with `partitions` partitions (default 4); an existing topic is left as it is. */
+  async createDestination(name: string, options: { partitions?: number } = {}): Promise<void> {
+    const admin = await this.connect();
+    try {
+      await admin.createTopics({
+        topics: [{ topic: name, numPartitions: options.partitions ?? 4, replicationFactor: this.config.admin.replicationFactor }],
+        waitForLeaders: true,
+        timeout: this.config.requestTimeoutMs,
+      });
+    } catch (error) {
+      throw toSluiceError(error, this.config, `create topic ${name}`);
+    }
+  }
+
+  async deleteDestination(name: string): Promise<void> {
+    const admin = await this.connect();
+    try {
+      await admin.deleteTopics({ topics: [name], timeout: this.config.requestTimeoutMs });
+    } catch (error) {
+      const failure = toSluiceError(error, this.config, `delete topic ${name}`);
+      if (failure.name !== 'NotFoundError') throw failure;
+    }
+  }
+
+  async close(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => undefined);
+  }
+
+  private connect(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      try {
+        await within(admin.connect(), this.config.startTimeoutMs, () => `kafka: admin could not connect within ${this.config.startTimeoutMs} ms`);
+        return admin;
+      } catch (error) {
+        this.admin = undefined;
+        await admin.disconnect().catch(() => undefined);
+        throw toSluiceError(error, this.config, 'connect the admin client');
+      }
+    })();
+    return this.admin;
+  }
+}

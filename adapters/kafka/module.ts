@@ -1,0 +1,13 @@
+import type { AdapterDeps } from '../../src/broker/adapter-deps.ts';
+import type { BrokerAdapter } from '../../src/broker/contract.ts';
+import type { KafkaConfig } from './config.ts';
+import { KafkaAdapter } from './kafka-adapter.ts';
+
+export function createAdapter(config: KafkaConfig, deps: AdapterDeps): BrokerAdapter {
+  return new KafkaAdapter(config, deps.logger, deps.registry);
+}
+
+/** Reads topic `destination` as consumer group `group` (a topic pattern is dropped). */
+export function retarget(config: KafkaConfig, destination: string, group: string): KafkaConfig {
+  return { ...config, topics: [destination], topicPattern: undefined, group };
+}

@@ -1,0 +1,24 @@
+import { runContractSuite } from '../../contract/universal-suite.ts';
+import { describeWithBroker, uniqueName } from '../brokers.ts';
+import { kafkaTestAdapter } from './helpers.ts';
+
+describeWithBroker('kafka', 'kafka adapter', (endpoint) => {
+  runContractSuite({
+    name: 'kafka',
+    timeoutMs: 60_000,
+    async setup({ partitions }) {
+      const topic = uniqueName('contract');
+      const adapter = kafkaTestAdapter(endpoint, { topics: [topic], group: `${topic}-group` });
+      const admin = adapter.createAdmin();
+      await admin.createDestination(topic, { partitions });
+      return {
+        adapter,
+        destination: topic,
+        async teardown() {
+          await admin.deleteDestination(topic);
+          await admin.close();
+        },
+      };
+    },
+  });
+});
