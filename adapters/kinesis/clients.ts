@@ -26,7 +26,8 @@ type Common = Pick<KinesisConfig, 'region' | 'credentials'>;
 function common(config: Common, endpoint: string | undefined) {
   return {
     ...(config.region ? { region: config.region } : {}),
-    ...(config.credentials ? { credentials: config.credentials } : {}),
+    // A copy: the SDK writes bookkeeping ($source) into the credentials object it is given.
+    ...(config.credentials ? { credentials: { ...config.credentials } } : {}),
     ...(endpoint ? { endpoint } : {}),
     // Throttling and 5xx are retried by the adapter, which knows what a retry costs; the SDK
     // retries a little, so that a blip does not surface as an error.

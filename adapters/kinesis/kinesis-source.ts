@@ -100,6 +100,11 @@ export class KinesisSource implements Source, LeaseHost {
     return this.coordinator.workerId;
   }
 
+  /** The shards whose lease this instance holds. */
+  get ownedShards(): string[] {
+    return this.coordinator.heldShards();
+  }
+
   async start(sink: EventSink): Promise<void> {
     if (this.state !== 'new') throw new SluiceError(`kinesis source already ${this.state}`);
     this.state = 'starting';
