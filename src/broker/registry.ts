@@ -37,6 +37,10 @@ export const adapters: Readonly<Record<string, AdapterEntry>> = {
     schema: async () => (await import('../../adapters/kinesis/config.ts')).kinesisConfigSchema,
     module: () => import('../../adapters/kinesis/module.ts'),
   },
+  pubsub: {
+    schema: async () => (await import('../../adapters/pubsub/config.ts')).pubsubConfigSchema,
+    module: () => import('../../adapters/pubsub/module.ts'),
+  },
 };
 
 export const brokerTypes = (): string[] => Object.keys(adapters);

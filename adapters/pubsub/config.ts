@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * `broker.pubsub`: Google Cloud Pub/Sub through @google-cloud/pubsub (streaming pull).
+ * This file imports no SDK, so validating a config loads none.
+ */
+export const pubsubConfigSchema = z
+  .object({
+    projectId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Google Cloud project. Default: $PUBSUB_PROJECT_ID (emulator), else the project of the application default credentials.'),
+    endpoint: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('host:port of the API, e.g. 127.0.0.1:8085 for the emulator. Default: $PUBSUB_EMULATOR_HOST, else pubsub.googleapis.com.'),
+    emulator: z
+      .boolean()
+      .optional()
+      .describe('Plain-text connection without credentials. Default: true when an endpoint (or $PUBSUB_EMULATOR_HOST) is set that is not *.googleapis.com.'),
+    topic: z.string().min(1).default('events').describe('Topic the subscription is attached to (created with createResources; the publisher default).'),
+    subscription: z.string().min(1).default('sluice').describe('Subscription the source reads; it is also the `source` of events, so dead letters go to `<subscription>.dlq`.'),
+    createResources: z
+      .boolean()
+      .default(false)
+      .describe('Create the topic and subscription (with `subscriptionSettings`) at start if missing: for development. Otherwise start fails if the subscription is missing.'),
+    subscriptionSettings: z
+      .object({
+        ackDeadlineSeconds: z.number().int().min(10).max(600).default(10).describe('Ack deadline the subscription is created with (the client extends leases on top of it).'),
+        messageOrdering: z.boolean().default(true).describe('enableMessageOrdering: messages of one ordering key are delivered in publish order.'),
+        exactlyOnceDelivery: z.boolean().default(false).describe('enableExactlyOnceDelivery: acks are confirmed by the server (Sluice waits for the confirmation).'),
+        deadLetterTopic: z.string().min(1).optional().describe("Pub/Sub's own dead-letter policy: the topic undeliverable messages are forwarded to (created too)."),
+        maxDeliveryAttempts: z.number().int().min(5).max(100).default(5).describe('Delivery attempts before Pub/Sub forwards a message to deadLetterTopic.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Settings of a subscription that Sluice creates (createResources, BrokerAdmin); an existing subscription keeps its own.'),
+    flowControl: z
+      .object({
+        maxMessages: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe('Messages the client holds unacked at most. Default: queue.maxEvents + one batch + inFlight, so events are not buffered twice.'),
+        maxBytes: z.number().int().min(1).optional().describe('Bytes the client holds unacked at most. Default: queue.maxBytes scaled like maxMessages.'),
+        inFlight: z.number().int().min(0).default(64).describe('Events expected to be in workers at once (about pool.size): added to the default maxMessages.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Client flow control (allowExcessMessages is always false).'),
+    streams: z.number().int().min(1).max(16).default(1).describe('Concurrent StreamingPull streams.'),
+    lease: z
+      .object({
+        maxExtensionMinutes: z.number().min(0.1).max(24 * 60).default(60).describe('Longest time a message is kept leased (modAck-extended) while Sluice holds it; after that Pub/Sub redelivers it.'),
+        minAckDeadlineSeconds: z.number().int().min(10).max(600).optional().describe('Lower bound of the lease length the client asks for per extension.'),
+        maxAckDeadlineSeconds: z.number().int().min(10).max(600).optional().describe('Upper bound of the lease length the client asks for per extension.'),
+      })
+      .strict()
+      .prefault({}),
+    ordering: z
+      .object({
+        guard: z
+          .boolean()
+          .default(false)
+          .describe(
+            'On an ordered subscription, hand the core one event per ordering key at a time (the next after the previous was acked), so that even a nacked event is never overtaken by later events of its key. Costs per-key throughput.',
+          ),
+        redeliveryWaitMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(60_000)
+          .describe('After a nack, how long later events of the key are held waiting for the redelivery of the nacked one.'),
+      })
+      .strict()
+      .prefault({}),
+    publisher: z
+      .object({
+        maxMessages: z.number().int().min(1).max(1000).default(100).describe('Messages per publish request at most.'),
+        maxBytes: z.number().int().min(1).max(10 * 1024 * 1024).default(1024 * 1024).describe('Bytes per publish request at most.'),
+        maxMilliseconds: z.number().int().min(0).default(10).describe('How long a batch waits to fill before it is sent.'),
+        messageOrdering: z.boolean().default(true).describe('Publish events with a key as ordering key (one batch in flight per key).'),
+        timeoutMs: z.number().int().min(1).default(60_000).describe('How long a publish may take before it counts as failed.'),
+      })
+      .strict()
+      .prefault({}),
+    connectTimeoutMs: z.number().int().min(100).default(10_000).describe('Bound on checking / creating resources at start.'),
+    closeTimeoutMs: z.number().int().min(1000).default(10_000).describe('Bound on nacking what is left and flushing acks at close.'),
+  })
+  .strict();
+
+export type PubSubConfig = z.infer<typeof pubsubConfigSchema>;

@@ -1,0 +1,96 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { FastHistogram } from '../../src/metrics/fast-histogram.ts';
+
+const ACK_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+const ATTEMPT_BUCKETS = [1, 2, 3, 5, 10, 20, 50, 100];
+
+/**
+ * The Pub/Sub adapter's counters. The per-message path bumps plain numbers (and FastHistograms);
+ * prom-client reads them when scraped. One instance per adapter, shared by its sources, so that a
+ * restarted source does not register the metrics twice.
+ */
+export class PubSubMetrics {
+  /** Received from the client and not yet acked or nacked by Sluice, per live source. */
+  readonly outstandingBySource = new Set<() => number>();
+  /** Events waiting in the ordering gate behind an earlier event of their key. */
+  readonly heldBySource = new Set<() => number>();
+  received = 0;
+  acked = 0;
+  nacks = 0;
+  ackFailures = 0;
+  leaseExtensions = 0;
+  redeliveries = 0;
+  streamErrors = 0;
+  /** Receipt by the client to Sluice's ack: how long Pub/Sub's lease had to hold the message. */
+  readonly ackLatency = new FastHistogram(ACK_LATENCY_BUCKETS);
+  /** message.deliveryAttempt, when Pub/Sub reports it (subscriptions with a dead-letter policy). */
+  readonly deliveryAttempts = new FastHistogram(ATTEMPT_BUCKETS);
+
+  register(registry: Registry, labels: { broker: string; subscription: string }): void {
+    const labelNames = Object.keys(labels);
+    const sum = (set: Set<() => number>) => {
+      let total = 0;
+      for (const read of set) total += read();
+      return total;
+    };
+    const gauge = (name: string, help: string, read: () => number) => {
+      if (registry.getSingleMetric(name)) return;
+      new Gauge({ name, help, labelNames, registers: [registry], collect() { this.set(labels, read()); } });
+    };
+    const counter = (name: string, help: string, read: () => number) => {
+      if (registry.getSingleMetric(name)) return;
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(labels, read());
+        },
+      });
+    };
+    gauge('sluice_pubsub_outstanding_messages', 'Messages received from Pub/Sub and not yet acked or nacked (in the adapter, the queue or a worker).', () =>
+      sum(this.outstandingBySource),
+    );
+    gauge('sluice_pubsub_ordering_held_messages', 'Messages held in the adapter behind an earlier message of their ordering key.', () => sum(this.heldBySource));
+    counter('sluice_pubsub_received_total', 'Messages received from Pub/Sub (redeliveries included).', () => this.received);
+    counter('sluice_pubsub_acks_total', 'Messages acked.', () => this.acked);
+    counter('sluice_pubsub_nacks_total', 'Messages nacked (redelivered by Pub/Sub at once).', () => this.nacks);
+    counter('sluice_pubsub_ack_failures_total', 'Acks the server did not confirm (exactly-once subscriptions): the message will be redelivered.', () => this.ackFailures);
+    counter(
+      'sluice_pubsub_lease_extensions_total',
+      'Ack-deadline extensions (modAcks) the client sent for messages Sluice was still processing.',
+      () => this.leaseExtensions,
+    );
+    counter('sluice_pubsub_redeliveries_total', 'Messages received with a delivery attempt above 1 (known on subscriptions with a dead-letter policy).', () => this.redeliveries);
+    counter('sluice_pubsub_stream_errors_total', 'Errors of the StreamingPull stream.', () => this.streamErrors);
+    histogram(registry, 'sluice_pubsub_ack_latency_seconds', 'Time from receipt by the client to the ack.', this.ackLatency, labels);
+    histogram(registry, 'sluice_pubsub_delivery_attempts', 'Delivery attempt of received messages (subscriptions with a dead-letter policy).', this.deliveryAttempts, labels);
+  }
+}
+
+/** A FastHistogram as a Prometheus histogram, sampled when scraped. */
+function histogram(registry: Registry, name: string, help: string, source: FastHistogram, labels: Record<string, string>): void {
+  if (registry.getSingleMetric(name)) return;
+  const view = {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get() {
+      const values: { value: number; labels: Record<string, string | number>; metricName: string }[] = [];
+      let cumulative = 0;
+      for (let i = 0; i < source.buckets.length; i++) {
+        cumulative += source.counts[i]!;
+        values.push({ value: cumulative, labels: { ...labels, le: source.buckets[i]! }, metricName: `${name}_bucket` });
+      }
+      values.push({ value: source.count, labels: { ...labels, le: '+Inf' }, metricName: `${name}_bucket` });
+      values.push({ value: source.sum, labels, metricName: `${name}_sum` });
+      values.push({ value: source.count, labels, metricName: `${name}_count` });
+      return { name, help, type: 'histogram', values, aggregator: 'sum' };
+    },
+    reset() {},
+  };
+  registry.registerMetric(view as never);
+}

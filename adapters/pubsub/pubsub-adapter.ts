@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
+import { shortName } from './client.ts';
+import type { PubSubConfig } from './config.ts';
+import { PubSubMetrics } from './metrics.ts';
+import { PubSubPublisher } from './pubsub-publisher.ts';
+import { PubSubSource } from './pubsub-source.ts';
+import { PubSubAdmin } from './resources.ts';
+
+/**
+ * Google Cloud Pub/Sub. Acked messages are gone for the subscription (persistent); several
+ * Sluice replicas on one subscription share its messages (consumer groups); a nack is redelivered
+ * at once; with message ordering on the subscription, a key's messages arrive in publish order.
+ */
+export class PubSubAdapter implements BrokerAdapter {
+  readonly type = 'pubsub';
+  readonly features: BrokerFeatures = { orderedByKey: true, persistent: true, consumerGroups: true, redeliversOnNack: true };
+  readonly metrics = new PubSubMetrics();
+
+  constructor(
+    readonly config: PubSubConfig,
+    private readonly logger: Logger,
+    registry: Registry,
+  ) {
+    this.metrics.register(registry, { broker: 'pubsub', subscription: shortName(config.subscription) });
+  }
+
+  createSource(): Source {
+    return new PubSubSource(this.config, this.metrics, this.logger);
+  }
+
+  createPublisher(): Publisher {
+    return new PubSubPublisher(this.config);
+  }
+
+  createAdmin(): BrokerAdmin {
+    return new PubSubAdmin(this.config);
+  }
+}

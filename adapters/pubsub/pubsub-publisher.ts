@@ -1,0 +1,120 @@
+import type { PubSub, Topic } from '@google-cloud/pubsub';
+import type { OutgoingEvent, Publisher } from '../../src/broker/contract.ts';
+import { SluiceError } from '../../src/errors.ts';
+import { createClient, grpcCode, GrpcCode, toSluiceError } from './client.ts';
+import type { PubSubConfig } from './config.ts';
+import { ensureTopic } from './resources.ts';
+
+/** Pub/Sub rejects attribute values over 1024 bytes; a dead letter must not fail on a long error text. */
+const MAX_ATTRIBUTE_BYTES = 1024;
+
+function attributesOf(headers: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  let result: Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value.length * 3 > MAX_ATTRIBUTE_BYTES && Buffer.byteLength(value) > MAX_ATTRIBUTE_BYTES) {
+      result ??= { ...headers };
+      result[name] = truncateUtf8(value, MAX_ATTRIBUTE_BYTES);
+    }
+  }
+  return result ?? (headers as Record<string, string>);
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text).subarray(0, maxBytes);
+  // Drop a trailing partial character (its replacement char would be 3 bytes).
+  return bytes.toString('utf8').replace(/\uFFFD$/, '');
+}
+
+/**
+ * Publishes through the client's batching publisher (maxMessages / maxBytes / maxMilliseconds).
+ * Events with a key are published with it as ordering key (messageOrdering on the topic handle),
+ * headers become attributes. publish() resolves only when every message got its server id.
+ * After a failure of an ordered publish the client pauses that key; it is resumed
+ * (resumePublishing) before the error is reported, so that the caller can try again.
+ */
+export class PubSubPublisher implements Publisher {
+  private client: PubSub | undefined;
+  private readonly topics = new Map<string, Topic>();
+  private readonly created = new Set<string>();
+
+  constructor(private readonly config: PubSubConfig) {}
+
+  async connect(): Promise<void> {
+    this.client ??= createClient(this.config);
+  }
+
+  async publish(destination: string, events: readonly OutgoingEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await this.publishOnce(destination, events);
+    } catch (error) {
+      // Development convenience: with createResources, a missing topic (e.g. `<source>.dlq`) is created.
+      if (!this.config.createResources || grpcCode(error) !== GrpcCode.NOT_FOUND || this.created.has(destination)) {
+        throw toSluiceError(error, `publish to topic ${destination}`, this.config);
+      }
+      this.created.add(destination);
+      await ensureTopic(this.pubsub(), destination, this.config);
+      try {
+        await this.publishOnce(destination, events);
+      } catch (retryError) {
+        throw toSluiceError(retryError, `publish to topic ${destination}`, this.config);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const topics = [...this.topics.values()];
+    this.topics.clear();
+    await Promise.allSettled(topics.map((topic) => topic.flush()));
+    await this.client?.close().catch(() => undefined);
+    this.client = undefined;
+  }
+
+  private pubsub(): PubSub {
+    this.client ??= createClient(this.config);
+    return this.client;
+  }
+
+  private topic(name: string): Topic {
+    let topic = this.topics.get(name);
+    if (!topic) {
+      const options = this.config.publisher;
+      topic = this.pubsub().topic(name, {
+        batching: { maxMessages: options.maxMessages, maxBytes: options.maxBytes, maxMilliseconds: options.maxMilliseconds },
+        messageOrdering: options.messageOrdering,
+      });
+      this.topics.set(name, topic);
+    }
+    return topic;
+  }
+
+  private async publishOnce(destination: string, events: readonly OutgoingEvent[]): Promise<void> {
+    const topic = this.topic(destination);
+    const ordering = this.config.publisher.messageOrdering;
+    const pending = new Array<Promise<string>>(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      pending[i] = topic.publishMessage({
+        data: event.payload,
+        attributes: attributesOf(event.headers),
+        orderingKey: ordering && event.key ? event.key : undefined,
+      });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.config.publisher.timeoutMs;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const settled = Promise.allSettled(pending).then((results) => {
+      // A failed ordered publish pauses its key in the client; resume it so a retry can go through.
+      if (ordering) results.forEach((result, i) => result.status === 'rejected' && events[i]!.key && topic.resumePublishing(events[i]!.key!));
+      return results;
+    });
+    const outcome = await Promise.race([settled, timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      throw new SluiceError(`pubsub: publish to topic ${destination}: not confirmed within ${timeoutMs} ms`, { retriable: true });
+    }
+    const failed = outcome.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}

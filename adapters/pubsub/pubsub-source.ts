@@ -1,0 +1,324 @@
+import { Duration, Message, type PubSub, type Subscription, type SubscriberOptions } from '@google-cloud/pubsub';
+import type { Logger } from 'pino';
+import type { EventSink, Health, Source, SourceEvent } from '../../src/broker/contract.ts';
+import { errorMessage, NotFoundError } from '../../src/errors.ts';
+import { createClient, describeEndpoint, shortName } from './client.ts';
+import type { PubSubConfig } from './config.ts';
+import type { PubSubMetrics } from './metrics.ts';
+import { OrderingGate } from './ordering-gate.ts';
+import { PubSubEvent, type EventOwner } from './pubsub-event.ts';
+import { describeSubscription, ensureSubscription, type SubscriptionInfo } from './resources.ts';
+
+/** A stream error older than this, with no error since, no longer makes the source unready. */
+const ERROR_WINDOW_MS = 30_000;
+const REOPEN_MAX_DELAY_MS = 30_000;
+
+/** The client's flow control for a sink: the queue's capacity plus what is in flight. */
+export function flowControlFor(config: PubSubConfig, sink: EventSink): { maxMessages: number; maxBytes: number } {
+  const capacity = sink.capacity;
+  const maxMessages = config.flowControl.maxMessages ?? capacity.events + sink.maxBatch + config.flowControl.inFlight;
+  const maxBytes = config.flowControl.maxBytes ?? Math.ceil((capacity.bytes * maxMessages) / Math.max(1, capacity.events));
+  return { maxMessages, maxBytes };
+}
+
+/**
+ * Reads one subscription with streaming pull and delivers to the core.
+ *
+ * - Flow control: the client holds at most `maxMessages` / `maxBytes` unacked messages (the core
+ *   queue's capacity plus a batch plus what workers hold; allowExcessMessages false), and lease
+ *   management extends their ack deadlines until Sluice acks them (up to lease.maxExtensionMinutes).
+ * - Awaitable push: messages arriving while a delivery is pending are collected (bounded by that
+ *   flow control) and delivered as the next batch of at most sink.maxBatch.
+ * - Ordered subscriptions: an {@link OrderingGate} hands the core one event per ordering key at a
+ *   time so that a nacked event is not overtaken (see there).
+ * - stop(): no more deliveries; what arrives meanwhile stays leased and is nacked by close().
+ *   close(): subscription.close() with the NackImmediately behaviour: everything the client still
+ *   holds (never delivered, or delivered and not settled) is nacked, acks are flushed, then the
+ *   connection closes. (WaitForProcessing is not used: the core already waited for in-flight events
+ *   before close(), and messages the client received beyond flow control but never dispensed keep
+ *   its inventory non-empty, so it would always run into its timeout.)
+ */
+export class PubSubSource implements Source, EventOwner {
+  readonly sourceName: string;
+  private client: PubSub | undefined;
+  private subscription: Subscription | undefined;
+  private info: SubscriptionInfo | undefined;
+  private sink: EventSink | undefined;
+  private gate: OrderingGate<PubSubEvent> | undefined;
+  private exactlyOnce = false;
+  /** Events ready for the core, in arrival order: ready[readyHead..]. */
+  private ready: PubSubEvent[] = [];
+  private readyHead = 0;
+  private delivering = false;
+  private scheduled = false;
+  private started = false;
+  private stopped = false;
+  private closed = false;
+  private outstanding = 0;
+  private lastError: { message: string; at: number } | undefined;
+  private lastMessageAt = 0;
+  private reopenAttempts = 0;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly readOutstanding = () => this.outstanding;
+  private readonly readHeld = () => this.gate?.heldCount ?? 0;
+  private readonly flush = () => void this.deliverReady();
+  private readonly countingModAck: (deadline: number) => void;
+  private readonly countingModAckWithResponse: (deadline: number) => Promise<unknown>;
+
+  constructor(
+    private readonly config: PubSubConfig,
+    private readonly metrics: PubSubMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.sourceName = shortName(config.subscription);
+    // Lease extensions are observable because the client's lease manager calls message.modAck()
+    // (modAckWithResponse on exactly-once subscriptions) for each extension. The receipt modAck is
+    // sent before a message reaches us, and nack() goes through the subscriber, so only extensions
+    // are counted. One function per source, assigned to each message: no closure per message.
+    const metricsRef = metrics;
+    const modAck = Message.prototype.modAck;
+    const modAckWithResponse = Message.prototype.modAckWithResponse;
+    this.countingModAck = function (this: Message, deadline: number) {
+      if (deadline > 0) metricsRef.leaseExtensions++;
+      return modAck.call(this, deadline);
+    };
+    this.countingModAckWithResponse = function (this: Message, deadline: number) {
+      if (deadline > 0) metricsRef.leaseExtensions++;
+      return modAckWithResponse.call(this, deadline);
+    };
+  }
+
+  async start(sink: EventSink): Promise<void> {
+    const config = this.config;
+    this.sink = sink;
+    const client = createClient(config);
+    this.client = client;
+    let info: SubscriptionInfo;
+    try {
+      if (config.createResources) await ensureSubscription(client, config.topic, config);
+      info = await describeSubscription(client, config);
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      this.client = undefined;
+      if (error instanceof NotFoundError && !config.createResources) {
+        throw new NotFoundError(
+          `pubsub: subscription ${client.subscription(config.subscription).name} does not exist (${describeEndpoint(config)}); ` +
+            'create it, or set broker.pubsub.createResources: true (development)',
+          error,
+        );
+      }
+      throw error;
+    }
+    this.info = info;
+    this.exactlyOnce = info.exactlyOnceDelivery;
+    if (info.messageOrdering && config.ordering.guard) {
+      this.gate = new OrderingGate<PubSubEvent>((event) => this.enqueue(event), config.ordering.redeliveryWaitMs);
+      this.sweepTimer = setInterval(() => this.gate?.sweep(), Math.min(1000, config.ordering.redeliveryWaitMs));
+      this.sweepTimer.unref();
+    }
+    const flowControl = flowControlFor(config, sink);
+    const lease = config.lease;
+    const options: SubscriberOptions = {
+      flowControl: { ...flowControl, allowExcessMessages: false },
+      streamingOptions: { maxStreams: config.streams },
+      maxExtensionTime: Duration.from({ minutes: lease.maxExtensionMinutes }),
+      ...(lease.minAckDeadlineSeconds ? { minAckDeadline: Duration.from({ seconds: lease.minAckDeadlineSeconds }) } : {}),
+      ...(lease.maxAckDeadlineSeconds ? { maxAckDeadline: Duration.from({ seconds: lease.maxAckDeadlineSeconds }) } : {}),
+      closeOptions: { behavior: 'NACK', timeout: Duration.from({ milliseconds: config.closeTimeoutMs }) },
+    };
+    const subscription = client.subscription(config.subscription, options);
+    this.subscription = subscription;
+    subscription.on('error', this.onError);
+    subscription.on('close', this.onClose);
+    subscription.on('message', this.onMessage); // opens the streaming pull
+    this.metrics.outstandingBySource.add(this.readOutstanding);
+    this.metrics.heldBySource.add(this.readHeld);
+    this.started = true;
+    this.logger.info(
+      {
+        subscription: info.name,
+        topic: info.topic,
+        endpoint: describeEndpoint(config),
+        ordering: info.messageOrdering,
+        orderingGuard: this.gate !== undefined,
+        exactlyOnce: info.exactlyOnceDelivery,
+        deadLetterTopic: info.deadLetterTopic,
+        flowControl,
+        streams: config.streams,
+      },
+      'pubsub source started',
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.stop();
+    this.closed = true;
+    clearTimeout(this.reopenTimer);
+    clearInterval(this.sweepTimer);
+    this.gate?.clear();
+    this.ready = [];
+    this.readyHead = 0;
+    this.metrics.outstandingBySource.delete(this.readOutstanding);
+    this.metrics.heldBySource.delete(this.readHeld);
+    const subscription = this.subscription;
+    if (subscription) {
+      // NackImmediately: nacks everything the client still holds, flushes acks and nacks.
+      await withTimeout(subscription.close(), this.config.closeTimeoutMs + 1000).catch((error: unknown) =>
+        this.logger.warn({ error: errorMessage(error) }, 'pubsub subscription close failed; unacked messages are redelivered after their ack deadline'),
+      );
+      subscription.removeListener('message', this.onMessage);
+      subscription.removeListener('close', this.onClose);
+      // Errors after close (a cancelled stream) must not crash the process: keep a listener.
+      subscription.removeListener('error', this.onError);
+      subscription.on('error', () => undefined);
+    }
+    await this.client?.close().catch(() => undefined);
+  }
+
+  health(): Health {
+    if (this.closed) return { connected: false, detail: 'closed' };
+    if (!this.started || !this.subscription) return { connected: false, detail: 'not started' };
+    const name = this.info?.name ?? this.config.subscription;
+    if (!this.subscription.isOpen) {
+      return { connected: false, detail: `pubsub subscription ${name}: stream closed${this.lastError ? ` (${this.lastError.message})` : ''}, reopening` };
+    }
+    const error = this.lastError;
+    if (error && error.at > this.lastMessageAt && Date.now() - error.at < ERROR_WINDOW_MS) {
+      return { connected: false, detail: `pubsub subscription ${name}: stream error: ${error.message}` };
+    }
+    const held = this.gate ? `, ${this.gate.heldCount} held for ordering` : '';
+    return { connected: true, detail: `pubsub subscription ${name}: ${this.outstanding} outstanding${held}` };
+  }
+
+  /** @internal called by PubSubEvent.ack */
+  acked(event: PubSubEvent): void {
+    if (this.closed) return;
+    this.outstanding--;
+    const metrics = this.metrics;
+    metrics.acked++;
+    const message = event.message;
+    metrics.ackLatency.observe((Date.now() - message.received) / 1000);
+    if (this.exactlyOnce) {
+      message.ackWithResponse().catch((error: unknown) => {
+        metrics.ackFailures++;
+        this.logger.warn({ id: message.id, error: errorMessage(error) }, 'pubsub ack not confirmed; the message will be redelivered');
+      });
+    } else {
+      message.ack();
+    }
+    if (this.gate && event.key !== undefined) this.gate.settled(event, event.key, true);
+  }
+
+  /** @internal called by PubSubEvent.nack */
+  nacked(event: PubSubEvent): void {
+    if (this.closed) return;
+    this.outstanding--;
+    this.metrics.nacks++;
+    event.message.nack();
+    if (this.gate && event.key !== undefined) this.gate.settled(event, event.key, false);
+  }
+
+  private readonly onMessage = (message: Message): void => {
+    if (this.closed) return; // the client nacks what it holds on close
+    const metrics = this.metrics;
+    metrics.received++;
+    this.lastMessageAt = Date.now();
+    this.reopenAttempts = 0;
+    const attempt = message.deliveryAttempt;
+    if (attempt > 0) {
+      metrics.deliveryAttempts.observe(attempt);
+      if (attempt > 1) metrics.redeliveries++;
+    }
+    const leased = message as unknown as { modAck: unknown; modAckWithResponse: unknown };
+    leased.modAck = this.countingModAck;
+    leased.modAckWithResponse = this.countingModAckWithResponse;
+    const event = new PubSubEvent(this, message);
+    this.outstanding++;
+    if (this.gate && event.key !== undefined) this.gate.admit(event, event.key);
+    else this.enqueue(event);
+  };
+
+  private readonly onError = (error: Error): void => {
+    this.metrics.streamErrors++;
+    const message = errorMessage(error) || `gRPC status ${(error as { code?: unknown }).code ?? 'unknown'}`;
+    this.lastError = { message, at: Date.now() };
+    if (this.closed) return;
+    this.logger.warn({ error: message, code: (error as { code?: unknown }).code }, 'pubsub stream error');
+  };
+
+  /**
+   * The client closed the subscriber by itself: its stream ended with a status it does not retry
+   * (it nacked what it held, so those messages come again). Open it again, with backoff.
+   */
+  private readonly onClose = (): void => {
+    if (this.closed || this.stopped) return;
+    const delay = Math.min(REOPEN_MAX_DELAY_MS, 500 * 2 ** this.reopenAttempts++);
+    this.logger.warn({ delayMs: delay, lastError: this.lastError?.message }, 'pubsub stream closed unexpectedly; reopening');
+    clearTimeout(this.reopenTimer);
+    this.reopenTimer = setTimeout(() => {
+      if (this.closed || this.stopped || !this.subscription || this.subscription.isOpen) return;
+      this.subscription.open();
+    }, delay);
+    this.reopenTimer.unref();
+  };
+
+  private enqueue(event: PubSubEvent): void {
+    this.ready.push(event);
+    if (!this.delivering && !this.scheduled && !this.stopped) {
+      // The client dispenses each message of a pull response in its own nextTick: wait for the
+      // whole response before delivering, so it becomes one batch.
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Delivers ready events in batches, one delivery at a time (the sink's await is the backpressure). */
+  private async deliverReady(): Promise<void> {
+    this.scheduled = false;
+    if (this.delivering || this.stopped || !this.sink) return;
+    this.delivering = true;
+    const sink = this.sink;
+    try {
+      while (!this.stopped && this.readyHead < this.ready.length) {
+        await sink.deliver(this.take(sink.maxBatch));
+      }
+    } catch (error) {
+      this.logger.error({ error: errorMessage(error) }, 'pubsub delivery to the core failed');
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private take(max: number): SourceEvent[] {
+    const from = this.readyHead;
+    const to = Math.min(this.ready.length, from + max);
+    const batch = this.ready.slice(from, to);
+    if (to === this.ready.length) {
+      this.ready = [];
+      this.readyHead = 0;
+    } else {
+      this.readyHead = to;
+      if (to > 4096 && to * 2 > this.ready.length) {
+        this.ready = this.ready.slice(to);
+        this.readyHead = 0;
+      }
+    }
+    return batch;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,25 @@
+import { runContractSuite } from '../../contract/universal-suite.ts';
+import { describeWithBroker } from '../brokers.ts';
+import { pubsubTestAdapter, pubsubTestConfig } from './helpers.ts';
+
+describeWithBroker('pubsub', 'pubsub adapter', (endpoint) => {
+  runContractSuite({
+    name: 'pubsub',
+    timeoutMs: 30_000,
+    async setup() {
+      // A fresh topic and subscription per test, ordered: the suite checks per-key order.
+      const config = pubsubTestConfig(endpoint, { subscriptionSettings: { messageOrdering: true } });
+      const adapter = pubsubTestAdapter(config);
+      const admin = adapter.createAdmin();
+      await admin.createDestination(config.topic);
+      return {
+        adapter,
+        destination: config.topic,
+        async teardown() {
+          await admin.deleteDestination(config.topic);
+          await admin.close();
+        },
+      };
+    },
+  });
+});
