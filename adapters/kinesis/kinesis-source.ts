@@ -18,6 +18,7 @@ import type { KinesisEvent } from './kinesis-event.ts';
 import type { KinesisMetrics } from './metrics.ts';
 import { ShardConsumer, type ConsumerContext } from './shard-consumer.ts';
 import { PollingShardReader, type ShardReader } from './shard-reader.ts';
+import { listShards } from './shard-lister.ts';
 import { ShardSync } from './shard-sync.ts';
 
 export interface SourceDeps {
@@ -242,7 +243,9 @@ export class KinesisSource implements Source, LeaseHost {
     this.metrics?.shardReleased(consumer.shardId);
   }
 
-  private async shardEnded(consumer: ShardConsumer, childShardIds: readonly string[]): Promise<void> {
+  private async shardEnded(consumer: ShardConsumer, reportedChildren: readonly string[]): Promise<void> {
+    // GetRecords names the children at the end on AWS; emulators may not: ask ListShards.
+    const childShardIds = reportedChildren.length > 0 ? reportedChildren : await this.childrenOf(consumer.shardId);
     const outcome = await this.checkpointer.flush(consumer, SHARD_END, childShardIds);
     if (outcome !== 'written') {
       // Lost, or the write failed: the next owner (maybe us) reads the end again and retries.
@@ -254,6 +257,15 @@ export class KinesisSource implements Source, LeaseHost {
     this.logger.info({ shard: consumer.shardId, children: childShardIds }, 'kinesis: shard finished (SHARD_END)');
     await this.coordinator.release(consumer.shardId);
     this.coordinator.requestSync();
+  }
+
+  private async childrenOf(shardId: string): Promise<string[]> {
+    try {
+      const shards = await listShards(this.clients.kinesis, this.config.stream, { metrics: this.metrics });
+      return shards.filter((shard) => shard.parentShardIds.includes(shardId)).map((shard) => shard.shardId);
+    } catch {
+      return []; // informational only
+    }
   }
 
   /** Releases a shard whose consumer cannot go on, so that it is read again from its checkpoint. */
