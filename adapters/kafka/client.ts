@@ -13,7 +13,11 @@ export function kafkaLogCreator(logger: Logger): logCreator {
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, logger: _name, ...extra } = log as { message: string; timestamp?: string; logger?: string };
       const fields = { kafkajs: namespace, ...extra };
-      if (level === logLevel.ERROR) logger.error(fields, message);
+      // kafkajs logs every error response of the protocol at error level, rebalance notices
+      // included. The ones that matter surface as errors Sluice handles and logs itself.
+      if (namespace === 'Connection' && message.startsWith('Response ')) logger.debug(fields, message);
+      else if (namespace === 'Runner' && message.startsWith('The group is rebalancing')) logger.info(fields, message);
+      else if (level === logLevel.ERROR) logger.error(fields, message);
       else if (level === logLevel.WARN) logger.warn(fields, message);
     };
 }
@@ -111,12 +115,12 @@ export function toSluiceError(error: unknown, config: Pick<KafkaConfig, 'brokers
       type === 'ILLEGAL_SASL_STATE' || type === 'UNSUPPORTED_SASL_MECHANISM'
         ? ' (does the listener at these brokers accept this SASL mechanism? A PLAINTEXT listener refuses SASL)'
         : '';
-    return new AuthenticationError(`kafka: ${what} at ${brokers} refused (${who}): ${detail}${hint}`, error);
+    return new AuthenticationError(`kafka: brokers ${brokers} refused ${who} (${what}): ${detail}${hint}`, error);
   }
   if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return new NotFoundError(`kafka: ${what} at ${brokers}: ${detail}`, error);
   if (CONNECTION_ERRORS.has(outer.name ?? '') || CONNECTION_ERRORS.has(cause.name ?? '')) {
     const tls = config.ssl ? ' (TLS on: does the listener speak TLS?)' : '';
-    return new ConnectionError(`kafka: cannot ${what} at brokers ${brokers}: ${detail}${tls}`, error);
+    return new ConnectionError(`kafka: cannot reach brokers ${brokers} (${what}): ${detail}${tls}`, error);
   }
   if (outer.name === 'KafkaJSRequestTimeoutError' || cause.name === 'KafkaJSRequestTimeoutError') {
     return new ConnectionError(`kafka: ${what} at ${brokers} timed out: ${detail}`, error);

@@ -35,6 +35,10 @@ const saslSchema = z
   .object({
     mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism; use it with `ssl` in production (plain sends the password as is).'),
     username: z.string().min(1).describe('SASL user name.'),
+    password: z
+      .never({ error: 'a password is never written in the config: put it in an environment variable and set passwordEnv to its name' })
+      .optional()
+      .describe('Not accepted: see passwordEnv.'),
     passwordEnv: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable, e.g. KAFKA_PASSWORD')
