@@ -1,0 +1,123 @@
+// What a client needs to reach each local broker. Plain data (it crosses from the vitest
+// global setup to the test workers), and the single place where ports and the environment
+// variables that point Sluice at the brokers are written down.
+
+export const BROKER_NAMES = ['kafka', 'pubsub', 'kinesis', 'kinesis-mock', 'dynamodb'] as const;
+export type BrokerName = (typeof BROKER_NAMES)[number];
+
+export const LOCAL_HOST = '127.0.0.1';
+export const PUBSUB_PROJECT_ID = 'sluice-local';
+export const AWS_REGION = 'us-east-1';
+/** Local servers accept any credentials; the SDK only needs some to sign with. */
+export const AWS_LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+interface EndpointBase {
+  /** Host and main port, e.g. `127.0.0.1:9092`. */
+  address: string;
+  host: string;
+  port: number;
+  /** Environment variables that point Sluice (and the vendor SDKs) at this broker. */
+  env: Record<string, string>;
+}
+
+export interface KafkaEndpoint extends EndpointBase {
+  name: 'kafka';
+  /** Bootstrap list for kafkajs `brokers`. */
+  brokers: string[];
+}
+
+export interface PubSubEndpoint extends EndpointBase {
+  name: 'pubsub';
+  /** Value for PUBSUB_EMULATOR_HOST / the client's `apiEndpoint`. */
+  emulatorHost: string;
+  projectId: string;
+}
+
+export interface AwsEndpoint extends EndpointBase {
+  name: 'kinesis' | 'kinesis-mock' | 'dynamodb';
+  /** Plain-HTTP endpoint for the AWS SDK v3 `endpoint` option. */
+  url: string;
+  /** kinesis-mock only: TLS + HTTP/2 endpoint (self-signed certificate), for SubscribeToShard. */
+  tlsUrl?: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+export type BrokerEndpoint = KafkaEndpoint | PubSubEndpoint | AwsEndpoint;
+export type EndpointOf<N extends BrokerName> = N extends 'kafka'
+  ? KafkaEndpoint
+  : N extends 'pubsub'
+    ? PubSubEndpoint
+    : AwsEndpoint;
+
+export const PORTS = {
+  kafka: 9092,
+  kafkaController: 9093,
+  pubsub: 8085,
+  kinesis: 4567,
+  kinesisMock: 4568,
+  kinesisMockTls: 4570,
+  dynamodb: 4569,
+} as const;
+
+const at = (port: number) => ({ host: LOCAL_HOST, port, address: `${LOCAL_HOST}:${port}` });
+
+function aws(name: AwsEndpoint['name'], port: number, envVar: string, tlsPort?: number): AwsEndpoint {
+  const url = `http://${LOCAL_HOST}:${port}`;
+  const tlsUrl = tlsPort === undefined ? undefined : `https://${LOCAL_HOST}:${tlsPort}`;
+  const env: Record<string, string> = { [envVar]: url };
+  if (tlsUrl) env[`${envVar.replace(/_ENDPOINT$/, '')}_TLS_ENDPOINT`] = tlsUrl;
+  return {
+    name,
+    ...at(port),
+    url,
+    ...(tlsUrl ? { tlsUrl } : {}),
+    region: AWS_REGION,
+    credentials: { ...AWS_LOCAL_CREDENTIALS },
+    env,
+  };
+}
+
+export const ENDPOINTS: { [N in BrokerName]: EndpointOf<N> } = {
+  kafka: {
+    name: 'kafka',
+    ...at(PORTS.kafka),
+    brokers: [`${LOCAL_HOST}:${PORTS.kafka}`],
+    env: { SLUICE_KAFKA_BROKERS: `${LOCAL_HOST}:${PORTS.kafka}` },
+  },
+  pubsub: {
+    name: 'pubsub',
+    ...at(PORTS.pubsub),
+    emulatorHost: `${LOCAL_HOST}:${PORTS.pubsub}`,
+    projectId: PUBSUB_PROJECT_ID,
+    env: {
+      PUBSUB_EMULATOR_HOST: `${LOCAL_HOST}:${PORTS.pubsub}`,
+      PUBSUB_PROJECT_ID,
+      // Without it google-auth-library probes the GCE metadata server (169.254.169.254)
+      // even in emulator mode: traffic off this machine and a MetadataLookupWarning.
+      METADATA_SERVER_DETECTION: 'none',
+    },
+  },
+  kinesis: aws('kinesis', PORTS.kinesis, 'SLUICE_KINESIS_ENDPOINT'),
+  'kinesis-mock': aws('kinesis-mock', PORTS.kinesisMock, 'SLUICE_KINESIS_MOCK_ENDPOINT', PORTS.kinesisMockTls),
+  dynamodb: aws('dynamodb', PORTS.dynamodb, 'SLUICE_DYNAMODB_ENDPOINT'),
+};
+
+export function isBrokerName(name: string): name is BrokerName {
+  return (BROKER_NAMES as readonly string[]).includes(name);
+}
+
+/** Parses a list such as `kafka,pubsub` (SLUICE_BROKERS or the command line); empty or `all`: all, `none`: none. */
+export function parseBrokerList(items: string[] | string | undefined): BrokerName[] {
+  const list = (Array.isArray(items) ? items : (items ?? '').split(','))
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0 || list.includes('all')) return [...BROKER_NAMES];
+  if (list.length === 1 && list[0] === 'none') return [];
+  const unknown = list.filter((s) => !isBrokerName(s));
+  if (unknown.length > 0) {
+    throw new Error(`unknown broker(s) ${unknown.join(', ')}; known: ${BROKER_NAMES.join(', ')}`);
+  }
+  return BROKER_NAMES.filter((n) => list.includes(n));
+}
