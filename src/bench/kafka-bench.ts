@@ -1,0 +1,275 @@
+/**
+ * `npm run bench:kafka`: what Sluice costs on top of kafkajs, against a real Kafka.
+ *
+ *  1. A backlog of `--events` 1 KB events is produced once, with Sluice's batched publisher, into
+ *     a fresh topic of 4 partitions.
+ *  2. The backlog is consumed twice, each time by a fresh consumer group: by a bare kafkajs
+ *     eachBatch consumer that does nothing, then through Sluice (KafkaSource → queue → pool →
+ *     noop handler, committing as in production). Rates are taken from the first event to the
+ *     last, so joining the group is not counted. The ratio Sluice / bare is the figure of merit.
+ *  3. End-to-end latency at a fixed `--rate`: a producer in this process publishes at that rate
+ *     (open loop: each event carries its intended send time) into a second fresh topic while
+ *     Sluice consumes it; p50/p99/max from intended send to the end of the handler, HDR histogram.
+ *
+ * Human-readable lines go to stderr; the last line on stdout is one JSON object with the figures.
+ *   npm run bench:kafka -- --events 500000 --rate 10000 --seconds 20 --brokers 127.0.0.1:9092
+ */
+import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import * as hdr from 'hdr-histogram-js';
+import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { kafkaConfigSchema, type KafkaConfig } from '../../adapters/kafka/config.ts';
+import { KafkaAdapter } from '../../adapters/kafka/kafka-adapter.ts';
+import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
+import { Pipeline } from '../core/pipeline.ts';
+import { registerPipelineMetrics } from '../metrics/prometheus.ts';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '500000' },
+    payload: { type: 'string', default: '1024' },
+    rate: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '2' },
+    brokers: { type: 'string', default: process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:9092' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const EVENTS = Number(args.events);
+const PAYLOAD = Number(args.payload);
+const RATE = Number(args.rate);
+const SECONDS = Number(args.seconds);
+const ROUNDS = Math.max(1, Number(args.rounds));
+const PARTITIONS = 4;
+const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+
+const logger = pino({ level: 'warn' }, pino.destination(2));
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function config(topic: string, group: string): KafkaConfig {
+  return kafkaConfigSchema.parse({ brokers: args.brokers!.split(','), clientId: 'sluice-bench', topics: [topic], group });
+}
+
+async function waitUntil(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Produces the backlog with Sluice's publisher: batches of 5,000, 1,000 keys. */
+async function produceBacklog(adapter: KafkaAdapter, topic: string): Promise<number> {
+  const publisher = adapter.createPublisher();
+  await publisher.connect();
+  const payload = Buffer.alloc(PAYLOAD, 'sluice-kafka-bench;');
+  const started = performance.now();
+  for (let sent = 0; sent < EVENTS; ) {
+    const count = Math.min(5_000, EVENTS - sent);
+    const batch = new Array<OutgoingEvent>(count);
+    for (let i = 0; i < count; i++) batch[i] = { key: `key-${(sent + i) % 1000}`, payload };
+    await publisher.publish(topic, batch);
+    sent += count;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await publisher.close();
+  return EVENTS / seconds;
+}
+
+/** The baseline: kafkajs with a no-op eachBatch that only counts (auto-resolve on, commits off). */
+async function bareKafkajs(cfg: KafkaConfig, topic: string, round: number): Promise<number> {
+  const kafka = new Kafka({ clientId: 'sluice-bench-bare', brokers: cfg.brokers, logLevel: logLevel.WARN });
+  const consumer = kafka.consumer({
+    groupId: `bench-bare-${run}-${round}`,
+    minBytes: cfg.fetch.minBytes,
+    maxBytes: cfg.fetch.maxBytes,
+    maxBytesPerPartition: cfg.fetch.maxBytesPerPartition,
+    maxWaitTimeInMs: cfg.fetch.maxWaitTimeMs,
+  });
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    // No commits: the baseline is kafkajs' fetching alone, the least a consumer can cost.
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      if (count === 0) first = performance.now();
+      count += batch.messages.length;
+      if (count >= EVENTS) last ||= performance.now();
+    },
+  });
+  await waitUntil('the bare consumer to read the backlog', () => count >= EVENTS, 600_000);
+  await consumer.disconnect();
+  return EVENTS / ((last - first) / 1000);
+}
+
+function sluicePipeline(adapter: KafkaAdapter, handler: (event: SourceEvent) => void): Pipeline {
+  const pipeline = new Pipeline(
+    // Sluice's defaults (src/config/schema.ts): queue 10,000 events / 64 MiB, pool 16, async.
+    { broker: 'kafka', queue: { maxEvents: 10_000, maxBytes: 64 << 20, policy: 'block' }, pool: { size: 16, orderByKey: false }, shutdownTimeoutMs: 10_000, stallTimeoutMs: 60_000 },
+    { source: adapter.createSource(), handler, logger },
+  );
+  registerPipelineMetrics(new Registry(), pipeline, 'kafka'); // as in production: collectors read counters when scraped
+  return pipeline;
+}
+
+/** Sluice: KafkaSource → bounded queue → worker pool → a handler that only counts. */
+async function throughSluice(cfg: KafkaConfig, topic: string, round: number): Promise<{ eventsPerSecond: number; commits: number }> {
+  const registry = new Registry();
+  const adapter = new KafkaAdapter({ ...cfg, topics: [topic], group: `bench-sluice-${run}-${round}` }, logger, registry);
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  const pipeline = sluicePipeline(adapter, () => {
+    if (count++ === 0) first = performance.now();
+    if (count === EVENTS) last = performance.now();
+  });
+  await pipeline.start();
+  await waitUntil('Sluice to process the backlog', () => count >= EVENTS, 600_000);
+  await pipeline.stop();
+  const commits = (await registry.getSingleMetric('sluice_offset_commits_total')!.get()).values[0]?.value ?? 0;
+  return { eventsPerSecond: EVENTS / ((last - first) / 1000), commits };
+}
+
+/** Open-loop producer at `RATE` for `SECONDS` while Sluice consumes; latency from intended send time. */
+async function latencyAtRate(cfg: KafkaConfig, admin: ReturnType<KafkaAdapter['createAdmin']>) {
+  const topic = `bench-latency-${run}`;
+  await admin.createDestination(topic, { partitions: PARTITIONS });
+  const adapter = new KafkaAdapter({ ...cfg, topics: [topic], group: `bench-latency-${run}` }, logger, new Registry());
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const producerSide = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const consumerSide = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const total = RATE * SECONDS;
+  const warmup = RATE * 2; // the first two seconds are not measured
+  let handled = 0;
+  const pipeline = sluicePipeline(adapter, (event) => {
+    const intended = event.payload.readDoubleLE(0);
+    const seq = event.payload.readUInt32LE(8);
+    if (seq >= warmup) {
+      const now = performance.timeOrigin + performance.now();
+      histogram.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
+      // The record's timestamp (set by the producer when it sends, ms) splits the path in two.
+      producerSide.recordValue(Math.max(1, Math.round((event.timestamp - intended) * 1000)));
+      consumerSide.recordValue(Math.max(1, Math.round((now - event.timestamp) * 1000)));
+    }
+    handled++;
+  });
+  await pipeline.start();
+
+  const publisher = adapter.createPublisher();
+  await publisher.connect();
+  const origin = performance.timeOrigin + performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const now = performance.timeOrigin + performance.now();
+    const due = Math.min(total, Math.floor(((now - origin) / 1000) * RATE)) - sent;
+    if (due <= 0) {
+      await sleep(1);
+      continue;
+    }
+    const batch = new Array<OutgoingEvent>(due);
+    for (let i = 0; i < due; i++) {
+      const seq = sent + i;
+      const payload = Buffer.alloc(PAYLOAD, 'x');
+      payload.writeDoubleLE(origin + (seq * 1000) / RATE, 0); // intended send time, ms since the epoch
+      payload.writeUInt32LE(seq, 8);
+      batch[i] = { key: `key-${seq % 1000}`, payload };
+    }
+    await publisher.publish(topic, batch);
+    sent += due;
+  }
+  const publishSeconds = (performance.timeOrigin + performance.now() - origin) / 1000;
+  await waitUntil('Sluice to process the fixed-rate stream', () => handled >= total, 120_000);
+  await publisher.close();
+  await pipeline.stop();
+  await admin.deleteDestination(topic).catch(() => undefined);
+  const ms = (us: number) => Number((us / 1000).toFixed(2));
+  return {
+    rate: RATE,
+    achievedRate: Math.round(total / publishSeconds),
+    events: total - warmup,
+    p50Ms: ms(histogram.getValueAtPercentile(50)),
+    p99Ms: ms(histogram.getValueAtPercentile(99)),
+    p999Ms: ms(histogram.getValueAtPercentile(99.9)),
+    maxMs: ms(histogram.maxValue),
+    /** Intended send → record timestamp (the producer's share: batching, acks). */
+    producerP50Ms: ms(producerSide.getValueAtPercentile(50)),
+    producerP99Ms: ms(producerSide.getValueAtPercentile(99)),
+    /** Record timestamp → end of the handler (the consumer's share: fetch, queue, pool). */
+    consumerP50Ms: ms(consumerSide.getValueAtPercentile(50)),
+    consumerP99Ms: ms(consumerSide.getValueAtPercentile(99)),
+  };
+}
+
+async function main(): Promise<number> {
+  const topic = `bench-backlog-${run}`;
+  const cfg = config(topic, `bench-${run}`);
+  const adminAdapter = new KafkaAdapter(cfg, logger, new Registry());
+  const admin = adminAdapter.createAdmin();
+  await admin.createDestination(topic, { partitions: PARTITIONS });
+  try {
+    say(`load average ${loadavg().map((n) => n.toFixed(2)).join(' ')} on ${availableParallelism()} CPUs (the broker runs on this machine too)`);
+    say(`kafka bench: ${fmt(EVENTS)} events of ${PAYLOAD} B into ${topic} (${PARTITIONS} partitions) at ${cfg.brokers.join(',')}`);
+    const produceRate = await produceBacklog(adminAdapter, topic);
+    say(`produce (Sluice publisher, batches of 5,000, acks all, idempotent): ${fmt(produceRate)} events/s`);
+    // Alternating rounds, best of each: the first read of a process also pays for JIT warm-up
+    // of kafkajs' decoder, and the machine may be shared.
+    const bareRates: number[] = [];
+    const sluiceRates: number[] = [];
+    let commits = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      const bareRate = await bareKafkajs(cfg, topic, round);
+      bareRates.push(bareRate);
+      say(`round ${round}: bare kafkajs eachBatch, no-op:     ${fmt(bareRate)} events/s (${((bareRate * PAYLOAD) / 1e6).toFixed(1)} MB/s)`);
+      const result = await throughSluice(cfg, topic, round);
+      sluiceRates.push(result.eventsPerSecond);
+      commits = result.commits;
+      say(`round ${round}: Sluice (source → queue → pool → noop): ${fmt(result.eventsPerSecond)} events/s, ${result.commits} offset commits`);
+    }
+    const bare = Math.max(...bareRates);
+    const sluice = { eventsPerSecond: Math.max(...sluiceRates), commits };
+    const ratio = sluice.eventsPerSecond / bare;
+    say(`best of ${ROUNDS}: bare ${fmt(bare)}/s, Sluice ${fmt(sluice.eventsPerSecond)}/s; ratio Sluice / bare kafkajs: ${ratio.toFixed(3)} (goal ≥ 0.9)`);
+    const latency = await latencyAtRate(cfg, admin);
+    say(`end-to-end at ${fmt(RATE)} events/s (achieved ${fmt(latency.achievedRate)}/s, ${fmt(latency.events)} measured): p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, p99.9 ${latency.p999Ms} ms, max ${latency.maxMs} ms`);
+    say(`  of which producer (send → record timestamp): p50 ${latency.producerP50Ms} ms, p99 ${latency.producerP99Ms} ms; consumer (record timestamp → handler done): p50 ${latency.consumerP50Ms} ms, p99 ${latency.consumerP99Ms} ms`);
+    process.stdout.write(
+      JSON.stringify({
+        bench: 'kafka',
+        events: EVENTS,
+        payloadBytes: PAYLOAD,
+        partitions: PARTITIONS,
+        produceEventsPerSecond: Math.round(produceRate),
+        rounds: ROUNDS,
+        bareKafkajsEventsPerSecond: Math.round(bare),
+        sluiceEventsPerSecond: Math.round(sluice.eventsPerSecond),
+        bareRounds: bareRates.map(Math.round),
+        sluiceRounds: sluiceRates.map(Math.round),
+        ratio: Number(ratio.toFixed(3)),
+        latency,
+        loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
+        cpus: availableParallelism(),
+      }) + '\n',
+    );
+    return 0;
+  } finally {
+    if (!args.keep) await admin.deleteDestination(topic).catch(() => undefined);
+    await admin.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`kafka bench failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
