@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisConfig } from './config.ts';
+import { Http2EventStreamHandler } from './http2-event-stream-handler.ts';
 
 /**
  * The subset of an AWS SDK v3 client the adapter calls. Tests wrap `send` to inject faults
@@ -48,19 +49,15 @@ export function createKinesisClient(config: Common & Pick<KinesisConfig, 'endpoi
 }
 
 /**
- * The client for SubscribeToShard: HTTP/2 on its own session per subscription (the handler
- * opens a new connection per event stream). `tlsRejectUnauthorized: false` accepts the local
- * emulator's self-signed certificate without touching NODE_TLS_REJECT_UNAUTHORIZED.
+ * The client for SubscribeToShard: HTTP/2, one session per subscription (see
+ * http2-event-stream-handler.ts for why not the SDK's). `tlsRejectUnauthorized: false` accepts a
+ * local emulator's self-signed certificate without touching NODE_TLS_REJECT_UNAUTHORIZED.
  */
 export function createFanOutClient(config: KinesisConfig): KinesisClient {
   const endpoint = config.consumer.efoEndpoint ?? config.endpoint;
-  const requestHandler = new NodeHttp2Handler({
-    requestTimeout: 0,
-    sessionTimeout: 0,
-    disableConcurrentStreams: true,
-    ...(config.consumer.tlsRejectUnauthorized ? {} : { nodeHttp2ConnectOptions: { rejectUnauthorized: false } }),
-  });
-  return new KinesisClient({ ...common(config, endpoint), requestHandler });
+  const requestHandler = new Http2EventStreamHandler(config.consumer.tlsRejectUnauthorized ? {} : { rejectUnauthorized: false });
+  // Subscriptions are retried by the reader, which knows where to resume.
+  return new KinesisClient({ ...common(config, endpoint), maxAttempts: 1, requestHandler: requestHandler as never });
 }
 
 export function createDynamoClient(config: KinesisConfig): DynamoDBClient {

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BrokerAdapter, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
+import { SluiceError } from '../../src/errors.ts';
 import { KinesisAdmin } from './admin.ts';
+import { FanOut } from './fan-out-reader.ts';
 import { createClients, type KinesisClients } from './clients.ts';
 import type { KinesisConfig } from './config.ts';
 import { KinesisMetrics } from './metrics.ts';
@@ -41,8 +43,22 @@ export class KinesisAdapter implements BrokerAdapter {
   }
 
   createSource(): Source {
-    const clients = this.clients(this.config);
-    return new KinesisSource(this.config, clients, { logger: this.deps.logger, metrics: this.metrics });
+    const config = this.config;
+    const clients = this.clients(config);
+    let fanOut: FanOut | undefined;
+    if (config.consumer.type === 'efo') {
+      if (!clients.fanOut) throw new SluiceError('kinesis: consumer.type efo needs a fan-out client');
+      fanOut = new FanOut(
+        clients.kinesis,
+        clients.fanOut,
+        config.stream,
+        config.consumer.efoName ?? config.application,
+        { startTimestamp: config.startTimestamp === undefined ? undefined : new Date(config.startTimestamp), throttleBackoffMs: config.consumer.throttleBackoffMs },
+        this.deps.logger,
+        this.metrics,
+      );
+    }
+    return new KinesisSource(config, clients, { logger: this.deps.logger, metrics: this.metrics, fanOut });
   }
 
   createPublisher(): Publisher {
