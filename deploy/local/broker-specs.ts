@@ -74,9 +74,11 @@ function pubsubEmulatorCommand(): LaunchCommand {
     args: ['beta', 'emulators', 'pubsub', 'start', `--host-port=${LOCAL_HOST}:${PORTS.pubsub}`,
       `--project=${PUBSUB_PROJECT_ID}`, `--data-dir=${join(dir, 'data')}`],
     env: {
-      // Never prompt, never reach Google: no update check, no usage reporting, and a
-      // private gcloud config so the developer's own settings are neither read nor changed.
+      // Never prompt, never reach out: no update check, no usage reporting, no probe for the
+      // GCE metadata server (a DNS lookup on every fresh config), and a private gcloud config
+      // so the developer's own settings are neither read nor changed.
       CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
+      CLOUDSDK_CORE_CHECK_GCE_METADATA: 'false',
       CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK: 'true',
       CLOUDSDK_CORE_DISABLE_USAGE_REPORTING: 'true',
       CLOUDSDK_CONFIG: join(dir, 'gcloud-config'),
