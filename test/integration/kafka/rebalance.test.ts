@@ -1,5 +1,6 @@
 // Two Sluice pipelines in one consumer group: the second joins mid-stream (the partitions are
 // shared out again) and later leaves (they come back). Together they lose nothing.
+import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BrokerAdmin, OutgoingEvent, Publisher, SourceEvent } from '../../../src/broker/contract.ts';
@@ -35,17 +36,18 @@ describeWithBroker('kafka', 'kafka consumer group rebalance', (endpoint) => {
   const seq = (event: SourceEvent) => (JSON.parse(event.payload.toString()) as { n: number }).n;
 
   /** A pipeline of the group whose handler counts what it processed, by event number. */
-  function member(name: string, counts: Map<number, number>) {
+  function member(name: string, counts: Map<number, number>, options: { topic?: string; group?: string; pool?: number; handler?: (n: number) => Promise<void>; config?: Record<string, unknown> } = {}) {
     const registry = new Registry();
-    const adapter = kafkaTestAdapter(endpoint, { topics: [topic], group, clientId: `sluice-${name}` }, registry);
+    const adapter = kafkaTestAdapter(endpoint, { topics: [options.topic ?? topic], group: options.group ?? group, clientId: `sluice-${name}`, ...options.config }, registry);
     const processed = { count: 0 };
     const pipeline = new Pipeline(
-      { broker: 'kafka', queue: { maxEvents: 400, maxBytes: 1 << 20, policy: 'block' }, pool: { size: 8, orderByKey: false }, shutdownTimeoutMs: 10_000, stallTimeoutMs: 60_000 },
+      { broker: 'kafka', queue: { maxEvents: 400, maxBytes: 1 << 20, policy: 'block' }, pool: { size: options.pool ?? 8, orderByKey: false }, shutdownTimeoutMs: 10_000, stallTimeoutMs: 60_000 },
       {
         source: adapter.createSource(),
         handler: async (event) => {
-          await sleep(1); // keep events in flight when partitions are revoked
           const n = seq(event);
+          if (options.handler) await options.handler(n);
+          else await sleep(1); // keep events in flight when partitions are revoked
           counts.set(n, (counts.get(n) ?? 0) + 1);
           processed.count++;
         },
@@ -102,5 +104,60 @@ describeWithBroker('kafka', 'kafka consumer group rebalance', (endpoint) => {
     const duplicates = [...counts.values()].reduce((sum, count) => sum + count - 1, 0);
     console.log(`kafka rebalance: ${EVENTS} events, a processed ${a.processed.count}, b processed ${b.processed.count}, ${duplicates} duplicates`);
     await a.pipeline.stop();
+  });
+
+  it('releases partitions whose events are stuck after revokeTimeoutMs; their events are delivered again', async () => {
+    const stuckTopic = uniqueName('stuck');
+    const stuckGroup = `${stuckTopic}-group`;
+    await admin.createDestination(stuckTopic, { partitions: 2 });
+    try {
+      await publisher.publish(stuckTopic, Array.from({ length: 20 }, (_, n) => ({ key: `key-${n}`, payload: Buffer.from(JSON.stringify({ n })) })));
+      // a's handler holds the first delivery of every event until the gate opens; later
+      // deliveries (after the rebalance) go through.
+      let openGate!: () => void;
+      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      const heldOnce = new Set<number>();
+      const counts = new Map<number, number>();
+      const config = { rebalanceTimeoutMs: 60_000, revokeTimeoutMs: 1_000 };
+      const a = member('a', counts, {
+        topic: stuckTopic,
+        group: stuckGroup,
+        pool: 32,
+        config,
+        handler: async (n) => {
+          if (heldOnce.has(n)) return;
+          heldOnce.add(n);
+          await gate;
+        },
+      });
+      await a.pipeline.start();
+      await until('a to hold all 20 events', 30_000, () => heldOnce.size === 20);
+
+      const b = member('b', counts, { topic: stuckTopic, group: stuckGroup, config });
+      await b.pipeline.start();
+      // With the gate still closed: b took its partitions over, a got its own back, and every
+      // event was processed (a second time for those a held). Far less than rebalanceTimeoutMs.
+      await until('all 20 events processed while a still holds its first deliveries', 30_000, () => counts.size === 20);
+      expect(b.processed.count).toBeGreaterThan(0);
+      openGate();
+      await b.pipeline.stop();
+      await a.pipeline.stop();
+
+      // Everything was committed in the end: the late acks of the held events did not get in the way.
+      const kafka = new Kafka({ clientId: 'sluice-offsets', brokers: endpoint.brokers, logLevel: logLevel.NOTHING });
+      const offsetsAdmin = kafka.admin();
+      await offsetsAdmin.connect();
+      try {
+        const [committed] = await offsetsAdmin.fetchOffsets({ groupId: stuckGroup, topics: [stuckTopic] });
+        const ends = await offsetsAdmin.fetchTopicOffsets(stuckTopic);
+        for (const { partition, high } of ends) {
+          expect(committed!.partitions.find((p) => p.partition === partition)?.offset, `partition ${partition}`).toBe(high);
+        }
+      } finally {
+        await offsetsAdmin.disconnect();
+      }
+    } finally {
+      await admin.deleteDestination(stuckTopic).catch(() => undefined);
+    }
   });
 });
