@@ -57,10 +57,7 @@ export function lineChart(series: Series[], options: ChartOptions): string {
       return `<path class="series" data-broker="${escape(s.name)}" d="${d}" fill="none" stroke="${colorFor(s.name, i)}" stroke-width="2"><title>${escape(s.name)}</title></path>`;
     })
     .join('\n');
-  const xTicks = options.xTicks ?? Array.from({ length: 6 }, (_, i) => {
-    const v = xMin + ((xMax - xMin) * i) / 5;
-    return [v, String(Math.round(v))] as [number, string];
-  });
+  const xTicks = options.xTicks ?? niceTicks(xMin, xMax);
   const legend = series
     .map((s, i) => `<span class="key"><i style="background:${colorFor(s.name, i)}"></i>${escape(s.name)}</span>`)
     .join(' ');
@@ -78,6 +75,16 @@ ${paths}
 </svg>
 <div class="legend">${legend}</div>
 </figure>`;
+}
+
+/** Round-numbered ticks (1, 2 or 5 times a power of ten apart), at most about six. */
+function niceTicks(min: number, max: number): [number, string][] {
+  const raw = (max - min) / 5 || 1;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
+  const ticks: [number, string][] = [];
+  for (let v = Math.ceil(min / step) * step; v <= max + step / 1e6; v += step) ticks.push([v, Number(v.toPrecision(6)).toLocaleString('en-US')]);
+  return ticks;
 }
 
 function htmlTable(headers: string[], rows: (string | number)[][], rowClass?: (i: number) => string): string {

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { BenchOutput } from '../../../src/bench/bench-command.ts';
+import { machine } from '../../../src/bench/bench-command.ts';
+import { renderBenchReport } from '../../../src/bench/report-html.ts';
+import { runBroker, type BrokerRun } from '../../../src/bench/run-broker.ts';
+import { inCI, requireBroker } from '../brokers.ts';
+
+const BROKERS = [
+  { name: 'memory', needs: [] },
+  { name: 'kafka', needs: ['kafka'] },
+  { name: 'kinesis', needs: ['kinesis', 'dynamodb'] },
+  { name: 'pubsub', needs: ['pubsub'] },
+] as const;
+
+const CHROMIUM = '/usr/bin/chromium';
+const workload = { rate: 300, durationS: 3, warmupS: 1, messageSize: 1024, keys: 10, partitions: 2, work: 'none', drainTimeoutS: 60 };
+
+describe('sluice bench across every broker (small scale) and its HTML report in a real browser', () => {
+  const runs: BrokerRun[] = [];
+
+  for (const broker of BROKERS) {
+    it(`${broker.name}: results are complete and consistent`, async (ctx) => {
+      for (const need of broker.needs) requireBroker(need, ctx);
+      const run = await runBroker(broker.name, workload);
+      runs.push(run);
+      console.log(
+        `bench ${broker.name}: sent ${run.sent}, delivered ${run.delivery.unique}, lost ${run.delivery.lost}, duplicates ${run.delivery.duplicates}, p99 ${run.latencyMs.p99.toFixed(1)} ms`,
+      );
+      expect(run.sent).toBe(workload.rate * (workload.durationS + workload.warmupS));
+      expect(run.delivery.unique + run.delivery.lost).toBe(run.sent);
+      expect(run.delivery.lost).toBe(0);
+      expect(run.delivery.foreign).toBe(0);
+      expect(run.latencyMs.count).toBeGreaterThan(0);
+      expect(run.latencyMs.p50).toBeGreaterThan(0);
+      expect(run.latencyMs.max).toBeGreaterThanOrEqual(run.latencyMs.p99);
+      expect(run.series.every((point) => point.backlog >= 0 && point.delivered <= point.sent + run.delivery.duplicates)).toBe(true);
+    });
+  }
+
+  it('renders the report in headless Chromium with one series per broker in every chart', async (ctx) => {
+    if (!existsSync(CHROMIUM)) {
+      const reason = `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
+      if (inCI) throw new Error(reason);
+      console.warn(`[skip] ${reason}`);
+      ctx.skip(reason);
+    }
+    expect(runs.length).toBeGreaterThan(0);
+    const output: BenchOutput = { kind: 'bench', machine: machine(), startedAt: new Date().toISOString(), runs };
+    const file = join(await mkdtemp(join(tmpdir(), 'sluice-report-')), 'report.html');
+    await writeFile(file, renderBenchReport(output));
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
+      await page.goto(`file://${file}`);
+      const charts = await page.$$eval('figure', (figures) =>
+        figures.map((figure) => ({
+          title: figure.querySelector('figcaption')?.textContent ?? '',
+          brokers: [...figure.querySelectorAll('path.series')].map((path) => path.getAttribute('data-broker')),
+          drawn: [...figure.querySelectorAll('path.series')].every((path) => (path as SVGPathElement).getTotalLength() > 0),
+        })),
+      );
+      expect(charts).toHaveLength(3);
+      for (const chart of charts) {
+        expect(chart.brokers.sort(), chart.title).toEqual(runs.map((run) => run.broker).sort());
+        expect(chart.drawn, chart.title).toBe(true);
+      }
+      const rows = await page.$$eval('table tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
+      expect(rows.sort()).toEqual(runs.map((run) => run.broker).sort());
+      // Self-contained: nothing but the page itself was loaded.
+      expect(requests.filter((url) => !url.startsWith('file://'))).toEqual([]);
+      await page.screenshot({ path: file.replace(/\.html$/, '.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+});
