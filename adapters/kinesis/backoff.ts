@@ -38,8 +38,3 @@ export class Backoff {
     return this.attempt;
   }
 }
-
-/** Runs `fn` with an abort signal that fires after `ms`; a bound on start-up calls. */
-export async function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return fn(AbortSignal.timeout(ms));
-}

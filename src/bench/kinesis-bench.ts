@@ -1,0 +1,261 @@
+/**
+ * `npm run bench:kinesis`: what Sluice costs on top of the Kinesis SDK, against kinesalite.
+ *
+ *  1. A backlog of `--records` records is written once, with Sluice's PutRecords publisher, into
+ *     a fresh stream of `--shards` shards (default 1: the figure is per shard).
+ *  2. The backlog is read three times per round: by a bare loop (GetShardIterator TRIM_HORIZON,
+ *     then GetRecords with the same Limit Sluice uses, nothing else), once paced like Sluice (a
+ *     call at most every 200 ms: Kinesis allows 5 per second per shard, so that is the fastest a
+ *     correct consumer may read) and once back to back (over that limit: kinesalite does not
+ *     enforce it, AWS would throttle), then through Sluice (KinesisSource with file checkpoints →
+ *     queue → pool → noop handler, checkpointing as in production, default poll interval). Rates
+ *     run from the first record in hand to the last one read / processed, so start-up is not
+ *     counted. Sluice / paced bare loop, median of the rounds, is the figure of merit.
+ *  3. End-to-end latency at the default poll interval (200 ms): a publisher in this process writes
+ *     `--rate` records/s (open loop: each record carries its intended send time) while Sluice
+ *     reads; p50/p99/max from intended send to the end of the handler, HDR histogram.
+ *
+ * Human-readable lines go to stderr; the last line on stdout is one JSON object with the figures.
+ *   npm run bench:kinesis -- --records 50000 --rate 500 --seconds 15
+ * Needs kinesalite: `npm run brokers:up -- kinesis` (endpoint from SLUICE_KINESIS_ENDPOINT or --endpoint).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import * as hdr from 'hdr-histogram-js';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createKinesisClient } from '../../adapters/kinesis/clients.ts';
+import { kinesisConfigSchema, type KinesisConfig } from '../../adapters/kinesis/config.ts';
+import { KinesisAdapter } from '../../adapters/kinesis/kinesis-adapter.ts';
+import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
+import { maxBatchFor, Pipeline } from '../core/pipeline.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '50000' },
+    payload: { type: 'string', default: '512' },
+    shards: { type: 'string', default: '1' },
+    rate: { type: 'string', default: '500' },
+    seconds: { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '3' },
+    endpoint: { type: 'string', default: process.env.SLUICE_KINESIS_ENDPOINT ?? 'http://127.0.0.1:4567' },
+  },
+});
+const RECORDS = Number(args.records);
+const PAYLOAD = Number(args.payload);
+const SHARDS = Number(args.shards);
+const RATE = Number(args.rate);
+const SECONDS = Number(args.seconds);
+const ROUNDS = Math.max(1, Number(args.rounds));
+const QUEUE = 10_000;
+const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+
+const logger = pino({ level: 'warn' }, pino.destination(2));
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+function config(stream: string, application: string, checkpoints: string): KinesisConfig {
+  return kinesisConfigSchema.parse({
+    stream,
+    application,
+    endpoint: args.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    leases: { type: 'file', path: join(checkpoints, `${application}.json`) },
+  });
+}
+
+async function waitUntil(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+function pipelineFor(adapter: KinesisAdapter, handler: (event: SourceEvent) => void): Pipeline {
+  return new Pipeline(
+    { broker: 'kinesis', queue: { maxEvents: QUEUE, maxBytes: 256 * 1024 * 1024, policy: 'block' }, pool: { size: 16, orderByKey: false }, shutdownTimeoutMs: 10_000, stallTimeoutMs: 60_000 },
+    { source: adapter.createSource(), handler, logger },
+  );
+}
+
+async function produceBacklog(adapter: KinesisAdapter, stream: string): Promise<number> {
+  const publisher = adapter.createPublisher();
+  const payload = Buffer.alloc(PAYLOAD, 'sluice-kinesis-bench;');
+  const started = performance.now();
+  for (let sent = 0; sent < RECORDS; ) {
+    const count = Math.min(500, RECORDS - sent);
+    const batch = new Array<OutgoingEvent>(count);
+    for (let i = 0; i < count; i++) batch[i] = { key: `key-${(sent + i) % 1000}`, payload };
+    await publisher.publish(stream, batch);
+    sent += count;
+  }
+  await publisher.close();
+  return RECORDS / ((performance.now() - started) / 1000);
+}
+
+/** GetRecords on every shard (one loop per shard), calls at least `spacingMs` apart, records dropped. */
+async function bareLoop(kinesisConfig: KinesisConfig, limit: number, spacingMs: number): Promise<number> {
+  const client = createKinesisClient(kinesisConfig);
+  try {
+    const shards = (await client.send(new ListShardsCommand({ StreamName: kinesisConfig.stream }))).Shards ?? [];
+    let read = 0;
+    let first = 0;
+    let last = 0;
+    await Promise.all(
+      shards.map(async (shard) => {
+        let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: kinesisConfig.stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+        let lastCall = 0;
+        while (iterator && read < RECORDS) {
+          const wait = lastCall + spacingMs - performance.now();
+          if (wait > 0) await sleep(wait);
+          lastCall = performance.now();
+          const result = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
+          const count = result.Records?.length ?? 0;
+          if (count > 0) {
+            const now = performance.now();
+            if (first === 0) first = now;
+            last = now;
+            read += count;
+          } else if (result.MillisBehindLatest === 0) {
+            break;
+          }
+          iterator = result.NextShardIterator;
+        }
+      }),
+    );
+    if (read < RECORDS) throw new Error(`bare loop read ${read} of ${RECORDS}`);
+    return RECORDS / ((last - first) / 1000);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function throughSluice(kinesisConfig: KinesisConfig): Promise<number> {
+  const adapter = new KinesisAdapter(kinesisConfig, { logger, registry: new Registry() });
+  let processed = 0;
+  let first = 0;
+  let last = 0;
+  const pipeline = pipelineFor(adapter, () => {
+    const now = performance.now();
+    if (processed === 0) first = now;
+    last = now;
+    processed++;
+  });
+  await pipeline.start();
+  await waitUntil(`${RECORDS} records through Sluice`, () => processed >= RECORDS, 600_000);
+  await pipeline.stop();
+  return RECORDS / ((last - first) / 1000);
+}
+
+async function latency(adapter: KinesisAdapter, kinesisConfig: KinesisConfig): Promise<{ p50: number; p99: number; max: number; mean: number; count: number }> {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  const sent = RATE * SECONDS;
+  let received = 0;
+  const pipeline = pipelineFor(new KinesisAdapter(kinesisConfig, { logger, registry: new Registry() }), (event) => {
+    const intended = event.payload.readDoubleBE(0);
+    histogram.recordValue(Math.max(1, Math.round((performance.timeOrigin + performance.now() - intended) * 1000)));
+    received++;
+  });
+  await pipeline.start();
+  const publisher = adapter.createPublisher();
+  const padding = Buffer.alloc(Math.max(0, PAYLOAD - 8), 'x');
+  const start = performance.timeOrigin + performance.now();
+  let published = 0;
+  while (published < sent) {
+    const now = performance.timeOrigin + performance.now();
+    const due = Math.min(sent, Math.floor(((now - start) / 1000) * RATE));
+    if (due > published) {
+      const batch: OutgoingEvent[] = [];
+      for (let i = published; i < due; i++) {
+        const payload = Buffer.concat([Buffer.alloc(8), padding]);
+        payload.writeDoubleBE(start + (i / RATE) * 1000, 0); // intended send time: open loop
+        batch.push({ key: `key-${i % 100}`, payload });
+      }
+      await publisher.publish(kinesisConfig.stream, batch);
+      published = due;
+    }
+    await sleep(5);
+  }
+  await waitUntil('every latency record', () => received >= sent, 60_000);
+  await pipeline.stop();
+  await publisher.close();
+  const ms = (micros: number) => Math.round(micros / 10) / 100;
+  return { p50: ms(histogram.getValueAtPercentile(50)), p99: ms(histogram.getValueAtPercentile(99)), max: ms(histogram.maxValue), mean: ms(histogram.mean), count: received };
+}
+
+async function main(): Promise<void> {
+  const checkpoints = await mkdtemp(join(tmpdir(), 'sluice-kinesis-bench-'));
+  const backlogStream = `bench-${run}`;
+  const latencyStream = `bench-latency-${run}`;
+  const base = config(backlogStream, `bench-${run}`, checkpoints);
+  const adapter = new KinesisAdapter(base, { logger, registry: new Registry() });
+  const admin = adapter.createAdmin();
+  const limit = Math.min(base.consumer.maxRecords, maxBatchFor(QUEUE));
+  try {
+    await admin.createDestination(backlogStream, { partitions: SHARDS });
+    await admin.createDestination(latencyStream, { partitions: SHARDS });
+  } catch (error) {
+    say(`bench: cannot create streams at ${args.endpoint} (${(error as Error).message}); start kinesalite with: npm run brokers:up -- kinesis`);
+    process.exitCode = 1;
+    return;
+  }
+  try {
+    say(`kinesis bench: ${fmt(RECORDS)} records of ${PAYLOAD} B, ${SHARDS} shard(s), GetRecords Limit ${limit} (min(10000, maxBatch of a ${fmt(QUEUE)}-event queue)), ${ROUNDS} round(s); kinesalite at ${args.endpoint}`);
+    const putRate = await produceBacklog(adapter, backlogStream);
+    say(`backlog written: ${fmt(putRate)} records/s through the publisher`);
+    const paced: number[] = [];
+    const unpaced: number[] = [];
+    const sluice: number[] = [];
+    const ratios: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      paced.push(await bareLoop(base, limit, base.consumer.pollIntervalMs));
+      unpaced.push(await bareLoop(base, limit, 0));
+      sluice.push(await throughSluice(config(backlogStream, `bench-${run}-r${round}`, checkpoints)));
+      ratios.push(sluice.at(-1)! / paced.at(-1)!);
+      say(
+        `round ${round}: bare loop paced ${fmt(paced.at(-1)!)}, back to back ${fmt(unpaced.at(-1)!)}, through Sluice ${fmt(sluice.at(-1)!)} records/s (Sluice / paced ${ratios.at(-1)!.toFixed(2)})`,
+      );
+    }
+    const ratio = median(ratios);
+    say(
+      `throughput per shard (median of ${ROUNDS}): bare paced ${fmt(median(paced) / SHARDS)}, bare back to back ${fmt(median(unpaced) / SHARDS)}, Sluice ${fmt(median(sluice) / SHARDS)} records/s; Sluice / paced bare = ${ratio.toFixed(2)} (goal >= 0.9), Sluice / back to back = ${(median(sluice) / median(unpaced)).toFixed(2)}`,
+    );
+
+    const latencyConfig = config(latencyStream, `bench-${run}-latency`, checkpoints);
+    const lat = await latency(new KinesisAdapter(latencyConfig, { logger, registry: new Registry() }), latencyConfig);
+    say(`end-to-end latency at ${fmt(RATE)} records/s, poll interval ${latencyConfig.consumer.pollIntervalMs} ms: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms (${fmt(lat.count)} records)`);
+
+    process.stdout.write(
+      JSON.stringify({
+        kind: 'bench-kinesis',
+        broker: 'kinesalite',
+        machine: { cpus: availableParallelism(), loadavg1m: Math.round(loadavg()[0]! * 100) / 100, node: process.version },
+        records: RECORDS,
+        payloadBytes: PAYLOAD,
+        shards: SHARDS,
+        getRecordsLimit: limit,
+        putRecordsPerSecond: Math.round(putRate),
+        barePacedRecordsPerSecondPerShard: paced.map((rate) => Math.round(rate / SHARDS)),
+        bareBackToBackRecordsPerSecondPerShard: unpaced.map((rate) => Math.round(rate / SHARDS)),
+        sluiceRecordsPerSecondPerShard: sluice.map((rate) => Math.round(rate / SHARDS)),
+        ratio: Math.round(ratio * 100) / 100,
+        ratioToBackToBack: Math.round((median(sluice) / median(unpaced)) * 100) / 100,
+        latency: { rate: RATE, seconds: SECONDS, pollIntervalMs: latencyConfig.consumer.pollIntervalMs, ...lat },
+      }) + '\n',
+    );
+  } finally {
+    await admin.deleteDestination(backlogStream).catch(() => undefined);
+    await admin.deleteDestination(latencyStream).catch(() => undefined);
+    await admin.close();
+    await rm(checkpoints, { recursive: true, force: true });
+  }
+}
+
+await main();

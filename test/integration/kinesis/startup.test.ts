@@ -1,0 +1,67 @@
+// Start-up failures are clear and bounded in time; metrics show what a source does.
+import { Registry } from 'prom-client';
+import { expect, it } from 'vitest';
+import { ConnectionError, NotFoundError } from '../../../src/errors.ts';
+import { CollectingSink, eventually } from '../../contract/universal-suite.ts';
+import { describeWithBroker, uniqueName } from '../brokers.ts';
+import { adapterFor, freshStream, localConfig } from './helpers.ts';
+
+describeWithBroker('kinesis', 'kinesis start-up and metrics', (kinesis) => {
+  describeWithBroker('dynamodb', 'with dynalite', (dynamodb) => {
+    it('fails with NotFoundError naming a stream that does not exist', async () => {
+      const config = { ...localConfig({ kinesis }), stream: uniqueName('missing') };
+      const source = adapterFor(config).createSource();
+      const error = await source.start(new CollectingSink()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect((error as Error).message).toContain(config.stream);
+      expect(source.health().connected).toBe(false);
+    });
+
+    it('fails with a retriable ConnectionError within connectTimeoutMs when Kinesis is unreachable', async () => {
+      const config = { ...localConfig({ kinesis }, { connectTimeoutMs: 1_500 }), stream: uniqueName('st'), endpoint: 'http://127.0.0.1:9' };
+      const source = adapterFor(config).createSource();
+      const started = Date.now();
+      const error = await source.start(new CollectingSink()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect((error as ConnectionError).retriable).toBe(true);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
+
+    it('fails with NotFoundError when the lease table is missing and may not be created', async () => {
+      const { config, cleanup } = await freshStream(localConfig({ kinesis, dynamodb }, { leases: { createTable: false } }), 1);
+      try {
+        const error = await adapterFor(config).createSource().start(new CollectingSink()).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(NotFoundError);
+        expect((error as Error).message).toContain(config.application);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('exports shards owned, lag per shard and checkpoints on the injected registry', async () => {
+      const { config, cleanup } = await freshStream(localConfig({ kinesis, dynamodb }), 2);
+      const registry = new Registry();
+      const adapter = adapterFor(config, { registry });
+      const source = adapter.createSource();
+      const publisher = adapter.createPublisher();
+      try {
+        const sink = new CollectingSink(50, true);
+        await source.start(sink);
+        expect(source.health()).toMatchObject({ connected: true });
+        expect(source.health().detail).toContain('2 shard(s) leased');
+        await publisher.publish(config.stream, Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, payload: Buffer.from(String(i)) })));
+        await eventually(() => sink.events.length >= 20, 20_000, '20 events');
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        const text = await registry.metrics();
+        expect(text).toMatch(new RegExp(`sluice_kinesis_shards_owned\\{broker="kinesis",stream="${config.stream}"\\} 2`));
+        expect(text).toMatch(/sluice_kinesis_millis_behind_latest\{broker="kinesis",stream="[^"]+",shard="shardId-000000000000"\} \d+/);
+        expect(text).toMatch(/sluice_kinesis_checkpoints_total\{broker="kinesis",stream="[^"]+"\} [1-9]/);
+        expect(registry.getSingleMetric('sluice_kinesis_throttles_total')).toBeDefined();
+      } finally {
+        await source.close();
+        await publisher.close();
+        await cleanup();
+      }
+    });
+  });
+});
