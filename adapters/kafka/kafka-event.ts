@@ -1,7 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { Position, SourceEvent } from '../../src/broker/contract.ts';
 import type { PartitionProgress } from '../../src/core/offset-tracker.ts';
-import { partitionKey } from './client.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -11,9 +10,23 @@ export interface KafkaEventOwner {
   nacked(event: KafkaEvent, reason?: Error): void;
 }
 
+/** What the events of one partition delivered in one tracker generation share. */
+export interface PartitionContext {
+  readonly owner: KafkaEventOwner;
+  readonly topic: string;
+  readonly partition: number;
+  /** `topic/partition`, the tracker's and the position's name for it. */
+  readonly name: string;
+  /** The partition's progress: ack completes the event's ticket in it. */
+  readonly progress: PartitionProgress;
+  /** The source's tracker generation at delivery; a rebalance starts a new one. */
+  readonly generation: number;
+}
+
 /**
- * One delivery of a Kafka record. Built for every record on the hot path, so it does little in
- * its constructor: the key, the headers, the id and the position are converted from kafkajs'
+ * One delivery of a Kafka record. Built for every record on the hot path, so it is small (what
+ * its partition's events share lives in one {@link PartitionContext}) and does little in its
+ * constructor: the key, the headers, the id and the position are converted from kafkajs'
  * Buffers and strings only when something reads them.
  */
 export class KafkaEvent implements SourceEvent {
@@ -23,18 +36,16 @@ export class KafkaEvent implements SourceEvent {
   private headerText: Record<string, string> | undefined;
 
   constructor(
-    private readonly owner: KafkaEventOwner,
-    readonly topic: string,
-    readonly partition: number,
+    readonly context: PartitionContext,
     readonly message: KafkaMessage,
-    /** The partition's progress and this record's ticket in it: ack completes the ticket. */
-    readonly progress: PartitionProgress,
     readonly ticket: number,
-    /** The source's tracker generation at delivery; a rebalance starts a new one. */
-    readonly generation: number,
     readonly attempt: number,
   ) {
     this.payload = message.value ?? EMPTY;
+  }
+
+  get generation(): number {
+    return this.context.generation;
   }
 
   get key(): string | undefined {
@@ -65,31 +76,31 @@ export class KafkaEvent implements SourceEvent {
   }
 
   get id(): string {
-    return `${this.topic}/${this.partition}@${this.message.offset}`;
+    return `${this.context.name}@${this.message.offset}`;
   }
 
   get source(): string {
-    return this.topic;
+    return this.context.topic;
   }
 
   get position(): Position {
-    return { partition: partitionKey(this.topic, this.partition), offset: this.message.offset };
+    return { partition: this.context.name, offset: this.message.offset };
   }
 
   ack(): void {
     if (this.settled) return;
     this.settled = true;
-    this.owner.acked(this);
+    this.context.owner.acked(this);
   }
 
   nack(reason?: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.owner.nacked(this, reason);
+    this.context.owner.nacked(this, reason);
   }
 
   /** The same record delivered again after a nack: same ticket, so no commit can pass it meanwhile. */
   redelivery(): KafkaEvent {
-    return new KafkaEvent(this.owner, this.topic, this.partition, this.message, this.progress, this.ticket, this.generation, this.attempt + 1);
+    return new KafkaEvent(this.context, this.message, this.ticket, this.attempt + 1);
   }
 }

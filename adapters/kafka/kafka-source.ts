@@ -6,7 +6,7 @@ import { ConfigError, errorMessage, NotFoundError, SluiceError } from '../../src
 import { partitionKey, toSluiceError, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import { DeliveryLane } from './delivery-lane.ts';
-import { KafkaEvent, type KafkaEventOwner } from './kafka-event.ts';
+import { KafkaEvent, type KafkaEventOwner, type PartitionContext } from './kafka-event.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 
 type GroupState = 'new' | 'joining' | 'joined' | 'rebalancing' | 'crashed' | 'closed';
@@ -158,7 +158,7 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
   // --- KafkaEventOwner ---
 
   acked(event: KafkaEvent): void {
-    if (!this.closed) event.progress.complete(event.ticket);
+    if (!this.closed) event.context.progress.complete(event.ticket);
   }
 
   nacked(event: KafkaEvent): void {
@@ -316,12 +316,12 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
         const build = (): SourceEvent[] | undefined => {
           if (this.stopped || this.awaitingJoin || epoch !== this.epoch || !isRunning() || isStale()) return undefined;
           const progress = this.tracker.partition(key);
-          const generation = this.generation;
+          const context: PartitionContext = { owner: this, topic, partition, name: key, progress, generation: this.generation };
           if (!this.basePositions.has(key)) this.basePositions.set(key, messages[start]!.offset);
           const events = new Array<SourceEvent>(end - start);
           for (let i = start; i < end; i++) {
             const message = messages[i]!;
-            events[i - start] = new KafkaEvent(this, topic, partition, message, progress, progress.track(message.offset), generation, 1);
+            events[i - start] = new KafkaEvent(context, message, progress.track(message.offset), 1);
           }
           return events;
         };
