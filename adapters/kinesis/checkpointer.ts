@@ -24,7 +24,7 @@ export class Checkpointer {
   constructor(
     private readonly coordinator: LeaseCoordinator,
     private readonly intervalMs: number,
-    private readonly onLost: (shardId: string) => void,
+    private readonly onLost: (consumer: ShardConsumer) => void,
     private readonly logger: Logger,
     private readonly metrics?: KinesisMetrics,
   ) {}
@@ -65,7 +65,7 @@ export class Checkpointer {
         const outcome = await this.coordinator.checkpoint(consumer.shardId, value, childShardIds);
         if (outcome === 'lost') {
           consumer.unwritten = undefined;
-          this.onLost(consumer.shardId);
+          this.onLost(consumer);
           return 'lost';
         }
         if (consumer.unwritten === value) consumer.unwritten = undefined;

@@ -94,7 +94,7 @@ export class KinesisSource implements Source, LeaseHost {
       this.logger,
       this.metrics,
     );
-    this.checkpointer = new Checkpointer(this.coordinator, config.checkpointIntervalMs, (shardId) => this.lost(shardId), this.logger, this.metrics);
+    this.checkpointer = new Checkpointer(this.coordinator, config.checkpointIntervalMs, (consumer) => this.lostConsumer(consumer), this.logger, this.metrics);
   }
 
   get workerId(): string {
@@ -228,7 +228,12 @@ export class KinesisSource implements Source, LeaseHost {
   /** @internal LeaseHost: another instance holds the shard now. Stop at once, try a last checkpoint. */
   lost(shardId: string): void {
     const consumer = this.consumers.get(shardId);
-    if (!consumer) return;
+    if (consumer) this.lostConsumer(consumer);
+  }
+
+  /** A checkpoint found the lease gone: stop that consumer (not a newer one of the same shard). */
+  private lostConsumer(consumer: ShardConsumer): void {
+    if (this.consumers.get(consumer.shardId) !== consumer) return;
     this.checkpointer.capture(consumer);
     consumer.released = true;
     this.forget(consumer);

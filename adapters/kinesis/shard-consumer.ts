@@ -97,6 +97,7 @@ export class ShardConsumer {
     const signal = this.abort.signal;
     try {
       for (;;) {
+        await gate.room(signal);
         const maxBatch = gate.sink.maxBatch;
         const batch = await this.reader.next(Math.max(1, Math.min(this.context.maxRecords, maxBatch)));
         if (batch.records.length > 0) {
