@@ -6,10 +6,23 @@ const ATTEMPT_BUCKETS = [1, 2, 3, 5, 10, 20, 50, 100];
 
 /**
  * The Pub/Sub adapter's counters. The per-message path bumps plain numbers (and FastHistograms);
- * prom-client reads them when scraped. One instance per adapter, shared by its sources, so that a
- * restarted source does not register the metrics twice.
+ * prom-client reads them when scraped. One instance per registry ({@link PubSubMetrics.for}),
+ * shared by every adapter and source on it, so that a restarted source (or a second adapter, as
+ * the dead-letter publisher's) does not register the metrics twice or export a stale copy.
  */
 export class PubSubMetrics {
+  private static readonly byRegistry = new WeakMap<Registry, PubSubMetrics>();
+
+  static for(registry: Registry): PubSubMetrics {
+    let metrics = PubSubMetrics.byRegistry.get(registry);
+    if (!metrics) {
+      metrics = new PubSubMetrics();
+      metrics.register(registry, { broker: 'pubsub' });
+      PubSubMetrics.byRegistry.set(registry, metrics);
+    }
+    return metrics;
+  }
+
   /** Received from the client and not yet acked or nacked by Sluice, per live source. */
   readonly outstandingBySource = new Set<() => number>();
   /** Events waiting in the ordering gate behind an earlier event of their key. */
@@ -26,7 +39,7 @@ export class PubSubMetrics {
   /** message.deliveryAttempt, when Pub/Sub reports it (subscriptions with a dead-letter policy). */
   readonly deliveryAttempts = new FastHistogram(ATTEMPT_BUCKETS);
 
-  register(registry: Registry, labels: { broker: string; subscription: string }): void {
+  private register(registry: Registry, labels: { broker: string }): void {
     const labelNames = Object.keys(labels);
     const sum = (set: Set<() => number>) => {
       let total = 0;

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
-import { shortName } from './client.ts';
 import type { PubSubConfig } from './config.ts';
 import { PubSubMetrics } from './metrics.ts';
 import { PubSubPublisher } from './pubsub-publisher.ts';
@@ -16,14 +15,14 @@ import { PubSubAdmin } from './resources.ts';
 export class PubSubAdapter implements BrokerAdapter {
   readonly type = 'pubsub';
   readonly features: BrokerFeatures = { orderedByKey: true, persistent: true, consumerGroups: true, redeliversOnNack: true };
-  readonly metrics = new PubSubMetrics();
+  readonly metrics: PubSubMetrics;
 
   constructor(
     readonly config: PubSubConfig,
     private readonly logger: Logger,
     registry: Registry,
   ) {
-    this.metrics.register(registry, { broker: 'pubsub', subscription: shortName(config.subscription) });
+    this.metrics = PubSubMetrics.for(registry);
   }
 
   createSource(): Source {
