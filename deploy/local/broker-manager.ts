@@ -117,20 +117,22 @@ async function upOne(spec: BrokerSpec, log: Logger): Promise<UpOutcome> {
   }
   // A group we started earlier that does not answer (yet): give it the start timeout, then
   // replace it. Something else on our ports is not ours to touch.
-  let stale = recordedPid(spec);
+  const stale = recordedPid(spec);
   if (stale !== undefined) {
     log(`${spec.name}: pid ${stale} from an earlier run does not answer yet; waiting`);
-    const ready = await waitHealthy(spec, spec.startTimeoutMs, () => groupMembers(stale!).length === 0);
+    const ready = await waitHealthy(spec, spec.startTimeoutMs, () => groupMembers(stale).length === 0);
     if (ready.ok) return { name: spec.name, state: 'reused', endpoint, pid: stale, detail: ready.detail };
     log(`${spec.name}: pid ${stale} never became healthy (${ready.detail}); restarting it`);
     await stopGroup(stale, spec.stopGraceMs);
     rmSync(pidFile(spec.name), { force: true });
-    stale = undefined;
   }
   for (const port of spec.ports) {
-    if (await portTaken(LOCAL_HOST, port)) {
-      return failed(`port ${LOCAL_HOST}:${port} is taken by another process that is not a healthy ${spec.name}`);
-    }
+    if (!(await portTaken(LOCAL_HOST, port))) continue;
+    // Maybe the same broker being started by someone else (another checkout's test run).
+    log(`${spec.name}: port ${port} is taken but does not answer yet; waiting`);
+    const ready = await waitHealthy(spec, spec.startTimeoutMs, () => false);
+    if (ready.ok) return { name: spec.name, state: 'reused', endpoint, detail: ready.detail };
+    return failed(`port ${LOCAL_HOST}:${port} is taken by another process that is not a healthy ${spec.name} (${ready.detail})`);
   }
 
   const started = Date.now();
@@ -149,6 +151,11 @@ async function upOne(spec: BrokerSpec, log: Logger): Promise<UpOutcome> {
     const exit = launched.exited();
     await stopGroup(launched.pgid, spec.stopGraceMs).catch(() => undefined);
     rmSync(pidFile(spec.name), { force: true });
+    // Lost a race for the port to a concurrent start elsewhere? Then use the winner.
+    if (exit && (await anyPortTaken(spec))) {
+      const other = await waitHealthy(spec, spec.startTimeoutMs, () => false);
+      if (other.ok) return { name: spec.name, state: 'reused', endpoint, detail: other.detail };
+    }
     const why = exit
       ? `exited (code ${exit.code ?? '-'}, signal ${exit.signal ?? '-'}) before answering`
       : `did not answer within ${spec.startTimeoutMs / 1000}s (${ready.detail})`;
@@ -162,6 +169,11 @@ async function upOne(spec: BrokerSpec, log: Logger): Promise<UpOutcome> {
     ms: Date.now() - started,
     detail: ready.detail,
   };
+}
+
+async function anyPortTaken(spec: BrokerSpec): Promise<boolean> {
+  for (const port of spec.ports) if (await portTaken(LOCAL_HOST, port)) return true;
+  return false;
 }
 
 async function waitHealthy(
@@ -203,9 +215,10 @@ export async function brokersUp(names: BrokerName[], log: Logger = defaultLog): 
 
 export interface DownOutcome {
   name: BrokerName;
-  result: 'not-started-by-sluice' | 'not-running' | 'terminated' | 'killed';
+  result: 'not-started-by-sluice' | 'not-running' | 'terminated' | 'killed' | 'failed';
   pid?: number;
   ms: number;
+  error?: string;
 }
 
 /** Stops the named brokers if, and only if, a pid file says Sluice started them. */
@@ -221,7 +234,7 @@ export async function brokersDown(names: BrokerName[], log: Logger = defaultLog)
         const result = await stopGroup(pid, spec.stopGraceMs);
         rmSync(pidFile(name), { force: true });
         return { name, result, pid, ms: Date.now() - started };
-      }),
+      }).catch((err): DownOutcome => ({ name, result: 'failed', ms: 0, error: (err as Error).message })),
     ),
   );
 }

@@ -58,10 +58,15 @@ async function status(): Promise<number> {
 async function down(): Promise<number> {
   const outcomes = await brokersDown(selected());
   for (const o of outcomes) {
-    const what = o.result === 'not-started-by-sluice' ? 'nothing to stop (no live pid recorded by brokers:up)' : `${o.result} pid ${o.pid} in ${seconds(o.ms)}`;
+    const what =
+      o.result === 'not-started-by-sluice'
+        ? 'nothing to stop (no live pid recorded by brokers:up)'
+        : o.result === 'failed'
+          ? `FAILED ${o.error}`
+          : `${o.result} pid ${o.pid} in ${seconds(o.ms)}`;
     console.log(`${o.name.padEnd(13)}${what}`);
   }
-  return 0;
+  return outcomes.some((o) => o.result === 'failed') ? 1 : 0;
 }
 
 const commands: Record<string, () => Promise<number>> = { up, down, status };
