@@ -107,7 +107,8 @@ export const kafkaConfigSchema = z
         maxWaitTimeMs: ms(500, 'Longest wait of a fetch for minBytes; also bounds how quickly a stop is noticed.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Fetch sizes and wait; kafkajs fetches again only when every batch of the last fetch was delivered.'),
     producer: z
       .object({
         idempotent: z.boolean().default(true).describe('Idempotent producer: no duplicates or reordering from retries (needs acks all; the brokers must allow it).'),
@@ -118,13 +119,15 @@ export const kafkaConfigSchema = z
         allowAutoTopicCreation: z.boolean().default(true).describe('Let the broker create a missing destination topic, if the broker allows it (dead-letter topics).'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The publisher: dead letters, bridging, benchmark load.'),
     admin: z
       .object({
         replicationFactor: z.number().int().min(-1).default(-1).describe('Replication factor of topics created by the admin (-1: the broker default).'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Topic creation by tests and benchmarks.'),
   })
   .strict()
   .superRefine((config, context) => {

@@ -4,6 +4,23 @@ import type { PartitionProgress } from '../../src/core/offset-tracker.ts';
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * kafkajs hands timestamps over as decimal strings (from 64-bit integers). The core reads one per
+ * event; a digit loop is about twice as fast as Number() on these strings, which adds up at
+ * 100,000+ events a second.
+ */
+export function parseMillis(text: string): number {
+  const length = text.length;
+  if (length === 0 || length > 15) return Number(text);
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number(text);
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 /** What a {@link KafkaEvent} reports its settlement to (the source that delivered it). */
 export interface KafkaEventOwner {
   acked(event: KafkaEvent): void;
@@ -72,7 +89,7 @@ export class KafkaEvent implements SourceEvent {
   }
 
   get timestamp(): number {
-    return Number(this.message.timestamp);
+    return parseMillis(this.message.timestamp);
   }
 
   get id(): string {
