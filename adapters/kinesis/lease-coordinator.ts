@@ -84,9 +84,9 @@ export class LeaseCoordinator {
     return this.held.size;
   }
 
-  /** False when the lease table has not answered for a lease duration. */
+  /** False when the lease table has not answered for two lease durations (or two scans, if longer). */
   get healthy(): boolean {
-    return Date.now() - this.lastTableSuccess < this.options.durationMs;
+    return Date.now() - this.lastTableSuccess < 2 * Math.max(this.options.durationMs, this.options.takeIntervalMs);
   }
 
   /**

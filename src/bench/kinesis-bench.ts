@@ -101,8 +101,9 @@ async function produceBacklog(adapter: KinesisAdapter, stream: string): Promise<
 }
 
 /** GetRecords on every shard (one loop per shard), calls at least `spacingMs` apart, records dropped. */
-async function bareLoop(kinesisConfig: KinesisConfig, limit: number, spacingMs: number): Promise<number> {
+async function bareLoop(kinesisConfig: KinesisConfig, limit: number, spacingMs: number): Promise<Measured> {
   const client = createKinesisClient(kinesisConfig);
+  const cpu = process.cpuUsage();
   try {
     const shards = (await client.send(new ListShardsCommand({ StreamName: kinesisConfig.stream }))).Shards ?? [];
     let read = 0;
@@ -131,13 +132,14 @@ async function bareLoop(kinesisConfig: KinesisConfig, limit: number, spacingMs: 
       }),
     );
     if (read < RECORDS) throw new Error(`bare loop read ${read} of ${RECORDS}`);
-    return RECORDS / ((last - first) / 1000);
+    return { rate: RECORDS / ((last - first) / 1000), cpuMicrosPerRecord: cpuPerRecord(cpu) };
   } finally {
     client.destroy();
   }
 }
 
-async function throughSluice(kinesisConfig: KinesisConfig): Promise<number> {
+async function throughSluice(kinesisConfig: KinesisConfig): Promise<Measured> {
+  const cpu = process.cpuUsage();
   const adapter = new KinesisAdapter(kinesisConfig, { logger, registry: new Registry() });
   let processed = 0;
   let first = 0;
@@ -150,8 +152,20 @@ async function throughSluice(kinesisConfig: KinesisConfig): Promise<number> {
   });
   await pipeline.start();
   await waitUntil(`${RECORDS} records through Sluice`, () => processed >= RECORDS, 600_000);
+  const cpuMicrosPerRecord = cpuPerRecord(cpu);
   await pipeline.stop();
-  return RECORDS / ((last - first) / 1000);
+  return { rate: RECORDS / ((last - first) / 1000), cpuMicrosPerRecord };
+}
+
+interface Measured {
+  rate: number;
+  /** This process's CPU (user + system) per record: what the client side costs, whatever the machine's load. */
+  cpuMicrosPerRecord: number;
+}
+
+function cpuPerRecord(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return Math.round(((used.user + used.system) / RECORDS) * 100) / 100;
 }
 
 async function latency(adapter: KinesisAdapter, kinesisConfig: KinesisConfig): Promise<{ p50: number; p99: number; max: number; mean: number; count: number }> {
@@ -210,22 +224,27 @@ async function main(): Promise<void> {
     say(`kinesis bench: ${fmt(RECORDS)} records of ${PAYLOAD} B, ${SHARDS} shard(s), GetRecords Limit ${limit} (min(10000, maxBatch of a ${fmt(QUEUE)}-event queue)), ${ROUNDS} round(s); kinesalite at ${args.endpoint}`);
     const putRate = await produceBacklog(adapter, backlogStream);
     say(`backlog written: ${fmt(putRate)} records/s through the publisher`);
-    const paced: number[] = [];
-    const unpaced: number[] = [];
-    const sluice: number[] = [];
+    const paced: Measured[] = [];
+    const unpaced: Measured[] = [];
+    const sluice: Measured[] = [];
     const ratios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       paced.push(await bareLoop(base, limit, base.consumer.pollIntervalMs));
       unpaced.push(await bareLoop(base, limit, 0));
       sluice.push(await throughSluice(config(backlogStream, `bench-${run}-r${round}`, checkpoints)));
-      ratios.push(sluice.at(-1)! / paced.at(-1)!);
+      ratios.push(sluice.at(-1)!.rate / paced.at(-1)!.rate);
       say(
-        `round ${round}: bare loop paced ${fmt(paced.at(-1)!)}, back to back ${fmt(unpaced.at(-1)!)}, through Sluice ${fmt(sluice.at(-1)!)} records/s (Sluice / paced ${ratios.at(-1)!.toFixed(2)})`,
+        `round ${round}: bare loop paced ${fmt(paced.at(-1)!.rate)}, back to back ${fmt(unpaced.at(-1)!.rate)}, through Sluice ${fmt(sluice.at(-1)!.rate)} records/s (Sluice / paced ${ratios.at(-1)!.toFixed(2)}); ` +
+          `CPU µs/record bare ${paced.at(-1)!.cpuMicrosPerRecord}, Sluice ${sluice.at(-1)!.cpuMicrosPerRecord}`,
       );
     }
     const ratio = median(ratios);
+    const rate = (measured: Measured[]) => median(measured.map((m) => m.rate));
+    const cpu = (measured: Measured[]) => median(measured.map((m) => m.cpuMicrosPerRecord));
     say(
-      `throughput per shard (median of ${ROUNDS}): bare paced ${fmt(median(paced) / SHARDS)}, bare back to back ${fmt(median(unpaced) / SHARDS)}, Sluice ${fmt(median(sluice) / SHARDS)} records/s; Sluice / paced bare = ${ratio.toFixed(2)} (goal >= 0.9), Sluice / back to back = ${(median(sluice) / median(unpaced)).toFixed(2)}`,
+      `throughput per shard (median of ${ROUNDS}): bare paced ${fmt(rate(paced) / SHARDS)}, bare back to back ${fmt(rate(unpaced) / SHARDS)}, Sluice ${fmt(rate(sluice) / SHARDS)} records/s; ` +
+        `Sluice / paced bare = ${ratio.toFixed(2)} (goal >= 0.9), Sluice / back to back = ${(rate(sluice) / rate(unpaced)).toFixed(2)}; ` +
+        `client CPU per record: bare ${cpu(paced)} µs, Sluice ${cpu(sluice)} µs`,
     );
 
     const latencyConfig = config(latencyStream, `bench-${run}-latency`, checkpoints);
@@ -242,11 +261,12 @@ async function main(): Promise<void> {
         shards: SHARDS,
         getRecordsLimit: limit,
         putRecordsPerSecond: Math.round(putRate),
-        barePacedRecordsPerSecondPerShard: paced.map((rate) => Math.round(rate / SHARDS)),
-        bareBackToBackRecordsPerSecondPerShard: unpaced.map((rate) => Math.round(rate / SHARDS)),
-        sluiceRecordsPerSecondPerShard: sluice.map((rate) => Math.round(rate / SHARDS)),
+        barePacedRecordsPerSecondPerShard: paced.map((m) => Math.round(m.rate / SHARDS)),
+        bareBackToBackRecordsPerSecondPerShard: unpaced.map((m) => Math.round(m.rate / SHARDS)),
+        sluiceRecordsPerSecondPerShard: sluice.map((m) => Math.round(m.rate / SHARDS)),
         ratio: Math.round(ratio * 100) / 100,
-        ratioToBackToBack: Math.round((median(sluice) / median(unpaced)) * 100) / 100,
+        ratioToBackToBack: Math.round((rate(sluice) / rate(unpaced)) * 100) / 100,
+        cpuMicrosPerRecord: { bare: cpu(paced), sluice: cpu(sluice) },
         latency: { rate: RATE, seconds: SECONDS, pollIntervalMs: latencyConfig.consumer.pollIntervalMs, ...lat },
       }) + '\n',
     );
