@@ -244,7 +244,7 @@ export class KinesisSource implements Source, LeaseHost {
 
   private forget(consumer: ShardConsumer): void {
     if (this.consumers.get(consumer.shardId) === consumer) this.consumers.delete(consumer.shardId);
-    if (this.tracker.partition(consumer.shardId) === consumer.progress) this.tracker.remove(consumer.shardId);
+    if (this.tracker.has(consumer.shardId) && this.tracker.partition(consumer.shardId) === consumer.progress) this.tracker.remove(consumer.shardId);
     this.metrics?.shardReleased(consumer.shardId);
   }
 
@@ -254,7 +254,8 @@ export class KinesisSource implements Source, LeaseHost {
     const outcome = await this.checkpointer.flush(consumer, SHARD_END, childShardIds);
     if (outcome !== 'written') {
       // Lost, or the write failed: the next owner (maybe us) reads the end again and retries.
-      if (outcome === 'failed') await this.giveUp(consumer);
+      // Not awaited: giving up waits for the consumer's loop, which is waiting for this call.
+      if (outcome === 'failed') void this.giveUp(consumer);
       return;
     }
     consumer.released = true;
