@@ -1,0 +1,347 @@
+/**
+ * `npm run bench:pubsub`: what Sluice costs on top of the bare @google-cloud/pubsub client,
+ * against the Pub/Sub emulator (or any endpoint: --endpoint, $PUBSUB_EMULATOR_HOST).
+ *
+ *  1. A topic with two subscriptions per round (created *before* publishing, so each sees the
+ *     whole backlog) receives `--events` 1 KB messages once, through Sluice's batched publisher.
+ *  2. The backlog is consumed by each contender, alternating per round, each on its own
+ *     subscription: a bare client subscription whose message handler only counts and acks, and
+ *     Sluice (PubSubSource → bounded queue → pool of 16 → a handler that only counts; acked after
+ *     processing, as in production). Both use the same streaming options and flow-control limits
+ *     (Sluice's, derived from its default queue). Rates are taken from the first message to the
+ *     last distinct one; the ratio is Sluice / bare (best round of each). Process CPU time per
+ *     event is reported too: on a shared machine it is steadier than wall-clock rates.
+ *  3. End-to-end latency at a fixed `--rate` (default 5,000/s): a producer in a child process
+ *     publishes at that rate (open loop: each event carries its intended send time) into a fresh
+ *     topic while Sluice consumes it; p50/p99/max from intended send to the end of the handler
+ *     (HDR histogram, first two seconds excluded).
+ *
+ * Human-readable lines go to stderr; the last line on stdout is one JSON object with the figures.
+ *   npm run bench:pubsub -- --events 100000 --rate 5000 --seconds 20
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Message } from '@google-cloud/pubsub';
+import * as hdr from 'hdr-histogram-js';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createClient } from '../../adapters/pubsub/client.ts';
+import { pubsubConfigSchema, type PubSubConfig } from '../../adapters/pubsub/config.ts';
+import { PubSubAdapter } from '../../adapters/pubsub/pubsub-adapter.ts';
+import { flowControlFor } from '../../adapters/pubsub/pubsub-source.ts';
+import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
+import { maxBatchFor, Pipeline } from '../core/pipeline.ts';
+import { registerPipelineMetrics } from '../metrics/prometheus.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '100000' },
+    payload: { type: 'string', default: '1024' },
+    rate: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '1' },
+    endpoint: { type: 'string', default: process.env.PUBSUB_EMULATOR_HOST ?? '127.0.0.1:8085' },
+    project: { type: 'string', default: process.env.PUBSUB_PROJECT_ID ?? 'sluice-local' },
+    // Internal: the fixed-rate producer runs in a child process of its own (see latencyAtRate).
+    'produce-to': { type: 'string' },
+    origin: { type: 'string' },
+  },
+});
+const EVENTS = Number(args.events);
+const PAYLOAD = Number(args.payload);
+const RATE = Number(args.rate);
+const SECONDS = Number(args.seconds);
+const ROUNDS = Math.max(1, Number(args.rounds));
+const QUEUE = { maxEvents: 10_000, maxBytes: 64 << 20, policy: 'block' as const };
+const POOL = 16;
+const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+
+const logger = pino({ level: 'warn' }, pino.destination(2));
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function config(topic: string, subscription: string): PubSubConfig {
+  return pubsubConfigSchema.parse({
+    endpoint: args.endpoint,
+    projectId: args.project,
+    topic,
+    subscription,
+    subscriptionSettings: { messageOrdering: false },
+    publisher: { maxMessages: 1000, maxBytes: 5 * 1024 * 1024, maxMilliseconds: 10 },
+  });
+}
+
+/** The client's flow control as Sluice derives it from its default queue. */
+const sluiceFlowControl = (cfg: PubSubConfig) =>
+  flowControlFor(cfg, { deliver: async () => undefined, maxBatch: maxBatchFor(QUEUE.maxEvents), capacity: { events: QUEUE.maxEvents, bytes: QUEUE.maxBytes } });
+
+async function waitUntil(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+interface Rate {
+  eventsPerSecond: number;
+  /** Process CPU time (user + system) from the first message to the last, per event. */
+  cpuUsPerEvent: number;
+  duplicates: number;
+}
+
+/** Counts distinct message ids; times first to last. */
+class Meter {
+  private readonly seen = new Set<string>();
+  received = 0;
+  private first = 0;
+  private last = 0;
+  private cpuFirst: NodeJS.CpuUsage | undefined;
+  private cpu: NodeJS.CpuUsage | undefined;
+
+  see(id: string): void {
+    if (this.received++ === 0) {
+      this.first = performance.now();
+      this.cpuFirst = process.cpuUsage();
+    }
+    this.seen.add(id);
+    if (this.seen.size === EVENTS && !this.last) {
+      this.last = performance.now();
+      this.cpu = process.cpuUsage(this.cpuFirst);
+    }
+  }
+
+  get done(): boolean {
+    return this.seen.size >= EVENTS;
+  }
+
+  rate(): Rate {
+    return {
+      eventsPerSecond: EVENTS / ((this.last - this.first) / 1000),
+      cpuUsPerEvent: (this.cpu!.user + this.cpu!.system) / EVENTS,
+      duplicates: this.received - this.seen.size,
+    };
+  }
+}
+
+async function produceBacklog(adapter: PubSubAdapter, topic: string): Promise<number> {
+  const publisher = adapter.createPublisher();
+  await publisher.connect();
+  const payload = Buffer.alloc(PAYLOAD, 'sluice-pubsub-bench;');
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let sent = 0; sent < EVENTS; ) {
+    const count = Math.min(5_000, EVENTS - sent);
+    const batch = new Array<OutgoingEvent>(count).fill({ payload });
+    inFlight.push(publisher.publish(topic, batch));
+    if (inFlight.length >= 4) await inFlight.shift();
+    sent += count;
+  }
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - started) / 1000;
+  await publisher.close();
+  return EVENTS / seconds;
+}
+
+/** The baseline: the client alone, a message handler that counts and acks at once. */
+async function bareClient(cfg: PubSubConfig): Promise<Rate> {
+  const client = createClient(cfg);
+  const meter = new Meter();
+  const subscription = client.subscription(cfg.subscription, {
+    flowControl: { ...sluiceFlowControl(cfg), allowExcessMessages: false },
+    streamingOptions: { maxStreams: cfg.streams },
+  });
+  subscription.on('error', (error) => say(`bare client: ${error.message}`));
+  subscription.on('message', (message: Message) => {
+    meter.see(message.id);
+    message.ack();
+  });
+  await waitUntil('the bare client to read the backlog', () => meter.done, 900_000);
+  await subscription.close();
+  await client.close();
+  return meter.rate();
+}
+
+function sluicePipeline(adapter: PubSubAdapter, handler: (event: SourceEvent) => void): Pipeline {
+  const pipeline = new Pipeline(
+    // Sluice's defaults (src/config/schema.ts): queue 10,000 events / 64 MiB, pool 16, async.
+    { broker: 'pubsub', queue: QUEUE, pool: { size: POOL, orderByKey: false }, shutdownTimeoutMs: 10_000, stallTimeoutMs: 60_000 },
+    { source: adapter.createSource(), handler, logger },
+  );
+  registerPipelineMetrics(new Registry(), pipeline, 'pubsub'); // as in production
+  return pipeline;
+}
+
+/** Sluice: PubSubSource → bounded queue → worker pool → a handler that only counts. */
+async function throughSluice(cfg: PubSubConfig): Promise<Rate> {
+  const adapter = new PubSubAdapter(cfg, logger, new Registry());
+  const meter = new Meter();
+  const pipeline = sluicePipeline(adapter, (event) => meter.see(event.id));
+  await pipeline.start();
+  await waitUntil('Sluice to process the backlog', () => meter.done, 900_000);
+  await pipeline.stop();
+  return meter.rate();
+}
+
+/** Child process: publishes `RATE` events/s for `SECONDS` from `origin`, each stamped with its intended send time. */
+async function producer(topic: string, origin: number): Promise<void> {
+  const adapter = new PubSubAdapter(config(topic, `${topic}-unused`), logger, new Registry());
+  const publisher = adapter.createPublisher();
+  await publisher.connect();
+  const total = RATE * SECONDS;
+  const pending: Promise<void>[] = [];
+  let sent = 0;
+  while (sent < total) {
+    const now = performance.timeOrigin + performance.now();
+    const due = Math.min(total, Math.floor(((now - origin) / 1000) * RATE));
+    if (due > sent) {
+      const batch = new Array<OutgoingEvent>(due - sent);
+      for (let i = 0; i < batch.length; i++) {
+        const payload = Buffer.alloc(PAYLOAD, 'x');
+        payload.writeDoubleLE(origin + ((sent + i) * 1000) / RATE, 0);
+        payload.writeUInt32LE(sent + i, 8);
+        batch[i] = { payload };
+      }
+      pending.push(publisher.publish(topic, batch)); // not awaited: open loop
+      sent = due;
+    }
+    await sleep(2);
+  }
+  await Promise.all(pending);
+  await publisher.close();
+}
+
+async function latencyAtRate(topic: string) {
+  const cfg = config(topic, `${topic}-sluice`);
+  const adapter = new PubSubAdapter(cfg, logger, new Registry());
+  const admin = adapter.createAdmin();
+  await admin.createDestination(topic);
+  const build = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const histogram = build();
+  const producerSide = build();
+  const consumerSide = build();
+  const total = RATE * SECONDS;
+  const warmup = RATE * 2;
+  const seen = new Set<number>();
+  const pipeline = sluicePipeline(adapter, (event) => {
+    const intended = event.payload.readDoubleLE(0);
+    const seq = event.payload.readUInt32LE(8);
+    if (seq >= warmup && !seen.has(seq)) {
+      const now = performance.timeOrigin + performance.now();
+      histogram.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
+      // The publish time the server recorded splits the path: producer + publish, then delivery + Sluice.
+      producerSide.recordValue(Math.max(1, Math.round((event.timestamp - intended) * 1000)));
+      consumerSide.recordValue(Math.max(1, Math.round((now - event.timestamp) * 1000)));
+    }
+    seen.add(seq);
+  });
+  await pipeline.start();
+  const origin = performance.timeOrigin + performance.now() + 500;
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2), '--produce-to', topic, '--origin', String(origin)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await waitUntil(`Sluice to consume ${fmt(total)} events at ${fmt(RATE)}/s`, () => seen.size >= total, (SECONDS + 120) * 1000);
+  } finally {
+    if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+    await exited;
+    await pipeline.stop();
+    await admin.deleteDestination(topic).catch(() => undefined);
+    await admin.close();
+  }
+  const ms = (us: number) => Number((us / 1000).toFixed(2));
+  return {
+    rate: RATE,
+    seconds: SECONDS,
+    p50Ms: ms(histogram.getValueAtPercentile(50)),
+    p99Ms: ms(histogram.getValueAtPercentile(99)),
+    maxMs: ms(histogram.maxValue),
+    /** Intended send → publish time on the server (the producer's batching and the publish RPC). */
+    publishP99Ms: ms(producerSide.getValueAtPercentile(99)),
+    /** Publish time → end of the handler (delivery by the emulator, then Sluice). */
+    deliveryP50Ms: ms(consumerSide.getValueAtPercentile(50)),
+    deliveryP99Ms: ms(consumerSide.getValueAtPercentile(99)),
+  };
+}
+
+async function main(): Promise<void> {
+  if (args['produce-to']) {
+    await producer(args['produce-to'], Number(args.origin));
+    return;
+  }
+  const topic = `bench-backlog-${run}`;
+  const subscriptions = Array.from({ length: ROUNDS }, (_, round) => ({ bare: `${topic}-bare-${round}`, sluice: `${topic}-sluice-${round}` }));
+  const adminCfg = config(topic, subscriptions[0]!.bare);
+  const adapter = new PubSubAdapter(adminCfg, logger, new Registry());
+  const client = createClient(adminCfg);
+  say(`pubsub bench: ${fmt(EVENTS)} events of ${PAYLOAD} B, ${ROUNDS} round(s), endpoint ${args.endpoint}`);
+  await client.createTopic(topic);
+  for (const pair of subscriptions) {
+    await client.topic(topic).createSubscription(pair.bare);
+    await client.topic(topic).createSubscription(pair.sluice);
+  }
+  const cleanup = async () => {
+    for (const pair of subscriptions) {
+      await client.subscription(pair.bare).delete().catch(() => undefined);
+      await client.subscription(pair.sluice).delete().catch(() => undefined);
+    }
+    await client.topic(topic).delete().catch(() => undefined);
+    await client.close();
+  };
+  try {
+    const publishRate = await produceBacklog(adapter, topic);
+    const flow = sluiceFlowControl(adminCfg);
+    say(`backlog published: ${fmt(publishRate)} events/s; both consumers: flow control ${fmt(flow.maxMessages)} messages / ${fmt(flow.maxBytes / 1048576)} MiB, ${adminCfg.streams} stream`);
+    const bare: Rate[] = [];
+    const sluice: Rate[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const pair = subscriptions[round]!;
+      // Alternate who goes first, so that neither always meets a warmer (or more tired) emulator.
+      const order = round % 2 === 0 ? (['bare', 'sluice'] as const) : (['sluice', 'bare'] as const);
+      for (const who of order) {
+        const result = who === 'bare' ? await bareClient(config(topic, pair.bare)) : await throughSluice(config(topic, pair.sluice));
+        (who === 'bare' ? bare : sluice).push(result);
+        say(`round ${round + 1} ${who.padEnd(6)}: ${fmt(result.eventsPerSecond)} events/s, ${result.cpuUsPerEvent.toFixed(1)} µs CPU/event, ${result.duplicates} duplicates`);
+      }
+    }
+    const best = (rates: Rate[]) => rates.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
+    const bestBare = best(bare);
+    const bestSluice = best(sluice);
+    const ratio = bestSluice.eventsPerSecond / bestBare.eventsPerSecond;
+    say(`bare client ${fmt(bestBare.eventsPerSecond)} events/s, Sluice ${fmt(bestSluice.eventsPerSecond)} events/s: ratio ${ratio.toFixed(3)} (goal ≥ 0.9)`);
+    const latency = await latencyAtRate(`bench-latency-${run}`);
+    say(
+      `end-to-end at ${fmt(latency.rate)} events/s: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms ` +
+        `(publish p99 ${latency.publishP99Ms} ms; publish time → handled p50 ${latency.deliveryP50Ms} ms, p99 ${latency.deliveryP99Ms} ms)`,
+    );
+    const result = {
+      broker: 'pubsub',
+      endpoint: args.endpoint,
+      events: EVENTS,
+      payloadBytes: PAYLOAD,
+      rounds: ROUNDS,
+      publishEventsPerSecond: Math.round(publishRate),
+      bareEventsPerSecond: Math.round(bestBare.eventsPerSecond),
+      sluiceEventsPerSecond: Math.round(bestSluice.eventsPerSecond),
+      ratio: Number(ratio.toFixed(3)),
+      bareCpuUsPerEvent: Number(bestBare.cpuUsPerEvent.toFixed(2)),
+      sluiceCpuUsPerEvent: Number(bestSluice.cpuUsPerEvent.toFixed(2)),
+      duplicates: { bare: bare.map((r) => r.duplicates), sluice: sluice.map((r) => r.duplicates) },
+      latency,
+    };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    say(`pubsub bench failed: ${(error as Error)?.stack ?? String(error)}`);
+    process.exit(1);
+  },
+);
