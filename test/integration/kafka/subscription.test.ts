@@ -1,0 +1,74 @@
+// What a source reads: topics matching a pattern (dead-letter topics excluded), and where a new
+// group starts (`startFrom: latest` skips the backlog).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { BrokerAdmin, Publisher } from '../../../src/broker/contract.ts';
+import { CollectingSink } from '../../contract/universal-suite.ts';
+import { describeWithBroker, uniqueName } from '../brokers.ts';
+import { kafkaTestAdapter } from './helpers.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeWithBroker('kafka', 'kafka subscriptions', (endpoint) => {
+  const prefix = uniqueName('sub').replace(/-/g, '_');
+  const topics = [`${prefix}_orders`, `${prefix}_payments`, `${prefix}_orders.dlq`, `other_${prefix}`];
+  let admin: BrokerAdmin;
+  let publisher: Publisher;
+
+  beforeAll(async () => {
+    const adapter = kafkaTestAdapter(endpoint);
+    admin = adapter.createAdmin();
+    for (const topic of topics) await admin.createDestination(topic, { partitions: 1 });
+    publisher = adapter.createPublisher();
+    await publisher.connect();
+    for (const topic of topics) await publisher.publish(topic, [{ key: 'k', payload: Buffer.from(topic) }]);
+  });
+
+  afterAll(async () => {
+    await publisher?.close();
+    for (const topic of topics) await admin?.deleteDestination(topic).catch(() => undefined);
+    await admin?.close();
+  });
+
+  async function until(what: string, condition: () => boolean): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(20);
+    }
+  }
+
+  it('reads the topics matching topicPattern, not their dead-letter topics nor other topics', async () => {
+    const adapter = kafkaTestAdapter(endpoint, { topicPattern: `^${prefix}_`, group: uniqueName('pattern') });
+    const source = adapter.createSource();
+    const sink = new CollectingSink(10, true);
+    await source.start(sink);
+    try {
+      await until('both matching topics', () => new Set(sink.events.map((event) => event.source)).size >= 2);
+      await sleep(500);
+      expect(new Set(sink.events.map((event) => event.source))).toEqual(new Set([`${prefix}_orders`, `${prefix}_payments`]));
+      expect(source.health().detail).toContain('2 partition(s)');
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('with startFrom: latest, a new group skips the backlog and reads what comes after', async () => {
+    const topic = topics[0]!;
+    const adapter = kafkaTestAdapter(endpoint, { topics: [topic], group: uniqueName('latest'), startFrom: 'latest' });
+    const source = adapter.createSource();
+    const sink = new CollectingSink(10, true);
+    await source.start(sink);
+    try {
+      // The end is resolved at the group's first fetch: publish until something arrives.
+      const deadline = Date.now() + 30_000;
+      while (sink.events.length === 0) {
+        if (Date.now() > deadline) throw new Error('nothing published after the start arrived');
+        await publisher.publish(topic, [{ key: 'k', payload: Buffer.from('after-start') }]);
+        await sleep(200);
+      }
+      expect(sink.payloads().every((payload) => payload === 'after-start')).toBe(true);
+    } finally {
+      await source.close();
+    }
+  });
+});
