@@ -62,6 +62,18 @@ export interface EventSink {
   readonly maxBatch: number;
   /** The queue's capacity, for sources whose client has flow control of its own (Pub/Sub). */
   readonly capacity: { readonly events: number; readonly bytes: number };
+  /**
+   * Takes back delivered events that no worker has started yet (waiting in the queue, set aside
+   * for per-key order, or in a pending delivery) for which `predicate` holds, and returns them.
+   * They are neither acked nor nacked: for a source that lost the partitions or shards they came
+   * from, whose next owner delivers them again. Processing them anyway would only duplicate.
+   */
+  discard(predicate: (event: SourceEvent) => boolean): SourceEvent[];
+  /**
+   * A source that failed for good after start (its client gave up and will not reconnect)
+   * reports it here: Sluice stops gracefully and exits non-zero, so that a supervisor restarts it.
+   */
+  fatal(error: Error): void;
 }
 
 export interface Health {

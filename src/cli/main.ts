@@ -46,6 +46,14 @@ async function run(options: { config?: string; quiet?: boolean }): Promise<numbe
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // The source failed for good: the pipeline stops by itself; exit non-zero for a supervisor.
+    sluice.pipeline.onFailure(() => {
+      summary.stop();
+      sluice.stop().then(
+        () => resolve(EXIT.failure),
+        () => resolve(EXIT.failure),
+      );
+    });
   });
 }
 

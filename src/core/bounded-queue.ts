@@ -132,6 +132,34 @@ export class BoundedQueue {
     return rest;
   }
 
+  /**
+   * Removes the not-yet-taken events matching `predicate` (ready ones and those of pending
+   * offers) and returns them; their capacity goes back to the sources.
+   */
+  discard(predicate: (event: SourceEvent) => boolean): SourceEvent[] {
+    const removed: SourceEvent[] = [];
+    const kept: (SourceEvent | undefined)[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const event = this.items[i]!;
+      if (predicate(event)) {
+        removed.push(event);
+        this.heldEvents--;
+        this.heldBytes -= event.payload.length;
+      } else kept.push(event);
+    }
+    this.items = kept;
+    this.head = 0;
+    for (const offer of this.pending) {
+      const stay = offer.events.filter((event) => !predicate(event));
+      if (stay.length === offer.events.length) continue;
+      for (const event of offer.events) if (predicate(event)) removed.push(event);
+      offer.events = stay;
+      offer.bytes = stay.reduce((sum, event) => sum + event.payload.length, 0);
+    }
+    this.admitPending();
+    return removed;
+  }
+
   /** Wakes every waiting worker; the queue takes no more work. */
   close(): void {
     this.closed = true;

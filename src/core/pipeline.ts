@@ -65,7 +65,30 @@ export class Pipeline {
     const processor = new EventProcessor(parts.handler, parts.deadLetter, this.stats, options.broker, parts.logger);
     this.pool = new WorkerPool(this.queue, options.pool.size, (event) => processor.process(event), options.pool.orderByKey);
     const capacity = { events: options.queue.maxEvents, bytes: options.queue.maxBytes };
-    this.sink = { deliver: (events) => this.deliver(events), maxBatch: maxBatchFor(capacity.events), capacity };
+    this.sink = {
+      deliver: (events) => this.deliver(events),
+      maxBatch: maxBatchFor(capacity.events),
+      capacity,
+      discard: (predicate) => [...this.queue.discard(predicate), ...this.pool.discardSetAside(predicate)],
+      fatal: (error) => this.fatal(error),
+    };
+  }
+
+  /** Set when the source reported a fatal error; the pipeline then stops by itself. */
+  failure: Error | undefined;
+  private readonly failureListeners: ((error: Error) => void)[] = [];
+
+  /** Calls `listener` once if the source fails for good (see EventSink.fatal). */
+  onFailure(listener: (error: Error) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  private fatal(error: Error): void {
+    if (this.failure || this.stateValue === 'stopping' || this.stateValue === 'stopped') return;
+    this.failure = error;
+    this.parts.logger.error({ error: error.message }, 'source failed for good: stopping');
+    for (const listener of this.failureListeners) listener(error);
+    void this.stop();
   }
 
   private deliver(events: SourceEvent[]): Promise<void> {
@@ -123,7 +146,8 @@ export class Pipeline {
     const detail = stalled
       ? `stalled: ${this.queue.depth} events waiting, none completed for ${Math.round((Date.now() - this.lastProgressAt) / 1000)} s`
       : (source.detail ?? (source.connected ? 'connected' : 'not connected'));
-    return { live: this.stateValue !== 'stopped', ready, detail: `${this.stateValue}; ${detail}` };
+    const live = this.stateValue !== 'stopped' && !this.failure;
+    return { live, ready: ready && live, detail: `${this.stateValue}; ${this.failure ? `failed: ${this.failure.message}` : detail}` };
   }
 
   private stalled(): boolean {

@@ -38,6 +38,20 @@ export class WorkerPool {
     return this.current.filter((event): event is SourceEvent => event !== undefined);
   }
 
+  /** Removes set-aside events matching `predicate` (see EventSink.discard) and returns them. */
+  discardSetAside(predicate: (event: SourceEvent) => boolean): SourceEvent[] {
+    const removed: SourceEvent[] = [];
+    for (const [key, list] of this.keyed) {
+      const stay = list.filter((event) => !predicate(event));
+      if (stay.length === list.length) continue;
+      for (const event of list) if (predicate(event)) removed.push(event);
+      list.splice(0, list.length, ...stay);
+      void key;
+    }
+    for (const event of removed) this.queue.release(1, event.payload.length);
+    return removed;
+  }
+
   /** Events set aside for a busy key, not started yet. */
   setAside(): SourceEvent[] {
     const events: SourceEvent[] = [];

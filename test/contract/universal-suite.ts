@@ -68,6 +68,16 @@ export class CollectingSink implements EventSink {
     }
   }
 
+  /** Nothing waits inside this sink: every delivered event is in `events` already. */
+  discard(): SourceEvent[] {
+    return [];
+  }
+
+  readonly fatalErrors: Error[] = [];
+  fatal(error: Error): void {
+    this.fatalErrors.push(error);
+  }
+
   payloads(): string[] {
     return this.events.map((event) => event.payload.toString());
   }

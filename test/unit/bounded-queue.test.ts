@@ -99,3 +99,16 @@ describe('BoundedQueue', () => {
     expect(await settled(closed)).toBe(true);
   });
 });
+
+describe('BoundedQueue.discard', () => {
+  it('takes back matching events, ready or in a pending offer, and frees their room', async () => {
+    const { q } = queue('block', 3);
+    await q.offer([event(1), event(2), event(3)]);
+    const pending = q.offer([event(4), event(5)]);
+    const removed = q.discard((e) => Number(e.id) % 2 === 1);
+    expect(removed.map((e) => e.id).sort()).toEqual(['1', '3', '5']);
+    expect(await settled(pending)).toBe(true); // room freed: the rest of the offer got in
+    expect([q.shift(), q.shift(), q.shift()].map((e) => e?.id)).toEqual(['2', '4', undefined]);
+    expect(q.depth).toBe(2);
+  });
+});

@@ -268,3 +268,42 @@ describe('pipeline', () => {
     expect(pipeline.health().live).toBe(false);
   });
 });
+
+describe('pipeline sink extras', () => {
+  it('discard takes back queued and set-aside events without settling them', async () => {
+    const broker = new MemoryBroker();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const started: number[] = [];
+    const { pipeline } = memoryPipeline(
+      broker,
+      async (event) => {
+        started.push(seqOf(event.payload));
+        await gate;
+      },
+      { pool: { size: 1, orderByKey: true } },
+    );
+    await pipeline.start();
+    await broker.publish('events', numbered(20, 2));
+    await eventually(() => pipeline.stats.received === 20 && started.length === 1, 5_000, 'deliveries');
+    const removed = pipeline.sink.discard(() => true);
+    expect(removed.length).toBe(19);
+    expect(pipeline.queue.depth).toBe(0);
+    release();
+    await eventually(() => pipeline.pool.busy === 0, 5_000, 'the running event');
+    expect(started).toHaveLength(1);
+    await pipeline.stop();
+  });
+
+  it('a fatal source error stops the pipeline and makes it not live', async () => {
+    const { pipeline } = memoryPipeline(new MemoryBroker(), () => undefined);
+    const failures: Error[] = [];
+    pipeline.onFailure((error) => failures.push(error));
+    await pipeline.start();
+    pipeline.sink.fatal(new Error('client gave up'));
+    await eventually(() => pipeline.state === 'stopped', 5_000, 'the stop');
+    expect(failures.map((e) => e.message)).toEqual(['client gave up']);
+    expect(pipeline.health()).toMatchObject({ live: false, ready: false });
+    expect(pipeline.health().detail).toMatch(/client gave up/);
+  });
+});

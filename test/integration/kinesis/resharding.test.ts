@@ -38,6 +38,12 @@ class SlowAckSink implements EventSink {
       }, this.delayMs);
     }
   }
+  discard(): SourceEvent[] {
+    return [];
+  }
+  fatal(error: Error): void {
+    throw error;
+  }
 }
 
 async function shards(config: KinesisConfig): Promise<Shard[]> {
