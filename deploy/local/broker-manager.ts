@@ -101,12 +101,14 @@ function isAlive(pid: number): boolean {
 
 async function upOne(spec: BrokerSpec, log: Logger): Promise<UpOutcome> {
   const endpoint = ENDPOINTS[spec.name];
+  // The log tail is shown only for a broker launched in this attempt: an older log would mislead.
+  let launchedNow = false;
   const failed = (reason: string, missingPrerequisite = false): UpOutcome => ({
     name: spec.name,
     state: 'failed',
     reason,
     missingPrerequisite,
-    logTail: logTail(spec.name),
+    logTail: launchedNow ? logTail(spec.name) : '',
     log: logFile(spec.name),
   });
 
@@ -144,6 +146,7 @@ async function upOne(spec: BrokerSpec, log: Logger): Promise<UpOutcome> {
   }
   mkdirSync(logsDir, { recursive: true });
   const launched = launchGroup(command, logFile(spec.name));
+  launchedNow = true;
   writeFileSync(pidFile(spec.name), `${launched.pgid}\n`);
   log(`${spec.name}: launched ${spec.title} as pid ${launched.pgid}, waiting for it to answer`);
   const ready = await waitHealthy(spec, spec.startTimeoutMs, () => launched.exited() !== undefined);

@@ -37,7 +37,7 @@ function printOutcome(o: UpOutcome): void {
   const name = o.name.padEnd(13);
   if (o.state === 'failed') {
     console.log(`${name}FAILED  ${o.reason}`);
-    if (!o.missingPrerequisite) console.log(`  log ${o.log}:\n${indent(o.logTail)}`);
+    if (o.logTail) console.log(`  log ${o.log}:\n${indent(o.logTail)}`);
     return;
   }
   const how = o.state === 'started' ? `started in ${seconds(o.ms)} (pid ${o.pid})` : `already running${o.pid ? ` (pid ${o.pid})` : ' (not started by sluice)'}`;

@@ -30,7 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const failed = outcomes.filter((o): o is Extract<UpOutcome, { state: 'failed' }> => o.state === 'failed');
   if (failed.length > 0) {
     const report = failed
-      .map((f) => `${f.name}: ${f.reason}\n--- ${f.log} (last lines) ---\n${f.logTail}`)
+      .map((f) => `${f.name}: ${f.reason}${f.logTail ? `\n--- ${f.log} (last lines) ---\n${f.logTail}` : ''}`)
       .join('\n\n');
     if (inCI) {
       await stop(started);
@@ -55,7 +55,7 @@ async function stop(names: BrokerName[]): Promise<void> {
 }
 
 function describeOutcome(o: UpOutcome): BrokerAvailabilityMap[BrokerName] {
-  if (o.state === 'failed') return { available: false, reason: o.reason, logTail: o.logTail };
+  if (o.state === 'failed') return { available: false, reason: o.reason, ...(o.logTail ? { logTail: o.logTail } : {}) };
   return { available: true, endpoint: o.endpoint, startedBySetup: o.state === 'started' };
 }
 
