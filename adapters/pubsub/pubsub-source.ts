@@ -14,7 +14,7 @@ const ERROR_WINDOW_MS = 30_000;
 const REOPEN_MAX_DELAY_MS = 30_000;
 
 /** The client's flow control for a sink: the queue's capacity plus what is in flight. */
-export function flowControlFor(config: PubSubConfig, sink: EventSink): { maxMessages: number; maxBytes: number } {
+export function flowControlFor(config: PubSubConfig, sink: Pick<EventSink, 'maxBatch' | 'capacity'>): { maxMessages: number; maxBytes: number } {
   const capacity = sink.capacity;
   const maxMessages = config.flowControl.maxMessages ?? capacity.events + sink.maxBatch + config.flowControl.inFlight;
   const maxBytes = config.flowControl.maxBytes ?? Math.ceil((capacity.bytes * maxMessages) / Math.max(1, capacity.events));
