@@ -293,6 +293,9 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
     this.state = 'crashed';
     this.stateDetail = `consumer failed: ${failure.message}${restart ? '; restarting' : ''}`;
     this.logger.error({ error: failure.message, restart }, 'kafka consumer failed');
+    // kafkajs restarts the consumer unless the error is not retriable: then it is over, and
+    // Sluice stops and exits non-zero so a supervisor can start it again.
+    if (!restart) this.sink.fatal(failure);
     this.awaitingJoin = true;
     if (this.revokedSinceJoin) return;
     this.revokedSinceJoin = true;
@@ -397,11 +400,15 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
     this.epoch++;
     this.metrics.rebalances++;
     const joinsAtStart = this.joins;
-    const inFlight = this.inFlight();
-    this.logger.info({ group: this.config.group, reason, inFlight }, 'kafka partitions revoked: finishing in-flight events');
+    // Events of ours still waiting in the core's queue are taken back: the partitions' next
+    // owner delivers them again, so processing them here would only duplicate. Their tickets
+    // stay pending, which keeps the commit below them.
+    const discarded = this.sink.discard((event) => event instanceof KafkaEvent && event.context.owner === this).length;
+    const inFlight = this.inFlight() - discarded;
+    this.logger.info({ group: this.config.group, reason, inFlight, discarded }, 'kafka partitions revoked: finishing in-flight events');
     const deadline = Date.now() + this.config.revokeTimeoutMs;
     let lastBeat = Date.now();
-    while (!this.tracker.idle() && Date.now() < deadline && !this.closed) {
+    while (this.inFlight() > discarded && Date.now() < deadline && !this.closed) {
       await sleep(10);
       // Keep the session alive while the group waits for us (only when kafkajs is not rejoining
       // already: then its JoinGroup request is pending on the coordinator connection).
@@ -410,7 +417,7 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
         heartbeat().catch(() => undefined);
       }
     }
-    const unfinished = this.inFlight();
+    const unfinished = this.inFlight() - discarded;
     // When kafkajs rejoined meanwhile, commit only partitions this member still holds: a moved
     // partition's new owner may have committed further already.
     const rejoined = this.joins !== joinsAtStart;
