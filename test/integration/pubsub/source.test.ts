@@ -6,7 +6,7 @@ import { ConnectionError, NotFoundError } from '../../../src/errors.ts';
 import { CollectingSink } from '../../contract/universal-suite.ts';
 import { describeWithBroker } from '../brokers.ts';
 import { withTimeout } from '../wait.ts';
-import { metricValue, pubsubTestAdapter, pubsubTestConfig, sleep, sluiceConfig, testLogger, until } from './helpers.ts';
+import { metricValue, pubsubTestAdapter, rawClient, pubsubTestConfig, sleep, sluiceConfig, testLogger, until } from './helpers.ts';
 
 const n = (event: SourceEvent): number => (JSON.parse(event.payload.toString()) as { n: number }).n;
 
@@ -75,6 +75,19 @@ describeWithBroker('pubsub', 'pubsub source', (endpoint) => {
     await until(() => sink.events.length >= 1, 30_000, 'the event');
     expect(sink.events[0]!.headers.h).toBe('v');
     expect(sink.events[0]!.source).toBe(config.subscription);
+  });
+
+  it('reports not connected while the stream fails (subscription deleted under it), and connected after start', async () => {
+    const { config, adapter } = await fresh();
+    const source = adapter.createSource();
+    cleanups.push(() => source.close());
+    await source.start(new CollectingSink(10, true));
+    expect(source.health().connected).toBe(true);
+    const client = rawClient(config);
+    await client.subscription(config.subscription).delete();
+    await client.close();
+    await until(() => !source.health().connected, 30_000, 'health to report the failing stream');
+    expect(source.health().detail).toMatch(/stream/);
   });
 
   it('keeps a message leased while a handler slower than the ack deadline runs (no redelivery)', async () => {
