@@ -86,3 +86,27 @@ export function toSluiceError(error: unknown, what: string): SluiceError {
       return new SluiceError(message, { retriable: false, cause: error });
   }
 }
+
+/**
+ * Tells a failure that retrying cannot fix (stream deleted, credentials refused) from a blip:
+ * `failed()` turns true once such failures have lasted `limitMs` without a success between.
+ * Throttling and network errors never count: they pass.
+ */
+export class PersistentFailure {
+  private since: number | undefined;
+
+  constructor(private readonly limitMs: number) {}
+
+  failed(kind: AwsErrorKind): boolean {
+    if (this.limitMs <= 0 || (kind !== 'not-found' && kind !== 'auth' && kind !== 'fatal')) {
+      this.since = undefined;
+      return false;
+    }
+    this.since ??= Date.now();
+    return Date.now() - this.since >= this.limitMs;
+  }
+
+  succeeded(): void {
+    this.since = undefined;
+  }
+}

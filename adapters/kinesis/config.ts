@@ -57,6 +57,12 @@ export const kinesisConfigSchema = z
         tlsRejectUnauthorized: z.boolean().default(true).describe('false accepts a self-signed certificate on `efoEndpoint` (local emulators only).'),
         deaggregate: z.boolean().default(true).describe('Split KPL-aggregated records into their user records.'),
         throttleBackoffMs: z.number().int().min(1).default(500).describe('First wait after a throttled read; doubles up to 10 s.'),
+        fatalAfterMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(60_000)
+          .describe('Read errors that retrying cannot fix (stream deleted, credentials refused) lasting this long stop Sluice with a non-zero exit; 0: retry forever.'),
       })
       .strict()
       .prefault({}),

@@ -9,12 +9,19 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
 import { errorMessage } from '../../src/errors.ts';
-import { awsErrorKind, toSluiceError } from './aws-errors.ts';
+import { awsErrorKind, PersistentFailure, toSluiceError } from './aws-errors.ts';
 import { Backoff, sleep } from './backoff.ts';
 import type { Sendable } from './clients.ts';
 import type { FanOutFactory } from './kinesis-source.ts';
 import type { KinesisMetrics } from './metrics.ts';
 import { iteratorStart, ReaderAborted, type ShardBatch, type ShardReader } from './shard-reader.ts';
+
+export interface FanOutOptions {
+  startTimestamp: Date | undefined;
+  throttleBackoffMs: number;
+  /** Non-retriable failures lasting this long are reported to the reader's `onFatal` (0: never). */
+  fatalAfterMs: number;
+}
 
 /** A subscription that sent nothing for this long is presumed dead (AWS sends an event at least every few seconds). */
 const IDLE_TIMEOUT_MS = 60_000;
@@ -35,7 +42,7 @@ export class FanOut implements FanOutFactory {
     private readonly subscriber: Sendable,
     private readonly stream: string,
     private readonly consumerName: string,
-    private readonly options: { startTimestamp: Date | undefined; throttleBackoffMs: number },
+    private readonly options: FanOutOptions,
     private readonly logger: Logger,
     private readonly metrics?: KinesisMetrics,
   ) {}
@@ -76,8 +83,8 @@ export class FanOut implements FanOutFactory {
     }
   }
 
-  reader(shardId: string, checkpoint: string, signal: AbortSignal): ShardReader {
-    return new FanOutShardReader(this.subscriber, this.consumerArn!, shardId, checkpoint, this.options, signal, this.logger, this.metrics);
+  reader(shardId: string, checkpoint: string, signal: AbortSignal, onFatal: (error: Error) => void): ShardReader {
+    return new FanOutShardReader(this.subscriber, this.consumerArn!, shardId, checkpoint, this.options, signal, this.logger, this.metrics, onFatal);
   }
 
   async close(): Promise<void> {}
@@ -99,18 +106,21 @@ export class FanOutShardReader implements ShardReader {
   private pendingBatch: Omit<ShardBatch, 'records'> | undefined;
   private readonly backoff: Backoff;
   private failure: string | undefined;
+  private readonly persistent: PersistentFailure;
 
   constructor(
     private readonly client: Sendable,
     private readonly consumerArn: string,
     private readonly shardId: string,
     private readonly checkpoint: string,
-    private readonly options: { startTimestamp: Date | undefined; throttleBackoffMs: number },
+    private readonly options: FanOutOptions,
     private readonly signal: AbortSignal,
     private readonly logger: Logger,
     private readonly metrics?: KinesisMetrics,
+    private readonly onFatal?: (error: Error) => void,
   ) {
     this.backoff = new Backoff(Math.max(options.throttleBackoffMs, 1_000), 10_000);
+    this.persistent = new PersistentFailure(options.fatalAfterMs);
   }
 
   async next(limit: number): Promise<ShardBatch> {
@@ -128,6 +138,7 @@ export class FanOutShardReader implements ShardReader {
         const event = value.SubscribeToShardEvent;
         if (!event) throw Object.assign(new Error(`unexpected event ${Object.keys(value).join(', ')}`), { name: Object.keys(value)[0] });
         this.backoff.reset();
+        this.persistent.succeeded();
         this.failure = undefined;
         const records = (event.Records ?? []) as _Record[];
         this.continuation = event.ContinuationSequenceNumber ?? undefined;
@@ -212,6 +223,9 @@ export class FanOutShardReader implements ShardReader {
 
   private async recover(error: unknown): Promise<void> {
     const kind = awsErrorKind(error);
+    if (this.persistent.failed(kind)) {
+      this.onFatal?.(toSluiceError(error, `kinesis shard ${this.shardId} subscription: failing for ${this.options.fatalAfterMs} ms`));
+    }
     if (kind === 'throttled' || kind === 'in-use') {
       // LimitExceeded: at most one SubscribeToShard per second per shard and consumer.
       // ResourceInUse: the previous subscription (ours or another instance's) is still open.

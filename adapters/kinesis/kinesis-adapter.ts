@@ -53,7 +53,11 @@ export class KinesisAdapter implements BrokerAdapter {
         clients.fanOut,
         config.stream,
         config.consumer.efoName ?? config.application,
-        { startTimestamp: config.startTimestamp === undefined ? undefined : new Date(config.startTimestamp), throttleBackoffMs: config.consumer.throttleBackoffMs },
+        {
+          startTimestamp: config.startTimestamp === undefined ? undefined : new Date(config.startTimestamp),
+          throttleBackoffMs: config.consumer.throttleBackoffMs,
+          fatalAfterMs: config.consumer.fatalAfterMs,
+        },
         this.deps.logger,
         this.metrics,
       );

@@ -14,7 +14,7 @@ import { FileLeaseTable } from './file-lease-table.ts';
 import { SHARD_END, type Lease, type LeaseTable } from './lease.ts';
 import { LeaseCoordinator, type LeaseHost } from './lease-coordinator.ts';
 import { DynamoLeaseTable } from './lease-table.ts';
-import type { KinesisEvent } from './kinesis-event.ts';
+import { KinesisEvent } from './kinesis-event.ts';
 import type { KinesisMetrics } from './metrics.ts';
 import { ShardConsumer, type ConsumerContext } from './shard-consumer.ts';
 import { PollingShardReader, type ShardReader } from './shard-reader.ts';
@@ -32,7 +32,7 @@ export interface SourceDeps {
 export interface FanOutFactory {
   /** Registers the stream consumer if needed and waits until it is ACTIVE. */
   prepare(signal: AbortSignal): Promise<void>;
-  reader(shardId: string, checkpoint: string, signal: AbortSignal): ShardReader;
+  reader(shardId: string, checkpoint: string, signal: AbortSignal, onFatal: (error: Error) => void): ShardReader;
   close(): Promise<void>;
 }
 
@@ -58,6 +58,7 @@ export class KinesisSource implements Source, LeaseHost {
   private context: ConsumerContext | undefined;
   private redeliveries: KinesisEvent[] = [];
   private flushingRedeliveries = false;
+  private fatalReported = false;
   private state: State = 'new';
   private stopping: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -204,17 +205,24 @@ export class KinesisSource implements Source, LeaseHost {
     }
     this.tracker.remove(lease.leaseKey);
     const progress = this.tracker.partition(lease.leaseKey);
+    const onFatal = (error: Error) => this.fatal(error);
     const consumer = new ShardConsumer(
       lease.leaseKey,
       progress,
       (signal) =>
-        this.deps.fanOut?.reader(lease.leaseKey, lease.checkpoint, signal) ??
+        this.deps.fanOut?.reader(lease.leaseKey, lease.checkpoint, signal, onFatal) ??
         new PollingShardReader(
           this.clients.kinesis,
           this.config.stream,
           lease.leaseKey,
           lease.checkpoint,
-          { pollIntervalMs: this.config.consumer.pollIntervalMs, throttleBackoffMs: this.config.consumer.throttleBackoffMs, startTimestamp: this.startTimestamp },
+          {
+            pollIntervalMs: this.config.consumer.pollIntervalMs,
+            throttleBackoffMs: this.config.consumer.throttleBackoffMs,
+            startTimestamp: this.startTimestamp,
+            fatalAfterMs: this.config.consumer.fatalAfterMs,
+            onFatal,
+          },
           signal,
           this.logger,
           this.metrics,
@@ -237,9 +245,23 @@ export class KinesisSource implements Source, LeaseHost {
     this.checkpointer.capture(consumer);
     consumer.released = true;
     this.forget(consumer);
+    this.discardQueued(consumer);
     void consumer.stop();
     // Conditional on ownership: succeeds only if nobody took the lease yet.
     void this.checkpointer.flush(consumer);
+  }
+
+  /** A failure retrying cannot fix: Sluice stops and exits non-zero (once), so a supervisor restarts it. */
+  private fatal(error: Error): void {
+    if (this.fatalReported || this.stopSignal.signal.aborted) return;
+    this.fatalReported = true;
+    this.logger.error({ error: errorMessage(error) }, 'kinesis: giving up');
+    this.context?.gate.sink.fatal(error);
+  }
+
+  /** Takes back events of a shard we no longer hold that no worker started: the next owner delivers them. */
+  private discardQueued(consumer: ShardConsumer): void {
+    this.context?.gate.sink.discard((event) => event instanceof KinesisEvent && event.consumer === consumer);
   }
 
   private forget(consumer: ShardConsumer): void {
@@ -279,6 +301,7 @@ export class KinesisSource implements Source, LeaseHost {
     this.checkpointer.capture(consumer);
     consumer.released = true;
     this.forget(consumer);
+    this.discardQueued(consumer);
     await consumer.stop();
     await this.checkpointer.flush(consumer);
     await this.coordinator.release(consumer.shardId);

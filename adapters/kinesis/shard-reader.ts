@@ -1,7 +1,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type _Record, type GetShardIteratorInput } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
 import { errorMessage } from '../../src/errors.ts';
-import { awsErrorKind } from './aws-errors.ts';
+import { awsErrorKind, PersistentFailure, toSluiceError } from './aws-errors.ts';
 import { Backoff, sleep } from './backoff.ts';
 import type { Sendable } from './clients.ts';
 import { AT_TIMESTAMP, LATEST, TRIM_HORIZON, isSequenceNumber } from './lease.ts';
@@ -39,6 +39,9 @@ export interface PollingOptions {
   pollIntervalMs: number;
   throttleBackoffMs: number;
   startTimestamp: Date | undefined;
+  /** Non-retriable failures lasting this long are reported to `onFatal` (0: never). */
+  fatalAfterMs: number;
+  onFatal?: (error: Error) => void;
 }
 
 export class ReaderAborted extends Error {
@@ -61,6 +64,7 @@ export class PollingShardReader implements ShardReader {
   private lastCallAt = 0;
   private readonly backoff: Backoff;
   private failure: string | undefined;
+  private readonly persistent: PersistentFailure;
 
   constructor(
     private readonly client: Sendable,
@@ -73,6 +77,7 @@ export class PollingShardReader implements ShardReader {
     private readonly metrics?: KinesisMetrics,
   ) {
     this.backoff = new Backoff(options.throttleBackoffMs, 10_000);
+    this.persistent = new PersistentFailure(options.fatalAfterMs);
   }
 
   async next(limit: number): Promise<ShardBatch> {
@@ -84,6 +89,7 @@ export class PollingShardReader implements ShardReader {
         this.lastCallAt = Date.now();
         const result = await this.client.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: limit }), { abortSignal: this.signal });
         this.backoff.reset();
+        this.persistent.succeeded();
         if (this.failure) {
           this.logger.info({ shard: this.shardId }, 'kinesis: shard reading recovered');
           this.failure = undefined;
@@ -117,6 +123,9 @@ export class PollingShardReader implements ShardReader {
 
   private async recover(error: unknown): Promise<void> {
     const kind = awsErrorKind(error);
+    if (this.persistent.failed(kind)) {
+      this.options.onFatal?.(toSluiceError(error, `kinesis shard ${this.shardId} of ${this.stream}: failing for ${this.options.fatalAfterMs} ms`));
+    }
     if (kind === 'expired-iterator') {
       this.iterator = undefined;
       this.metrics?.iteratorRenewed();

@@ -6,6 +6,8 @@ import { afterEach, expect, it } from 'vitest';
 import { createClients } from '../../../adapters/kinesis/clients.ts';
 import type { KinesisSource } from '../../../adapters/kinesis/kinesis-source.ts';
 import type { OutgoingEvent } from '../../../src/broker/contract.ts';
+import pino from 'pino';
+import { Pipeline } from '../../../src/core/pipeline.ts';
 import { CollectingSink, eventually } from '../../contract/universal-suite.ts';
 import { describeWithBroker } from '../brokers.ts';
 import { FaultyClient } from './faulty-client.ts';
@@ -83,6 +85,50 @@ describeWithBroker('kinesis', 'kinesis lease table', (kinesis) => {
       const owned = sources.flatMap((source) => source.ownedShards);
       expect(new Set(owned).size).toBe(6);
       expect(owned).toHaveLength(6);
+    });
+
+    it('an instance that loses a shard takes its queued events back instead of processing them', async () => {
+      const { config, cleanup } = await freshStream(localConfig({ kinesis, dynamodb }), 2);
+      cleanups.push(cleanup);
+      const publisher = adapterFor(config).createPublisher();
+      cleanups.push(() => publisher.close());
+      await publisher.publish(config.stream, Array.from({ length: 200 }, (_, i) => ({ key: `k${i % 20}`, payload: Buffer.from(JSON.stringify({ n: i })) })));
+
+      // A holds both shards; its only worker is stuck, so everything it reads waits in its queue.
+      const first = adapterFor(config).createSource() as KinesisSource;
+      let release!: () => void;
+      const stuck = new Promise<void>((resolve) => (release = resolve));
+      const processedByFirst: { shard: string; n: number }[] = [];
+      const pipeline = new Pipeline(
+        { broker: 'kinesis', queue: { maxEvents: 1_000, maxBytes: 1 << 24, policy: 'block' }, pool: { size: 1, orderByKey: false }, shutdownTimeoutMs: 5_000, stallTimeoutMs: 60_000 },
+        {
+          source: first,
+          handler: async (event) => {
+            await stuck;
+            processedByFirst.push({ shard: event.position.partition, n: n(event.payload) });
+          },
+          logger: pino({ level: 'silent' }),
+        },
+      );
+      await pipeline.start();
+      cleanups.push(() => pipeline.stop());
+      await eventually(() => pipeline.stats.received >= 200, 20_000, 'A reading all 200 events into its queue');
+
+      // B arrives and steals one shard toward the fair share.
+      const second = adapterFor(config).createSource() as KinesisSource;
+      cleanups.push(() => second.close());
+      const sink = new CollectingSink(100, true);
+      await second.start(sink);
+      await eventually(() => second.ownedShards.length === 1 && first.ownedShards.length === 1, 20_000, 'one shard each');
+      const stolen = second.ownedShards[0]!;
+      await eventually(() => sink.events.length > 0, 20_000, 'B reading the stolen shard');
+      release();
+      await eventually(() => processedByFirst.length > 0 && pipeline.queue.depth === 0, 20_000, 'A draining its queue');
+      // At most the one event its worker had started belongs to the stolen shard; B delivers them all.
+      expect(processedByFirst.filter((event) => event.shard === stolen).length).toBeLessThanOrEqual(1);
+      expect(processedByFirst.filter((event) => event.shard !== stolen).length).toBeGreaterThan(0);
+      const stolenEvents = new Set(sink.events.map((event) => n(event.payload)));
+      await eventually(() => new Set([...processedByFirst.map((event) => event.n), ...stolenEvents]).size === 200, 20_000, 'every event processed by A or B');
     });
 
     it('a closed instance releases its leases at once, with its checkpoints', async () => {

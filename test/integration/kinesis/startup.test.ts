@@ -38,6 +38,26 @@ describeWithBroker('kinesis', 'kinesis start-up and metrics', (kinesis) => {
       }
     });
 
+    it('reports a deleted stream to sink.fatal once reads have failed for consumer.fatalAfterMs', async () => {
+      const { config, cleanup } = await freshStream(localConfig({ kinesis }, { consumer: { fatalAfterMs: 1_000 } }), 1);
+      const adapter = adapterFor(config);
+      const source = adapter.createSource();
+      try {
+        const sink = new CollectingSink(50, true);
+        await source.start(sink);
+        const admin = adapter.createAdmin();
+        await admin.deleteDestination(config.stream);
+        await admin.close();
+        await eventually(() => sink.fatalErrors.length > 0, 30_000, 'a fatal error');
+        expect(sink.fatalErrors).toHaveLength(1);
+        expect(sink.fatalErrors[0]).toBeInstanceOf(NotFoundError);
+        expect(sink.fatalErrors[0]!.message).toContain(config.stream);
+      } finally {
+        await source.close();
+        await cleanup();
+      }
+    });
+
     it('exports shards owned, lag per shard and checkpoints on the injected registry', async () => {
       const { config, cleanup } = await freshStream(localConfig({ kinesis, dynamodb }), 2);
       const registry = new Registry();
