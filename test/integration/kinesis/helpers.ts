@@ -1,5 +1,6 @@
 // Shared by the Kinesis integration tests: configs pointing at the local emulators, fresh
 // stream and table names, and a small reader of what a stream holds.
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -55,6 +56,7 @@ export async function freshStream(config: KinesisConfig, shards: number): Promis
     cleanup: async () => {
       await admin.deleteDestination(stream).catch(() => undefined);
       if (configured.leases.type === 'dynamodb') await admin.deleteLeaseTable(configured.leases.table ?? configured.application).catch(() => undefined);
+      else await rm(configured.leases.path, { force: true });
       await admin.close();
     },
   };
