@@ -69,10 +69,10 @@ export const pubsubConfigSchema = z
     ordering: z
       .object({
         guard: z
-          .boolean()
-          .default(false)
+          .enum(['off', 'nack', 'strict'])
+          .default('nack')
           .describe(
-            'On an ordered subscription, hand the core one event per ordering key at a time (the next after the previous was acked), so that even a nacked event is never overtaken by later events of its key. Costs per-key throughput.',
+            'Ordered subscriptions. nack: when an event is nacked, the later events of its key that no worker started are taken back and nacked, and new ones held until it is delivered again, so they cannot overtake it. strict: also only one event per key in the core at a time. off: neither (a nacked event may be overtaken).',
           ),
         redeliveryWaitMs: z
           .number()

@@ -22,7 +22,7 @@ export class PubSubEvent implements SourceEvent {
   private state = PENDING;
 
   constructor(
-    private readonly owner: EventOwner,
+    readonly owner: EventOwner,
     readonly message: Message,
   ) {
     this.key = message.orderingKey || undefined;

@@ -5,7 +5,7 @@ import { errorMessage, NotFoundError } from '../../src/errors.ts';
 import { createClient, describeEndpoint, shortName } from './client.ts';
 import type { PubSubConfig } from './config.ts';
 import type { PubSubMetrics } from './metrics.ts';
-import { OrderingGate } from './ordering-gate.ts';
+import { OrderingGate, SUPERSEDED } from './ordering-gate.ts';
 import { PubSubEvent, type EventOwner } from './pubsub-event.ts';
 import { describeSubscription, ensureSubscription, type SubscriptionInfo } from './resources.ts';
 
@@ -112,8 +112,13 @@ export class PubSubSource implements Source, EventOwner {
     }
     this.info = info;
     this.exactlyOnce = info.exactlyOnceDelivery;
-    if (info.messageOrdering && config.ordering.guard) {
-      this.gate = new OrderingGate<PubSubEvent>((event) => this.enqueue(event), config.ordering.redeliveryWaitMs);
+    if (info.messageOrdering && config.ordering.guard !== 'off') {
+      this.gate = new OrderingGate<PubSubEvent>(
+        (event) => this.enqueue(event),
+        config.ordering.redeliveryWaitMs,
+        config.ordering.guard,
+        (key) => this.takeBackLater(key),
+      );
       this.sweepTimer = setInterval(() => this.gate?.sweep(), Math.min(1000, config.ordering.redeliveryWaitMs));
       this.sweepTimer.unref();
     }
@@ -141,7 +146,7 @@ export class PubSubSource implements Source, EventOwner {
         topic: info.topic,
         endpoint: describeEndpoint(config),
         ordering: info.messageOrdering,
-        orderingGuard: this.gate !== undefined,
+        orderingGuard: this.gate ? config.ordering.guard : 'off',
         exactlyOnce: info.exactlyOnceDelivery,
         deadLetterTopic: info.deadLetterTopic,
         flowControl,
@@ -216,12 +221,35 @@ export class PubSubSource implements Source, EventOwner {
   }
 
   /** @internal called by PubSubEvent.nack */
-  nacked(event: PubSubEvent): void {
+  nacked(event: PubSubEvent, reason?: Error): void {
     if (this.closed) return;
     this.outstanding--;
     this.metrics.nacks++;
     event.message.nack();
-    if (this.gate && event.key !== undefined) this.gate.settled(event, event.key, false);
+    // Nacks the gate asked for (later events of a nacked key) do not start a wait of their own.
+    if (this.gate && event.key !== undefined && reason !== SUPERSEDED) this.gate.settled(event, event.key, false);
+  }
+
+  /**
+   * An event of `key` was nacked: the key's later events that the core has not started yet are
+   * taken back (sink.discard) and nacked, with those still waiting here for delivery, so that
+   * Pub/Sub delivers them again after the nacked one instead of letting them overtake it.
+   * (At shutdown everything left is nacked anyway.)
+   */
+  private takeBackLater(key: string): void {
+    if (this.stopped || !this.sink) return;
+    const later: SourceEvent[] = this.sink.discard((event) => event instanceof PubSubEvent && event.owner === this && event.key === key);
+    if (this.readyHead < this.ready.length) {
+      const kept: PubSubEvent[] = [];
+      for (let i = this.readyHead; i < this.ready.length; i++) {
+        const event = this.ready[i]!;
+        if (event.key === key) later.push(event);
+        else kept.push(event);
+      }
+      this.ready = kept;
+      this.readyHead = 0;
+    }
+    for (const event of later) event.nack(SUPERSEDED);
   }
 
   private readonly onMessage = (message: Message): void => {

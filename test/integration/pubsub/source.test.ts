@@ -116,7 +116,7 @@ describeWithBroker('pubsub', 'pubsub source', (endpoint) => {
    * fails the first time it sees event 4, and returns the order in which the handler was invoked,
    * per key.
    */
-  async function runWithOneFailure(options: { guard: boolean; retryAttempts: number }) {
+  async function runWithOneFailure(options: { guard: 'off' | 'nack' | 'strict'; retryAttempts: number }) {
     const { config, registry, publisher } = await fresh({ subscriptionSettings: { messageOrdering: true }, ordering: { guard: options.guard } });
     const invocations = new Map<number, number[]>();
     let failed = false;
@@ -155,15 +155,17 @@ describeWithBroker('pubsub', 'pubsub source', (endpoint) => {
   const expectedK1 = [1, 4, 4, 7, 10, 13, 16, 19, 22, 25, 28];
 
   it('keeps the order of a key across a failing-then-succeeding event (retried in process)', async () => {
-    const { invocations } = await runWithOneFailure({ guard: false, retryAttempts: 3 });
+    const { invocations } = await runWithOneFailure({ guard: 'off', retryAttempts: 3 });
     expect(invocations.get(1)).toEqual(expectedK1);
     expect(invocations.get(0)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27]);
   });
 
-  it('keeps the order of a key across a nacked event redelivered by Pub/Sub (ordering guard)', async () => {
-    const { invocations, registry } = await runWithOneFailure({ guard: true, retryAttempts: 1 });
-    expect(invocations.get(1)).toEqual(expectedK1);
-    expect(invocations.get(2)).toEqual([2, 5, 8, 11, 14, 17, 20, 23, 26, 29]);
-    expect(await metricValue(registry, 'sluice_pubsub_nacks_total')).toBeGreaterThanOrEqual(1);
-  });
+  for (const guard of ['nack', 'strict'] as const) {
+    it(`keeps the order of a key across a nacked event redelivered by Pub/Sub (ordering.guard ${guard})`, async () => {
+      const { invocations, registry } = await runWithOneFailure({ guard, retryAttempts: 1 });
+      expect(invocations.get(1)).toEqual(expectedK1);
+      expect(invocations.get(2)).toEqual([2, 5, 8, 11, 14, 17, 20, 23, 26, 29]);
+      expect(await metricValue(registry, 'sluice_pubsub_nacks_total')).toBeGreaterThanOrEqual(1);
+    });
+  }
 });
