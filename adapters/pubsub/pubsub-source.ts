@@ -2,7 +2,7 @@ import { Duration, Message, type PubSub, type Subscription, type SubscriberOptio
 import type { Logger } from 'pino';
 import type { EventSink, Health, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { errorMessage, NotFoundError } from '../../src/errors.ts';
-import { createClient, describeEndpoint, shortName } from './client.ts';
+import { createClient, describeEndpoint, grpcCode, GrpcCode, shortName, toSluiceError } from './client.ts';
 import type { PubSubConfig } from './config.ts';
 import type { PubSubMetrics } from './metrics.ts';
 import { OrderingGate, SUPERSEDED } from './ordering-gate.ts';
@@ -55,7 +55,7 @@ export class PubSubSource implements Source, EventOwner {
   private stopped = false;
   private closed = false;
   private outstanding = 0;
-  private lastError: { message: string; at: number } | undefined;
+  private lastError: { message: string; at: number; error: Error } | undefined;
   private lastMessageAt = 0;
   private reopenAttempts = 0;
   private reopenTimer: NodeJS.Timeout | undefined;
@@ -275,19 +275,30 @@ export class PubSubSource implements Source, EventOwner {
   private readonly onError = (error: Error): void => {
     this.metrics.streamErrors++;
     const message = errorMessage(error) || `gRPC status ${(error as { code?: unknown }).code ?? 'unknown'}`;
-    this.lastError = { message, at: Date.now() };
+    this.lastError = { message, at: Date.now(), error };
     if (this.closed) return;
     this.logger.warn({ error: message, code: (error as { code?: unknown }).code }, 'pubsub stream error');
   };
 
   /**
    * The client closed the subscriber by itself: its stream ended with a status it does not retry
-   * (it nacked what it held, so those messages come again). Open it again, with backoff.
+   * (it nacked what it held, so those messages come again). A subscription that is gone or no
+   * longer readable will not come back by retrying: that is fatal (Sluice stops and exits
+   * non-zero, and a restart fails start() with a clear error). Anything else: open it again,
+   * with backoff.
    */
   private readonly onClose = (): void => {
     if (this.closed || this.stopped) return;
+    const last = this.lastError;
+    const code = grpcCode(last?.error);
+    if (last && (code === GrpcCode.NOT_FOUND || code === GrpcCode.PERMISSION_DENIED || code === GrpcCode.UNAUTHENTICATED)) {
+      const error = toSluiceError(last.error, `subscription ${this.info?.name ?? this.config.subscription}`, this.config);
+      this.logger.error({ error: error.message }, 'pubsub stream failed for good');
+      this.sink?.fatal(error);
+      return;
+    }
     const delay = Math.min(REOPEN_MAX_DELAY_MS, 500 * 2 ** this.reopenAttempts++);
-    this.logger.warn({ delayMs: delay, lastError: this.lastError?.message }, 'pubsub stream closed unexpectedly; reopening');
+    this.logger.warn({ delayMs: delay, lastError: last?.message }, 'pubsub stream closed unexpectedly; reopening');
     clearTimeout(this.reopenTimer);
     this.reopenTimer = setTimeout(() => {
       if (this.closed || this.stopped || !this.subscription || this.subscription.isOpen) return;

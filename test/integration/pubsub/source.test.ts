@@ -77,17 +77,20 @@ describeWithBroker('pubsub', 'pubsub source', (endpoint) => {
     expect(sink.events[0]!.source).toBe(config.subscription);
   });
 
-  it('reports not connected while the stream fails (subscription deleted under it), and connected after start', async () => {
+  it('reports a subscription deleted under a running source as fatal, and not connected', async () => {
     const { config, adapter } = await fresh();
     const source = adapter.createSource();
     cleanups.push(() => source.close());
-    await source.start(new CollectingSink(10, true));
+    const sink = new CollectingSink(10, true);
+    await source.start(sink);
     expect(source.health().connected).toBe(true);
     const client = rawClient(config);
     await client.subscription(config.subscription).delete();
     await client.close();
-    await until(() => !source.health().connected, 30_000, 'health to report the failing stream');
-    expect(source.health().detail).toMatch(/stream/);
+    await until(() => sink.fatalErrors.length > 0, 30_000, 'the source to report the lost subscription');
+    expect(sink.fatalErrors[0]).toBeInstanceOf(NotFoundError);
+    expect(sink.fatalErrors[0]!.message).toContain(config.subscription);
+    expect(source.health().connected).toBe(false);
   });
 
   it('keeps a message leased while a handler slower than the ack deadline runs (no redelivery)', async () => {
