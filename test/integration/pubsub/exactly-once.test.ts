@@ -47,5 +47,4 @@ describeWithBroker('pubsub', 'pubsub exactly-once subscriptions', (endpoint) => 
     expect(await metricValue(registry, 'sluice_pubsub_ack_failures_total')).toBe(0);
     expect(await metricValue(registry, 'sluice_pubsub_acks_total')).toBe(50);
   });
-
 });
