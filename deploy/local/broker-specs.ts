@@ -82,7 +82,7 @@ function pubsubEmulatorCommand(): LaunchCommand {
       CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK: 'true',
       CLOUDSDK_CORE_DISABLE_USAGE_REPORTING: 'true',
       CLOUDSDK_CONFIG: join(dir, 'gcloud-config'),
-      CLOUD_PUBSUB_EMULATOR_OPTS: `-Xmx256m -Djava.util.logging.config.file=${logging}`,
+      CLOUD_PUBSUB_EMULATOR_OPTS: `-Xmx1g -Djava.util.logging.config.file=${logging}`,
     },
     cwd: dir,
   };
