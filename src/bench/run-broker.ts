@@ -55,10 +55,14 @@ export interface BrokerRun {
 
 const TSX = import.meta.resolve('tsx');
 
-/** The config a broker runs with in a benchmark: `config/<broker>.example.yaml` unless given. */
+/**
+ * The config a broker runs with in a benchmark: `config/local/<broker>.yaml` (the local stack of
+ * `npm run brokers:up`) unless a profile file is given. Never a cloud default: a benchmark must
+ * not reach out of the machine by accident.
+ */
 export async function loadProfile(broker: string, path?: string): Promise<Record<string, unknown>> {
   if (broker === 'memory' && !path) return { broker: { type: 'memory' } };
-  const file = path ?? `config/${broker}.example.yaml`;
+  const file = path ?? `config/local/${broker}.yaml`;
   let text: string;
   try {
     text = await readFile(file, 'utf8');

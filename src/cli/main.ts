@@ -140,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--rate <n|max>', 'events per second (open loop), or max to search the highest sustained rate', '10000')
       .option('--queue-size <n>', 'queue.maxEvents (default: the profile\'s)', int('--queue-size'))
       .option('--pool-size <n>', 'pool.size (default: the profile\'s)', int('--pool-size'))
-      .option('--profile <broker=file...>', 'config profile of a broker (default config/<broker>.example.yaml)', []),
+      .option('--profile <broker=file...>', 'config profile of a broker (default config/local/<broker>.yaml)', []),
   ).action(async (o: WorkloadFlags & { brokers: string; rate: string; queueSize?: number; poolSize?: number; profile: string[] }) => {
     const { benchCommand } = await import('../bench/bench-command.ts');
     const rate = o.rate === 'max' ? 'max' : int('--rate')(o.rate);
@@ -163,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--slo-p99 <ms>', 'p99 end-to-end latency objective', int('--slo-p99'), 100)
       .option('--queue-sizes <list>', 'queue.maxEvents values', list('--queue-sizes'), [100, 1000, 10000])
       .option('--pool-sizes <list>', 'pool.size values', list('--pool-sizes'), [1, 4, 16, 64])
-      .option('--profile <file>', 'config profile (default config/<broker>.example.yaml)'),
+      .option('--profile <file>', 'config profile (default config/local/<broker>.yaml)'),
   ).action(async (o: WorkloadFlags & { broker: string; rate: number; sloP99: number; queueSizes: number[]; poolSizes: number[]; profile?: string }) => {
     const { tuneCommand } = await import('../bench/tune.ts');
     code = await tuneCommand({

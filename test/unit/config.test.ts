@@ -36,6 +36,19 @@ describe('config', () => {
     expect(config.broker.memory).toMatchObject({ load: { enabled: true } });
   });
 
+  it('validates every shipped config (default, examples per broker, local profiles)', async () => {
+    const { readdir } = await import('node:fs/promises');
+    const files = [
+      ...(await readdir('config')).filter((f) => f.endsWith('.yaml')).map((f) => `config/${f}`),
+      ...(await readdir('config/local')).map((f) => `config/local/${f}`),
+    ];
+    expect(files.length).toBeGreaterThanOrEqual(7);
+    for (const file of files) {
+      const config = await loadConfig(file, {});
+      expect(['memory', 'kafka', 'kinesis', 'pubsub'], file).toContain(config.broker.type);
+    }
+  });
+
   it('names the key and the reason of a wrong value', async () => {
     const error = await configError(validateConfig({ queue: { maxEvents: -5 } }));
     expect(error.key).toBe('queue.maxEvents');
