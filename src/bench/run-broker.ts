@@ -164,7 +164,9 @@ export async function runBroker(
       keys: workload.keys,
       startMs: 0,
       batchSize: Math.max(1, Math.min(500, Math.round(workload.rate / 100))),
-      concurrency: broker === 'memory' ? 1 : 8,
+      // Publishes in flight: a broker's publish round trip (Pub/Sub's emulator: 100-300 ms) must
+      // not cap the offered rate. The memory broker's publish is a hand-off: one at a time.
+      concurrency: broker === 'memory' ? 1 : 64,
     };
     let producerDone: Promise<{ report: ProducerReport }>;
     if (broker === 'memory') {
