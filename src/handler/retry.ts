@@ -1,4 +1,5 @@
 import { isRetriable } from '../errors.ts';
+import { sleep } from '../util/sleep.ts';
 import { isPromiseLike, type HandlerWrapper } from './handler.ts';
 
 export interface RetryPolicy {
@@ -46,17 +47,4 @@ export function withRetry(policy: RetryPolicy, signal?: AbortSignal): HandlerWra
       return retry(error);
     }
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
