@@ -58,6 +58,29 @@ describe('sluice CLI', () => {
     expect(output.stdout).toMatch(/config/);
   });
 
+  it('a second signal forces the exit when a handler holds up the graceful shutdown', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
+    const handler = join(dir, 'stuck.mjs');
+    await writeFile(handler, 'export default () => new Promise(() => {});\n');
+    const path = join(dir, 'config.yaml');
+    await writeFile(
+      path,
+      `broker:\n  type: memory\n  memory:\n    load: { enabled: true, rate: 100 }\nhandler:\n  module: ${handler}\nshutdown:\n  timeoutMs: 60000\nmetrics:\n  enabled: false\n`,
+    );
+    const { child, output, exited } = sluice(['run', '--quiet', '--config', path]);
+    try {
+      await eventually(() => /"msg":"sluice running"/.test(output.stdout), 20_000, 'start-up');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      child.kill('SIGTERM');
+      await eventually(() => /shutting down/.test(output.stdout), 5_000, 'the graceful shutdown to begin');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(130);
+      expect(output.stdout).toMatch(/second signal: exiting now/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
   it('run serves metrics, prints summary lines and shuts down gracefully on SIGTERM', async () => {
     const port = await freePort();
     const path = await yaml(
