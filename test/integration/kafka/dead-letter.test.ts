@@ -84,6 +84,41 @@ describeWithBroker('kafka', 'kafka dead letters through the app', (endpoint) => 
     expect(undecodable.headers['sluice-attempts']).toBe('1');
     expect(undecodable.headers['sluice-offset']).toBe('60');
   });
+
+  it('dead-letters to a separate broker: a memory source with its dead letters on Kafka', async () => {
+    const { MemoryBroker } = await import('../../../adapters/memory/memory-broker.ts');
+    const source = uniqueName('mem-src');
+    const config = await validateConfig({
+      broker: { type: 'memory', memory: { topic: source } },
+      handler: { retry: { maxAttempts: 1 } },
+      deadLetter: { type: 'broker', destination: '{source}.dlq', broker: { type: 'kafka', kafka: { brokers: endpoint.brokers } } },
+      metrics: { enabled: false },
+      log: { level: 'silent', summaryIntervalMs: 0 },
+    });
+    const app = await Sluice.create(config, testLogger(), {
+      registry: new Registry(),
+      handler: (event: { payload: Buffer }) => {
+        if (event.payload.toString() === 'poison') throw new Error('refused by the handler');
+      },
+    });
+    await app.start();
+    try {
+      await MemoryBroker.shared('default').publish(source, [{ key: 'a', payload: Buffer.from('fine') }, { key: 'b', payload: Buffer.from('poison') }]);
+      const deadline = Date.now() + 60_000;
+      while (app.pipeline.stats.completed < 2) {
+        if (Date.now() > deadline) throw new Error('timed out waiting for the dead letter');
+        await sleep(50);
+      }
+      expect(app.pipeline.stats.processed).toMatchObject({ success: 1, dead_lettered: 1 });
+    } finally {
+      await app.stop();
+    }
+    const [letter] = await readTopic(endpoint.brokers, `${source}.dlq`, 1);
+    expect(letter!.value).toBe('poison');
+    expect(letter!.key).toBe('b');
+    expect(letter!.headers).toMatchObject({ 'sluice-error': 'refused by the handler', 'sluice-source': source });
+    await admin.deleteDestination(`${source}.dlq`).catch(() => undefined);
+  });
 });
 
 /** Reads `count` records of a topic from the beginning with a plain kafkajs consumer. */
