@@ -41,12 +41,11 @@ export class WorkerPool {
   /** Removes set-aside events matching `predicate` (see EventSink.discard) and returns them. */
   discardSetAside(predicate: (event: SourceEvent) => boolean): SourceEvent[] {
     const removed: SourceEvent[] = [];
-    for (const [key, list] of this.keyed) {
+    for (const list of this.keyed.values()) {
       const stay = list.filter((event) => !predicate(event));
       if (stay.length === list.length) continue;
       for (const event of list) if (predicate(event)) removed.push(event);
       list.splice(0, list.length, ...stay);
-      void key;
     }
     for (const event of removed) this.queue.release(1, event.payload.length);
     return removed;
