@@ -24,13 +24,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { Kafka, logLevel } from 'kafkajs';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { kafkaConfigSchema, type KafkaConfig } from '../../adapters/kafka/config.ts';
 import { KafkaAdapter } from '../../adapters/kafka/kafka-adapter.ts';
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
 import { Pipeline } from '../core/pipeline.ts';
 import { registerPipelineMetrics } from '../metrics/prometheus.ts';
+import { benchLogger, fmt, runId, say, sleep, waitUntil } from './bench-support.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -54,23 +54,12 @@ const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const ROUNDS = Math.max(1, Number(args.rounds));
 const PARTITIONS = 4;
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const run = runId();
 
-const logger = pino({ level: 'warn' }, pino.destination(2));
-const say = (line: string) => process.stderr.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const logger = benchLogger();
 
 function config(topic: string, group: string): KafkaConfig {
   return kafkaConfigSchema.parse({ brokers: args.brokers!.split(','), clientId: 'sluice-bench', topics: [topic], group });
-}
-
-async function waitUntil(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /** Produces the backlog with Sluice's publisher: batches of 5,000, 1,000 keys. */

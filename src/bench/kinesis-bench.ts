@@ -25,13 +25,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import * as hdr from 'hdr-histogram-js';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createKinesisClient } from '../../adapters/kinesis/clients.ts';
 import { kinesisConfigSchema, type KinesisConfig } from '../../adapters/kinesis/config.ts';
 import { KinesisAdapter } from '../../adapters/kinesis/kinesis-adapter.ts';
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
 import { maxBatchFor, Pipeline } from '../core/pipeline.ts';
+import { benchLogger, fmt, runId, say, sleep, waitUntil } from './bench-support.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,12 +51,9 @@ const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const ROUNDS = Math.max(1, Number(args.rounds));
 const QUEUE = 10_000;
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const run = runId();
 
-const logger = pino({ level: 'warn' }, pino.destination(2));
-const say = (line: string) => process.stderr.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const logger = benchLogger();
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function config(stream: string, application: string, checkpoints: string): KinesisConfig {
@@ -68,14 +65,6 @@ function config(stream: string, application: string, checkpoints: string): Kines
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     leases: { type: 'file', path: join(checkpoints, `${application}.json`) },
   });
-}
-
-async function waitUntil(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 function pipelineFor(adapter: KinesisAdapter, handler: (event: SourceEvent) => void): Pipeline {

@@ -31,7 +31,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Message } from '@google-cloud/pubsub';
 import * as hdr from 'hdr-histogram-js';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createClient } from '../../adapters/pubsub/client.ts';
 import { pubsubConfigSchema, type PubSubConfig } from '../../adapters/pubsub/config.ts';
@@ -41,6 +40,7 @@ import { flowControlFor } from '../../adapters/pubsub/pubsub-source.ts';
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
 import { maxBatchFor, Pipeline } from '../core/pipeline.ts';
 import { registerPipelineMetrics } from '../metrics/prometheus.ts';
+import { benchLogger, fmt, runId, say, sleep, waitUntil } from './bench-support.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,12 +63,9 @@ const SECONDS = Number(args.seconds);
 const ROUNDS = Math.max(1, Number(args.rounds));
 const QUEUE = { maxEvents: 10_000, maxBytes: 64 << 20, policy: 'block' as const };
 const POOL = 16;
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const run = runId();
 
-const logger = pino({ level: 'warn' }, pino.destination(2));
-const say = (line: string) => process.stderr.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const logger = benchLogger();
 
 function config(topic: string, subscription: string): PubSubConfig {
   return pubsubConfigSchema.parse({
@@ -84,14 +81,6 @@ function config(topic: string, subscription: string): PubSubConfig {
 /** The client's flow control as Sluice derives it from its default queue. */
 const sluiceFlowControl = (cfg: PubSubConfig) =>
   flowControlFor(cfg, { maxBatch: maxBatchFor(QUEUE.maxEvents), capacity: { events: QUEUE.maxEvents, bytes: QUEUE.maxBytes } });
-
-async function waitUntil(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 interface Rate {
   eventsPerSecond: number;
