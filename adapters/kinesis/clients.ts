@@ -9,7 +9,8 @@ import { Http2EventStreamHandler } from './http2-event-stream-handler.ts';
  * (throttling, expired iterators) without mocking the broker.
  */
 export interface Sendable {
-  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK's send is generic over each command's input and output; the adapter reads fields per command.
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
   destroy(): void;
 }
 

@@ -149,7 +149,7 @@ export class FileLeaseTable implements LeaseTable {
     }
     await mkdir(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(data, null, 2) + '\n');
+    await writeFile(temporary, `${JSON.stringify(data, null, 2)}\n`);
     const handle = await open(temporary, 'r+');
     try {
       await handle.datasync();

@@ -1,4 +1,4 @@
-import { ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, type ListShardsCommandOutput, type Shard } from '@aws-sdk/client-kinesis';
 import { awsErrorKind, toSluiceError } from './aws-errors.ts';
 import { Backoff, sleep } from './backoff.ts';
 import type { Sendable } from './clients.ts';
@@ -22,7 +22,7 @@ export async function listShards(client: Sendable, stream: string, options: { si
   const backoff = new Backoff(200, 5_000);
   let nextToken: string | undefined;
   do {
-    let page;
+    let page: ListShardsCommandOutput;
     for (;;) {
       try {
         page = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }), { abortSignal: options.signal });

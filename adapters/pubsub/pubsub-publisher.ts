@@ -106,7 +106,11 @@ export class PubSubPublisher implements Publisher {
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
     const settled = Promise.allSettled(pending).then((results) => {
       // A failed ordered publish pauses its key in the client; resume it so a retry can go through.
-      if (ordering) results.forEach((result, i) => result.status === 'rejected' && events[i]!.key && topic.resumePublishing(events[i]!.key!));
+      if (ordering) {
+        results.forEach((result, i) => {
+          if (result.status === 'rejected' && events[i]!.key) topic.resumePublishing(events[i]!.key!);
+        });
+      }
       return results;
     });
     const outcome = await Promise.race([settled, timedOut]);

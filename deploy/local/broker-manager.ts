@@ -138,7 +138,7 @@ async function upOne(spec: BrokerSpec, log: Logger): Promise<UpOutcome> {
   }
 
   const started = Date.now();
-  let command;
+  let command: Awaited<ReturnType<typeof spec.prepare>>;
   try {
     command = await spec.prepare(log);
   } catch (err) {

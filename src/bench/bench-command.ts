@@ -82,11 +82,11 @@ export async function benchCommand(options: BenchCommandOptions): Promise<number
     }
     if (!options.quiet) process.stderr.write('\n');
   }
-  process.stdout.write(benchTable(output.runs) + '\n');
+  process.stdout.write(`${benchTable(output.runs)}\n`);
   if (output.maxRate) {
-    process.stdout.write(table(['broker', 'max sustained rate/s'], Object.entries(output.maxRate).map(([b, r]) => [b, num(r.rate)])) + '\n');
+    process.stdout.write(`${table(['broker', 'max sustained rate/s'], Object.entries(output.maxRate).map(([b, r]) => [b, num(r.rate)]))}\n`);
   }
-  if (options.out) await writeFile(options.out, JSON.stringify(output, null, 2) + '\n');
+  if (options.out) await writeFile(options.out, `${JSON.stringify(output, null, 2)}\n`);
   if (options.report) await writeFile(options.report, renderBenchReport(output));
   return output.runs.some((run) => run.error) ? 1 : 0;
 }

@@ -60,7 +60,7 @@ export async function runCoreBench(options: { events: number; payloadSize: numbe
     peakRssMB: Math.round(peakRss / 1024 / 1024),
     overload,
   };
-  process.stdout.write(JSON.stringify(result) + '\n');
+  process.stdout.write(`${JSON.stringify(result)}\n`);
   return 0;
 }
 

@@ -243,7 +243,7 @@ async function produceAtRate(topic: string, origin: number): Promise<number> {
   }
   const seconds = (performance.timeOrigin + performance.now() - origin) / 1000;
   await publisher.close();
-  process.stdout.write(JSON.stringify({ achievedRate: Math.round(total / seconds) }) + '\n');
+  process.stdout.write(`${JSON.stringify({ achievedRate: Math.round(total / seconds) })}\n`);
   return 0;
 }
 
@@ -285,7 +285,7 @@ async function main(): Promise<number> {
     say(`end-to-end at ${fmt(RATE)} events/s (achieved ${fmt(latency.achievedRate)}/s, ${fmt(latency.events)} measured): p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, p99.9 ${latency.p999Ms} ms, max ${latency.maxMs} ms`);
     say(`  of which producer (send → record timestamp): p50 ${latency.producerP50Ms} ms, p99 ${latency.producerP99Ms} ms; consumer (record timestamp → handler done): p50 ${latency.consumerP50Ms} ms, p99 ${latency.consumerP99Ms} ms`);
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         bench: 'kafka',
         events: EVENTS,
         payloadBytes: PAYLOAD,
@@ -303,7 +303,7 @@ async function main(): Promise<number> {
         latency,
         loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
         cpus: availableParallelism(),
-      }) + '\n',
+      })}\n`,
     );
     return 0;
   } finally {

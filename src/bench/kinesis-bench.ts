@@ -241,7 +241,7 @@ async function main(): Promise<void> {
     say(`end-to-end latency at ${fmt(RATE)} records/s, poll interval ${latencyConfig.consumer.pollIntervalMs} ms: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms (${fmt(lat.count)} records)`);
 
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         kind: 'bench-kinesis',
         broker: 'kinesalite',
         machine: { cpus: availableParallelism(), loadavg1m: Math.round(loadavg()[0]! * 100) / 100, node: process.version },
@@ -257,7 +257,7 @@ async function main(): Promise<void> {
         ratioToBackToBack: Math.round((rate(sluice) / rate(unpaced)) * 100) / 100,
         cpuMicrosPerRecord: { bare: cpu(paced), sluice: cpu(sluice) },
         latency: { rate: RATE, seconds: SECONDS, pollIntervalMs: latencyConfig.consumer.pollIntervalMs, ...lat },
-      }) + '\n',
+      })}\n`,
     );
   } finally {
     await admin.deleteDestination(backlogStream).catch(() => undefined);

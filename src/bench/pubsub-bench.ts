@@ -380,7 +380,7 @@ async function main(): Promise<void> {
       latency,
       bareLatency: latencies.bare,
     };
-    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await cleanup();
   }

@@ -13,7 +13,7 @@ export function colorFor(name: string, index: number): string {
   return COLORS[name] ?? EXTRA[index % EXTRA.length]!;
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 interface Series {
   name: string;
@@ -54,22 +54,22 @@ export function lineChart(series: Series[], options: ChartOptions): string {
     .map((s, i) => {
       if (s.points.length === 0) return '';
       const d = s.points.map(([x, y], j) => `${j ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
-      return `<path class="series" data-broker="${escape(s.name)}" d="${d}" fill="none" stroke="${colorFor(s.name, i)}" stroke-width="2"><title>${escape(s.name)}</title></path>`;
+      return `<path class="series" data-broker="${escapeHtml(s.name)}" d="${d}" fill="none" stroke="${colorFor(s.name, i)}" stroke-width="2"><title>${escapeHtml(s.name)}</title></path>`;
     })
     .join('\n');
   const xTicks = options.xTicks ?? niceTicks(xMin, xMax);
   const legend = series
-    .map((s, i) => `<span class="key"><i style="background:${colorFor(s.name, i)}"></i>${escape(s.name)}</span>`)
+    .map((s, i) => `<span class="key"><i style="background:${colorFor(s.name, i)}"></i>${escapeHtml(s.name)}</span>`)
     .join(' ');
   return `<figure>
-<figcaption>${escape(options.title)}</figcaption>
-<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escape(options.title)}">
+<figcaption>${escapeHtml(options.title)}</figcaption>
+<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(options.title)}">
 <g class="grid" stroke="#e5e7eb">${yTicks.map((v) => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${py(options.logY ? 10 ** v : v)}" y2="${py(options.logY ? 10 ** v : v)}"/>`).join('')}</g>
 <g class="axis" font-size="11" fill="#374151">
 ${yTicks.map((v) => `<text x="${pad.left - 6}" y="${py(options.logY ? 10 ** v : v) + 4}" text-anchor="end">${yTickLabel(v)}</text>`).join('\n')}
-${xTicks.map(([v, label]) => `<text x="${(pad.left + ((v - xMin) / (xMax - xMin || 1)) * (width - pad.left - pad.right)).toFixed(1)}" y="${height - pad.bottom + 16}" text-anchor="middle">${escape(label)}</text>`).join('\n')}
-<text x="${(width + pad.left) / 2}" y="${height - 6}" text-anchor="middle">${escape(options.xLabel)}</text>
-<text transform="translate(14,${(height - pad.bottom + pad.top) / 2}) rotate(-90)" text-anchor="middle">${escape(options.yLabel)}</text>
+${xTicks.map(([v, label]) => `<text x="${(pad.left + ((v - xMin) / (xMax - xMin || 1)) * (width - pad.left - pad.right)).toFixed(1)}" y="${height - pad.bottom + 16}" text-anchor="middle">${escapeHtml(label)}</text>`).join('\n')}
+<text x="${(width + pad.left) / 2}" y="${height - 6}" text-anchor="middle">${escapeHtml(options.xLabel)}</text>
+<text transform="translate(14,${(height - pad.bottom + pad.top) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(options.yLabel)}</text>
 </g>
 ${paths}
 </svg>
@@ -88,14 +88,14 @@ function niceTicks(min: number, max: number): [number, string][] {
 }
 
 function htmlTable(headers: string[], rows: (string | number)[][], rowClass?: (i: number) => string): string {
-  return `<table><thead><tr>${headers.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead><tbody>
-${rows.map((row, i) => `<tr class="${rowClass?.(i) ?? ''}">${row.map((cell) => `<td>${escape(String(cell))}</td>`).join('')}</tr>`).join('\n')}
+  return `<table><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>
+${rows.map((row, i) => `<tr class="${rowClass?.(i) ?? ''}">${row.map((cell) => `<td>${escapeHtml(String(cell))}</td>`).join('')}</tr>`).join('\n')}
 </tbody></table>`;
 }
 
 function page(title: string, body: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#111827;max-width:1100px}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
@@ -132,8 +132,8 @@ export function renderBenchReport(output: BenchOutput): string {
   );
   const w = output.runs[0]?.workload;
   const body = `<h1>Sluice benchmark</h1>
-<p class="note">${escape(output.startedAt)} · ${output.machine.cpus} cores (${escape(output.machine.cpuModel)}), ${output.machine.memoryGB} GB, Node ${escape(output.machine.node)} · ${escape(output.machine.note)}</p>
-${w ? `<p>Workload: ${w.messageSize} B events, ${w.keys} keys, ${w.partitions} partitions/shards, ${w.warmupS} s warm-up + ${w.durationS} s, handler work ${escape(w.work)}, latency from each event's intended send time (open loop).</p>` : ''}
+<p class="note">${escapeHtml(output.startedAt)} · ${output.machine.cpus} cores (${escapeHtml(output.machine.cpuModel)}), ${output.machine.memoryGB} GB, Node ${escapeHtml(output.machine.node)} · ${escapeHtml(output.machine.note)}</p>
+${w ? `<p>Workload: ${w.messageSize} B events, ${w.keys} keys, ${w.partitions} partitions/shards, ${w.warmupS} s warm-up + ${w.durationS} s, handler work ${escapeHtml(w.work)}, latency from each event's intended send time (open loop).</p>` : ''}
 ${htmlTable(['broker', 'rate/s', 'throughput/s', 'sent', 'lost', 'duplicates', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'peak RSS MB'], rows)}
 ${output.maxRate ? `<h2>Maximum sustained rate</h2>${htmlTable(['broker', 'rate/s', 'trials'], Object.entries(output.maxRate).map(([b, r]) => [b, r.rate, r.trials.map((t) => `${t.rate}:${t.sustained ? 'ok' : 'no'}`).join(' ')]))}` : ''}
 ${lineChart(throughput, { title: 'Delivered throughput over time', xLabel: 'seconds since start', yLabel: 'events / s' })}
@@ -145,15 +145,15 @@ ${lineChart(latency, { title: 'End-to-end latency by percentile', xLabel: 'perce
 
 export function renderTuneReport(output: TuneOutput): string {
   const rows = output.points.map((p) => [p.queueSize, p.poolSize, Math.round(p.throughput), p.p99Ms, p.peakRssMB, p.lost, p.meetsSlo ? 'yes' : 'no', p.frontier ? '◆' : '']);
-  const recommended = output.points.findIndex((p) => p === output.recommended);
+  const recommended = output.recommended ? output.points.indexOf(output.recommended) : -1;
   const byPool = new Map<number, [number, number][]>();
   for (const p of output.points) byPool.set(p.poolSize, [...(byPool.get(p.poolSize) ?? []), [p.queueSize, p.p99Ms]]);
   const series = [...byPool].map(([pool, points]) => ({ name: `pool ${pool}`, points: points.sort((a, b) => a[0] - b[0]) }));
-  const body = `<h1>Sluice tune: ${escape(output.broker)}</h1>
-<p class="note">${escape(output.startedAt)} · ${output.machine.cpus} cores, Node ${escape(output.machine.node)} · rate ${output.rate}/s · SLO p99 ≤ ${output.sloP99Ms} ms · handler work ${escape(output.work)}</p>
+  const body = `<h1>Sluice tune: ${escapeHtml(output.broker)}</h1>
+<p class="note">${escapeHtml(output.startedAt)} · ${output.machine.cpus} cores, Node ${escapeHtml(output.machine.node)} · rate ${output.rate}/s · SLO p99 ≤ ${output.sloP99Ms} ms · handler work ${escapeHtml(output.work)}</p>
 ${htmlTable(['queue', 'pool', 'throughput/s', 'p99 ms', 'peak RSS MB', 'lost', 'meets SLO', 'Pareto'], rows, (i) => (i === recommended ? 'recommended' : output.points[i]!.frontier ? 'frontier' : ''))}
 <h2>Recommendation</h2>
-<pre>${escape(output.snippet)}</pre>
+<pre>${escapeHtml(output.snippet)}</pre>
 ${lineChart(series, { title: 'p99 latency by queue size, one line per pool size', xLabel: 'queue size (events, log)', yLabel: 'p99 ms (log)', logY: true, xTransform: (q) => Math.log10(q), xTicks: [...new Set(output.points.map((p) => p.queueSize))].map((q) => [Math.log10(q), String(q)]) })}
 `;
   return page(`Sluice tune: ${output.broker}`, body);

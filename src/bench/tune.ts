@@ -110,7 +110,7 @@ export async function tuneCommand(options: {
     snippet: snippetFor(recommended, options.sloP99Ms, options.rate),
   };
   process.stdout.write(
-    table(
+    `${table(
       ['queue', 'pool', 'throughput/s', 'p99 ms', 'peak RSS MB', 'lost', 'SLO', 'Pareto'],
       points.map((p) => [
         p.queueSize,
@@ -122,9 +122,9 @@ export async function tuneCommand(options: {
         p.meetsSlo ? 'yes' : 'no',
         p === recommended ? '◆ recommended' : p.frontier ? '◆' : '',
       ]),
-    ) + '\n\n' + output.snippet + '\n',
+    )}\n\n${output.snippet}\n`,
   );
-  if (options.out) await writeFile(options.out, JSON.stringify(output, (_, v) => (v === Infinity ? null : v), 2) + '\n');
+  if (options.out) await writeFile(options.out, `${JSON.stringify(output, (_, v) => (v === Infinity ? null : v), 2)}\n`);
   if (options.report) await writeFile(options.report, renderTuneReport(output));
   return points.some((p) => p.error) ? 1 : 0;
 }

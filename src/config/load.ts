@@ -64,7 +64,7 @@ function toConfigError(error: ZodError, prefix: string[] = []): ConfigError {
   let reason = issue.message;
   if (issue.code === 'unrecognized_keys') {
     key = [...path, issue.keys[0]].join('.');
-    reason = 'unknown key' + (issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : '');
+    reason = `unknown key${issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : ''}`;
   }
   return new ConfigError(key, reason);
 }

@@ -20,7 +20,7 @@ export class FileDeadLetter implements DeadLetterSink {
 
   write(event: SourceEvent, error: unknown, attempts: number): Promise<void> {
     const line =
-      JSON.stringify({
+      `${JSON.stringify({
         id: event.id,
         source: event.source,
         key: event.key ?? null,
@@ -28,7 +28,7 @@ export class FileDeadLetter implements DeadLetterSink {
         timestamp: event.timestamp,
         headers: deadLetterHeaders(event, error, attempts),
         payload: event.payload.toString('base64'),
-      }) + '\n';
+      })}\n`;
     const write = this.tail.then(async () => {
       const file = await this.handle();
       await file.appendFile(line);

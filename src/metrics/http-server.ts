@@ -40,7 +40,7 @@ export class MetricsServer {
         const health = this.probe.health();
         const ok = path === '/healthz' ? health.live : health.ready;
         response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...health }) + '\n');
+        response.end(`${JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...health })}\n`);
         return;
       }
       response.writeHead(404, { 'content-type': 'text/plain' });

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
+import type { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
 import { MemorySource } from '../../adapters/memory/memory-source.ts';
 import type { OutgoingEvent } from '../../src/broker/contract.ts';
 import type { DeadLetterSink } from '../../src/dead-letter/dead-letter.ts';

@@ -35,7 +35,8 @@ export class FaultyClient implements Sendable {
     private readonly faults: Fault[] = [],
   ) {}
 
-  async send(command: Command, options?: { abortSignal?: AbortSignal }): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors Sendable.send, whose result type depends on the command.
+  async send(command: Command, options?: { abortSignal?: AbortSignal }): Promise<any> {
     const name = command.constructor.name;
     const count = (this.counts.get(name) ?? 0) + 1;
     this.counts.set(name, count);
