@@ -73,7 +73,13 @@ export class Sluice {
       throw error;
     }
     this.logger.info(
-      { broker: this.config.broker.type, queue: this.config.queue, pool: this.config.pool, handler: this.config.handler.module, metricsPort: this.metricsPort },
+      {
+        broker: this.config.broker.type,
+        queue: this.config.queue,
+        pool: this.config.pool,
+        handler: this.config.handler.module,
+        metricsPort: this.metricsPort,
+      },
       'sluice running',
     );
   }

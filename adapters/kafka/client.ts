@@ -96,7 +96,12 @@ const AUTH_TYPES = new Set([
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
 
-const CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound', 'KafkaJSNoBrokerAvailableError']);
+const CONNECTION_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+]);
 
 /**
  * Turns a kafkajs error into a Sluice error whose message names the brokers and says what to
@@ -109,7 +114,11 @@ export function toSluiceError(error: unknown, config: Pick<KafkaConfig, 'brokers
   const cause = rootCause(error);
   const type = outer.type ?? cause.type;
   const detail = cause.message ?? outer.message ?? String(error);
-  if (outer.name === 'KafkaJSSASLAuthenticationError' || cause.name === 'KafkaJSSASLAuthenticationError' || (type && AUTH_TYPES.has(type))) {
+  if (
+    outer.name === 'KafkaJSSASLAuthenticationError' ||
+    cause.name === 'KafkaJSSASLAuthenticationError' ||
+    (type && AUTH_TYPES.has(type))
+  ) {
     const who = config.sasl ? `SASL ${config.sasl.mechanism} as ${config.sasl.username}` : 'no SASL';
     const hint =
       type === 'ILLEGAL_SASL_STATE' || type === 'UNSUPPORTED_SASL_MECHANISM'
@@ -125,7 +134,10 @@ export function toSluiceError(error: unknown, config: Pick<KafkaConfig, 'brokers
   if (outer.name === 'KafkaJSRequestTimeoutError' || cause.name === 'KafkaJSRequestTimeoutError') {
     return new ConnectionError(`kafka: ${what} at ${brokers} timed out: ${detail}`, error);
   }
-  return new SluiceError(`kafka: ${what} at ${brokers} failed: ${detail}`, { retriable: outer.retriable ?? cause.retriable ?? true, cause: error });
+  return new SluiceError(`kafka: ${what} at ${brokers} failed: ${detail}`, {
+    retriable: outer.retriable ?? cause.retriable ?? true,
+    cause: error,
+  });
 }
 
 /** Rejects with a ConnectionError if `promise` takes longer than `ms`. */

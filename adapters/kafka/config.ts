@@ -10,7 +10,13 @@ const ms = (fallback: number, description: string, min = 1) => z.number().int().
 
 /** `brokers` from YAML is a list; from an environment variable it may also be `h1:9092,h2:9092`. */
 const brokerList = z.preprocess(
-  (value) => (typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter(Boolean) : value),
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : value,
   z
     .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port'))
     .min(1)
@@ -21,11 +27,11 @@ const sslSchema = z.union([
   z.boolean(),
   z
     .object({
-      ca: z.string().min(1).optional().describe('PEM file of the CA that signed the brokers\' certificates (default: the system CAs).'),
+      ca: z.string().min(1).optional().describe("PEM file of the CA that signed the brokers' certificates (default: the system CAs)."),
       cert: z.string().min(1).optional().describe('PEM client certificate file, for mutual TLS.'),
       key: z.string().min(1).optional().describe('PEM private key file of `cert`.'),
       passphraseEnv: z.string().min(1).optional().describe('Environment variable holding the passphrase of `key`, if it has one.'),
-      rejectUnauthorized: z.boolean().default(true).describe('Verify the brokers\' certificates. Turn off only for testing.'),
+      rejectUnauthorized: z.boolean().default(true).describe("Verify the brokers' certificates. Turn off only for testing."),
       servername: z.string().min(1).optional().describe('TLS server name (SNI) when it differs from the broker host.'),
     })
     .strict(),
@@ -33,7 +39,9 @@ const sslSchema = z.union([
 
 const saslSchema = z
   .object({
-    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism; use it with `ssl` in production (plain sends the password as is).'),
+    mechanism: z
+      .enum(['plain', 'scram-sha-256', 'scram-sha-512'])
+      .describe('SASL mechanism; use it with `ssl` in production (plain sends the password as is).'),
     username: z.string().min(1).describe('SASL user name.'),
     password: z
       .never({ error: 'a password is never written in the config: put it in an environment variable and set passwordEnv to its name' })
@@ -67,9 +75,18 @@ export const kafkaConfigSchema = z
         }
       }, 'not a valid regular expression')
       .optional()
-      .describe('Regular expression; the topics matching it at start-up are read (internal `__*` topics and `*.dlq` dead-letter topics excluded).'),
-    group: z.string().min(1).default('sluice').describe('Consumer group: instances of one group share the partitions; committed offsets belong to it.'),
-    startFrom: z.enum(['earliest', 'latest']).default('earliest').describe('Where a partition with no committed offset of the group starts.'),
+      .describe(
+        'Regular expression; the topics matching it at start-up are read (internal `__*` topics and `*.dlq` dead-letter topics excluded).',
+      ),
+    group: z
+      .string()
+      .min(1)
+      .default('sluice')
+      .describe('Consumer group: instances of one group share the partitions; committed offsets belong to it.'),
+    startFrom: z
+      .enum(['earliest', 'latest'])
+      .default('earliest')
+      .describe('Where a partition with no committed offset of the group starts.'),
     ssl: sslSchema.default(false).describe('TLS: true (system CAs) or files for CA / client certificate.'),
     sasl: saslSchema.optional().describe('SASL authentication (plain, scram-sha-256, scram-sha-512).'),
     connectionTimeoutMs: ms(3_000, 'TCP (and TLS) connect timeout per broker.'),
@@ -86,9 +103,16 @@ export const kafkaConfigSchema = z
       .describe('Client retries; they bound how long an unreachable broker takes to be reported.'),
     startTimeoutMs: ms(60_000, 'start() fails if connecting, checking the topics and joining the group take longer.'),
     sessionTimeoutMs: ms(30_000, 'The group drops a member it has not heard from for this long.', 6_000),
-    heartbeatIntervalMs: ms(3_000, 'Heartbeat period, also while the source waits for room in the queue; about a third of sessionTimeoutMs.'),
+    heartbeatIntervalMs: ms(
+      3_000,
+      'Heartbeat period, also while the source waits for room in the queue; about a third of sessionTimeoutMs.',
+    ),
     rebalanceTimeoutMs: ms(60_000, 'How long the group waits for members to rejoin during a rebalance.'),
-    revokeTimeoutMs: ms(10_000, 'On a rebalance, how long in-flight events may take to finish before offsets are committed and the partitions released; less than rebalanceTimeoutMs.', 0),
+    revokeTimeoutMs: ms(
+      10_000,
+      'On a rebalance, how long in-flight events may take to finish before offsets are committed and the partitions released; less than rebalanceTimeoutMs.',
+      0,
+    ),
     commitIntervalMs: ms(1_000, 'How often acked offsets (up to the highest contiguous one per partition) are committed.'),
     nackDelayMs: ms(1_000, 'Delay before a nacked event is delivered again.', 0),
     partitionsConsumedConcurrently: z
@@ -98,12 +122,25 @@ export const kafkaConfigSchema = z
       .max(1_000)
       .default(1)
       .describe('Partition batches kafkajs hands over at once; deliveries to the queue stay one at a time.'),
-    isolationLevel: z.enum(['read_committed', 'read_uncommitted']).default('read_committed').describe('Whether records of open or aborted transactions are read.'),
+    isolationLevel: z
+      .enum(['read_committed', 'read_uncommitted'])
+      .default('read_committed')
+      .describe('Whether records of open or aborted transactions are read.'),
     fetch: z
       .object({
         minBytes: z.number().int().min(1).default(1).describe('A fetch waits for at least this many bytes (or maxWaitTimeMs).'),
-        maxBytes: z.number().int().min(1).default(10 * 1024 * 1024).describe('Largest fetch response.'),
-        maxBytesPerPartition: z.number().int().min(1).default(1024 * 1024).describe('Largest batch per partition in a fetch.'),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(10 * 1024 * 1024)
+          .describe('Largest fetch response.'),
+        maxBytesPerPartition: z
+          .number()
+          .int()
+          .min(1)
+          .default(1024 * 1024)
+          .describe('Largest batch per partition in a fetch.'),
         maxWaitTimeMs: ms(500, 'Longest wait of a fetch for minBytes; also bounds how quickly a stop is noticed.'),
       })
       .strict()
@@ -111,19 +148,38 @@ export const kafkaConfigSchema = z
       .describe('Fetch sizes and wait; kafkajs fetches again only when every batch of the last fetch was delivered.'),
     producer: z
       .object({
-        idempotent: z.boolean().default(true).describe('Idempotent producer: no duplicates or reordering from retries (needs acks all; the brokers must allow it).'),
+        idempotent: z
+          .boolean()
+          .default(true)
+          .describe('Idempotent producer: no duplicates or reordering from retries (needs acks all; the brokers must allow it).'),
         acks: z.enum(['all', 'leader', 'none']).default('all').describe('Broker acknowledgement a publish waits for.'),
-        compression: z.enum(['none', 'gzip']).default('none').describe('Record batch compression (kafkajs ships gzip; other codecs need packages Sluice does not install).'),
-        maxBatchBytes: z.number().int().min(1024).default(900_000).describe('A publish larger than this is sent as several requests, in order (keep below the broker\'s message.max.bytes).'),
+        compression: z
+          .enum(['none', 'gzip'])
+          .default('none')
+          .describe('Record batch compression (kafkajs ships gzip; other codecs need packages Sluice does not install).'),
+        maxBatchBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(900_000)
+          .describe("A publish larger than this is sent as several requests, in order (keep below the broker's message.max.bytes)."),
         timeoutMs: ms(30_000, 'A publish not confirmed within this time is rejected (retriable).'),
-        allowAutoTopicCreation: z.boolean().default(true).describe('Let the broker create a missing destination topic, if the broker allows it (dead-letter topics).'),
+        allowAutoTopicCreation: z
+          .boolean()
+          .default(true)
+          .describe('Let the broker create a missing destination topic, if the broker allows it (dead-letter topics).'),
       })
       .strict()
       .prefault({})
       .describe('The publisher: dead letters, bridging, benchmark load.'),
     admin: z
       .object({
-        replicationFactor: z.number().int().min(-1).default(-1).describe('Replication factor of topics created by the admin (-1: the broker default).'),
+        replicationFactor: z
+          .number()
+          .int()
+          .min(-1)
+          .default(-1)
+          .describe('Replication factor of topics created by the admin (-1: the broker default).'),
       })
       .strict()
       .prefault({})
@@ -135,10 +191,18 @@ export const kafkaConfigSchema = z
       context.addIssue({ code: 'custom', path: ['topicPattern'], message: 'set either `topics` or `topicPattern`, not both' });
     }
     if (config.heartbeatIntervalMs >= config.sessionTimeoutMs) {
-      context.addIssue({ code: 'custom', path: ['heartbeatIntervalMs'], message: `must be lower than sessionTimeoutMs (${config.sessionTimeoutMs})` });
+      context.addIssue({
+        code: 'custom',
+        path: ['heartbeatIntervalMs'],
+        message: `must be lower than sessionTimeoutMs (${config.sessionTimeoutMs})`,
+      });
     }
     if (config.revokeTimeoutMs >= config.rebalanceTimeoutMs) {
-      context.addIssue({ code: 'custom', path: ['revokeTimeoutMs'], message: `must be lower than rebalanceTimeoutMs (${config.rebalanceTimeoutMs})` });
+      context.addIssue({
+        code: 'custom',
+        path: ['revokeTimeoutMs'],
+        message: `must be lower than rebalanceTimeoutMs (${config.rebalanceTimeoutMs})`,
+      });
     }
     if (config.producer.idempotent && config.producer.acks !== 'all') {
       context.addIssue({ code: 'custom', path: ['producer', 'acks'], message: 'an idempotent producer needs acks: all' });

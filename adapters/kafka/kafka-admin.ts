@@ -46,7 +46,11 @@ export class KafkaAdmin implements BrokerAdmin {
     this.admin ??= (async () => {
       const admin = this.kafka.admin();
       try {
-        await within(admin.connect(), this.config.startTimeoutMs, () => `kafka: admin could not connect within ${this.config.startTimeoutMs} ms`);
+        await within(
+          admin.connect(),
+          this.config.startTimeoutMs,
+          () => `kafka: admin could not connect within ${this.config.startTimeoutMs} ms`,
+        );
         return admin;
       } catch (error) {
         this.admin = undefined;

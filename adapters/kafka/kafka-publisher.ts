@@ -57,11 +57,19 @@ export class KafkaPublisher implements Publisher {
     const producer = this.producer;
     if (!producer) throw new SluiceError('kafka publisher is closed', { retriable: false });
     const { acks, compression, maxBatchBytes, timeoutMs } = this.config.producer;
-    const messages = events.map((event): Message => ({ key: event.key ?? null, value: event.payload, headers: event.headers as Message['headers'] }));
+    const messages = events.map(
+      (event): Message => ({ key: event.key ?? null, value: event.payload, headers: event.headers as Message['headers'] }),
+    );
     for (const chunk of chunkByBytes(messages, maxBatchBytes)) {
       try {
         await within(
-          producer.send({ topic: destination, messages: chunk, acks: ACKS[acks], compression: COMPRESSION[compression], timeout: timeoutMs }),
+          producer.send({
+            topic: destination,
+            messages: chunk,
+            acks: ACKS[acks],
+            compression: COMPRESSION[compression],
+            timeout: timeoutMs,
+          }),
           timeoutMs,
           () => `kafka: publish to ${destination} not confirmed within ${timeoutMs} ms (broker.kafka.producer.timeoutMs)`,
         );
@@ -97,7 +105,11 @@ export class KafkaPublisher implements Publisher {
       },
     });
     try {
-      await within(producer.connect(), this.config.startTimeoutMs, () => `kafka: producer could not connect within ${this.config.startTimeoutMs} ms`);
+      await within(
+        producer.connect(),
+        this.config.startTimeoutMs,
+        () => `kafka: producer could not connect within ${this.config.startTimeoutMs} ms`,
+      );
     } catch (error) {
       await producer.disconnect().catch(() => undefined);
       throw toSluiceError(error, this.config, 'connect the producer');

@@ -12,7 +12,14 @@ import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 type GroupState = 'new' | 'joining' | 'joined' | 'rebalancing' | 'crashed' | 'closed';
 
 /** Errors telling a member that its generation is over: it must give its partitions up and rejoin. */
-const REJOIN_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'NOT_COORDINATOR', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+const REJOIN_TYPES = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'NOT_COORDINATOR',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'FENCED_INSTANCE_ID',
+]);
 const mustRejoin = (error: unknown): boolean => REJOIN_TYPES.has((error as { type?: string } | undefined)?.type ?? '');
 
 const TICK = Symbol('tick');
@@ -94,7 +101,11 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
     this.metrics.sources.add(this);
     const { startTimeoutMs, group, brokers } = this.config;
     try {
-      await within(this.connectAndJoin(), startTimeoutMs, () => `kafka: could not ${this.step} at brokers ${brokers.join(',')} within ${startTimeoutMs} ms (broker.kafka.startTimeoutMs)`);
+      await within(
+        this.connectAndJoin(),
+        startTimeoutMs,
+        () => `kafka: could not ${this.step} at brokers ${brokers.join(',')} within ${startTimeoutMs} ms (broker.kafka.startTimeoutMs)`,
+      );
     } catch (error) {
       const failure = toSluiceError(error, this.config, this.step);
       this.state = 'crashed';
@@ -104,7 +115,10 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
       await this.disconnect();
       throw failure;
     }
-    this.commitTimer = setInterval(() => void this.commit().catch((error: unknown) => this.commitFailed(error)), this.config.commitIntervalMs);
+    this.commitTimer = setInterval(
+      () => void this.commit().catch((error: unknown) => this.commitFailed(error)),
+      this.config.commitIntervalMs,
+    );
     this.commitTimer.unref();
     this.logger.info({ group, topics: this.topics, partitions: [...this.assignment.keys()] }, 'kafka source joined its consumer group');
   }
@@ -124,7 +138,10 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
     switch (this.state) {
       case 'joined': {
         const held = this.assignment.size;
-        const detail = held === 0 ? `${group}: member with no partitions (more members than partitions)` : `${group}: ${held} partition(s) of ${this.topics.join(', ')}`;
+        const detail =
+          held === 0
+            ? `${group}: member with no partitions (more members than partitions)`
+            : `${group}: ${held} partition(s) of ${this.topics.join(', ')}`;
         return { connected: true, detail: this.stopped ? `${detail}; stopping` : detail };
       }
       case 'rebalancing':
@@ -226,7 +243,9 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
       const topics = this.config.topics!;
       const missing = topics.filter((topic) => !existing.includes(topic));
       if (missing.length > 0) {
-        throw new NotFoundError(`kafka: topic ${missing.join(', ')} does not exist at ${brokers} (or is not visible to this user); create it or fix broker.kafka.topics`);
+        throw new NotFoundError(
+          `kafka: topic ${missing.join(', ')} does not exist at ${brokers} (or is not visible to this user); create it or fix broker.kafka.topics`,
+        );
       }
       return topics;
     } finally {
@@ -423,7 +442,10 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
     const rejoined = this.joins !== joinsAtStart;
     await this.commit(rejoined ? (key) => this.assignment.has(key) : undefined).catch((error: unknown) => this.commitFailed(error));
     if (unfinished > 0) {
-      this.logger.warn({ group: this.config.group, unfinished, revokeTimeoutMs: this.config.revokeTimeoutMs }, 'kafka revoke: events still in flight were released; the partition owner will deliver them again');
+      this.logger.warn(
+        { group: this.config.group, unfinished, revokeTimeoutMs: this.config.revokeTimeoutMs },
+        'kafka revoke: events still in flight were released; the partition owner will deliver them again',
+      );
     }
     this.generation++;
     for (const progress of this.tracker.all()) progress.reset();
@@ -473,7 +495,11 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
       if (where) offsets.push({ topic: where.topic, partition: where.partition, offset: next });
     }
     if (offsets.length === 0) return;
-    await within(consumer.commitOffsets(offsets), this.config.requestTimeoutMs, () => `kafka: offset commit not confirmed within ${this.config.requestTimeoutMs} ms`);
+    await within(
+      consumer.commitOffsets(offsets),
+      this.config.requestTimeoutMs,
+      () => `kafka: offset commit not confirmed within ${this.config.requestTimeoutMs} ms`,
+    );
   }
 
   private commitFailed(error: unknown): void {
@@ -505,7 +531,12 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
     if (this.revoking) await this.revoking;
     if (!this.closed) {
       this.closed = true; // settling is a no-op from here on
-      await this.commit().catch((error: unknown) => this.logger.warn({ group: this.config.group, error: errorMessage(error) }, 'kafka: final offset commit failed; uncommitted events will be delivered again'));
+      await this.commit().catch((error: unknown) =>
+        this.logger.warn(
+          { group: this.config.group, error: errorMessage(error) },
+          'kafka: final offset commit failed; uncommitted events will be delivered again',
+        ),
+      );
     }
     await this.disconnect();
     this.state = 'closed';

@@ -58,7 +58,8 @@ export class KinesisAdmin implements BrokerAdmin {
         const kind = awsErrorKind(error);
         if (kind !== 'throttled' && kind !== 'not-found') throw toSluiceError(error, `kinesis DescribeStreamSummary ${name}`);
       }
-      if (Date.now() > deadline) throw new ConnectionError(`kinesis stream ${name} not ${status} after ${this.timeoutMs} ms (${current ?? 'missing'})`);
+      if (Date.now() > deadline)
+        throw new ConnectionError(`kinesis stream ${name} not ${status} after ${this.timeoutMs} ms (${current ?? 'missing'})`);
       await sleep(100);
     }
   }

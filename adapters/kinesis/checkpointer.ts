@@ -73,7 +73,10 @@ export class Checkpointer {
         this.metrics?.checkpointed();
         return 'written';
       } catch (error) {
-        this.logger.warn({ shard: consumer.shardId, checkpoint: value, error: errorMessage(error) }, 'kinesis: checkpoint failed; will try again');
+        this.logger.warn(
+          { shard: consumer.shardId, checkpoint: value, error: errorMessage(error) },
+          'kinesis: checkpoint failed; will try again',
+        );
         return 'failed';
       }
     });

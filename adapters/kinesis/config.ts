@@ -21,12 +21,19 @@ const credentialsSchema = z
 
 export const kinesisConfigSchema = z
   .object({
-    stream: z.string().min(1).max(128).regex(/^[a-zA-Z0-9_.-]+$/, 'a Kinesis stream name: letters, digits, _ . -').describe('Stream the source reads.'),
+    stream: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[a-zA-Z0-9_.-]+$/, 'a Kinesis stream name: letters, digits, _ . -')
+      .describe('Stream the source reads.'),
     application: z
       .string()
       .min(1)
       .default('sluice')
-      .describe('Consumer application name: instances with the same name share the shards (the lease table and the fan-out consumer are named after it).'),
+      .describe(
+        'Consumer application name: instances with the same name share the shards (the lease table and the fan-out consumer are named after it).',
+      ),
     region: z.string().min(1).optional().describe('AWS region; default from the SDK chain (AWS_REGION, profile).'),
     endpoint: endpointSchema,
     credentials: credentialsSchema,
@@ -38,23 +45,38 @@ export const kinesisConfigSchema = z
       .union([z.number().int().min(0), z.iso.datetime({ offset: true })])
       .optional()
       .describe('For startFrom AT_TIMESTAMP: epoch milliseconds or an ISO-8601 date-time.'),
-    connectTimeoutMs: z.number().int().min(100).default(10_000).describe('Bound on each start-up call (stream, lease table): start() fails after it.'),
+    connectTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(10_000)
+      .describe('Bound on each start-up call (stream, lease table): start() fails after it.'),
     consumer: z
       .object({
         type: z
           .enum(['polling', 'efo'])
           .default('polling')
-          .describe('polling: GetRecords (shared 2 MB/s per shard); efo: enhanced fan-out, SubscribeToShard over HTTP/2 (dedicated 2 MB/s per consumer).'),
+          .describe(
+            'polling: GetRecords (shared 2 MB/s per shard); efo: enhanced fan-out, SubscribeToShard over HTTP/2 (dedicated 2 MB/s per consumer).',
+          ),
         pollIntervalMs: z
           .number()
           .int()
           .min(200)
           .default(200)
-          .describe('Least time between two GetRecords calls of a shard (Kinesis allows 5 per second per shard, shared by every consumer).'),
-        maxRecords: z.number().int().min(1).max(10_000).default(10_000).describe('GetRecords Limit; the sink\'s maxBatch lowers it.'),
+          .describe(
+            'Least time between two GetRecords calls of a shard (Kinesis allows 5 per second per shard, shared by every consumer).',
+          ),
+        maxRecords: z.number().int().min(1).max(10_000).default(10_000).describe("GetRecords Limit; the sink's maxBatch lowers it."),
         efoName: z.string().min(1).optional().describe('Enhanced fan-out consumer name (default: `application`); registered if missing.'),
-        efoEndpoint: z.url().optional().describe('Endpoint for SubscribeToShard (HTTP/2), when it differs from `endpoint` (kinesis-mock: its TLS port).'),
-        tlsRejectUnauthorized: z.boolean().default(true).describe('false accepts a self-signed certificate on `efoEndpoint` (local emulators only).'),
+        efoEndpoint: z
+          .url()
+          .optional()
+          .describe('Endpoint for SubscribeToShard (HTTP/2), when it differs from `endpoint` (kinesis-mock: its TLS port).'),
+        tlsRejectUnauthorized: z
+          .boolean()
+          .default(true)
+          .describe('false accepts a self-signed certificate on `efoEndpoint` (local emulators only).'),
         deaggregate: z.boolean().default(true).describe('Split KPL-aggregated records into their user records.'),
         throttleBackoffMs: z.number().int().min(1).default(500).describe('First wait after a throttled read; doubles up to 10 s.'),
         fatalAfterMs: z
@@ -62,7 +84,9 @@ export const kinesisConfigSchema = z
           .int()
           .min(0)
           .default(60_000)
-          .describe('Read errors that retrying cannot fix (stream deleted, credentials refused) lasting this long stop Sluice with a non-zero exit; 0: retry forever.'),
+          .describe(
+            'Read errors that retrying cannot fix (stream deleted, credentials refused) lasting this long stop Sluice with a non-zero exit; 0: retry forever.',
+          ),
       })
       .strict()
       .prefault({}),
@@ -80,15 +104,42 @@ export const kinesisConfigSchema = z
           .string()
           .min(1)
           .optional()
-          .describe('This instance\'s lease owner name (default: host-pid-random). A stable one (pod name) lets a restarted instance take its leases back at once.'),
-        durationMs: z.number().int().min(1_000).default(10_000).describe('A lease not renewed for this long is taken over (failover time).'),
-        renewIntervalMs: z.number().int().min(100).optional().describe('How often owned leases are renewed (default: a third of durationMs).'),
-        takeIntervalMs: z.number().int().min(100).optional().describe('How often the table is scanned to take free, expired or excess leases (default: durationMs).'),
-        shardSyncIntervalMs: z.number().int().min(1_000).default(60_000).describe('How often ListShards looks for new shards (resharding); also done when a shard ends.'),
+          .describe(
+            "This instance's lease owner name (default: host-pid-random). A stable one (pod name) lets a restarted instance take its leases back at once.",
+          ),
+        durationMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(10_000)
+          .describe('A lease not renewed for this long is taken over (failover time).'),
+        renewIntervalMs: z
+          .number()
+          .int()
+          .min(100)
+          .optional()
+          .describe('How often owned leases are renewed (default: a third of durationMs).'),
+        takeIntervalMs: z
+          .number()
+          .int()
+          .min(100)
+          .optional()
+          .describe('How often the table is scanned to take free, expired or excess leases (default: durationMs).'),
+        shardSyncIntervalMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(60_000)
+          .describe('How often ListShards looks for new shards (resharding); also done when a shard ends.'),
       })
       .strict()
       .prefault({}),
-    checkpointIntervalMs: z.number().int().min(1).default(5_000).describe('How often processed positions are written; also on lease loss and on shutdown.'),
+    checkpointIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(5_000)
+      .describe('How often processed positions are written; also on lease loss and on shutdown.'),
     nackDelayMs: z.number().int().min(0).default(100).describe('Delay before a nacked event is delivered again.'),
     publish: z
       .object({
@@ -98,7 +149,9 @@ export const kinesisConfigSchema = z
         headers: z
           .enum(['envelope', 'drop'])
           .default('envelope')
-          .describe('Kinesis records have no headers. envelope: an event with headers is written as a JSON envelope the source unwraps; drop: headers are lost.'),
+          .describe(
+            'Kinesis records have no headers. envelope: an event with headers is written as a JSON envelope the source unwraps; drop: headers are lost.',
+          ),
       })
       .strict()
       .prefault({}),

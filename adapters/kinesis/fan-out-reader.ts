@@ -55,7 +55,9 @@ export class FanOut implements FanOutFactory {
       let status = await this.describe(streamArn, signal);
       if (status === undefined) {
         try {
-          await this.control.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: this.consumerName }), { abortSignal: signal });
+          await this.control.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: this.consumerName }), {
+            abortSignal: signal,
+          });
           this.logger.info({ stream: this.stream, consumer: this.consumerName }, 'kinesis: enhanced fan-out consumer registered');
         } catch (error) {
           if (awsErrorKind(error) !== 'in-use') throw error; // another instance registered it
@@ -74,7 +76,9 @@ export class FanOut implements FanOutFactory {
 
   private async describe(streamArn: string, signal: AbortSignal): Promise<string | undefined> {
     try {
-      const result = await this.control.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: this.consumerName }), { abortSignal: signal });
+      const result = await this.control.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: this.consumerName }), {
+        abortSignal: signal,
+      });
       this.consumerArn = result.ConsumerDescription?.ConsumerARN;
       return result.ConsumerDescription?.ConsumerStatus;
     } catch (error) {
@@ -84,7 +88,17 @@ export class FanOut implements FanOutFactory {
   }
 
   reader(shardId: string, checkpoint: string, signal: AbortSignal, onFatal: (error: Error) => void): ShardReader {
-    return new FanOutShardReader(this.subscriber, this.consumerArn!, shardId, checkpoint, this.options, signal, this.logger, this.metrics, onFatal);
+    return new FanOutShardReader(
+      this.subscriber,
+      this.consumerArn!,
+      shardId,
+      checkpoint,
+      this.options,
+      signal,
+      this.logger,
+      this.metrics,
+      onFatal,
+    );
   }
 
   async close(): Promise<void> {}
@@ -166,7 +180,12 @@ export class FanOutShardReader implements ShardReader {
     const records = this.pending.splice(0, limit);
     const batch = this.pendingBatch!;
     const last = this.pending.length === 0;
-    return { records, millisBehindLatest: batch.millisBehindLatest, end: last && batch.end, childShardIds: last ? batch.childShardIds : [] };
+    return {
+      records,
+      millisBehindLatest: batch.millisBehindLatest,
+      end: last && batch.end,
+      childShardIds: last ? batch.childShardIds : [],
+    };
   }
 
   private startingPosition(): StartingPosition {
@@ -232,7 +251,11 @@ export class FanOutShardReader implements ShardReader {
       this.metrics?.throttle('SubscribeToShard');
     } else {
       const message = errorMessage(error);
-      if (message !== this.failure) this.logger.warn({ shard: this.shardId, error: message, kind }, 'kinesis: shard subscription failed; subscribing again with backoff');
+      if (message !== this.failure)
+        this.logger.warn(
+          { shard: this.shardId, error: message, kind },
+          'kinesis: shard subscription failed; subscribing again with backoff',
+        );
       this.failure = message;
     }
     await sleep(this.backoff.next(), this.signal);

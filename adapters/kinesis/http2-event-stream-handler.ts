@@ -28,7 +28,10 @@ export class Http2EventStreamHandler {
 
   constructor(private readonly connectOptions: SecureClientSessionOptions = {}) {}
 
-  handle(request: HttpRequestLike, options: { abortSignal?: AbortSignal } = {}): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: unknown } }> {
+  handle(
+    request: HttpRequestLike,
+    options: { abortSignal?: AbortSignal } = {},
+  ): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: unknown } }> {
     return new Promise((resolve, reject) => {
       const signal = options.abortSignal;
       if (signal?.aborted) return reject(abortError());

@@ -66,7 +66,11 @@ export class KinesisAdapter implements BrokerAdapter {
   }
 
   createPublisher(): Publisher {
-    const { kinesis } = this.clients({ ...this.config, consumer: { ...this.config.consumer, type: 'polling' }, leases: { ...this.config.leases, type: 'file' } });
+    const { kinesis } = this.clients({
+      ...this.config,
+      consumer: { ...this.config.consumer, type: 'polling' },
+      leases: { ...this.config.leases, type: 'file' },
+    });
     return new KinesisPublisher(kinesis, this.config.publish, this.metrics, true);
   }
 

@@ -95,7 +95,13 @@ export class KinesisSource implements Source, LeaseHost {
       this.logger,
       this.metrics,
     );
-    this.checkpointer = new Checkpointer(this.coordinator, config.checkpointIntervalMs, (consumer) => this.lostConsumer(consumer), this.logger, this.metrics);
+    this.checkpointer = new Checkpointer(
+      this.coordinator,
+      config.checkpointIntervalMs,
+      (consumer) => this.lostConsumer(consumer),
+      this.logger,
+      this.metrics,
+    );
   }
 
   get workerId(): string {
@@ -140,7 +146,13 @@ export class KinesisSource implements Source, LeaseHost {
     this.checkpointer.start(() => this.consumers.values());
     this.state = 'running';
     this.logger.info(
-      { stream: this.config.stream, worker: this.workerId, leases: this.table.description, consumer: this.config.consumer.type, shards: this.coordinator.heldShards() },
+      {
+        stream: this.config.stream,
+        worker: this.workerId,
+        leases: this.table.description,
+        consumer: this.config.consumer.type,
+        shards: this.coordinator.heldShards(),
+      },
       'kinesis source started',
     );
   }
@@ -187,7 +199,10 @@ export class KinesisSource implements Source, LeaseHost {
     if (this.state !== 'running' && this.state !== 'stopping') return { connected: false, detail: this.state };
     const healthy = this.coordinator.healthy;
     const detail = `kinesis stream ${this.config.stream}: ${this.coordinator.heldCount} shard(s) leased by ${this.workerId}`;
-    return { connected: healthy, detail: healthy ? detail : `${detail}; lease table not answering: ${this.coordinator.lastError ?? 'unknown error'}` };
+    return {
+      connected: healthy,
+      detail: healthy ? detail : `${detail}; lease table not answering: ${this.coordinator.lastError ?? 'unknown error'}`,
+    };
   }
 
   /** @internal LeaseHost: start reading a newly held shard. */
@@ -266,7 +281,8 @@ export class KinesisSource implements Source, LeaseHost {
 
   private forget(consumer: ShardConsumer): void {
     if (this.consumers.get(consumer.shardId) === consumer) this.consumers.delete(consumer.shardId);
-    if (this.tracker.has(consumer.shardId) && this.tracker.partition(consumer.shardId) === consumer.progress) this.tracker.remove(consumer.shardId);
+    if (this.tracker.has(consumer.shardId) && this.tracker.partition(consumer.shardId) === consumer.progress)
+      this.tracker.remove(consumer.shardId);
     this.metrics?.shardReleased(consumer.shardId);
   }
 
@@ -322,7 +338,9 @@ export class KinesisSource implements Source, LeaseHost {
       const gate = this.context.gate;
       while (this.redeliveries.length > 0 && !this.stopSignal.signal.aborted) {
         // Events of a shard we no longer hold are dropped: the next owner delivers them.
-        const batch = this.redeliveries.splice(0, gate.sink.maxBatch).filter((event) => !event.consumer.released && !event.consumer.signal.aborted);
+        const batch = this.redeliveries
+          .splice(0, gate.sink.maxBatch)
+          .filter((event) => !event.consumer.released && !event.consumer.signal.aborted);
         if (batch.length > 0 && !(await gate.deliver(batch, this.stopSignal.signal))) break;
       }
     } finally {
@@ -332,7 +350,9 @@ export class KinesisSource implements Source, LeaseHost {
 
   private async describeStream(signal: AbortSignal): Promise<void> {
     try {
-      const result = await this.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: this.config.stream }), { abortSignal: signal });
+      const result = await this.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: this.config.stream }), {
+        abortSignal: signal,
+      });
       const status = result.StreamDescriptionSummary?.StreamStatus;
       if (status === 'DELETING') throw new SluiceError(`kinesis stream ${this.config.stream} is being deleted`);
     } catch (error) {

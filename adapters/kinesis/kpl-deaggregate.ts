@@ -35,13 +35,7 @@ export interface UserRecord {
 
 /** True if `data` starts with the KPL magic (cheap test before the real work). */
 export function looksAggregated(data: Uint8Array): boolean {
-  return (
-    data.length >= KPL_MAGIC.length + MD5_LENGTH &&
-    data[0] === 0xf3 &&
-    data[1] === 0x89 &&
-    data[2] === 0x9a &&
-    data[3] === 0xc2
-  );
+  return data.length >= KPL_MAGIC.length + MD5_LENGTH && data[0] === 0xf3 && data[1] === 0x89 && data[2] === 0x9a && data[3] === 0xc2;
 }
 
 /**

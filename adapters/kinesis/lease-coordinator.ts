@@ -253,7 +253,8 @@ export class LeaseCoordinator {
       for (const leasesOfOwner of others.values()) if (leasesOfOwner.length > victim.length) victim = leasesOfOwner;
       if (victim.length > target) {
         const lease = victim[Math.floor(Math.random() * victim.length)]!;
-        if (await this.take(lease)) this.logger.info({ shard: lease.leaseKey, from: lease.leaseOwner, target }, 'kinesis: lease stolen to balance');
+        if (await this.take(lease))
+          this.logger.info({ shard: lease.leaseKey, from: lease.leaseOwner, target }, 'kinesis: lease stolen to balance');
       }
     }
   }
@@ -269,7 +270,10 @@ export class LeaseCoordinator {
     this.held.set(lease.leaseKey, { lease, renewedAt: sentAt });
     if (seen.leaseOwner !== undefined && seen.leaseOwner !== this.options.workerId) this.metrics?.takeover();
     this.metrics?.owned(this.held.size);
-    this.logger.info({ shard: lease.leaseKey, worker: this.options.workerId, from: seen.leaseOwner, checkpoint: lease.checkpoint }, 'kinesis: lease taken');
+    this.logger.info(
+      { shard: lease.leaseKey, worker: this.options.workerId, from: seen.leaseOwner, checkpoint: lease.checkpoint },
+      'kinesis: lease taken',
+    );
     this.host.acquired(lease);
     return true;
   }

@@ -98,7 +98,9 @@ export class DynamoLeaseTable implements LeaseTable {
     };
     if (lease.parentShardIds.length > 0) item.parentShardId = { SS: [...lease.parentShardIds] };
     return this.conditional(() =>
-      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(leaseKey)' })),
+      this.client.send(
+        new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(leaseKey)' }),
+      ),
     );
   }
 

@@ -17,26 +17,82 @@ export class KinesisMetrics {
 
   constructor(registry: Registry, stream: string) {
     this.labels = { broker: 'kinesis', stream };
-    this.millisBehind = metric(registry, 'sluice_kinesis_millis_behind_latest', () =>
-      new Gauge({ name: 'sluice_kinesis_millis_behind_latest', help: 'MillisBehindLatest of the last read, per owned shard.', labelNames: ['broker', 'stream', 'shard'], registers: [registry] }),
+    this.millisBehind = metric(
+      registry,
+      'sluice_kinesis_millis_behind_latest',
+      () =>
+        new Gauge({
+          name: 'sluice_kinesis_millis_behind_latest',
+          help: 'MillisBehindLatest of the last read, per owned shard.',
+          labelNames: ['broker', 'stream', 'shard'],
+          registers: [registry],
+        }),
     );
-    this.shardsOwned = metric(registry, 'sluice_kinesis_shards_owned', () =>
-      new Gauge({ name: 'sluice_kinesis_shards_owned', help: 'Shards whose lease this instance holds.', labelNames: ['broker', 'stream'], registers: [registry] }),
+    this.shardsOwned = metric(
+      registry,
+      'sluice_kinesis_shards_owned',
+      () =>
+        new Gauge({
+          name: 'sluice_kinesis_shards_owned',
+          help: 'Shards whose lease this instance holds.',
+          labelNames: ['broker', 'stream'],
+          registers: [registry],
+        }),
     );
-    this.takeovers = metric(registry, 'sluice_kinesis_lease_takeovers_total', () =>
-      new Counter({ name: 'sluice_kinesis_lease_takeovers_total', help: 'Leases taken from another instance (expired or stolen to balance).', labelNames: ['broker', 'stream'], registers: [registry] }),
+    this.takeovers = metric(
+      registry,
+      'sluice_kinesis_lease_takeovers_total',
+      () =>
+        new Counter({
+          name: 'sluice_kinesis_lease_takeovers_total',
+          help: 'Leases taken from another instance (expired or stolen to balance).',
+          labelNames: ['broker', 'stream'],
+          registers: [registry],
+        }),
     );
-    this.leasesLost = metric(registry, 'sluice_kinesis_leases_lost_total', () =>
-      new Counter({ name: 'sluice_kinesis_leases_lost_total', help: 'Leases this instance lost to another (or could not renew in time).', labelNames: ['broker', 'stream'], registers: [registry] }),
+    this.leasesLost = metric(
+      registry,
+      'sluice_kinesis_leases_lost_total',
+      () =>
+        new Counter({
+          name: 'sluice_kinesis_leases_lost_total',
+          help: 'Leases this instance lost to another (or could not renew in time).',
+          labelNames: ['broker', 'stream'],
+          registers: [registry],
+        }),
     );
-    this.throttles = metric(registry, 'sluice_kinesis_throttles_total', () =>
-      new Counter({ name: 'sluice_kinesis_throttles_total', help: 'Calls refused for throughput limits, by operation.', labelNames: ['broker', 'stream', 'operation'], registers: [registry] }),
+    this.throttles = metric(
+      registry,
+      'sluice_kinesis_throttles_total',
+      () =>
+        new Counter({
+          name: 'sluice_kinesis_throttles_total',
+          help: 'Calls refused for throughput limits, by operation.',
+          labelNames: ['broker', 'stream', 'operation'],
+          registers: [registry],
+        }),
     );
-    this.iteratorRenewals = metric(registry, 'sluice_kinesis_iterator_renewals_total', () =>
-      new Counter({ name: 'sluice_kinesis_iterator_renewals_total', help: 'Expired shard iterators replaced.', labelNames: ['broker', 'stream'], registers: [registry] }),
+    this.iteratorRenewals = metric(
+      registry,
+      'sluice_kinesis_iterator_renewals_total',
+      () =>
+        new Counter({
+          name: 'sluice_kinesis_iterator_renewals_total',
+          help: 'Expired shard iterators replaced.',
+          labelNames: ['broker', 'stream'],
+          registers: [registry],
+        }),
     );
-    this.checkpoints = metric(registry, 'sluice_kinesis_checkpoints_total', () =>
-      new Counter({ name: 'sluice_kinesis_checkpoints_total', help: 'Checkpoints written.', labelNames: ['broker', 'stream'], registers: [registry] }),
+    this.checkpoints = metric(
+      registry,
+      'sluice_kinesis_checkpoints_total',
+      () =>
+        new Counter({
+          name: 'sluice_kinesis_checkpoints_total',
+          help: 'Checkpoints written.',
+          labelNames: ['broker', 'stream'],
+          registers: [registry],
+        }),
     );
   }
 

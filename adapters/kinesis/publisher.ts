@@ -67,11 +67,15 @@ export class KinesisPublisher implements Publisher {
   private entry(event: OutgoingEvent): Entry {
     const headers = event.headers;
     const data =
-      this.options.headers === 'envelope' && headers && Object.keys(headers).length > 0 ? wrapEnvelope(event.payload, headers) : event.payload;
+      this.options.headers === 'envelope' && headers && Object.keys(headers).length > 0
+        ? wrapEnvelope(event.payload, headers)
+        : event.payload;
     const key = partitionKey(event.key) ?? `r${(this.counter++).toString(36)}`;
     const bytes = data.length + Buffer.byteLength(key);
     if (bytes > MAX_BYTES_PER_RECORD) {
-      throw new SluiceError(`kinesis publish: a record of ${bytes} bytes exceeds the 1 MiB limit (payload plus partition key${data === event.payload ? '' : ' plus header envelope'})`);
+      throw new SluiceError(
+        `kinesis publish: a record of ${bytes} bytes exceeds the 1 MiB limit (payload plus partition key${data === event.payload ? '' : ' plus header envelope'})`,
+      );
     }
     return { request: { Data: data, PartitionKey: key }, bytes };
   }

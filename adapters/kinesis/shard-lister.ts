@@ -17,7 +17,11 @@ export interface ShardInfo {
  * first page only NextToken is sent, as the API requires). ListShards is limited to 100 calls
  * per second per account; a throttled page is retried with backoff, up to `signal`.
  */
-export async function listShards(client: Sendable, stream: string, options: { signal?: AbortSignal; metrics?: KinesisMetrics } = {}): Promise<ShardInfo[]> {
+export async function listShards(
+  client: Sendable,
+  stream: string,
+  options: { signal?: AbortSignal; metrics?: KinesisMetrics } = {},
+): Promise<ShardInfo[]> {
   const shards: ShardInfo[] = [];
   const backoff = new Backoff(200, 5_000);
   let nextToken: string | undefined;
@@ -25,7 +29,9 @@ export async function listShards(client: Sendable, stream: string, options: { si
     let page: ListShardsCommandOutput;
     for (;;) {
       try {
-        page = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }), { abortSignal: options.signal });
+        page = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }), {
+          abortSignal: options.signal,
+        });
         break;
       } catch (error) {
         const kind = awsErrorKind(error);

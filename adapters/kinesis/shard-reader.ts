@@ -87,7 +87,9 @@ export class PollingShardReader implements ShardReader {
       try {
         this.iterator ??= await this.getIterator();
         this.lastCallAt = Date.now();
-        const result = await this.client.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: limit }), { abortSignal: this.signal });
+        const result = await this.client.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: limit }), {
+          abortSignal: this.signal,
+        });
         this.backoff.reset();
         this.persistent.succeeded();
         if (this.failure) {
@@ -117,14 +119,18 @@ export class PollingShardReader implements ShardReader {
       ? ({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: this.lastSequence } as const)
       : iteratorStart(this.checkpoint, this.options.startTimestamp);
     this.lastCallAt = Date.now();
-    const result = await this.client.send(new GetShardIteratorCommand({ StreamName: this.stream, ShardId: this.shardId, ...start }), { abortSignal: this.signal });
+    const result = await this.client.send(new GetShardIteratorCommand({ StreamName: this.stream, ShardId: this.shardId, ...start }), {
+      abortSignal: this.signal,
+    });
     return result.ShardIterator!;
   }
 
   private async recover(error: unknown): Promise<void> {
     const kind = awsErrorKind(error);
     if (this.persistent.failed(kind)) {
-      this.options.onFatal?.(toSluiceError(error, `kinesis shard ${this.shardId} of ${this.stream}: failing for ${this.options.fatalAfterMs} ms`));
+      this.options.onFatal?.(
+        toSluiceError(error, `kinesis shard ${this.shardId} of ${this.stream}: failing for ${this.options.fatalAfterMs} ms`),
+      );
     }
     if (kind === 'expired-iterator') {
       this.iterator = undefined;
@@ -136,7 +142,8 @@ export class PollingShardReader implements ShardReader {
       this.metrics?.throttle(this.iterator ? 'GetRecords' : 'GetShardIterator');
     } else {
       const message = errorMessage(error);
-      if (message !== this.failure) this.logger.warn({ shard: this.shardId, error: message, kind }, 'kinesis: shard read failed; retrying with backoff');
+      if (message !== this.failure)
+        this.logger.warn({ shard: this.shardId, error: message, kind }, 'kinesis: shard read failed; retrying with backoff');
       this.failure = message;
       // A failed GetRecords may have consumed the iterator; a new one costs little.
       if (kind !== 'transient') this.iterator = undefined;

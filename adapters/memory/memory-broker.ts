@@ -153,7 +153,9 @@ export class MemoryBroker {
   join(group: string, member: symbol): void {
     const holder = this.holders.get(group);
     if (holder && holder !== member) {
-      throw new SluiceError(`memory broker: group ${group} already has an active source (the memory broker has no consumer-group rebalancing)`);
+      throw new SluiceError(
+        `memory broker: group ${group} already has an active source (the memory broker has no consumer-group rebalancing)`,
+      );
     }
     this.holders.set(group, member);
   }

@@ -97,7 +97,10 @@ export class MemorySource implements Source {
     this.loop = this.run(sink, topic.appended);
     const load = this.options.load;
     if (load?.enabled) {
-      this.generator = new LoadGenerator(new MemoryPublisher(this.broker, this.options.partitions), { destination: this.options.topic, ...load });
+      this.generator = new LoadGenerator(new MemoryPublisher(this.broker, this.options.partitions), {
+        destination: this.options.topic,
+        ...load,
+      });
       this.generator.start();
     }
   }

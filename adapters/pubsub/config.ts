@@ -19,20 +19,54 @@ export const pubsubConfigSchema = z
     emulator: z
       .boolean()
       .optional()
-      .describe('Plain-text connection without credentials. Default: true when an endpoint (or $PUBSUB_EMULATOR_HOST) is set that is not *.googleapis.com.'),
-    topic: z.string().min(1).default('events').describe('Topic the subscription is attached to (created with createResources; the publisher default).'),
-    subscription: z.string().min(1).default('sluice').describe('Subscription the source reads; it is also the `source` of events, so dead letters go to `<subscription>.dlq`.'),
+      .describe(
+        'Plain-text connection without credentials. Default: true when an endpoint (or $PUBSUB_EMULATOR_HOST) is set that is not *.googleapis.com.',
+      ),
+    topic: z
+      .string()
+      .min(1)
+      .default('events')
+      .describe('Topic the subscription is attached to (created with createResources; the publisher default).'),
+    subscription: z
+      .string()
+      .min(1)
+      .default('sluice')
+      .describe('Subscription the source reads; it is also the `source` of events, so dead letters go to `<subscription>.dlq`.'),
     createResources: z
       .boolean()
       .default(false)
-      .describe('Create the topic and subscription (with `subscriptionSettings`) at start if missing: for development. Otherwise start fails if the subscription is missing.'),
+      .describe(
+        'Create the topic and subscription (with `subscriptionSettings`) at start if missing: for development. Otherwise start fails if the subscription is missing.',
+      ),
     subscriptionSettings: z
       .object({
-        ackDeadlineSeconds: z.number().int().min(10).max(600).default(10).describe('Ack deadline the subscription is created with (the client extends leases on top of it).'),
-        messageOrdering: z.boolean().default(true).describe('enableMessageOrdering: messages of one ordering key are delivered in publish order.'),
-        exactlyOnceDelivery: z.boolean().default(false).describe('enableExactlyOnceDelivery: acks are confirmed by the server (Sluice waits for the confirmation).'),
-        deadLetterTopic: z.string().min(1).optional().describe("Pub/Sub's own dead-letter policy: the topic undeliverable messages are forwarded to (created too)."),
-        maxDeliveryAttempts: z.number().int().min(5).max(100).default(5).describe('Delivery attempts before Pub/Sub forwards a message to deadLetterTopic.'),
+        ackDeadlineSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(600)
+          .default(10)
+          .describe('Ack deadline the subscription is created with (the client extends leases on top of it).'),
+        messageOrdering: z
+          .boolean()
+          .default(true)
+          .describe('enableMessageOrdering: messages of one ordering key are delivered in publish order.'),
+        exactlyOnceDelivery: z
+          .boolean()
+          .default(false)
+          .describe('enableExactlyOnceDelivery: acks are confirmed by the server (Sluice waits for the confirmation).'),
+        deadLetterTopic: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Pub/Sub's own dead-letter policy: the topic undeliverable messages are forwarded to (created too)."),
+        maxDeliveryAttempts: z
+          .number()
+          .int()
+          .min(5)
+          .max(100)
+          .default(5)
+          .describe('Delivery attempts before Pub/Sub forwards a message to deadLetterTopic.'),
       })
       .strict()
       .prefault({})
@@ -44,9 +78,21 @@ export const pubsubConfigSchema = z
           .int()
           .min(1)
           .optional()
-          .describe('Messages the client holds unacked at most. Default: queue.maxEvents + one batch + inFlight, so events are not buffered twice.'),
-        maxBytes: z.number().int().min(1).optional().describe('Bytes the client holds unacked at most. Default: queue.maxBytes scaled like maxMessages.'),
-        inFlight: z.number().int().min(0).default(64).describe('Events expected to be in workers at once (about pool.size): added to the default maxMessages.'),
+          .describe(
+            'Messages the client holds unacked at most. Default: queue.maxEvents + one batch + inFlight, so events are not buffered twice.',
+          ),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe('Bytes the client holds unacked at most. Default: queue.maxBytes scaled like maxMessages.'),
+        inFlight: z
+          .number()
+          .int()
+          .min(0)
+          .default(64)
+          .describe('Events expected to be in workers at once (about pool.size): added to the default maxMessages.'),
       })
       .strict()
       .prefault({})
@@ -57,12 +103,31 @@ export const pubsubConfigSchema = z
       .min(1)
       .max(16)
       .default(4)
-      .describe('Concurrent StreamingPull streams (one stream delivers ~2,000 messages/s from the emulator; the client library defaults to 5).'),
+      .describe(
+        'Concurrent StreamingPull streams (one stream delivers ~2,000 messages/s from the emulator; the client library defaults to 5).',
+      ),
     lease: z
       .object({
-        maxExtensionMinutes: z.number().min(0.1).max(24 * 60).default(60).describe('Longest time a message is kept leased (modAck-extended) while Sluice holds it; after that Pub/Sub redelivers it.'),
-        minAckDeadlineSeconds: z.number().int().min(10).max(600).optional().describe('Lower bound of the lease length the client asks for per extension.'),
-        maxAckDeadlineSeconds: z.number().int().min(10).max(600).optional().describe('Upper bound of the lease length the client asks for per extension.'),
+        maxExtensionMinutes: z
+          .number()
+          .min(0.1)
+          .max(24 * 60)
+          .default(60)
+          .describe('Longest time a message is kept leased (modAck-extended) while Sluice holds it; after that Pub/Sub redelivers it.'),
+        minAckDeadlineSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(600)
+          .optional()
+          .describe('Lower bound of the lease length the client asks for per extension.'),
+        maxAckDeadlineSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(600)
+          .optional()
+          .describe('Upper bound of the lease length the client asks for per extension.'),
       })
       .strict()
       .prefault({}),
@@ -86,7 +151,13 @@ export const pubsubConfigSchema = z
     publisher: z
       .object({
         maxMessages: z.number().int().min(1).max(1000).default(100).describe('Messages per publish request at most.'),
-        maxBytes: z.number().int().min(1).max(10 * 1024 * 1024).default(1024 * 1024).describe('Bytes per publish request at most.'),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(10 * 1024 * 1024)
+          .default(1024 * 1024)
+          .describe('Bytes per publish request at most.'),
         maxMilliseconds: z.number().int().min(0).default(10).describe('How long a batch waits to fill before it is sent.'),
         messageOrdering: z.boolean().default(true).describe('Publish events with a key as ordering key (one batch in flight per key).'),
         timeoutMs: z.number().int().min(1).default(60_000).describe('How long a publish may take before it counts as failed.'),

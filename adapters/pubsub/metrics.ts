@@ -48,7 +48,15 @@ export class PubSubMetrics {
     };
     const gauge = (name: string, help: string, read: () => number) => {
       if (registry.getSingleMetric(name)) return;
-      new Gauge({ name, help, labelNames, registers: [registry], collect() { this.set(labels, read()); } });
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.set(labels, read());
+        },
+      });
     };
     const counter = (name: string, help: string, read: () => number) => {
       if (registry.getSingleMetric(name)) return;
@@ -63,23 +71,41 @@ export class PubSubMetrics {
         },
       });
     };
-    gauge('sluice_pubsub_outstanding_messages', 'Messages received from Pub/Sub and not yet acked or nacked (in the adapter, the queue or a worker).', () =>
-      sum(this.outstandingBySource),
+    gauge(
+      'sluice_pubsub_outstanding_messages',
+      'Messages received from Pub/Sub and not yet acked or nacked (in the adapter, the queue or a worker).',
+      () => sum(this.outstandingBySource),
     );
-    gauge('sluice_pubsub_ordering_held_messages', 'Messages held in the adapter behind an earlier message of their ordering key.', () => sum(this.heldBySource));
+    gauge('sluice_pubsub_ordering_held_messages', 'Messages held in the adapter behind an earlier message of their ordering key.', () =>
+      sum(this.heldBySource),
+    );
     counter('sluice_pubsub_received_total', 'Messages received from Pub/Sub (redeliveries included).', () => this.received);
     counter('sluice_pubsub_acks_total', 'Messages acked.', () => this.acked);
     counter('sluice_pubsub_nacks_total', 'Messages nacked (redelivered by Pub/Sub at once).', () => this.nacks);
-    counter('sluice_pubsub_ack_failures_total', 'Acks the server did not confirm (exactly-once subscriptions): the message will be redelivered.', () => this.ackFailures);
+    counter(
+      'sluice_pubsub_ack_failures_total',
+      'Acks the server did not confirm (exactly-once subscriptions): the message will be redelivered.',
+      () => this.ackFailures,
+    );
     counter(
       'sluice_pubsub_lease_extensions_total',
       'Ack-deadline extensions (modAcks) the client sent for messages Sluice was still processing.',
       () => this.leaseExtensions,
     );
-    counter('sluice_pubsub_redeliveries_total', 'Messages received with a delivery attempt above 1 (known on subscriptions with a dead-letter policy).', () => this.redeliveries);
+    counter(
+      'sluice_pubsub_redeliveries_total',
+      'Messages received with a delivery attempt above 1 (known on subscriptions with a dead-letter policy).',
+      () => this.redeliveries,
+    );
     counter('sluice_pubsub_stream_errors_total', 'Errors of the StreamingPull stream.', () => this.streamErrors);
     histogram(registry, 'sluice_pubsub_ack_latency_seconds', 'Time from receipt by the client to the ack.', this.ackLatency, labels);
-    histogram(registry, 'sluice_pubsub_delivery_attempts', 'Delivery attempt of received messages (subscriptions with a dead-letter policy).', this.deliveryAttempts, labels);
+    histogram(
+      registry,
+      'sluice_pubsub_delivery_attempts',
+      'Delivery attempt of received messages (subscriptions with a dead-letter policy).',
+      this.deliveryAttempts,
+      labels,
+    );
   }
 }
 

@@ -14,7 +14,10 @@ const ERROR_WINDOW_MS = 30_000;
 const REOPEN_MAX_DELAY_MS = 30_000;
 
 /** The client's flow control for a sink: the queue's capacity plus what is in flight. */
-export function flowControlFor(config: PubSubConfig, sink: Pick<EventSink, 'maxBatch' | 'capacity'>): { maxMessages: number; maxBytes: number } {
+export function flowControlFor(
+  config: PubSubConfig,
+  sink: Pick<EventSink, 'maxBatch' | 'capacity'>,
+): { maxMessages: number; maxBytes: number } {
   const capacity = sink.capacity;
   const maxMessages = config.flowControl.maxMessages ?? capacity.events + sink.maxBatch + config.flowControl.inFlight;
   const maxBytes = config.flowControl.maxBytes ?? Math.ceil((capacity.bytes * maxMessages) / Math.max(1, capacity.events));
@@ -175,7 +178,10 @@ export class PubSubSource implements Source, EventOwner {
     if (subscription) {
       // NackImmediately: nacks everything the client still holds, flushes acks and nacks.
       await withTimeout(subscription.close(), this.config.closeTimeoutMs + 1000).catch((error: unknown) =>
-        this.logger.warn({ error: errorMessage(error) }, 'pubsub subscription close failed; unacked messages are redelivered after their ack deadline'),
+        this.logger.warn(
+          { error: errorMessage(error) },
+          'pubsub subscription close failed; unacked messages are redelivered after their ack deadline',
+        ),
       );
       subscription.removeListener('message', this.onMessage);
       subscription.removeListener('close', this.onClose);
@@ -191,7 +197,10 @@ export class PubSubSource implements Source, EventOwner {
     if (!this.started || !this.subscription) return { connected: false, detail: 'not started' };
     const name = this.info?.name ?? this.config.subscription;
     if (!this.subscription.isOpen) {
-      return { connected: false, detail: `pubsub subscription ${name}: stream closed${this.lastError ? ` (${this.lastError.message})` : ''}, reopening` };
+      return {
+        connected: false,
+        detail: `pubsub subscription ${name}: stream closed${this.lastError ? ` (${this.lastError.message})` : ''}, reopening`,
+      };
     }
     const error = this.lastError;
     if (error && error.at > this.lastMessageAt && Date.now() - error.at < ERROR_WINDOW_MS) {

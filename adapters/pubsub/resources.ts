@@ -41,7 +41,12 @@ export async function ensureSubscription(client: PubSub, topic: string, config: 
         enableMessageOrdering: settings.messageOrdering,
         enableExactlyOnceDelivery: settings.exactlyOnceDelivery,
         ...(settings.deadLetterTopic
-          ? { deadLetterPolicy: { deadLetterTopic: client.topic(settings.deadLetterTopic).name, maxDeliveryAttempts: settings.maxDeliveryAttempts } }
+          ? {
+              deadLetterPolicy: {
+                deadLetterTopic: client.topic(settings.deadLetterTopic).name,
+                maxDeliveryAttempts: settings.maxDeliveryAttempts,
+              },
+            }
           : {}),
         gaxOpts: gaxTimeout(config.connectTimeoutMs),
       });
@@ -93,15 +98,24 @@ export class PubSubAdmin implements BrokerAdmin {
       if (grpcCode(error) !== GrpcCode.NOT_FOUND) throw error;
     };
     await bounded(`delete subscription ${config.subscription}`, config.connectTimeoutMs, config, () =>
-      this.pubsub.subscription(config.subscription).delete(gaxTimeout(config.connectTimeoutMs)).then(() => undefined, ignoreMissing),
+      this.pubsub
+        .subscription(config.subscription)
+        .delete(gaxTimeout(config.connectTimeoutMs))
+        .then(() => undefined, ignoreMissing),
     );
     await bounded(`delete topic ${name}`, config.connectTimeoutMs, config, () =>
-      this.pubsub.topic(name).delete(gaxTimeout(config.connectTimeoutMs)).then(() => undefined, ignoreMissing),
+      this.pubsub
+        .topic(name)
+        .delete(gaxTimeout(config.connectTimeoutMs))
+        .then(() => undefined, ignoreMissing),
     );
     const deadLetterTopic = config.subscriptionSettings.deadLetterTopic;
     if (deadLetterTopic) {
       await bounded(`delete topic ${deadLetterTopic}`, config.connectTimeoutMs, config, () =>
-        this.pubsub.topic(deadLetterTopic).delete(gaxTimeout(config.connectTimeoutMs)).then(() => undefined, ignoreMissing),
+        this.pubsub
+          .topic(deadLetterTopic)
+          .delete(gaxTimeout(config.connectTimeoutMs))
+          .then(() => undefined, ignoreMissing),
       );
     }
   }

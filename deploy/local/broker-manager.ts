@@ -179,11 +179,7 @@ async function anyPortTaken(spec: BrokerSpec): Promise<boolean> {
   return false;
 }
 
-async function waitHealthy(
-  spec: BrokerSpec,
-  timeoutMs: number,
-  died: () => boolean,
-): Promise<{ ok: boolean; detail: string }> {
+async function waitHealthy(spec: BrokerSpec, timeoutMs: number, died: () => boolean): Promise<{ ok: boolean; detail: string }> {
   const deadline = Date.now() + timeoutMs;
   let last = 'not probed';
   while (Date.now() < deadline) {

@@ -48,7 +48,7 @@ function pubsubEmulatorCommand(): LaunchCommand {
   if (!sdkRoot) {
     throw new PrerequisiteMissing(
       '`gcloud` (Google Cloud CLI) is not on PATH; install it and the Pub/Sub emulator: ' +
-        'apt-get install google-cloud-cli google-cloud-cli-pubsub-emulator (Google\'s apt repository), ' +
+        "apt-get install google-cloud-cli google-cloud-cli-pubsub-emulator (Google's apt repository), " +
         'or `gcloud components install beta pubsub-emulator`',
     );
   }
@@ -66,13 +66,25 @@ function pubsubEmulatorCommand(): LaunchCommand {
   const logging = join(dir, 'logging.properties');
   writeFileSync(
     logging,
-    ['handlers=java.util.logging.ConsoleHandler', '.level=INFO', 'io.gapi.emulators.level=WARNING',
-      'java.util.logging.ConsoleHandler.level=ALL', ''].join('\n'),
+    [
+      'handlers=java.util.logging.ConsoleHandler',
+      '.level=INFO',
+      'io.gapi.emulators.level=WARNING',
+      'java.util.logging.ConsoleHandler.level=ALL',
+      '',
+    ].join('\n'),
   );
   return {
     command: 'gcloud',
-    args: ['beta', 'emulators', 'pubsub', 'start', `--host-port=${LOCAL_HOST}:${PORTS.pubsub}`,
-      `--project=${PUBSUB_PROJECT_ID}`, `--data-dir=${join(dir, 'data')}`],
+    args: [
+      'beta',
+      'emulators',
+      'pubsub',
+      'start',
+      `--host-port=${LOCAL_HOST}:${PORTS.pubsub}`,
+      `--project=${PUBSUB_PROJECT_ID}`,
+      `--data-dir=${join(dir, 'data')}`,
+    ],
     env: {
       // Never prompt, never reach out: no update check, no usage reporting, no probe for the
       // GCE metadata server (a DNS lookup on every fresh config), and a private gcloud config

@@ -40,11 +40,18 @@ function printOutcome(o: UpOutcome): void {
     if (o.logTail) console.log(`  log ${o.log}:\n${indent(o.logTail)}`);
     return;
   }
-  const how = o.state === 'started' ? `started in ${seconds(o.ms)} (pid ${o.pid})` : `already running${o.pid ? ` (pid ${o.pid})` : ' (not started by sluice)'}`;
+  const how =
+    o.state === 'started'
+      ? `started in ${seconds(o.ms)} (pid ${o.pid})`
+      : `already running${o.pid ? ` (pid ${o.pid})` : ' (not started by sluice)'}`;
   console.log(`${name}${o.endpoint.address.padEnd(17)} ${how}; ${o.detail}`);
 }
 
-const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\n');
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 
 async function status(): Promise<number> {
   const rows = await brokersStatus(selected());

@@ -44,11 +44,7 @@ export interface AwsEndpoint extends EndpointBase {
 }
 
 export type BrokerEndpoint = KafkaEndpoint | PubSubEndpoint | AwsEndpoint;
-export type EndpointOf<N extends BrokerName> = N extends 'kafka'
-  ? KafkaEndpoint
-  : N extends 'pubsub'
-    ? PubSubEndpoint
-    : AwsEndpoint;
+export type EndpointOf<N extends BrokerName> = N extends 'kafka' ? KafkaEndpoint : N extends 'pubsub' ? PubSubEndpoint : AwsEndpoint;
 
 export const PORTS = {
   kafka: 9092,

@@ -60,12 +60,7 @@ export async function pubsubHealth(hostPort: string, projectId: string): Promise
  * An AWS JSON-protocol call (Kinesis, DynamoDB). The local servers check that a SigV4
  * Authorization header is present but not its signature, so a fixed fake one will do.
  */
-export async function awsJsonCall(
-  url: string,
-  target: string,
-  jsonVersion: '1.0' | '1.1',
-  body: unknown = {},
-): Promise<unknown> {
+export async function awsJsonCall(url: string, target: string, jsonVersion: '1.0' | '1.1', body: unknown = {}): Promise<unknown> {
   const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
   const service = target.startsWith('DynamoDB') ? 'dynamodb' : 'kinesis';
   const res = await fetch(url, {

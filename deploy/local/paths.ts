@@ -11,9 +11,7 @@ export const stateDir = process.env.SLUICE_BROKERS_STATE_DIR ?? join(repoRoot, '
 export const logsDir = join(stateDir, 'logs');
 
 /** Per-user download cache (Kafka jars). Override with SLUICE_CACHE_DIR. */
-export const cacheDir =
-  process.env.SLUICE_CACHE_DIR ??
-  join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sluice');
+export const cacheDir = process.env.SLUICE_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sluice');
 
 export const pidFile = (name: string): string => join(stateDir, `${name}.pid`);
 export const lockFile = (name: string): string => join(stateDir, `${name}.lock`);

@@ -35,7 +35,22 @@ export function machine() {
 
 export function benchTable(runs: BrokerRun[]): string {
   return table(
-    ['broker', 'rate/s', 'throughput/s', 'sent', 'lost', 'dups', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'publish p99', 'cpu %', 'rss MB'],
+    [
+      'broker',
+      'rate/s',
+      'throughput/s',
+      'sent',
+      'lost',
+      'dups',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'max ms',
+      'publish p99',
+      'cpu %',
+      'rss MB',
+    ],
     runs.map((run) =>
       run.error
         ? [run.broker, num(run.workload.rate), `error: ${run.error}`, '', '', '', '', '', '', '', '', '', '', '']
@@ -84,7 +99,12 @@ export async function benchCommand(options: BenchCommandOptions): Promise<number
   }
   process.stdout.write(`${benchTable(output.runs)}\n`);
   if (output.maxRate) {
-    process.stdout.write(`${table(['broker', 'max sustained rate/s'], Object.entries(output.maxRate).map(([b, r]) => [b, num(r.rate)]))}\n`);
+    process.stdout.write(
+      `${table(
+        ['broker', 'max sustained rate/s'],
+        Object.entries(output.maxRate).map(([b, r]) => [b, num(r.rate)]),
+      )}\n`,
+    );
   }
   if (options.out) await writeFile(options.out, `${JSON.stringify(output, null, 2)}\n`);
   if (options.report) await writeFile(options.report, renderBenchReport(output));

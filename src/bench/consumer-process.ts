@@ -53,14 +53,20 @@ function begin(message: ConsumerBegin): void {
 /** Memory broker: the producer is a worker thread; its batches are published here, in process. */
 function startProducerThread(options: ProducerOptions & { destination: string }): void {
   producerThread = new Worker(new URL('./producer-thread.mjs', import.meta.url), { workerData: options });
-  producerThread.on('message', async (message: { type: string; id?: number; events?: { key?: string; payload: Uint8Array }[]; sent?: number; report?: unknown }) => {
-    if (message.type === 'publish') {
-      const events = message.events!.map((event) => ({ key: event.key, payload: Buffer.from(event.payload.buffer, event.payload.byteOffset, event.payload.byteLength) }));
-      await MemoryBroker.shared('default').publish(options.destination, events);
-      producerThread!.postMessage({ type: 'published', id: message.id });
-    } else if (message.type === 'progress') send({ type: 'producer-progress', sent: message.sent! });
-    else if (message.type === 'done') send({ type: 'producer-done', report: message.report as never });
-  });
+  producerThread.on(
+    'message',
+    async (message: { type: string; id?: number; events?: { key?: string; payload: Uint8Array }[]; sent?: number; report?: unknown }) => {
+      if (message.type === 'publish') {
+        const events = message.events!.map((event) => ({
+          key: event.key,
+          payload: Buffer.from(event.payload.buffer, event.payload.byteOffset, event.payload.byteLength),
+        }));
+        await MemoryBroker.shared('default').publish(options.destination, events);
+        producerThread!.postMessage({ type: 'published', id: message.id });
+      } else if (message.type === 'progress') send({ type: 'producer-progress', sent: message.sent! });
+      else if (message.type === 'done') send({ type: 'producer-done', report: message.report as never });
+    },
+  );
   producerThread.on('error', (error) => send({ type: 'error', message: `producer thread: ${errorMessage(error)}` }));
 }
 
@@ -91,7 +97,12 @@ async function drain(message: ConsumerDrain): Promise<void> {
       perSecond: rec.perSecond,
       cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
       peakRssMB: Math.round(peakRss / 1024 / 1024),
-      processing: { success: stats.processed.success, failed: stats.processed.failed, deadLettered: stats.processed.dead_lettered, pausedSeconds: stats.pausedSeconds },
+      processing: {
+        success: stats.processed.success,
+        failed: stats.processed.failed,
+        deadLettered: stats.processed.dead_lettered,
+        pausedSeconds: stats.pausedSeconds,
+      },
     },
   });
 }

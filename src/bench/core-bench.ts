@@ -33,7 +33,9 @@ export async function runCoreBench(options: { events: number; payloadSize: numbe
     await broker.publish('bench', batch.slice(0, Math.min(batch.length, options.events - published)), 4);
   }
   const throughput = await drain(broker, 'bench', options.events, noopHandler, logger);
-  process.stderr.write(`throughput: ${Math.round(throughput.eventsPerSecond).toLocaleString('en-US')} events/s (${throughput.nsPerEvent.toFixed(0)} ns/event)\n`);
+  process.stderr.write(
+    `throughput: ${Math.round(throughput.eventsPerSecond).toLocaleString('en-US')} events/s (${throughput.nsPerEvent.toFixed(0)} ns/event)\n`,
+  );
   broker.deleteTopic('bench');
   global.gc?.();
 
@@ -65,9 +67,22 @@ export async function runCoreBench(options: { events: number; payloadSize: numbe
 }
 
 function pipelineFor(broker: MemoryBroker, topic: string, handler: Handler, logger: pino.Logger, queue = 10_000, pool = 16) {
-  const source = new MemorySource(broker, { topic, partitions: 4, group: 'bench', startFrom: 'earliest', nackDelayMs: 100, commitIntervalMs: 200 });
+  const source = new MemorySource(broker, {
+    topic,
+    partitions: 4,
+    group: 'bench',
+    startFrom: 'earliest',
+    nackDelayMs: 100,
+    commitIntervalMs: 200,
+  });
   const pipeline = new Pipeline(
-    { broker: 'memory', queue: { maxEvents: queue, maxBytes: 64 << 20, policy: 'block' }, pool: { size: pool, orderByKey: false }, shutdownTimeoutMs: 10_000, stallTimeoutMs: 60_000 },
+    {
+      broker: 'memory',
+      queue: { maxEvents: queue, maxBytes: 64 << 20, policy: 'block' },
+      pool: { size: pool, orderByKey: false },
+      shutdownTimeoutMs: 10_000,
+      stallTimeoutMs: 60_000,
+    },
     { source, handler, logger },
   );
   // Metrics on, as in production: the collectors read the pipeline's counters when scraped.
@@ -94,7 +109,14 @@ async function fixedRate(rate: number, durationMs: number, payloadSize: number, 
   const pipeline = pipelineFor(broker, 'latency', noopHandler, logger);
   await pipeline.start();
   const total = Math.round((rate * durationMs) / 1000);
-  const generator = new LoadGenerator(new MemoryPublisher(broker, 4), { destination: 'latency', rate, payloadSize, keys: 1000, total, batchSize: 500 });
+  const generator = new LoadGenerator(new MemoryPublisher(broker, 4), {
+    destination: 'latency',
+    rate,
+    payloadSize,
+    keys: 1000,
+    total,
+    batchSize: 500,
+  });
   generator.start();
   await generator.done();
   await waitFor(() => pipeline.stats.completed >= total);

@@ -120,7 +120,13 @@ async function bareKafkajs(cfg: KafkaConfig, topic: string, round: number): Prom
 function sluicePipeline(adapter: KafkaAdapter, handler: (event: SourceEvent) => void): Pipeline {
   const pipeline = new Pipeline(
     // Sluice's defaults (src/config/schema.ts): queue 10,000 events / 64 MiB, pool 16, async.
-    { broker: 'kafka', queue: { maxEvents: 10_000, maxBytes: 64 << 20, policy: 'block' }, pool: { size: 16, orderByKey: false }, shutdownTimeoutMs: 10_000, stallTimeoutMs: 60_000 },
+    {
+      broker: 'kafka',
+      queue: { maxEvents: 10_000, maxBytes: 64 << 20, policy: 'block' },
+      pool: { size: 16, orderByKey: false },
+      shutdownTimeoutMs: 10_000,
+      stallTimeoutMs: 60_000,
+    },
     { source: adapter.createSource(), handler, logger },
   );
   registerPipelineMetrics(new Registry(), pipeline, 'kafka'); // as in production: collectors read counters when scraped
@@ -187,9 +193,29 @@ async function latencyAtRate(cfg: KafkaConfig, admin: ReturnType<KafkaAdapter['c
   // The producer runs in a process of its own, so that it neither slows Sluice down nor is held
   // up by it: both would distort the latency.
   const origin = performance.timeOrigin + performance.now() + 500;
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--produce-to', topic, '--origin', String(origin), '--rate', String(RATE), '--seconds', String(SECONDS), '--payload', String(PAYLOAD), '--brokers', args.brokers!], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--produce-to',
+      topic,
+      '--origin',
+      String(origin),
+      '--rate',
+      String(RATE),
+      '--seconds',
+      String(SECONDS),
+      '--payload',
+      String(PAYLOAD),
+      '--brokers',
+      args.brokers!,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -255,7 +281,11 @@ async function main(): Promise<number> {
   const admin = adminAdapter.createAdmin();
   await admin.createDestination(topic, { partitions: PARTITIONS });
   try {
-    say(`load average ${loadavg().map((n) => n.toFixed(2)).join(' ')} on ${availableParallelism()} CPUs (the broker runs on this machine too)`);
+    say(
+      `load average ${loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')} on ${availableParallelism()} CPUs (the broker runs on this machine too)`,
+    );
     say(`kafka bench: ${fmt(EVENTS)} events of ${PAYLOAD} B into ${topic} (${PARTITIONS} partitions) at ${cfg.brokers.join(',')}`);
     const produceRate = await produceBacklog(adminAdapter, topic);
     say(`produce (Sluice publisher, batches of 5,000, acks all, idempotent): ${fmt(produceRate)} events/s`);
@@ -267,11 +297,15 @@ async function main(): Promise<number> {
     for (let round = 1; round <= ROUNDS; round++) {
       const bareRun = await bareKafkajs(cfg, topic, round);
       bareRuns.push(bareRun);
-      say(`round ${round}: bare kafkajs eachBatch, no-op:          ${fmt(bareRun.eventsPerSecond)} events/s (${((bareRun.eventsPerSecond * PAYLOAD) / 1e6).toFixed(1)} MB/s), ${bareRun.cpuUsPerEvent.toFixed(2)} µs CPU/event`);
+      say(
+        `round ${round}: bare kafkajs eachBatch, no-op:          ${fmt(bareRun.eventsPerSecond)} events/s (${((bareRun.eventsPerSecond * PAYLOAD) / 1e6).toFixed(1)} MB/s), ${bareRun.cpuUsPerEvent.toFixed(2)} µs CPU/event`,
+      );
       const sluiceRun = await throughSluice(cfg, topic, round);
       sluiceRuns.push(sluiceRun);
       commits = sluiceRun.commits;
-      say(`round ${round}: Sluice (source → queue → pool → noop): ${fmt(sluiceRun.eventsPerSecond)} events/s, ${sluiceRun.cpuUsPerEvent.toFixed(2)} µs CPU/event, ${sluiceRun.commits} offset commits`);
+      say(
+        `round ${round}: Sluice (source → queue → pool → noop): ${fmt(sluiceRun.eventsPerSecond)} events/s, ${sluiceRun.cpuUsPerEvent.toFixed(2)} µs CPU/event, ${sluiceRun.commits} offset commits`,
+      );
     }
     const bare = Math.max(...bareRuns.map((r) => r.eventsPerSecond));
     const sluice = { eventsPerSecond: Math.max(...sluiceRuns.map((r) => r.eventsPerSecond)), commits };
@@ -279,11 +313,19 @@ async function main(): Promise<number> {
     const sluiceCpu = Math.min(...sluiceRuns.map((r) => r.cpuUsPerEvent));
     const ratio = sluice.eventsPerSecond / bare;
     const cpuRatio = bareCpu / sluiceCpu;
-    say(`best of ${ROUNDS}: bare ${fmt(bare)}/s, Sluice ${fmt(sluice.eventsPerSecond)}/s; ratio Sluice / bare kafkajs: ${ratio.toFixed(3)} (goal ≥ 0.9)`);
-    say(`CPU per event (least of ${ROUNDS}): bare ${bareCpu.toFixed(2)} µs, Sluice ${sluiceCpu.toFixed(2)} µs: Sluice would reach ${cpuRatio.toFixed(3)} of bare kafkajs' rate where the CPU is the limit`);
+    say(
+      `best of ${ROUNDS}: bare ${fmt(bare)}/s, Sluice ${fmt(sluice.eventsPerSecond)}/s; ratio Sluice / bare kafkajs: ${ratio.toFixed(3)} (goal ≥ 0.9)`,
+    );
+    say(
+      `CPU per event (least of ${ROUNDS}): bare ${bareCpu.toFixed(2)} µs, Sluice ${sluiceCpu.toFixed(2)} µs: Sluice would reach ${cpuRatio.toFixed(3)} of bare kafkajs' rate where the CPU is the limit`,
+    );
     const latency = await latencyAtRate(cfg, admin);
-    say(`end-to-end at ${fmt(RATE)} events/s (achieved ${fmt(latency.achievedRate)}/s, ${fmt(latency.events)} measured): p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, p99.9 ${latency.p999Ms} ms, max ${latency.maxMs} ms`);
-    say(`  of which producer (send → record timestamp): p50 ${latency.producerP50Ms} ms, p99 ${latency.producerP99Ms} ms; consumer (record timestamp → handler done): p50 ${latency.consumerP50Ms} ms, p99 ${latency.consumerP99Ms} ms`);
+    say(
+      `end-to-end at ${fmt(RATE)} events/s (achieved ${fmt(latency.achievedRate)}/s, ${fmt(latency.events)} measured): p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, p99.9 ${latency.p999Ms} ms, max ${latency.maxMs} ms`,
+    );
+    say(
+      `  of which producer (send → record timestamp): p50 ${latency.producerP50Ms} ms, p99 ${latency.producerP99Ms} ms; consumer (record timestamp → handler done): p50 ${latency.consumerP50Ms} ms, p99 ${latency.consumerP99Ms} ms`,
+    );
     process.stdout.write(
       `${JSON.stringify({
         bench: 'kafka',

@@ -69,7 +69,13 @@ function config(stream: string, application: string, checkpoints: string): Kines
 
 function pipelineFor(adapter: KinesisAdapter, handler: (event: SourceEvent) => void): Pipeline {
   return new Pipeline(
-    { broker: 'kinesis', queue: { maxEvents: QUEUE, maxBytes: 256 * 1024 * 1024, policy: 'block' }, pool: { size: 16, orderByKey: false }, shutdownTimeoutMs: 10_000, stallTimeoutMs: 60_000 },
+    {
+      broker: 'kinesis',
+      queue: { maxEvents: QUEUE, maxBytes: 256 * 1024 * 1024, policy: 'block' },
+      pool: { size: 16, orderByKey: false },
+      shutdownTimeoutMs: 10_000,
+      stallTimeoutMs: 60_000,
+    },
     { source: adapter.createSource(), handler, logger },
   );
 }
@@ -100,7 +106,11 @@ async function bareLoop(kinesisConfig: KinesisConfig, limit: number, spacingMs: 
     let last = 0;
     await Promise.all(
       shards.map(async (shard) => {
-        let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: kinesisConfig.stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+        let iterator = (
+          await client.send(
+            new GetShardIteratorCommand({ StreamName: kinesisConfig.stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+          )
+        ).ShardIterator;
         let lastCall = 0;
         while (iterator && read < RECORDS) {
           const wait = lastCall + spacingMs - performance.now();
@@ -157,7 +167,10 @@ function cpuPerRecord(since: NodeJS.CpuUsage): number {
   return Math.round(((used.user + used.system) / RECORDS) * 100) / 100;
 }
 
-async function latency(adapter: KinesisAdapter, kinesisConfig: KinesisConfig): Promise<{ p50: number; p99: number; max: number; mean: number; count: number }> {
+async function latency(
+  adapter: KinesisAdapter,
+  kinesisConfig: KinesisConfig,
+): Promise<{ p50: number; p99: number; max: number; mean: number; count: number }> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   const sent = RATE * SECONDS;
   let received = 0;
@@ -190,7 +203,13 @@ async function latency(adapter: KinesisAdapter, kinesisConfig: KinesisConfig): P
   await pipeline.stop();
   await publisher.close();
   const ms = (micros: number) => Math.round(micros / 10) / 100;
-  return { p50: ms(histogram.getValueAtPercentile(50)), p99: ms(histogram.getValueAtPercentile(99)), max: ms(histogram.maxValue), mean: ms(histogram.mean), count: received };
+  return {
+    p50: ms(histogram.getValueAtPercentile(50)),
+    p99: ms(histogram.getValueAtPercentile(99)),
+    max: ms(histogram.maxValue),
+    mean: ms(histogram.mean),
+    count: received,
+  };
 }
 
 async function main(): Promise<void> {
@@ -205,12 +224,16 @@ async function main(): Promise<void> {
     await admin.createDestination(backlogStream, { partitions: SHARDS });
     await admin.createDestination(latencyStream, { partitions: SHARDS });
   } catch (error) {
-    say(`bench: cannot create streams at ${args.endpoint} (${(error as Error).message}); start kinesalite with: npm run brokers:up -- kinesis`);
+    say(
+      `bench: cannot create streams at ${args.endpoint} (${(error as Error).message}); start kinesalite with: npm run brokers:up -- kinesis`,
+    );
     process.exitCode = 1;
     return;
   }
   try {
-    say(`kinesis bench: ${fmt(RECORDS)} records of ${PAYLOAD} B, ${SHARDS} shard(s), GetRecords Limit ${limit} (min(10000, maxBatch of a ${fmt(QUEUE)}-event queue)), ${ROUNDS} round(s); kinesalite at ${args.endpoint}`);
+    say(
+      `kinesis bench: ${fmt(RECORDS)} records of ${PAYLOAD} B, ${SHARDS} shard(s), GetRecords Limit ${limit} (min(10000, maxBatch of a ${fmt(QUEUE)}-event queue)), ${ROUNDS} round(s); kinesalite at ${args.endpoint}`,
+    );
     const putRate = await produceBacklog(adapter, backlogStream);
     say(`backlog written: ${fmt(putRate)} records/s through the publisher`);
     const paced: Measured[] = [];
@@ -238,7 +261,9 @@ async function main(): Promise<void> {
 
     const latencyConfig = config(latencyStream, `bench-${run}-latency`, checkpoints);
     const lat = await latency(new KinesisAdapter(latencyConfig, { logger, registry: new Registry() }), latencyConfig);
-    say(`end-to-end latency at ${fmt(RATE)} records/s, poll interval ${latencyConfig.consumer.pollIntervalMs} ms: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms (${fmt(lat.count)} records)`);
+    say(
+      `end-to-end latency at ${fmt(RATE)} records/s, poll interval ${latencyConfig.consumer.pollIntervalMs} ms: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms (${fmt(lat.count)} records)`,
+    );
 
     process.stdout.write(
       `${JSON.stringify({

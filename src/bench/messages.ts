@@ -54,4 +54,8 @@ export interface ProducerStart {
   options: ProducerOptions;
 }
 
-export type FromProducer = { type: 'ready' } | { type: 'progress'; sent: number } | { type: 'done'; report: ProducerReport } | { type: 'error'; message: string };
+export type FromProducer =
+  | { type: 'ready' }
+  | { type: 'progress'; sent: number }
+  | { type: 'done'; report: ProducerReport }
+  | { type: 'error'; message: string };

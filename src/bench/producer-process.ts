@@ -15,8 +15,10 @@ process.on('message', (message: ProducerStart) => {
     const publisher = adapter.createPublisher();
     await publisher.connect();
     send({ type: 'ready' });
-    const report = await runProducer((events) => publisher.publish(message.destination, events), message.options, (sent) =>
-      send({ type: 'progress', sent }),
+    const report = await runProducer(
+      (events) => publisher.publish(message.destination, events),
+      message.options,
+      (sent) => send({ type: 'progress', sent }),
     );
     await publisher.close();
     send({ type: 'done', report });

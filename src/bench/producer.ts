@@ -86,5 +86,12 @@ export async function runProducer(
   await Promise.all(inFlight);
   clearInterval(progress);
   onProgress(sent);
-  return { sent, taken: schedule.taken, failedRanges, publishLatency: encodeHistogram(publishLatency), perSecond, maxBehindMs: Math.round(maxBehindMs) };
+  return {
+    sent,
+    taken: schedule.taken,
+    failedRanges,
+    publishLatency: encodeHistogram(publishLatency),
+    perSecond,
+    maxBehindMs: Math.round(maxBehindMs),
+  };
 }

@@ -268,9 +268,13 @@ async function latencyAtRate(topic: string, who: 'sluice' | 'bare') {
     };
   }
   const origin = performance.timeOrigin + performance.now() + 500;
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2), '--produce-to', topic, '--origin', String(origin)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2), '--produce-to', topic, '--origin', String(origin)],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
     const deadline = Date.now() + (SECONDS + 180) * 1000;
@@ -300,7 +304,9 @@ async function latencyAtRate(topic: string, who: 'sluice' | 'bare') {
     deliveryP50Ms: ms(consumerSide.getValueAtPercentile(50)),
     deliveryP99Ms: ms(consumerSide.getValueAtPercentile(99)),
     /** Sluice only: receipt by the client → the handler (ms resolution). */
-    ...(who === 'sluice' ? { inSluiceP50Ms: ms(inSluice.getValueAtPercentile(50)), inSluiceP99Ms: ms(inSluice.getValueAtPercentile(99)) } : {}),
+    ...(who === 'sluice'
+      ? { inSluiceP50Ms: ms(inSluice.getValueAtPercentile(50)), inSluiceP99Ms: ms(inSluice.getValueAtPercentile(99)) }
+      : {}),
   };
 }
 
@@ -310,7 +316,10 @@ async function main(): Promise<void> {
     return;
   }
   const topic = `bench-backlog-${run}`;
-  const subscriptions = Array.from({ length: ROUNDS }, (_, round) => ({ bare: `${topic}-bare-${round}`, sluice: `${topic}-sluice-${round}` }));
+  const subscriptions = Array.from({ length: ROUNDS }, (_, round) => ({
+    bare: `${topic}-bare-${round}`,
+    sluice: `${topic}-sluice-${round}`,
+  }));
   const adminCfg = config(topic, subscriptions[0]!.bare);
   const adapter = new PubSubAdapter(adminCfg, logger, new Registry());
   const client = createClient(adminCfg);
@@ -325,16 +334,27 @@ async function main(): Promise<void> {
     if (cleaned) return;
     cleaned = true;
     for (const pair of subscriptions) {
-      await client.subscription(pair.bare).delete().catch(() => undefined);
-      await client.subscription(pair.sluice).delete().catch(() => undefined);
+      await client
+        .subscription(pair.bare)
+        .delete()
+        .catch(() => undefined);
+      await client
+        .subscription(pair.sluice)
+        .delete()
+        .catch(() => undefined);
     }
-    await client.topic(topic).delete().catch(() => undefined);
+    await client
+      .topic(topic)
+      .delete()
+      .catch(() => undefined);
     await client.close();
   };
   try {
     const publishRate = await produceBacklog(adapter, topic);
     const flow = sluiceFlowControl(adminCfg);
-    say(`backlog published: ${fmt(publishRate)} events/s; both consumers: flow control ${fmt(flow.maxMessages)} messages / ${fmt(flow.maxBytes / 1048576)} MiB, ${adminCfg.streams} stream`);
+    say(
+      `backlog published: ${fmt(publishRate)} events/s; both consumers: flow control ${fmt(flow.maxMessages)} messages / ${fmt(flow.maxBytes / 1048576)} MiB, ${adminCfg.streams} stream`,
+    );
     const bare: Rate[] = [];
     const sluice: Rate[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -344,14 +364,18 @@ async function main(): Promise<void> {
       for (const who of order) {
         const result = who === 'bare' ? await bareClient(config(topic, pair.bare)) : await throughSluice(config(topic, pair.sluice));
         (who === 'bare' ? bare : sluice).push(result);
-        say(`round ${round + 1} ${who.padEnd(6)}: ${fmt(result.eventsPerSecond)} events/s, ${result.cpuUsPerEvent.toFixed(1)} µs CPU/event, ${result.duplicates} duplicates`);
+        say(
+          `round ${round + 1} ${who.padEnd(6)}: ${fmt(result.eventsPerSecond)} events/s, ${result.cpuUsPerEvent.toFixed(1)} µs CPU/event, ${result.duplicates} duplicates`,
+        );
       }
     }
     const best = (rates: Rate[]) => rates.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
     const bestBare = best(bare);
     const bestSluice = best(sluice);
     const ratio = bestSluice.eventsPerSecond / bestBare.eventsPerSecond;
-    say(`bare client ${fmt(bestBare.eventsPerSecond)} events/s, Sluice ${fmt(bestSluice.eventsPerSecond)} events/s: ratio ${ratio.toFixed(3)} (goal ≥ 0.9)`);
+    say(
+      `bare client ${fmt(bestBare.eventsPerSecond)} events/s, Sluice ${fmt(bestSluice.eventsPerSecond)} events/s: ratio ${ratio.toFixed(3)} (goal ≥ 0.9)`,
+    );
     await cleanup(); // the emulator keeps the backlog subscriptions' state: drop it before measuring latency
     const latencies: Record<string, Awaited<ReturnType<typeof latencyAtRate>>> = {};
     for (const who of ['bare', 'sluice'] as const) {
@@ -360,7 +384,9 @@ async function main(): Promise<void> {
       say(
         `end-to-end at ${fmt(latency.rate)} events/s, ${who.padEnd(6)} (${fmt(latency.received)}/${fmt(latency.published)} received): p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms ` +
           `(publish p99 ${latency.publishP99Ms} ms; publish time → handled p50 ${latency.deliveryP50Ms} ms, p99 ${latency.deliveryP99Ms} ms` +
-          (latency.inSluiceP99Ms !== undefined ? `; receipt → handler p50 ${latency.inSluiceP50Ms} ms, p99 ${latency.inSluiceP99Ms} ms)` : ')'),
+          (latency.inSluiceP99Ms !== undefined
+            ? `; receipt → handler p50 ${latency.inSluiceP50Ms} ms, p99 ${latency.inSluiceP99Ms} ms)`
+            : ')'),
       );
     }
     const latency = latencies.sluice!;

@@ -83,7 +83,8 @@ function niceTicks(min: number, max: number): [number, string][] {
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
   const ticks: [number, string][] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step / 1e6; v += step) ticks.push([v, Number(v.toPrecision(6)).toLocaleString('en-US')]);
+  for (let v = Math.ceil(min / step) * step; v <= max + step / 1e6; v += step)
+    ticks.push([v, Number(v.toPrecision(6)).toLocaleString('en-US')]);
   return ticks;
 }
 
@@ -121,21 +122,46 @@ export function renderBenchReport(output: BenchOutput): string {
   const runs = output.runs.filter((run) => !run.error);
   const throughput = runs.map((run) => ({
     name: run.broker,
-    points: run.series.slice(0, -1).map((point, i, all) => [point.t, i === 0 ? point.delivered : point.delivered - all[i - 1]!.delivered] as [number, number]),
+    points: run.series
+      .slice(0, -1)
+      .map((point, i, all) => [point.t, i === 0 ? point.delivered : point.delivered - all[i - 1]!.delivered] as [number, number]),
   }));
   const backlog = runs.map((run) => ({ name: run.broker, points: run.series.map((p) => [p.t, p.backlog] as [number, number]) }));
   const latency = runs.map((run) => ({ name: run.broker, points: run.latencyCurve.map(([p, v]) => [p, v] as [number, number]) }));
   const rows = output.runs.map((run) =>
     run.error
       ? [run.broker, run.workload.rate, `error: ${run.error}`, '', '', '', '', '', '', '', '']
-      : [run.broker, run.workload.rate, Math.round(run.throughput), run.sent, run.delivery.lost, run.delivery.duplicates, run.latencyMs.p50, run.latencyMs.p99, run.latencyMs.p999, run.latencyMs.max, run.peakRssMB],
+      : [
+          run.broker,
+          run.workload.rate,
+          Math.round(run.throughput),
+          run.sent,
+          run.delivery.lost,
+          run.delivery.duplicates,
+          run.latencyMs.p50,
+          run.latencyMs.p99,
+          run.latencyMs.p999,
+          run.latencyMs.max,
+          run.peakRssMB,
+        ],
   );
   const w = output.runs[0]?.workload;
   const body = `<h1>Sluice benchmark</h1>
 <p class="note">${escapeHtml(output.startedAt)} · ${output.machine.cpus} cores (${escapeHtml(output.machine.cpuModel)}), ${output.machine.memoryGB} GB, Node ${escapeHtml(output.machine.node)} · ${escapeHtml(output.machine.note)}</p>
 ${w ? `<p>Workload: ${w.messageSize} B events, ${w.keys} keys, ${w.partitions} partitions/shards, ${w.warmupS} s warm-up + ${w.durationS} s, handler work ${escapeHtml(w.work)}, latency from each event's intended send time (open loop).</p>` : ''}
 ${htmlTable(['broker', 'rate/s', 'throughput/s', 'sent', 'lost', 'duplicates', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'peak RSS MB'], rows)}
-${output.maxRate ? `<h2>Maximum sustained rate</h2>${htmlTable(['broker', 'rate/s', 'trials'], Object.entries(output.maxRate).map(([b, r]) => [b, r.rate, r.trials.map((t) => `${t.rate}:${t.sustained ? 'ok' : 'no'}`).join(' ')]))}` : ''}
+${
+  output.maxRate
+    ? `<h2>Maximum sustained rate</h2>${htmlTable(
+        ['broker', 'rate/s', 'trials'],
+        Object.entries(output.maxRate).map(([b, r]) => [
+          b,
+          r.rate,
+          r.trials.map((t) => `${t.rate}:${t.sustained ? 'ok' : 'no'}`).join(' '),
+        ]),
+      )}`
+    : ''
+}
 ${lineChart(throughput, { title: 'Delivered throughput over time', xLabel: 'seconds since start', yLabel: 'events / s' })}
 ${lineChart(backlog, { title: 'Backlog over time (sent − delivered)', xLabel: 'seconds since start', yLabel: 'events' })}
 ${lineChart(latency, { title: 'End-to-end latency by percentile', xLabel: 'percentile', yLabel: 'ms (log)', logY: true, xTransform: (p) => Math.log10(1 / (1 - Math.min(p, 99.999) / 100)), xTicks: PERCENTILE_TICKS })}
@@ -144,7 +170,16 @@ ${lineChart(latency, { title: 'End-to-end latency by percentile', xLabel: 'perce
 }
 
 export function renderTuneReport(output: TuneOutput): string {
-  const rows = output.points.map((p) => [p.queueSize, p.poolSize, Math.round(p.throughput), p.p99Ms, p.peakRssMB, p.lost, p.meetsSlo ? 'yes' : 'no', p.frontier ? '◆' : '']);
+  const rows = output.points.map((p) => [
+    p.queueSize,
+    p.poolSize,
+    Math.round(p.throughput),
+    p.p99Ms,
+    p.peakRssMB,
+    p.lost,
+    p.meetsSlo ? 'yes' : 'no',
+    p.frontier ? '◆' : '',
+  ]);
   const recommended = output.recommended ? output.points.indexOf(output.recommended) : -1;
   const byPool = new Map<number, [number, number][]>();
   for (const p of output.points) byPool.set(p.poolSize, [...(byPool.get(p.poolSize) ?? []), [p.queueSize, p.p99Ms]]);

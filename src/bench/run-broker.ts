@@ -171,8 +171,18 @@ export async function runBroker(
     let producerDone: Promise<{ report: ProducerReport }>;
     if (broker === 'memory') {
       producerOptions = { ...producerOptions, startMs: nowMs() + 500 };
-      producerDone = expectMessage<{ type: string; report: ProducerReport }>(consumer, 'producer-done', (seconds + 120) * 1000, 'memory producer');
-      consumer.send({ type: 'begin', startMs: producerOptions.startMs, warmupEndMs: producerOptions.startMs + workload.warmupS * 1000, producer: { ...producerOptions, destination } } satisfies ToConsumer);
+      producerDone = expectMessage<{ type: string; report: ProducerReport }>(
+        consumer,
+        'producer-done',
+        (seconds + 120) * 1000,
+        'memory producer',
+      );
+      consumer.send({
+        type: 'begin',
+        startMs: producerOptions.startMs,
+        warmupEndMs: producerOptions.startMs + workload.warmupS * 1000,
+        producer: { ...producerOptions, destination },
+      } satisfies ToConsumer);
     } else {
       producer = spawnChild('./producer-process.ts');
       producer.on('message', (message: FromProducer) => {
@@ -182,8 +192,17 @@ export async function runBroker(
       producerOptions = { ...producerOptions, startMs: nowMs() + 3_000 };
       producer.send({ type: 'start', brokerType: broker, section, destination, options: producerOptions } satisfies ProducerStart);
       await ready;
-      producerDone = expectMessage<{ type: string; report: ProducerReport }>(producer, 'done', (seconds + 120) * 1000, `${broker} producer`);
-      consumer.send({ type: 'begin', startMs: producerOptions.startMs, warmupEndMs: producerOptions.startMs + workload.warmupS * 1000 } satisfies ToConsumer);
+      producerDone = expectMessage<{ type: string; report: ProducerReport }>(
+        producer,
+        'done',
+        (seconds + 120) * 1000,
+        `${broker} producer`,
+      );
+      consumer.send({
+        type: 'begin',
+        startMs: producerOptions.startMs,
+        warmupEndMs: producerOptions.startMs + workload.warmupS * 1000,
+      } satisfies ToConsumer);
     }
 
     const series: SeriesPoint[] = [];
@@ -199,9 +218,25 @@ export async function runBroker(
     } finally {
       clearInterval(sampler);
     }
-    consumer.send({ type: 'drain', taken: report.taken, failedRanges: report.failedRanges, quietMs: Math.min(10_000, (workload.drainTimeoutS * 1000) / 2), timeoutMs: workload.drainTimeoutS * 1000 } satisfies ToConsumer);
-    const { result } = await expectMessage<{ type: 'result'; result: ConsumerResult }>(consumer, 'result', (workload.drainTimeoutS + 30) * 1000, `${broker} consumer drain`);
-    series.push({ t: series.length ? series[series.length - 1]!.t + 1 : 0, sent: report.sent, delivered: result.summary.unique, backlog: Math.max(0, report.sent - result.summary.unique) });
+    consumer.send({
+      type: 'drain',
+      taken: report.taken,
+      failedRanges: report.failedRanges,
+      quietMs: Math.min(10_000, (workload.drainTimeoutS * 1000) / 2),
+      timeoutMs: workload.drainTimeoutS * 1000,
+    } satisfies ToConsumer);
+    const { result } = await expectMessage<{ type: 'result'; result: ConsumerResult }>(
+      consumer,
+      'result',
+      (workload.drainTimeoutS + 30) * 1000,
+      `${broker} consumer drain`,
+    );
+    series.push({
+      t: series.length ? series[series.length - 1]!.t + 1 : 0,
+      sent: report.sent,
+      delivered: result.summary.unique,
+      backlog: Math.max(0, report.sent - result.summary.unique),
+    });
     const window = result.perSecond.slice(workload.warmupS, workload.warmupS + workload.durationS);
     const latency = decodeHistogram(result.latency);
     return {

@@ -56,7 +56,8 @@ export function recommend(points: TunePoint[]): TunePoint | undefined {
 }
 
 export function snippetFor(point: TunePoint | undefined, slo: number, rate: number): string {
-  if (!point) return `# no configuration met p99 <= ${slo} ms at ${rate}/s with zero loss: widen the grid (--pool-sizes, --queue-sizes) or relax the SLO`;
+  if (!point)
+    return `# no configuration met p99 <= ${slo} ms at ${rate}/s with zero loss: widen the grid (--pool-sizes, --queue-sizes) or relax the SLO`;
   return `# sluice tune: smallest configuration meeting p99 <= ${slo} ms at ${rate} events/s with zero loss\n# (measured: ${num(point.throughput)}/s, p99 ${ms(point.p99Ms)} ms, peak RSS ${point.peakRssMB} MB)\nqueue:\n  maxEvents: ${point.queueSize}\npool:\n  size: ${point.poolSize}\n`;
 }
 
@@ -77,7 +78,11 @@ export async function tuneCommand(options: {
     for (const poolSize of options.poolSizes) {
       if (!options.quiet) process.stderr.write(`tune ${options.broker}: queue ${queueSize}, pool ${poolSize}\n`);
       try {
-        const run = await runBroker(options.broker, { ...options.workload, rate: options.rate, queueSize, poolSize }, { profile: options.profile });
+        const run = await runBroker(
+          options.broker,
+          { ...options.workload, rate: options.rate, queueSize, poolSize },
+          { profile: options.profile },
+        );
         const point: TunePoint = {
           queueSize,
           poolSize,
@@ -91,7 +96,17 @@ export async function tuneCommand(options: {
         point.meetsSlo = point.lost === 0 && point.p99Ms <= options.sloP99Ms && point.throughput >= options.rate * 0.95;
         points.push(point);
       } catch (error) {
-        points.push({ queueSize, poolSize, throughput: 0, p99Ms: Infinity, peakRssMB: 0, lost: 0, meetsSlo: false, frontier: false, error: (error as Error).message });
+        points.push({
+          queueSize,
+          poolSize,
+          throughput: 0,
+          p99Ms: Infinity,
+          peakRssMB: 0,
+          lost: 0,
+          meetsSlo: false,
+          frontier: false,
+          error: (error as Error).message,
+        });
       }
     }
   }

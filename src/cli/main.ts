@@ -60,7 +60,9 @@ async function run(options: { config?: string; quiet?: boolean }): Promise<numbe
 async function checkConfig(options: { config?: string }): Promise<number> {
   const path = configPath(options.config);
   const config = await loadConfig(path);
-  process.stdout.write(`config ${path ?? '(defaults and environment)'} is valid: broker ${config.broker.type}, queue ${config.queue.maxEvents} events, pool ${config.pool.size} ${config.pool.mode}\n`);
+  process.stdout.write(
+    `config ${path ?? '(defaults and environment)'} is valid: broker ${config.broker.type}, queue ${config.queue.maxEvents} events, pool ${config.pool.size} ${config.pool.mode}\n`,
+  );
   return EXIT.ok;
 }
 
@@ -68,7 +70,9 @@ export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command()
     .name('sluice')
-    .description('Pluggable-broker ingestion gateway: one bounded queue and worker pool behind Kafka, Kinesis, Pub/Sub or an embedded broker.')
+    .description(
+      'Pluggable-broker ingestion gateway: one bounded queue and worker pool behind Kafka, Kinesis, Pub/Sub or an embedded broker.',
+    )
     .exitOverride()
     .showHelpAfterError();
   program
@@ -95,7 +99,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--overload', 'also run a 10x-overload phase and report memory growth')
     .action(async (options: { events: string; payload: string; overload?: boolean }) => {
       const { runCoreBench } = await import('../bench/core-bench.ts');
-      code = await runCoreBench({ events: Number(options.events), payloadSize: Number(options.payload), overload: options.overload ?? true });
+      code = await runCoreBench({
+        events: Number(options.events),
+        payloadSize: Number(options.payload),
+        overload: options.overload ?? true,
+      });
     });
   const int = (name: string) => (value: string) => {
     const n = Number(value);
@@ -115,14 +123,33 @@ export async function main(argv: string[]): Promise<number> {
       .option('--out <file>', 'write all results and series as JSON')
       .option('--report <file>', 'write a self-contained HTML report with charts')
       .option('-q, --quiet', 'no progress lines');
-  type WorkloadFlags = { duration: number; warmup: number; messageSize: number; keys: number; partitions: number; work: string; drainTimeout: number; out?: string; report?: string; quiet?: boolean };
+  type WorkloadFlags = {
+    duration: number;
+    warmup: number;
+    messageSize: number;
+    keys: number;
+    partitions: number;
+    work: string;
+    drainTimeout: number;
+    out?: string;
+    report?: string;
+    quiet?: boolean;
+  };
   const workloadOf = (o: WorkloadFlags) => {
     try {
       parseWork(o.work);
     } catch (error) {
       throw new ConfigError('--work', (error as Error).message);
     }
-    return { durationS: o.duration, warmupS: o.warmup, messageSize: o.messageSize, keys: o.keys, partitions: o.partitions, work: o.work, drainTimeoutS: o.drainTimeout };
+    return {
+      durationS: o.duration,
+      warmupS: o.warmup,
+      messageSize: o.messageSize,
+      keys: o.keys,
+      partitions: o.partitions,
+      work: o.work,
+      drainTimeoutS: o.drainTimeout,
+    };
   };
   const profiles = (values: string[]) =>
     Object.fromEntries(
@@ -138,8 +165,8 @@ export async function main(argv: string[]): Promise<number> {
       .description('run the same workload through each broker and compare throughput, latency, loss and duplicates')
       .option('--brokers <list>', 'brokers in order, from their config profiles', 'memory')
       .option('--rate <n|max>', 'events per second (open loop), or max to search the highest sustained rate', '10000')
-      .option('--queue-size <n>', 'queue.maxEvents (default: the profile\'s)', int('--queue-size'))
-      .option('--pool-size <n>', 'pool.size (default: the profile\'s)', int('--pool-size'))
+      .option('--queue-size <n>', "queue.maxEvents (default: the profile's)", int('--queue-size'))
+      .option('--pool-size <n>', "pool.size (default: the profile's)", int('--pool-size'))
       .option('--profile <broker=file...>', 'config profile of a broker (default config/local/<broker>.yaml)', []),
   ).action(async (o: WorkloadFlags & { brokers: string; rate: string; queueSize?: number; poolSize?: number; profile: string[] }) => {
     const { benchCommand } = await import('../bench/bench-command.ts');
@@ -164,21 +191,25 @@ export async function main(argv: string[]): Promise<number> {
       .option('--queue-sizes <list>', 'queue.maxEvents values', list('--queue-sizes'), [100, 1000, 10000])
       .option('--pool-sizes <list>', 'pool.size values', list('--pool-sizes'), [1, 4, 16, 64])
       .option('--profile <file>', 'config profile (default config/local/<broker>.yaml)'),
-  ).action(async (o: WorkloadFlags & { broker: string; rate: number; sloP99: number; queueSizes: number[]; poolSizes: number[]; profile?: string }) => {
-    const { tuneCommand } = await import('../bench/tune.ts');
-    code = await tuneCommand({
-      broker: o.broker,
-      rate: o.rate,
-      sloP99Ms: o.sloP99,
-      queueSizes: o.queueSizes,
-      poolSizes: o.poolSizes,
-      workload: workloadOf(o),
-      profile: o.profile,
-      out: o.out,
-      report: o.report,
-      quiet: o.quiet,
-    });
-  });
+  ).action(
+    async (
+      o: WorkloadFlags & { broker: string; rate: number; sloP99: number; queueSizes: number[]; poolSizes: number[]; profile?: string },
+    ) => {
+      const { tuneCommand } = await import('../bench/tune.ts');
+      code = await tuneCommand({
+        broker: o.broker,
+        rate: o.rate,
+        sloP99Ms: o.sloP99,
+        queueSizes: o.queueSizes,
+        poolSizes: o.poolSizes,
+        workload: workloadOf(o),
+        profile: o.profile,
+        out: o.out,
+        report: o.report,
+        quiet: o.quiet,
+      });
+    },
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -187,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`sluice: ${error.message}\n`);
       return EXIT.config;
     }
-    process.stderr.write(`sluice: ${error instanceof SluiceError ? error.message : (error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(`sluice: ${error instanceof SluiceError ? error.message : ((error as Error)?.stack ?? String(error))}\n`);
     return EXIT.failure;
   }
   return code;

@@ -43,7 +43,12 @@ export const configSchema = z
     queue: z
       .object({
         maxEvents: z.number().int().min(1).default(10_000).describe('Events waiting for a worker, at most.'),
-        maxBytes: z.number().int().min(1).default(64 * 1024 * 1024).describe('Payload bytes waiting for a worker, at most.'),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(64 * 1024 * 1024)
+          .describe('Payload bytes waiting for a worker, at most.'),
         policy: z
           .enum(['block', 'drop-newest', 'drop-oldest'])
           .default('block')
@@ -62,7 +67,11 @@ export const configSchema = z
       .prefault({}),
     handler: z
       .object({
-        module: z.string().min(1).default('noop').describe('noop, log, or the path of an ES module exporting default async (event, context).'),
+        module: z
+          .string()
+          .min(1)
+          .default('noop')
+          .describe('noop, log, or the path of an ES module exporting default async (event, context).'),
         timeoutMs: z.number().int().min(0).default(30_000).describe('Per-try limit; 0 for none.'),
         decode: z.enum(['none', 'json']).default('none').describe('json: payloads that are not JSON go to the dead-letter destination.'),
         retry: retrySchema.prefault({}),

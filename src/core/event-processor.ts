@@ -51,17 +51,31 @@ export class EventProcessor {
         event.ack();
         this.stats.processed.dead_lettered++;
         this.logger.warn(
-          { id: event.id, source: event.source, partition: event.position.partition, offset: event.position.offset, attempts: context.attempt, error: errorMessage(error), deadLetter: this.deadLetter.description },
+          {
+            id: event.id,
+            source: event.source,
+            partition: event.position.partition,
+            offset: event.position.offset,
+            attempts: context.attempt,
+            error: errorMessage(error),
+            deadLetter: this.deadLetter.description,
+          },
           'event dead-lettered',
         );
         this.observe(event, started);
         return;
       } catch (dlqError) {
-        this.logger.error({ id: event.id, error: errorMessage(error), deadLetterError: errorMessage(dlqError) }, 'dead-letter write failed; event will be redelivered');
+        this.logger.error(
+          { id: event.id, error: errorMessage(error), deadLetterError: errorMessage(dlqError) },
+          'dead-letter write failed; event will be redelivered',
+        );
         event.nack(dlqError instanceof Error ? dlqError : new Error(String(dlqError)));
       }
     } else {
-      this.logger.error({ id: event.id, attempts: context.attempt, error: errorMessage(error) }, 'event failed; no dead-letter destination, nacked for redelivery');
+      this.logger.error(
+        { id: event.id, attempts: context.attempt, error: errorMessage(error) },
+        'event failed; no dead-letter destination, nacked for redelivery',
+      );
       event.nack(error instanceof Error ? error : new Error(String(error)));
     }
     this.stats.processed.failed++;

@@ -176,7 +176,10 @@ export class Pipeline {
     if (timedOut) {
       this.abort.abort();
       leftover.push(...this.pool.running());
-      logger.warn({ timeoutMs: this.options.shutdownTimeoutMs, unfinished: leftover.length }, 'shutdown timeout: nacking unfinished events');
+      logger.warn(
+        { timeoutMs: this.options.shutdownTimeoutMs, unfinished: leftover.length },
+        'shutdown timeout: nacking unfinished events',
+      );
     }
     const reason = new SluiceError('sluice is shutting down', { retriable: true });
     for (const event of leftover) event.nack(reason);

@@ -19,16 +19,15 @@ export class FileDeadLetter implements DeadLetterSink {
   }
 
   write(event: SourceEvent, error: unknown, attempts: number): Promise<void> {
-    const line =
-      `${JSON.stringify({
-        id: event.id,
-        source: event.source,
-        key: event.key ?? null,
-        position: event.position,
-        timestamp: event.timestamp,
-        headers: deadLetterHeaders(event, error, attempts),
-        payload: event.payload.toString('base64'),
-      })}\n`;
+    const line = `${JSON.stringify({
+      id: event.id,
+      source: event.source,
+      key: event.key ?? null,
+      position: event.position,
+      timestamp: event.timestamp,
+      headers: deadLetterHeaders(event, error, attempts),
+      payload: event.payload.toString('base64'),
+    })}\n`;
     const write = this.tail.then(async () => {
       const file = await this.handle();
       await file.appendFile(line);

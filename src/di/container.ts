@@ -16,18 +16,17 @@ import { TOKENS, type LoadedHandler } from './tokens.ts';
  * The container module of one adapter: binds `token` to the adapter built from its config
  * section. Importing the adapter's module (and so its SDK) happens here, for the types in use only.
  */
-export async function brokerContainerModule(
-  type: string,
-  section: unknown,
-  token: typeof TOKENS.BrokerAdapter,
-): Promise<ContainerModule> {
+export async function brokerContainerModule(type: string, section: unknown, token: typeof TOKENS.BrokerAdapter): Promise<ContainerModule> {
   const entry = adapters[type];
   if (!entry) throw new ConfigError('broker.type', `unknown broker "${type}"`);
   const module: AdapterModule = await entry.module();
   return new ContainerModule(({ bind }) => {
     bind(token)
       .toDynamicValue((context) =>
-        module.createAdapter(section as never, { logger: context.get(TOKENS.Logger).child({ broker: type }), registry: context.get(TOKENS.Registry) }),
+        module.createAdapter(section as never, {
+          logger: context.get(TOKENS.Logger).child({ broker: type }),
+          registry: context.get(TOKENS.Registry),
+        }),
       )
       .inSingletonScope();
   });

@@ -84,9 +84,19 @@ export function registerPipelineMetrics(registry: Registry, pipeline: Pipeline, 
   counter('sluice_source_paused_seconds_total', 'Time the source spent paused by a full queue.', () => stats.pausedSeconds);
   gauge('sluice_ready', '1 when connected to the broker and not stalled.', () => (pipeline.health().ready ? 1 : 0));
   registry.registerMetric(
-    new HistogramView('sluice_processing_duration_seconds', 'Handler time per event, first try to final outcome.', stats.processingSeconds, labels) as never,
+    new HistogramView(
+      'sluice_processing_duration_seconds',
+      'Handler time per event, first try to final outcome.',
+      stats.processingSeconds,
+      labels,
+    ) as never,
   );
   registry.registerMetric(
-    new HistogramView('sluice_end_to_end_latency_seconds', 'From the broker timestamp of an event to the end of its processing.', stats.endToEndSeconds, labels) as never,
+    new HistogramView(
+      'sluice_end_to_end_latency_seconds',
+      'From the broker timestamp of an event to the end of its processing.',
+      stats.endToEndSeconds,
+      labels,
+    ) as never,
   );
 }

@@ -231,7 +231,13 @@ export function runContractSuite(subject: ContractSubject): void {
       const source = track(adapter.createSource());
       const seen = new Set<number>();
       const pipeline = new Pipeline(
-        { broker: adapter.type, queue: { maxEvents: 8, maxBytes: 1 << 20, policy: 'block' }, pool: { size: 2, orderByKey: true }, shutdownTimeoutMs: 5_000, stallTimeoutMs: 60_000 },
+        {
+          broker: adapter.type,
+          queue: { maxEvents: 8, maxBytes: 1 << 20, policy: 'block' },
+          pool: { size: 2, orderByKey: true },
+          shutdownTimeoutMs: 5_000,
+          stallTimeoutMs: 60_000,
+        },
         {
           source,
           handler: async (event) => {

@@ -97,11 +97,7 @@ export function requireBroker<N extends BrokerName>(name: N, ctx?: TestContext):
  * when SLUICE_BROKERS left it out) the suite is registered as skipped and the reason printed;
  * in CI the suite fails with the reason and the broker's log tail.
  */
-export function describeWithBroker<N extends BrokerName>(
-  name: N,
-  title: string,
-  body: (endpoint: EndpointOf<N>) => void,
-): void {
+export function describeWithBroker<N extends BrokerName>(name: N, title: string, body: (endpoint: EndpointOf<N>) => void): void {
   const a = brokerAvailability(name);
   if (a.available) {
     describe(title, () => body(a.endpoint as EndpointOf<N>));

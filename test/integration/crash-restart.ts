@@ -53,7 +53,10 @@ function runSluice(configPath: string, out: string, options: CrashRestartOptions
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
-  const child = spawn(process.execPath, ['src/cli/sluice.mjs', 'run', '--quiet', '--config', configPath], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['src/cli/sluice.mjs', 'run', '--quiet', '--config', configPath], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
   child.on('exit', (code, signal) => {
@@ -72,7 +75,12 @@ export async function killMidStreamAndRestart(options: CrashRestartOptions): Pro
   await writeFile(handler, RECORDING_HANDLER);
   await writeFile(
     configPath,
-    stringify({ ...options.config, handler: { module: handler }, metrics: { enabled: false }, log: { level: 'warn', summaryIntervalMs: 0 } }),
+    stringify({
+      ...options.config,
+      handler: { module: handler },
+      metrics: { enabled: false },
+      log: { level: 'warn', summaryIntervalMs: 0 },
+    }),
   );
 
   const first = runSluice(configPath, out, options);

@@ -90,7 +90,10 @@ describe('Sluice app on the memory broker', () => {
   it('dead-letters to a topic of the broker ({source}.dlq) with the error in headers, and goes on', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-handler-'));
     const module = join(dir, 'handler.mjs');
-    await writeFile(module, `export default function (event, context) { if (context.value.poison) throw new Error('poison ' + context.value.n); }`);
+    await writeFile(
+      module,
+      `export default function (event, context) { if (context.value.poison) throw new Error('poison ' + context.value.n); }`,
+    );
     const name = topic();
     const config = await validateConfig({
       broker: { type: 'memory', memory: { topic: name } },
@@ -110,7 +113,11 @@ describe('Sluice app on the memory broker', () => {
     expect(sluice.pipeline.stats.processed).toMatchObject({ success: 19, dead_lettered: 2 });
     const letters = broker.topic(`${name}.dlq`).partitions.flatMap((p) => p.records);
     expect(letters.map((r) => r.headers['sluice-error']).sort()).toEqual([expect.stringMatching(/not JSON/), 'poison 4']);
-    expect(letters.find((r) => r.key === 'k4')!.headers).toMatchObject({ 'sluice-attempts': '2', 'sluice-source': name, 'sluice-error-type': 'Error' });
+    expect(letters.find((r) => r.key === 'k4')!.headers).toMatchObject({
+      'sluice-attempts': '2',
+      'sluice-source': name,
+      'sluice-error-type': 'Error',
+    });
   });
 
   it('refuses a handler module without a default function export, naming the key', async () => {

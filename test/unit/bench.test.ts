@@ -58,11 +58,22 @@ describe('delivery accounting', () => {
   });
 
   it('judges a lossy or backlogged run as not sustained', () => {
-    const run = { workload: { rate: 1000 }, throughput: 1000, delivery: { lost: 0 }, producerMaxBehindMs: 0, series: [{ t: 1, sent: 1000, delivered: 990, backlog: 10 }, { t: 2, sent: 1000, delivered: 1000, backlog: 0 }] } as unknown as BrokerRun;
+    const run = {
+      workload: { rate: 1000 },
+      throughput: 1000,
+      delivery: { lost: 0 },
+      producerMaxBehindMs: 0,
+      series: [
+        { t: 1, sent: 1000, delivered: 990, backlog: 10 },
+        { t: 2, sent: 1000, delivered: 1000, backlog: 0 },
+      ],
+    } as unknown as BrokerRun;
     expect(judge(run).sustained).toBe(true);
     expect(judge({ ...run, delivery: { ...run.delivery, lost: 3 } }).reason).toMatch(/lost 3/);
     expect(judge({ ...run, throughput: 800 }).sustained).toBe(false);
-    expect(judge({ ...run, series: [{ t: 1, sent: 5000, delivered: 2000, backlog: 3000 }, run.series[1]!] }).reason).toMatch(/backlog 3000/);
+    expect(judge({ ...run, series: [{ t: 1, sent: 5000, delivered: 2000, backlog: 3000 }, run.series[1]!] }).reason).toMatch(
+      /backlog 3000/,
+    );
   });
 });
 
@@ -79,7 +90,13 @@ describe('tune', () => {
   });
 
   it('marks the Pareto frontier and recommends the smallest configuration meeting the SLO with zero loss', () => {
-    const points = [point(100, 1, 400, 900, 80), point(100, 4, 1000, 40, 82), point(1000, 4, 1000, 45, 90), point(1000, 16, 1000, 10, 95), point(10, 2, 1000, 5, 70, 12)];
+    const points = [
+      point(100, 1, 400, 900, 80),
+      point(100, 4, 1000, 40, 82),
+      point(1000, 4, 1000, 45, 90),
+      point(1000, 16, 1000, 10, 95),
+      point(10, 2, 1000, 5, 70, 12),
+    ];
     markFrontier(points);
     expect(points.map((p) => p.frontier)).toEqual([true, true, false, true, false]);
     const best = recommend(points)!;
@@ -106,7 +123,12 @@ describe('sluice bench on the memory broker (small scale)', () => {
     expect(run.series.length).toBeGreaterThan(1);
     expect(run.series.every((p) => p.backlog >= 0)).toBe(true);
     expect(run.peakRssMB).toBeGreaterThan(0);
-    const html = renderBenchReport({ kind: 'bench', machine: { cpus: 2, cpuModel: 'x', memoryGB: 1, node: 'v20', note: '' }, startedAt: '', runs: [run] });
+    const html = renderBenchReport({
+      kind: 'bench',
+      machine: { cpus: 2, cpuModel: 'x', memoryGB: 1, node: 'v20', note: '' },
+      startedAt: '',
+      runs: [run],
+    });
     expect(html.match(/class="series" data-broker="memory"/g)).toHaveLength(3);
   });
 

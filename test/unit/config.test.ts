@@ -85,7 +85,11 @@ describe('config', () => {
       SLUICE_BROKERS: 'kafka', // no `__`: not a config key (used by the local broker scripts)
       OTHER: 'x',
     };
-    expect(envOverrides(env)).toEqual({ queue: { maxEvents: 5000 }, pool: { orderByKey: true }, broker: { memory: { load: { rate: 250 } } } });
+    expect(envOverrides(env)).toEqual({
+      queue: { maxEvents: 5000 },
+      pool: { orderByKey: true },
+      broker: { memory: { load: { rate: 250 } } },
+    });
     const config = await loadConfig(await yamlFile('queue:\n  maxEvents: 10\n  policy: drop-oldest\n'), env);
     expect(config.queue).toMatchObject({ maxEvents: 5000, policy: 'drop-oldest' });
     expect(config.pool.orderByKey).toBe(true);

@@ -41,7 +41,9 @@ describe('alert rules and dashboard', () => {
 
   it('dashboard panels query only metrics Sluice exports', async () => {
     const names = await coreMetricNames();
-    const dashboard = JSON.parse(await readFile('deploy/observability/grafana-dashboard.json', 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const dashboard = JSON.parse(await readFile('deploy/observability/grafana-dashboard.json', 'utf8')) as {
+      panels: { targets: { expr: string }[] }[];
+    };
     const exprs = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
     expect(exprs.length).toBeGreaterThan(8);
     for (const expr of exprs) for (const metric of referenced(expr)) expect([...names, ...ADAPTER_METRICS], metric).toContain(metric);

@@ -108,7 +108,10 @@ describe('pipeline', () => {
     expect(attempts.get(3)).toBe(3);
     expect(attempts.get(5)).toBe(2);
     expect(pipeline.stats.processed).toMatchObject({ success: 8, retried: 1, dead_lettered: 1, failed: 0 });
-    const lines = (await readFile(join(dir, 'dlq.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    const lines = (await readFile(join(dir, 'dlq.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toHaveLength(1);
     expect(Buffer.from(lines[0].payload, 'base64').toString()).toBe('3');
     expect(lines[0].headers).toMatchObject({ 'sluice-error': 'always fails', 'sluice-attempts': '3', 'sluice-source': 'events' });
@@ -128,9 +131,13 @@ describe('pipeline', () => {
       },
       async close() {},
     };
-    const { pipeline } = memoryPipeline(broker, () => {
-      throw new DecodeError('bad');
-    }, { deadLetter });
+    const { pipeline } = memoryPipeline(
+      broker,
+      () => {
+        throw new DecodeError('bad');
+      },
+      { deadLetter },
+    );
     await pipeline.start();
     await broker.publish('events', numbered(1));
     await eventually(() => written.length === 1, 10_000, 'the dead letter');
@@ -150,13 +157,17 @@ describe('pipeline', () => {
       },
       async close() {},
     };
-    const handler = wrap((_event, context) => void values.push(context.value), [
-      withJsonDecode(),
-      withRetry({ maxAttempts: 5, initialBackoffMs: 1, maxBackoffMs: 1, multiplier: 1 }),
-    ]);
+    const handler = wrap(
+      (_event, context) => void values.push(context.value),
+      [withJsonDecode(), withRetry({ maxAttempts: 5, initialBackoffMs: 1, maxBackoffMs: 1, multiplier: 1 })],
+    );
     const { pipeline } = memoryPipeline(broker, handler, { deadLetter });
     await pipeline.start();
-    await broker.publish('events', [{ payload: Buffer.from('{"ok":1}') }, { payload: Buffer.from('{oops') }, { payload: Buffer.from('[2]') }]);
+    await broker.publish('events', [
+      { payload: Buffer.from('{"ok":1}') },
+      { payload: Buffer.from('{oops') },
+      { payload: Buffer.from('[2]') },
+    ]);
     await eventually(() => pipeline.stats.completed === 3, 10_000, '3 events');
     await pipeline.stop();
     expect(values).toEqual(expect.arrayContaining([{ ok: 1 }, [2]]));
@@ -169,13 +180,10 @@ describe('pipeline', () => {
   it('times out a slow try and retries it', async () => {
     const broker = new MemoryBroker();
     let calls = 0;
-    const handler = wrap(
-      async () => {
-        calls++;
-        if (calls === 1) await sleep(1_000);
-      },
-      [withRetry({ maxAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 1, multiplier: 1 }), withTimeout(20)],
-    );
+    const handler = wrap(async () => {
+      calls++;
+      if (calls === 1) await sleep(1_000);
+    }, [withRetry({ maxAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 1, multiplier: 1 }), withTimeout(20)]);
     const { pipeline } = memoryPipeline(broker, handler);
     await pipeline.start();
     await broker.publish('events', numbered(1));
@@ -253,7 +261,11 @@ describe('pipeline', () => {
 
   it('is ready while running and reports a stall when events wait and none completes', async () => {
     const broker = new MemoryBroker();
-    const { pipeline } = memoryPipeline(broker, () => new Promise(() => undefined), { stallTimeoutMs: 50, shutdownTimeoutMs: 50, pool: { size: 1, orderByKey: false } });
+    const { pipeline } = memoryPipeline(broker, () => new Promise(() => undefined), {
+      stallTimeoutMs: 50,
+      shutdownTimeoutMs: 50,
+      pool: { size: 1, orderByKey: false },
+    });
     expect(pipeline.health().ready).toBe(false);
     await pipeline.start();
     expect(pipeline.health().ready).toBe(true);

@@ -43,7 +43,10 @@ describe('retry', () => {
 
   it('gives up waiting when the pipeline aborts (shutdown)', async () => {
     const abort = new AbortController();
-    const handler = withRetry({ ...policy, initialBackoffMs: 60_000, maxBackoffMs: 60_000 }, abort.signal)(() => {
+    const handler = withRetry(
+      { ...policy, initialBackoffMs: 60_000, maxBackoffMs: 60_000 },
+      abort.signal,
+    )(() => {
       throw new Error('down');
     });
     const result = Promise.resolve().then(() => handler(event, context()));

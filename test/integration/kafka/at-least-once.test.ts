@@ -41,7 +41,10 @@ describeWithBroker('kafka', 'kafka at-least-once across SIGKILL', (endpoint) => 
   });
 
   it('processes every event at least once when the consumer is killed mid-stream and restarted', async () => {
-    const events: OutgoingEvent[] = Array.from({ length: EVENTS }, (_, n) => ({ key: `key-${n % KEYS}`, payload: Buffer.from(JSON.stringify({ n })) }));
+    const events: OutgoingEvent[] = Array.from({ length: EVENTS }, (_, n) => ({
+      key: `key-${n % KEYS}`,
+      payload: Buffer.from(JSON.stringify({ n })),
+    }));
     for (let i = 0; i < EVENTS; i += 2_000) await publisher.publish(topic, events.slice(i, i + 2_000));
 
     const { atKill, duplicates } = await killMidStreamAndRestart({
@@ -51,13 +54,26 @@ describeWithBroker('kafka', 'kafka at-least-once across SIGKILL', (endpoint) => 
       children,
       env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
       config: {
-        broker: { type: 'kafka', kafka: { brokers: endpoint.brokers, topics: [topic], group: `${topic}-group`, commitIntervalMs: 200, fetch: { maxWaitTimeMs: 100 },
+        broker: {
+          type: 'kafka',
+          kafka: {
+            brokers: endpoint.brokers,
+            topics: [topic],
+            group: `${topic}-group`,
+            commitIntervalMs: 200,
+            fetch: { maxWaitTimeMs: 100 },
             // The killed member holds its partitions until its session expires: keep that short.
-            sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, revokeTimeoutMs: 5_000 } },
+            sessionTimeoutMs: 6_000,
+            heartbeatIntervalMs: 1_000,
+            revokeTimeoutMs: 5_000,
+          },
+        },
         queue: { maxEvents: 2_000 },
         pool: { size: 8 },
       },
     });
-    console.log(`kafka at-least-once: ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart`);
+    console.log(
+      `kafka at-least-once: ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart`,
+    );
   });
 });

@@ -18,7 +18,11 @@ describeWithBroker('kafka', 'kafka misconfiguration', (endpoint) => {
   });
 
   it('rejects start() with a ConnectionError naming an unreachable broker (default retries)', async () => {
-    const adapter = new KafkaAdapter(kafkaTestConfig(endpoint, { brokers: ['127.0.0.1:1'], topics: ['anything'], retry: {} }), testLogger(), new Registry());
+    const adapter = new KafkaAdapter(
+      kafkaTestConfig(endpoint, { brokers: ['127.0.0.1:1'], topics: ['anything'], retry: {} }),
+      testLogger(),
+      new Registry(),
+    );
     const source = adapter.createSource();
     const error = await source.start(new CollectingSink()).then(
       () => undefined,
@@ -106,8 +110,12 @@ describe('kafka config validation', () => {
     expect((await configError({ topics: ['t'], topicPattern: '^t' })).key).toBe('broker.kafka.topicPattern');
     expect((await configError({ topicPattern: '(' })).key).toBe('broker.kafka.topicPattern');
     expect((await configError({ topics: ['t'], producer: { acks: 'leader' } })).key).toBe('broker.kafka.producer.acks');
-    expect((await configError({ topics: ['t'], sasl: { mechanism: 'gssapi', username: 'u', passwordEnv: 'P' } })).key).toBe('broker.kafka.sasl.mechanism');
-    expect((await configError({ topics: ['t'], sasl: { mechanism: 'plain', username: 'u', password: 'secret' } })).key).toBe('broker.kafka.sasl.password');
+    expect((await configError({ topics: ['t'], sasl: { mechanism: 'gssapi', username: 'u', passwordEnv: 'P' } })).key).toBe(
+      'broker.kafka.sasl.mechanism',
+    );
+    expect((await configError({ topics: ['t'], sasl: { mechanism: 'plain', username: 'u', password: 'secret' } })).key).toBe(
+      'broker.kafka.sasl.password',
+    );
     expect((await configError({ topics: ['t'], tpoics: ['t'] })).key).toBe('broker.kafka.tpoics');
   });
 

@@ -37,7 +37,16 @@ describeWithBroker('kafka', 'kafka dead letters through the app', (endpoint) => 
 
   it('dead-letters a failing event and an undecodable payload to <topic>.dlq and goes on', async () => {
     const config = await validateConfig({
-      broker: { type: 'kafka', kafka: { brokers: endpoint.brokers, topics: [topic], group: `${topic}-group`, commitIntervalMs: 100, fetch: { maxWaitTimeMs: 100 } } },
+      broker: {
+        type: 'kafka',
+        kafka: {
+          brokers: endpoint.brokers,
+          topics: [topic],
+          group: `${topic}-group`,
+          commitIntervalMs: 100,
+          fetch: { maxWaitTimeMs: 100 },
+        },
+      },
       handler: { decode: 'json', timeoutMs: 5_000, retry: { maxAttempts: 2, initialBackoffMs: 10, maxBackoffMs: 20 } },
       deadLetter: { type: 'broker' },
       metrics: { enabled: false },
@@ -61,7 +70,8 @@ describeWithBroker('kafka', 'kafka dead letters through the app', (endpoint) => 
 
     const deadline = Date.now() + 60_000;
     while (handled.size < EVENTS - 2 || sluice.pipeline.stats.processed.dead_lettered < 2) {
-      if (Date.now() > deadline) throw new Error(`timed out: ${handled.size} handled, ${sluice.pipeline.stats.processed.dead_lettered} dead-lettered`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out: ${handled.size} handled, ${sluice.pipeline.stats.processed.dead_lettered} dead-lettered`);
       await sleep(50);
     }
     expect(handled.has(30)).toBe(false);
@@ -103,7 +113,10 @@ describeWithBroker('kafka', 'kafka dead letters through the app', (endpoint) => 
     });
     await app.start();
     try {
-      await MemoryBroker.shared('default').publish(source, [{ key: 'a', payload: Buffer.from('fine') }, { key: 'b', payload: Buffer.from('poison') }]);
+      await MemoryBroker.shared('default').publish(source, [
+        { key: 'a', payload: Buffer.from('fine') },
+        { key: 'b', payload: Buffer.from('poison') },
+      ]);
       const deadline = Date.now() + 60_000;
       while (app.pipeline.stats.completed < 2) {
         if (Date.now() > deadline) throw new Error('timed out waiting for the dead letter');

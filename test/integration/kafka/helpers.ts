@@ -26,6 +26,10 @@ export function kafkaTestConfig(endpoint: KafkaEndpoint, overrides: Record<strin
   });
 }
 
-export function kafkaTestAdapter(endpoint: KafkaEndpoint, overrides: Record<string, unknown> = {}, registry = new Registry()): KafkaAdapter {
+export function kafkaTestAdapter(
+  endpoint: KafkaEndpoint,
+  overrides: Record<string, unknown> = {},
+  registry = new Registry(),
+): KafkaAdapter {
   return new KafkaAdapter(kafkaTestConfig(endpoint, overrides), testLogger(), registry);
 }

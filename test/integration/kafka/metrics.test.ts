@@ -36,7 +36,10 @@ describeWithBroker('kafka', 'kafka metrics', (endpoint) => {
   it('reports lag per partition, commits and membership on the injected registry', async () => {
     const registry = new Registry();
     const adapter = kafkaTestAdapter(endpoint, { topics: [topic], group: `${topic}-group` }, registry);
-    await publisher.publish(topic, Array.from({ length: 100 }, (_, n) => ({ key: 'same', payload: Buffer.from(String(n)) })));
+    await publisher.publish(
+      topic,
+      Array.from({ length: 100 }, (_, n) => ({ key: 'same', payload: Buffer.from(String(n)) })),
+    );
     const source = adapter.createSource();
     const sink = new CollectingSink(10); // 10 events at a time, acked by the test
     await source.start(sink);
@@ -58,7 +61,10 @@ describeWithBroker('kafka', 'kafka metrics', (endpoint) => {
       await sleep(20);
     }
     for (const event of sink.events) event.ack();
-    while ((await value(registry, 'sluice_offset_commits_total')) === 0 || (await value(registry, 'sluice_consumer_lag', { partition })) !== 0) {
+    while (
+      (await value(registry, 'sluice_offset_commits_total')) === 0 ||
+      (await value(registry, 'sluice_consumer_lag', { partition })) !== 0
+    ) {
       if (Date.now() > deadline) throw new Error('lag did not reach 0 / nothing committed');
       await sleep(50);
     }

@@ -45,7 +45,13 @@ describeWithBroker('kafka', 'kafka order through the pipeline', (endpoint) => {
   function run(pool: { size: number; orderByKey: boolean }, handler: (event: SourceEvent) => Promise<void>) {
     const adapter = kafkaTestAdapter(endpoint, { topics: [topic], group: uniqueName('order-group') });
     const pipeline = new Pipeline(
-      { broker: 'kafka', queue: { maxEvents: 200, maxBytes: 1 << 20, policy: 'block' }, pool, shutdownTimeoutMs: 5_000, stallTimeoutMs: 60_000 },
+      {
+        broker: 'kafka',
+        queue: { maxEvents: 200, maxBytes: 1 << 20, policy: 'block' },
+        pool,
+        shutdownTimeoutMs: 5_000,
+        stallTimeoutMs: 60_000,
+      },
       { source: adapter.createSource(), handler, logger: testLogger() },
     );
     pipelines.push(pipeline);

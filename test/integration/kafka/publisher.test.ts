@@ -23,11 +23,18 @@ describeWithBroker('kafka', 'kafka publisher', (endpoint) => {
   });
 
   it('publishes a gzip batch bigger than maxBatchBytes in order, with keys and headers', async () => {
-    const adapter = kafkaTestAdapter(endpoint, { topics: [topic], group: uniqueName('publish'), producer: { compression: 'gzip', maxBatchBytes: 20_000 } });
+    const adapter = kafkaTestAdapter(endpoint, {
+      topics: [topic],
+      group: uniqueName('publish'),
+      producer: { compression: 'gzip', maxBatchBytes: 20_000 },
+    });
     const publisher = adapter.createPublisher();
     const payload = (n: number) => Buffer.from(`${n}:`.padEnd(1_000, 'x'));
     // 300 events of ~1 KB with a 20 KB limit: at least 15 requests.
-    await publisher.publish(topic, Array.from({ length: 300 }, (_, n) => ({ key: `key-${n % 3}`, payload: payload(n), headers: { n: String(n) } })));
+    await publisher.publish(
+      topic,
+      Array.from({ length: 300 }, (_, n) => ({ key: `key-${n % 3}`, payload: payload(n), headers: { n: String(n) } })),
+    );
     await publisher.close();
 
     const source = adapter.createSource();

@@ -36,12 +36,32 @@ describeWithBroker('kafka', 'kafka consumer group rebalance', (endpoint) => {
   const seq = (event: SourceEvent) => (JSON.parse(event.payload.toString()) as { n: number }).n;
 
   /** A pipeline of the group whose handler counts what it processed, by event number. */
-  function member(name: string, counts: Map<number, number>, options: { topic?: string; group?: string; pool?: number; handler?: (n: number) => Promise<void>; config?: Record<string, unknown> } = {}) {
+  function member(
+    name: string,
+    counts: Map<number, number>,
+    options: {
+      topic?: string;
+      group?: string;
+      pool?: number;
+      handler?: (n: number) => Promise<void>;
+      config?: Record<string, unknown>;
+    } = {},
+  ) {
     const registry = new Registry();
-    const adapter = kafkaTestAdapter(endpoint, { topics: [options.topic ?? topic], group: options.group ?? group, clientId: `sluice-${name}`, ...options.config }, registry);
+    const adapter = kafkaTestAdapter(
+      endpoint,
+      { topics: [options.topic ?? topic], group: options.group ?? group, clientId: `sluice-${name}`, ...options.config },
+      registry,
+    );
     const processed = { count: 0 };
     const pipeline = new Pipeline(
-      { broker: 'kafka', queue: { maxEvents: 400, maxBytes: 1 << 20, policy: 'block' }, pool: { size: options.pool ?? 8, orderByKey: false }, shutdownTimeoutMs: 10_000, stallTimeoutMs: 60_000 },
+      {
+        broker: 'kafka',
+        queue: { maxEvents: 400, maxBytes: 1 << 20, policy: 'block' },
+        pool: { size: options.pool ?? 8, orderByKey: false },
+        shutdownTimeoutMs: 10_000,
+        stallTimeoutMs: 60_000,
+      },
       {
         source: adapter.createSource(),
         handler: async (event) => {
@@ -75,7 +95,10 @@ describeWithBroker('kafka', 'kafka consumer group rebalance', (endpoint) => {
     let produced = 0;
     const producing = (async () => {
       while (produced < EVENTS) {
-        const batch: OutgoingEvent[] = Array.from({ length: 200 }, (_, i) => ({ key: `key-${(produced + i) % 97}`, payload: Buffer.from(JSON.stringify({ n: produced + i })) }));
+        const batch: OutgoingEvent[] = Array.from({ length: 200 }, (_, i) => ({
+          key: `key-${(produced + i) % 97}`,
+          payload: Buffer.from(JSON.stringify({ n: produced + i })),
+        }));
         await publisher.publish(topic, batch);
         produced += batch.length;
         await sleep(40);
@@ -102,7 +125,9 @@ describeWithBroker('kafka', 'kafka consumer group rebalance', (endpoint) => {
     // a went through two rebalances (b joined, b left); b through its revoke on leaving at most.
     expect(await rebalances(a.registry)).toBeGreaterThanOrEqual(2);
     const duplicates = [...counts.values()].reduce((sum, count) => sum + count - 1, 0);
-    console.log(`kafka rebalance: ${EVENTS} events, a processed ${a.processed.count}, b processed ${b.processed.count}, ${duplicates} duplicates`);
+    console.log(
+      `kafka rebalance: ${EVENTS} events, a processed ${a.processed.count}, b processed ${b.processed.count}, ${duplicates} duplicates`,
+    );
     await a.pipeline.stop();
   });
 
@@ -111,7 +136,10 @@ describeWithBroker('kafka', 'kafka consumer group rebalance', (endpoint) => {
     const stuckGroup = `${stuckTopic}-group`;
     await admin.createDestination(stuckTopic, { partitions: 2 });
     try {
-      await publisher.publish(stuckTopic, Array.from({ length: 20 }, (_, n) => ({ key: `key-${n}`, payload: Buffer.from(JSON.stringify({ n })) })));
+      await publisher.publish(
+        stuckTopic,
+        Array.from({ length: 20 }, (_, n) => ({ key: `key-${n}`, payload: Buffer.from(JSON.stringify({ n })) })),
+      );
       // a's handler holds the first delivery of every event until the gate opens; later
       // deliveries (after the rebalance) go through.
       let openGate!: () => void;

@@ -60,7 +60,10 @@ describeWithBroker('kinesis-mock', 'kinesis enhanced fan-out (kinesis-mock)', (m
     const adapter = adapterFor(config);
     const publisher = adapter.createPublisher();
     try {
-      await publisher.publish(config.stream, Array.from({ length: 200 }, (_, i) => ({ key: `k${i % 8}`, payload: Buffer.from(JSON.stringify({ n: i })) })));
+      await publisher.publish(
+        config.stream,
+        Array.from({ length: 200 }, (_, i) => ({ key: `k${i % 8}`, payload: Buffer.from(JSON.stringify({ n: i })) })),
+      );
       const first = adapter.createSource();
       const sink = new CollectingSink(50, true);
       await first.start(sink);
@@ -70,7 +73,10 @@ describeWithBroker('kinesis-mock', 'kinesis enhanced fan-out (kinesis-mock)', (m
       const second = adapter.createSource();
       const again = new CollectingSink(50, true);
       await second.start(again);
-      await publisher.publish(config.stream, Array.from({ length: 10 }, (_, i) => ({ key: `k${i % 8}`, payload: Buffer.from(JSON.stringify({ n: 200 + i })) })));
+      await publisher.publish(
+        config.stream,
+        Array.from({ length: 10 }, (_, i) => ({ key: `k${i % 8}`, payload: Buffer.from(JSON.stringify({ n: 200 + i })) })),
+      );
       await eventually(() => again.events.length >= 10, 30_000, 'the 10 new events');
       await sleep(1_000);
       expect(again.events.map((event) => n(event.payload)).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => 200 + i));
@@ -97,7 +103,10 @@ describeWithBroker('kinesis-mock', 'kinesis enhanced fan-out (kinesis-mock)', (m
       const sink = new CollectingSink(50, true);
       await source.start(sink);
       for (let batch = 0; batch < 6; batch++) {
-        await publisher.publish(config.stream, Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, payload: Buffer.from(JSON.stringify({ n: batch * 20 + i })) })));
+        await publisher.publish(
+          config.stream,
+          Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, payload: Buffer.from(JSON.stringify({ n: batch * 20 + i })) })),
+        );
         await sleep(700);
       }
       await eventually(() => sink.events.length >= 120, 60_000, 'all 120 events');

@@ -18,8 +18,10 @@ export interface Fault {
   error: () => Error;
 }
 
-export const throttled = () => new ProvisionedThroughputExceededException({ message: 'Rate exceeded for shard (injected)', $metadata: { httpStatusCode: 400 } });
-export const expiredIterator = () => new ExpiredIteratorException({ message: 'Iterator expired (injected)', $metadata: { httpStatusCode: 400 } });
+export const throttled = () =>
+  new ProvisionedThroughputExceededException({ message: 'Rate exceeded for shard (injected)', $metadata: { httpStatusCode: 400 } });
+export const expiredIterator = () =>
+  new ExpiredIteratorException({ message: 'Iterator expired (injected)', $metadata: { httpStatusCode: 400 } });
 export const unreachable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1 (injected)'), { code: 'ECONNREFUSED' });
 
 export class FaultyClient implements Sendable {
@@ -55,7 +57,10 @@ export class FaultyClient implements Sendable {
     const records = command.input.Records ?? [];
     const refused = (i: number) => records.length > 1 && i % this.putFailureEvery === 0;
     const accepted = records.filter((_, i) => !refused(i));
-    const result = accepted.length > 0 ? await this.inner.send(new PutRecordsCommand({ ...command.input, Records: accepted }), options) : { Records: [] };
+    const result =
+      accepted.length > 0
+        ? await this.inner.send(new PutRecordsCommand({ ...command.input, Records: accepted }), options)
+        : { Records: [] };
     const answers: PutRecordsResultEntry[] = [];
     let next = 0;
     for (let i = 0; i < records.length; i++) {

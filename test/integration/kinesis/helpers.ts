@@ -55,7 +55,8 @@ export async function freshStream(config: KinesisConfig, shards: number): Promis
     config: configured,
     cleanup: async () => {
       await admin.deleteDestination(stream).catch(() => undefined);
-      if (configured.leases.type === 'dynamodb') await admin.deleteLeaseTable(configured.leases.table ?? configured.application).catch(() => undefined);
+      if (configured.leases.type === 'dynamodb')
+        await admin.deleteLeaseTable(configured.leases.table ?? configured.application).catch(() => undefined);
       else await rm(configured.leases.path, { force: true });
       await admin.close();
     },

@@ -39,7 +39,8 @@ function aggregate(records: UserRecord[], options: { corruptDigest?: boolean; wi
     const inner = [varintField(1, keys.indexOf(record.key))];
     if (record.explicitHashKey) inner.push(varintField(2, hashKeys.indexOf(record.explicitHashKey)));
     inner.push(lengthDelimited(3, Buffer.from(record.data)));
-    if (options.withTags) inner.push(lengthDelimited(4, Buffer.concat([lengthDelimited(1, Buffer.from('tag')), lengthDelimited(2, Buffer.from('v'))])));
+    if (options.withTags)
+      inner.push(lengthDelimited(4, Buffer.concat([lengthDelimited(1, Buffer.from('tag')), lengthDelimited(2, Buffer.from('v'))])));
     parts.push(lengthDelimited(3, Buffer.concat(inner)));
   }
   const body = Buffer.concat(parts);

@@ -41,7 +41,10 @@ describeWithBroker('kinesis', 'kinesis lease table', (kinesis) => {
           return victimClients;
         },
       }).createSource() as KinesisSource;
-      cleanups.push(() => survivor.close(), () => victim.close());
+      cleanups.push(
+        () => survivor.close(),
+        () => victim.close(),
+      );
 
       const survivorSink = new CollectingSink(100, true);
       const victimSink = new CollectingSink(100, true);
@@ -52,7 +55,10 @@ describeWithBroker('kinesis', 'kinesis lease table', (kinesis) => {
 
       const publisher = adapterFor(config).createPublisher();
       cleanups.push(() => publisher.close());
-      const events: OutgoingEvent[] = Array.from({ length: 2_000 }, (_, i) => ({ key: `k${i % 40}`, payload: Buffer.from(JSON.stringify({ n: i })) }));
+      const events: OutgoingEvent[] = Array.from({ length: 2_000 }, (_, i) => ({
+        key: `k${i % 40}`,
+        payload: Buffer.from(JSON.stringify({ n: i })),
+      }));
       await publisher.publish(config.stream, events.slice(0, 1_000));
       await eventually(() => victimSink.events.length > 0 && survivorSink.events.length > 0, 20_000, 'both instances reading');
 
@@ -92,7 +98,10 @@ describeWithBroker('kinesis', 'kinesis lease table', (kinesis) => {
       cleanups.push(cleanup);
       const publisher = adapterFor(config).createPublisher();
       cleanups.push(() => publisher.close());
-      await publisher.publish(config.stream, Array.from({ length: 200 }, (_, i) => ({ key: `k${i % 20}`, payload: Buffer.from(JSON.stringify({ n: i })) })));
+      await publisher.publish(
+        config.stream,
+        Array.from({ length: 200 }, (_, i) => ({ key: `k${i % 20}`, payload: Buffer.from(JSON.stringify({ n: i })) })),
+      );
 
       // A holds both shards; its only worker is stuck, so everything it reads waits in its queue.
       const first = adapterFor(config).createSource() as KinesisSource;
@@ -100,7 +109,13 @@ describeWithBroker('kinesis', 'kinesis lease table', (kinesis) => {
       const stuck = new Promise<void>((resolve) => (release = resolve));
       const processedByFirst: { shard: string; n: number }[] = [];
       const pipeline = new Pipeline(
-        { broker: 'kinesis', queue: { maxEvents: 1_000, maxBytes: 1 << 24, policy: 'block' }, pool: { size: 1, orderByKey: false }, shutdownTimeoutMs: 5_000, stallTimeoutMs: 60_000 },
+        {
+          broker: 'kinesis',
+          queue: { maxEvents: 1_000, maxBytes: 1 << 24, policy: 'block' },
+          pool: { size: 1, orderByKey: false },
+          shutdownTimeoutMs: 5_000,
+          stallTimeoutMs: 60_000,
+        },
         {
           source: first,
           handler: async (event) => {
@@ -128,15 +143,25 @@ describeWithBroker('kinesis', 'kinesis lease table', (kinesis) => {
       expect(processedByFirst.filter((event) => event.shard === stolen).length).toBeLessThanOrEqual(1);
       expect(processedByFirst.filter((event) => event.shard !== stolen).length).toBeGreaterThan(0);
       const stolenEvents = new Set(sink.events.map((event) => n(event.payload)));
-      await eventually(() => new Set([...processedByFirst.map((event) => event.n), ...stolenEvents]).size === 200, 20_000, 'every event processed by A or B');
+      await eventually(
+        () => new Set([...processedByFirst.map((event) => event.n), ...stolenEvents]).size === 200,
+        20_000,
+        'every event processed by A or B',
+      );
     });
 
     it('a closed instance releases its leases at once, with its checkpoints', async () => {
-      const { config, cleanup } = await freshStream(localConfig({ kinesis, dynamodb }, { leases: { durationMs: 60_000, renewIntervalMs: 300 } }), 2);
+      const { config, cleanup } = await freshStream(
+        localConfig({ kinesis, dynamodb }, { leases: { durationMs: 60_000, renewIntervalMs: 300 } }),
+        2,
+      );
       cleanups.push(cleanup);
       const publisher = adapterFor(config).createPublisher();
       cleanups.push(() => publisher.close());
-      await publisher.publish(config.stream, Array.from({ length: 100 }, (_, i) => ({ key: `k${i % 10}`, payload: Buffer.from(JSON.stringify({ n: i })) })));
+      await publisher.publish(
+        config.stream,
+        Array.from({ length: 100 }, (_, i) => ({ key: `k${i % 10}`, payload: Buffer.from(JSON.stringify({ n: i })) })),
+      );
       const first = adapterFor(config).createSource() as KinesisSource;
       const sink = new CollectingSink(100, true);
       await first.start(sink);

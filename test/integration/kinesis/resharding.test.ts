@@ -30,7 +30,12 @@ class SlowAckSink implements EventSink {
   async deliver(events: SourceEvent[]): Promise<void> {
     const now = performance.now();
     for (const event of events) {
-      const seen: Seen = { n: (JSON.parse(event.payload.toString()) as { n: number }).n, key: event.key!, shard: event.position.partition, deliveredAt: now };
+      const seen: Seen = {
+        n: (JSON.parse(event.payload.toString()) as { n: number }).n,
+        key: event.key!,
+        shard: event.position.partition,
+        deliveredAt: now,
+      };
       this.seen.push(seen);
       setTimeout(() => {
         seen.ackedAt = performance.now();
@@ -59,7 +64,10 @@ describeWithBroker('kinesis', 'kinesis resharding', (kinesis) => {
   describeWithBroker('dynamodb', 'with dynalite', (dynamodb) => {
     for (const leases of ['dynamodb', 'file'] as const) {
       it(`reads children only after their parents are processed, split then merge (${leases} leases)`, async () => {
-        const { config, cleanup } = await freshStream(localConfig(leases === 'dynamodb' ? { kinesis, dynamodb } : { kinesis }, { leases: { shardSyncIntervalMs: 60_000 } }), 1);
+        const { config, cleanup } = await freshStream(
+          localConfig(leases === 'dynamodb' ? { kinesis, dynamodb } : { kinesis }, { leases: { shardSyncIntervalMs: 60_000 } }),
+          1,
+        );
         const adapter = adapterFor(config);
         const source = adapter.createSource();
         const publisher = adapter.createPublisher();
@@ -82,21 +90,41 @@ describeWithBroker('kinesis', 'kinesis resharding', (kinesis) => {
           const [parent] = await shards(config);
           const start = BigInt(parent!.HashKeyRange!.StartingHashKey!);
           const end = BigInt(parent!.HashKeyRange!.EndingHashKey!);
-          await client.send(new SplitShardCommand({ StreamName: config.stream, ShardToSplit: parent!.ShardId, NewStartingHashKey: String((start + end) / 2n) }));
+          await client.send(
+            new SplitShardCommand({
+              StreamName: config.stream,
+              ShardToSplit: parent!.ShardId,
+              NewStartingHashKey: String((start + end) / 2n),
+            }),
+          );
           await admin.waitForStatus(config.stream, 'ACTIVE');
           await publish(300);
 
           const children = (await shards(config)).filter((shard) => shard.ParentShardId === parent!.ShardId);
           expect(children).toHaveLength(2);
-          await eventually(() => sink.seen.some((seen) => seen.shard === children[0]!.ShardId) && sink.seen.some((seen) => seen.shard === children[1]!.ShardId), 30_000, 'both children being read');
-          const [left, right] = [...children].sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1));
-          await client.send(new MergeShardsCommand({ StreamName: config.stream, ShardToMerge: left!.ShardId, AdjacentShardToMerge: right!.ShardId }));
+          await eventually(
+            () =>
+              sink.seen.some((seen) => seen.shard === children[0]!.ShardId) &&
+              sink.seen.some((seen) => seen.shard === children[1]!.ShardId),
+            30_000,
+            'both children being read',
+          );
+          const [left, right] = [...children].sort((a, b) =>
+            BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1,
+          );
+          await client.send(
+            new MergeShardsCommand({ StreamName: config.stream, ShardToMerge: left!.ShardId, AdjacentShardToMerge: right!.ShardId }),
+          );
           await admin.waitForStatus(config.stream, 'ACTIVE');
           await publish(300);
           const merged = (await shards(config)).find((shard) => shard.ParentShardId && shard.AdjacentParentShardId);
           expect(merged).toBeDefined();
 
-          await eventually(() => new Set(sink.seen.map((seen) => seen.n)).size === 900 && sink.seen.every((seen) => seen.ackedAt !== undefined), 60_000, 'all 900 events processed');
+          await eventually(
+            () => new Set(sink.seen.map((seen) => seen.n)).size === 900 && sink.seen.every((seen) => seen.ackedAt !== undefined),
+            60_000,
+            'all 900 events processed',
+          );
 
           // Every record of every shard, nothing lost.
           expect(new Set(sink.seen.map((seen) => seen.n)).size).toBe(900);
@@ -120,9 +148,13 @@ describeWithBroker('kinesis', 'kinesis resharding', (kinesis) => {
             const table = new DynamoLeaseTable(createDynamoClient(config), config.application, false);
             const leaseByShard = new Map((await table.list()).map((lease) => [lease.leaseKey, lease]));
             expect(leaseByShard.get(parent!.ShardId!)?.checkpoint).toBe('SHARD_END');
-            expect([...(leaseByShard.get(parent!.ShardId!)?.childShardIds ?? [])].sort()).toEqual(children.map((child) => child.ShardId).sort());
+            expect([...(leaseByShard.get(parent!.ShardId!)?.childShardIds ?? [])].sort()).toEqual(
+              children.map((child) => child.ShardId).sort(),
+            );
             for (const child of children) expect(leaseByShard.get(child.ShardId!)?.checkpoint).toBe('SHARD_END');
-            expect([...(leaseByShard.get(merged!.ShardId!)?.parentShardIds ?? [])].sort()).toEqual(children.map((child) => child.ShardId).sort());
+            expect([...(leaseByShard.get(merged!.ShardId!)?.parentShardIds ?? [])].sort()).toEqual(
+              children.map((child) => child.ShardId).sort(),
+            );
           }
         } finally {
           await source.close();

@@ -28,7 +28,8 @@ describeWithBroker('kinesis', 'kinesis at-least-once across SIGKILL', (kinesis) 
     });
 
     afterAll(async () => {
-      for (const child of children) if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
       for (const cleanup of cleanups) await cleanup();
       if (dir) await rm(dir, { recursive: true, force: true });
     });
@@ -39,7 +40,10 @@ describeWithBroker('kinesis', 'kinesis at-least-once across SIGKILL', (kinesis) 
         const { config, cleanup } = await freshStream(base, 4);
         cleanups.push(cleanup);
         const publisher = adapterFor(config).createPublisher();
-        const events: OutgoingEvent[] = Array.from({ length: EVENTS }, (_, n) => ({ key: `key-${n % KEYS}`, payload: Buffer.from(JSON.stringify({ n })) }));
+        const events: OutgoingEvent[] = Array.from({ length: EVENTS }, (_, n) => ({
+          key: `key-${n % KEYS}`,
+          payload: Buffer.from(JSON.stringify({ n })),
+        }));
         for (let i = 0; i < EVENTS; i += 500) await publisher.publish(config.stream, events.slice(i, i + 500));
         await publisher.close();
 
@@ -55,7 +59,12 @@ describeWithBroker('kinesis', 'kinesis at-least-once across SIGKILL', (kinesis) 
               ? { type: 'file', path: join(dir, 'checkpoints.json') }
               : { type: 'dynamodb', endpoint: dynamodb.url, durationMs: 2_000, renewIntervalMs: 500, takeIntervalMs: 500 },
         };
-        if (leases === 'dynamodb') cleanups.push(() => adapterFor({ ...config, application: section.application }).createAdmin().deleteLeaseTable(section.application));
+        if (leases === 'dynamodb')
+          cleanups.push(() =>
+            adapterFor({ ...config, application: section.application })
+              .createAdmin()
+              .deleteLeaseTable(section.application),
+          );
         const { atKill, duplicates } = await killMidStreamAndRestart({
           dir,
           name: leases,
@@ -68,7 +77,9 @@ describeWithBroker('kinesis', 'kinesis at-least-once across SIGKILL', (kinesis) 
             pool: { size: 8 },
           },
         });
-        console.log(`kinesis at-least-once (${leases} leases): ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart`);
+        console.log(
+          `kinesis at-least-once (${leases} leases): ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart`,
+        );
       });
     }
   });

@@ -29,7 +29,12 @@ describeWithBroker('kinesis', 'kinesis start positions', (kinesis) => {
       await publisher.publish(config.stream, events(10, 10));
       await eventually(() => sink.events.length >= 10, 20_000, 'the 10 later events');
       await sleep(500);
-      expect(sink.payloads().map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => 10 + i));
+      expect(
+        sink
+          .payloads()
+          .map(Number)
+          .sort((a, b) => a - b),
+      ).toEqual(Array.from({ length: 10 }, (_, i) => 10 + i));
     } finally {
       await source.close();
       await publisher.close();

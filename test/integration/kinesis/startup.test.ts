@@ -30,7 +30,10 @@ describeWithBroker('kinesis', 'kinesis start-up and metrics', (kinesis) => {
     it('fails with NotFoundError when the lease table is missing and may not be created', async () => {
       const { config, cleanup } = await freshStream(localConfig({ kinesis, dynamodb }, { leases: { createTable: false } }), 1);
       try {
-        const error = await adapterFor(config).createSource().start(new CollectingSink()).catch((e: unknown) => e);
+        const error = await adapterFor(config)
+          .createSource()
+          .start(new CollectingSink())
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(NotFoundError);
         expect((error as Error).message).toContain(config.application);
       } finally {
@@ -69,7 +72,10 @@ describeWithBroker('kinesis', 'kinesis start-up and metrics', (kinesis) => {
         await source.start(sink);
         expect(source.health()).toMatchObject({ connected: true });
         expect(source.health().detail).toContain('2 shard(s) leased');
-        await publisher.publish(config.stream, Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, payload: Buffer.from(String(i)) })));
+        await publisher.publish(
+          config.stream,
+          Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, payload: Buffer.from(String(i)) })),
+        );
         await eventually(() => sink.events.length >= 20, 20_000, '20 events');
         await new Promise((resolve) => setTimeout(resolve, 400));
         const text = await registry.metrics();

@@ -45,7 +45,10 @@ describeWithBroker('pubsub', 'pubsub at-least-once across SIGKILL', (endpoint) =
   });
 
   it('processes every event at least once when the consumer is killed mid-stream and restarted', async () => {
-    const events: OutgoingEvent[] = Array.from({ length: EVENTS }, (_, n) => ({ key: `key-${n % KEYS}`, payload: Buffer.from(JSON.stringify({ n })) }));
+    const events: OutgoingEvent[] = Array.from({ length: EVENTS }, (_, n) => ({
+      key: `key-${n % KEYS}`,
+      payload: Buffer.from(JSON.stringify({ n })),
+    }));
     for (let i = 0; i < EVENTS; i += 1_000) await publisher.publish(config.topic, events.slice(i, i + 1_000));
 
     // What the killed client held is redelivered when its leases expire (the ack deadline).
@@ -72,6 +75,8 @@ describeWithBroker('pubsub', 'pubsub at-least-once across SIGKILL', (endpoint) =
         pool: { size: 8, orderByKey: true },
       },
     });
-    console.log(`pubsub at-least-once: ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart`);
+    console.log(
+      `pubsub at-least-once: ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart`,
+    );
   }, 240_000);
 });

@@ -54,7 +54,14 @@ describeWithBroker('pubsub', 'pubsub dead letters', (endpoint) => {
     const publisher = adapter.createPublisher();
     await publisher.connect();
     cleanups.push(() => publisher.close());
-    await publisher.publish(config.topic, Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 3}`, payload: Buffer.from(JSON.stringify({ n: i })), headers: { origin: 'test' } })));
+    await publisher.publish(
+      config.topic,
+      Array.from({ length: 30 }, (_, i) => ({
+        key: `k${i % 3}`,
+        payload: Buffer.from(JSON.stringify({ n: i })),
+        headers: { origin: 'test' },
+      })),
+    );
 
     const letters = await receive(client, dlqReader, 3, 30_000);
     await until(() => processed.size >= 27 && sluice.pipeline.stats.processed.dead_lettered >= 3, 30_000, 'the good events');

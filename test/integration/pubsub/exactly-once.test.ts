@@ -11,7 +11,10 @@ describeWithBroker('pubsub', 'pubsub exactly-once subscriptions', (endpoint) => 
   });
 
   async function run(options: { lease?: Record<string, unknown>; handlerMs: number; events: number }) {
-    const config = pubsubTestConfig(endpoint, { subscriptionSettings: { messageOrdering: false, exactlyOnceDelivery: true }, lease: options.lease ?? {} });
+    const config = pubsubTestConfig(endpoint, {
+      subscriptionSettings: { messageOrdering: false, exactlyOnceDelivery: true },
+      lease: options.lease ?? {},
+    });
     const registry = new Registry();
     const adapter = pubsubTestAdapter(config, registry);
     const admin = adapter.createAdmin();
@@ -33,7 +36,10 @@ describeWithBroker('pubsub', 'pubsub exactly-once subscriptions', (endpoint) => 
     const publisher = adapter.createPublisher();
     await publisher.connect();
     cleanups.push(() => publisher.close());
-    await publisher.publish(config.topic, Array.from({ length: options.events }, (_, i) => ({ payload: Buffer.from(String(i)) })));
+    await publisher.publish(
+      config.topic,
+      Array.from({ length: options.events }, (_, i) => ({ payload: Buffer.from(String(i)) })),
+    );
     return { calls, registry, sluice };
   }
 

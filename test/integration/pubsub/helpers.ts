@@ -57,7 +57,10 @@ export async function receive(client: PubSub, subscription: string, count: numbe
   const reader = client.subscription(subscription);
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${messages.length}/${count} messages on ${subscription}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out after ${timeoutMs} ms: ${messages.length}/${count} messages on ${subscription}`)),
+        timeoutMs,
+      );
       reader.on('error', (error) => {
         clearTimeout(timer);
         reject(error);

@@ -17,7 +17,13 @@ function setup(mode: OrderingMode, waitMs = 1_000) {
   let now = 0;
   const released: string[] = [];
   const nackedKeys: string[] = [];
-  const gate = new OrderingGate<FakeEvent>((event) => released.push(event.id), waitMs, mode, (key) => nackedKeys.push(key), () => now);
+  const gate = new OrderingGate<FakeEvent>(
+    (event) => released.push(event.id),
+    waitMs,
+    mode,
+    (key) => nackedKeys.push(key),
+    () => now,
+  );
   const admit = (id: string, key = 'k') => {
     const event = new FakeEvent(id, key);
     gate.admit(event, key);

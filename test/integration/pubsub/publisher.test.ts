@@ -17,7 +17,10 @@ describeWithBroker('pubsub', 'pubsub publisher', (endpoint) => {
     const topic = uniqueName('missing');
     const events = [1, 2, 3].map((n) => ({ key: 'k', payload: Buffer.from(String(n)), headers: { n: String(n) } }));
 
-    const error = await publisher.publish(topic, events).then(() => undefined, (e: unknown) => e);
+    const error = await publisher.publish(topic, events).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as Error).message).toContain(topic);
 

@@ -36,7 +36,14 @@ describeWithBroker('pubsub', 'pubsub source', (endpoint) => {
   it('fails start with a NotFoundError naming a missing subscription', async () => {
     const config = pubsubTestConfig(endpoint, { createResources: false });
     const source = pubsubTestAdapter(config).createSource();
-    const error = await withTimeout(source.start(new CollectingSink()).then(() => undefined, (e: unknown) => e), 20_000, () => 'start() to fail');
+    const error = await withTimeout(
+      source.start(new CollectingSink()).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      20_000,
+      () => 'start() to fail',
+    );
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as Error).message).toContain(`subscriptions/${config.subscription}`);
     expect((error as Error).message).toContain('createResources');
@@ -46,7 +53,14 @@ describeWithBroker('pubsub', 'pubsub source', (endpoint) => {
   it('fails start with a ConnectionError when the endpoint is unreachable', async () => {
     const config = pubsubTestConfig(endpoint, { endpoint: '127.0.0.1:1', connectTimeoutMs: 2_000 });
     const source = pubsubTestAdapter(config).createSource();
-    const error = await withTimeout(source.start(new CollectingSink()).then(() => undefined, (e: unknown) => e), 20_000, () => 'start() to fail');
+    const error = await withTimeout(
+      source.start(new CollectingSink()).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      20_000,
+      () => 'start() to fail',
+    );
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as Error).message).toContain('127.0.0.1:1');
     await source.close();
@@ -120,7 +134,10 @@ describeWithBroker('pubsub', 'pubsub source', (endpoint) => {
    * per key.
    */
   async function runWithOneFailure(options: { guard: 'off' | 'nack' | 'strict'; retryAttempts: number }) {
-    const { config, registry, publisher } = await fresh({ subscriptionSettings: { messageOrdering: true }, ordering: { guard: options.guard } });
+    const { config, registry, publisher } = await fresh({
+      subscriptionSettings: { messageOrdering: true },
+      ordering: { guard: options.guard },
+    });
     const invocations = new Map<number, number[]>();
     let failed = false;
     const sluice = await Sluice.create(
@@ -148,7 +165,8 @@ describeWithBroker('pubsub', 'pubsub source', (endpoint) => {
     cleanups.push(() => sluice.stop());
     const events = Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 3}`, payload: Buffer.from(JSON.stringify({ n: i })) }));
     await publisher.publish(config.topic, events);
-    const done = () => new Set([...invocations.values()].flat()).size >= 30 && sluice.pipeline.queue.depth === 0 && sluice.pipeline.pool.busy === 0;
+    const done = () =>
+      new Set([...invocations.values()].flat()).size >= 30 && sluice.pipeline.queue.depth === 0 && sluice.pipeline.pool.busy === 0;
     await until(done, 60_000, 'all 30 events processed');
     await sleep(1_000);
     return { invocations, registry, sluice };

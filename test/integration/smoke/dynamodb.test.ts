@@ -60,7 +60,9 @@ describeWithBroker('dynamodb', 'dynamodb (dynalite) smoke', (endpoint) => {
 
   it('rejects a conditional update based on a stale lease counter', async () => {
     const key = { leaseKey: { S: 'shardId-000000000001' } };
-    await client.send(new PutItemCommand({ TableName: tableName, Item: { ...key, leaseOwner: { S: 'worker-a' }, leaseCounter: { N: '1' } } }));
+    await client.send(
+      new PutItemCommand({ TableName: tableName, Item: { ...key, leaseOwner: { S: 'worker-a' }, leaseCounter: { N: '1' } } }),
+    );
     const take = (owner: string, expected: string) =>
       client.send(
         new UpdateItemCommand({

@@ -20,9 +20,7 @@ export async function listShards(client: KinesisClient, streamName: string): Pro
   const shards: Shard[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await client.send(
-      new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }),
-    );
+    const page = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
     shards.push(...(page.Shards ?? []));
     nextToken = page.NextToken;
   } while (nextToken);
@@ -30,11 +28,7 @@ export async function listShards(client: KinesisClient, streamName: string): Pro
 }
 
 /** Puts `records` in one PutRecords call and checks that none was rejected. */
-export async function putAll(
-  client: KinesisClient,
-  streamName: string,
-  records: { partitionKey: string; data: string }[],
-): Promise<void> {
+export async function putAll(client: KinesisClient, streamName: string, records: { partitionKey: string; data: string }[]): Promise<void> {
   const out = await client.send(
     new PutRecordsCommand({
       StreamName: streamName,
@@ -50,9 +44,7 @@ export async function readAll(client: KinesisClient, streamName: string): Promis
   const out: ReadRecord[] = [];
   for (const shard of await listShards(client, streamName)) {
     let iterator = (
-      await client.send(
-        new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
-      )
+      await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
     ).ShardIterator;
     // Bounded: a handful of pages is plenty for a smoke test; an empty page means caught up.
     for (let page = 0; iterator && page < 20; page++) {

@@ -38,9 +38,7 @@ describeWithBroker('pubsub', 'pubsub emulator smoke', (endpoint) => {
   it('delivers published messages with their data and attributes', async () => {
     const sub = await subscribe();
     const sent = Array.from({ length: 5 }, (_, i) => ({ data: `payload-${i}`, attributes: { seq: String(i) } }));
-    const ids = await Promise.all(
-      sent.map((m) => topic.publishMessage({ data: Buffer.from(m.data), attributes: m.attributes })),
-    );
+    const ids = await Promise.all(sent.map((m) => topic.publishMessage({ data: Buffer.from(m.data), attributes: m.attributes })));
     expect(new Set(ids).size).toBe(sent.length);
 
     const received: Message[] = [];
