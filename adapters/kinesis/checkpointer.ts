@@ -3,7 +3,6 @@ import { errorMessage } from '../../src/errors.ts';
 import type { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { SHARD_END } from './lease.ts';
 import type { LeaseCoordinator } from './lease-coordinator.ts';
-import type { KinesisMetrics } from './metrics.ts';
 import type { ShardConsumer } from './shard-consumer.ts';
 
 export type CheckpointOutcome = 'written' | 'nothing' | 'lost' | 'failed';
@@ -28,7 +27,6 @@ export class Checkpointer {
     private readonly onLost: (consumer: ShardConsumer) => void,
     private readonly logger: Logger,
     private readonly commits: CommitCounts,
-    private readonly metrics?: KinesisMetrics,
   ) {}
 
   start(consumers: () => Iterable<ShardConsumer>): void {
@@ -78,7 +76,6 @@ export class Checkpointer {
         consumer.written = value;
         consumer.writtenCount = count;
         this.commits.commit(consumer.stream);
-        this.metrics?.checkpointed();
         return 'written';
       } catch (error) {
         this.commits.fail(consumer.stream);

@@ -103,7 +103,6 @@ export class KinesisSource implements Source, LeaseHost {
       (consumer) => this.lostConsumer(consumer),
       this.logger,
       this.commits,
-      this.metrics,
     );
     this.commits.declare(config.stream);
   }

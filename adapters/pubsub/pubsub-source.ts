@@ -66,7 +66,6 @@ export class PubSubSource implements Source, EventOwner {
   private reopenAttempts = 0;
   private reopenTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private readonly readOutstanding = () => this.outstanding.size;
   private readonly readHeld = () => this.gate?.heldCount ?? 0;
   private readonly flush = () => void this.deliverReady();
   private readonly countingModAck: (deadline: number) => void;
@@ -144,7 +143,6 @@ export class PubSubSource implements Source, EventOwner {
     subscription.on('error', this.onError);
     subscription.on('close', this.onClose);
     subscription.on('message', this.onMessage); // opens the streaming pull
-    this.metrics.outstandingBySource.add(this.readOutstanding);
     this.metrics.heldBySource.add(this.readHeld);
     this.started = true;
     this.logger.info(
@@ -176,7 +174,6 @@ export class PubSubSource implements Source, EventOwner {
     this.gate?.clear();
     this.ready = [];
     this.readyHead = 0;
-    this.metrics.outstandingBySource.delete(this.readOutstanding);
     this.outstanding.clear(); // close() nacks them
     this.metrics.heldBySource.delete(this.readHeld);
     const subscription = this.subscription;
@@ -236,14 +233,12 @@ export class PubSubSource implements Source, EventOwner {
     if (this.closed) return;
     this.outstanding.delete(event);
     const metrics = this.metrics;
-    metrics.acked++;
     const message = event.message;
     metrics.ackLatency.observe((Date.now() - message.received) / 1000);
     if (this.exactlyOnce) {
       message.ackWithResponse().then(
         () => this.commits.commit(this.sourceName),
         (error: unknown) => {
-          metrics.ackFailures++;
           this.commits.fail(this.sourceName);
           this.logger.warn({ id: message.id, error: errorMessage(error) }, 'pubsub ack not confirmed; the message will be redelivered');
         },
