@@ -1,9 +1,10 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-/** What a source reports to the metrics at scrape time. */
+/**
+ * What a source reports to the Kafka-specific metrics at scrape time. (Lag and commits are the
+ * shared series of src/metrics/source-metrics.ts: see kafka-lag.ts.)
+ */
 export interface KafkaSourceView {
-  /** Lag per `topic/partition` of the partitions it holds: high watermark minus processed position. */
-  lag(): Map<string, number>;
   connected(): boolean;
 }
 
@@ -16,7 +17,6 @@ const byRegistry = new WeakMap<Registry, KafkaMetrics>();
  */
 export class KafkaMetrics {
   readonly sources = new Set<KafkaSourceView>();
-  commits = 0;
   rebalances = 0;
 
   static on(registry: Registry): KafkaMetrics {
@@ -32,26 +32,6 @@ export class KafkaMetrics {
     const labels = { broker: 'kafka' };
     const sources = this.sources;
     const self = this;
-    new Gauge({
-      name: 'sluice_consumer_lag',
-      help: 'Records behind the end of each partition this instance holds: high watermark minus the processed position (Kafka: from the last fetch).',
-      labelNames: ['broker', 'partition'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const source of sources) for (const [partition, lag] of source.lag()) this.set({ ...labels, partition }, lag);
-      },
-    });
-    new Counter({
-      name: 'sluice_offset_commits_total',
-      help: 'Offset commits written to the consumer group (each may cover several partitions).',
-      labelNames: ['broker'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(labels, self.commits);
-      },
-    });
     new Counter({
       name: 'sluice_rebalances_total',
       help: 'Consumer group rebalances this instance went through (partitions revoked and assigned again).',

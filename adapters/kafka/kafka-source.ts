@@ -1,12 +1,14 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { EventSink, Health, Source, SourceEvent } from '../../src/broker/contract.ts';
+import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { OffsetTracker } from '../../src/core/offset-tracker.ts';
 import { ConfigError, errorMessage, NotFoundError, SluiceError } from '../../src/errors.ts';
+import { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { partitionKey, toSluiceError, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import { DeliveryLane } from './delivery-lane.ts';
-import { KafkaEvent, type KafkaEventOwner, type PartitionContext } from './kafka-event.ts';
+import { KafkaEvent, type KafkaEventOwner, type PartitionContext, parseMillis } from './kafka-event.ts';
+import { kafkaPartitionLag } from './kafka-lag.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 
 type GroupState = 'new' | 'joining' | 'joined' | 'rebalancing' | 'crashed' | 'closed';
@@ -46,6 +48,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  *   owner of a moved partition may then see some events again: at-least-once).
  */
 export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
+  readonly commits = new CommitCounts();
   private readonly tracker = new OffsetTracker();
   private readonly partitions = new Map<string, { topic: string; partition: number }>();
   /** Partitions assigned at the last join, by `topic/partition`. */
@@ -161,15 +164,19 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
     return this.state === 'joined';
   }
 
-  lag(): Map<string, number> {
-    const lag = new Map<string, number>();
+  *lag(): Iterable<PartitionLag> {
     for (const [key, highWatermark] of this.highWatermarks) {
-      if (!this.assignment.has(key)) continue;
-      const done = this.tracker.has(key) ? this.tracker.partition(key).committable : undefined;
-      const position = done !== undefined ? Number(done) + 1 : Number(this.committed.get(key) ?? this.basePositions.get(key) ?? NaN);
-      if (!Number.isNaN(position)) lag.set(key, Math.max(0, Number(highWatermark) - position));
+      const where = this.assignment.get(key);
+      if (!where) continue;
+      const lag = kafkaPartitionLag({
+        topic: where.topic,
+        name: key,
+        highWatermark,
+        committed: this.committed.get(key) ?? this.basePositions.get(key),
+        progress: this.tracker.has(key) ? this.tracker.partition(key) : undefined,
+      });
+      if (lag) yield lag;
     }
-    return lag;
   }
 
   // --- KafkaEventOwner ---
@@ -195,6 +202,7 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
     const { config } = this;
     this.step = 'connect';
     this.topics = await this.resolveTopics();
+    for (const topic of this.topics) this.commits.declare(topic);
     if (this.closed) return;
     const consumer = this.kafka.consumer({
       groupId: config.group,
@@ -259,8 +267,8 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
     consumer.on(REBALANCING, () => this.onRebalancing());
     consumer.on(CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
     consumer.on(COMMIT_OFFSETS, ({ payload }) => {
-      this.metrics.commits++;
       for (const { topic, partitions } of payload.topics) {
+        this.commits.commit(topic);
         for (const { partition, offset } of partitions) this.committed.set(partitionKey(topic, Number(partition)), String(offset));
       }
     });
@@ -345,6 +353,7 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
             const message = messages[i]!;
             events[i - start] = new KafkaEvent(context, message, progress.track(message.offset), 1);
           }
+          progress.stamp((events[0] as KafkaEvent).ticket, end - start, (i) => parseMillis(messages[start + i]!.timestamp));
           return events;
         };
         const delivered = await this.beating(this.lane!.run(build), heartbeat);
@@ -495,11 +504,16 @@ export class KafkaSource implements Source, KafkaEventOwner, KafkaSourceView {
       if (where) offsets.push({ topic: where.topic, partition: where.partition, offset: next });
     }
     if (offsets.length === 0) return;
-    await within(
-      consumer.commitOffsets(offsets),
-      this.config.requestTimeoutMs,
-      () => `kafka: offset commit not confirmed within ${this.config.requestTimeoutMs} ms`,
-    );
+    try {
+      await within(
+        consumer.commitOffsets(offsets),
+        this.config.requestTimeoutMs,
+        () => `kafka: offset commit not confirmed within ${this.config.requestTimeoutMs} ms`,
+      );
+    } catch (error) {
+      for (const topic of new Set(offsets.map((offset) => offset.topic))) this.commits.fail(topic);
+      throw error;
+    }
   }
 
   private commitFailed(error: unknown): void {

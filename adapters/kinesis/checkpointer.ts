@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../../src/errors.ts';
+import type { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { SHARD_END } from './lease.ts';
 import type { LeaseCoordinator } from './lease-coordinator.ts';
-import type { KinesisMetrics } from './metrics.ts';
 import type { ShardConsumer } from './shard-consumer.ts';
 
 export type CheckpointOutcome = 'written' | 'nothing' | 'lost' | 'failed';
@@ -26,7 +26,7 @@ export class Checkpointer {
     private readonly intervalMs: number,
     private readonly onLost: (consumer: ShardConsumer) => void,
     private readonly logger: Logger,
-    private readonly metrics?: KinesisMetrics,
+    private readonly commits: CommitCounts,
   ) {}
 
   start(consumers: () => Iterable<ShardConsumer>): void {
@@ -51,7 +51,9 @@ export class Checkpointer {
    */
   capture(consumer: ShardConsumer): void {
     const value = consumer.progress.takeCommittable();
-    if (value !== undefined) consumer.unwritten = value;
+    if (value === undefined) return;
+    consumer.unwritten = value;
+    consumer.unwrittenCount = consumer.progress.completed;
   }
 
   /** Writes what the shard processed, or `final` (SHARD_END). */
@@ -61,18 +63,22 @@ export class Checkpointer {
       if (consumer.written === SHARD_END) return 'nothing';
       const value = final ?? consumer.unwritten;
       if (value === undefined) return 'nothing';
+      const count = final === undefined ? consumer.unwrittenCount : consumer.progress.completed;
       try {
         const outcome = await this.coordinator.checkpoint(consumer.shardId, value, childShardIds);
         if (outcome === 'lost') {
           consumer.unwritten = undefined;
+          this.commits.fail(consumer.stream);
           this.onLost(consumer);
           return 'lost';
         }
         if (consumer.unwritten === value) consumer.unwritten = undefined;
         consumer.written = value;
-        this.metrics?.checkpointed();
+        consumer.writtenCount = count;
+        this.commits.commit(consumer.stream);
         return 'written';
       } catch (error) {
+        this.commits.fail(consumer.stream);
         this.logger.warn(
           { shard: consumer.shardId, checkpoint: value, error: errorMessage(error) },
           'kinesis: checkpoint failed; will try again',

@@ -2,9 +2,10 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
-import type { EventSink, Health, Source } from '../../src/broker/contract.ts';
+import type { EventSink, Health, PartitionLag, Source } from '../../src/broker/contract.ts';
 import { OffsetTracker } from '../../src/core/offset-tracker.ts';
 import { ConnectionError, SluiceError, errorMessage } from '../../src/errors.ts';
+import { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { toSluiceError } from './aws-errors.ts';
 import { Checkpointer } from './checkpointer.ts';
 import type { KinesisClients } from './clients.ts';
@@ -46,6 +47,7 @@ type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'closed';
  * eligible only then.
  */
 export class KinesisSource implements Source, LeaseHost {
+  readonly commits = new CommitCounts();
   private readonly tracker = new OffsetTracker();
   private readonly consumers = new Map<string, ShardConsumer>();
   private readonly table: LeaseTable;
@@ -100,8 +102,9 @@ export class KinesisSource implements Source, LeaseHost {
       config.checkpointIntervalMs,
       (consumer) => this.lostConsumer(consumer),
       this.logger,
-      this.metrics,
+      this.commits,
     );
+    this.commits.declare(config.stream);
   }
 
   get workerId(): string {
@@ -205,6 +208,11 @@ export class KinesisSource implements Source, LeaseHost {
     };
   }
 
+  /** Per shard this instance reads: see {@link ShardConsumer.lag}. */
+  *lag(): Iterable<PartitionLag> {
+    for (const consumer of this.consumers.values()) yield consumer.lag();
+  }
+
   /** @internal LeaseHost: start reading a newly held shard. */
   acquired(lease: Lease): void {
     const context = this.context;
@@ -250,6 +258,7 @@ export class KinesisSource implements Source, LeaseHost {
 
   /** @internal LeaseHost: another instance holds the shard now. Stop at once, try a last checkpoint. */
   lost(shardId: string): void {
+    this.commits.fail(this.config.stream); // its progress since the last checkpoint will be read again
     const consumer = this.consumers.get(shardId);
     if (consumer) this.lostConsumer(consumer);
   }

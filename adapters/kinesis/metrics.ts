@@ -11,7 +11,6 @@ export class KinesisMetrics {
   private readonly takeovers: Counter<'broker' | 'stream'>;
   private readonly throttles: Counter<'broker' | 'stream' | 'operation'>;
   private readonly iteratorRenewals: Counter<'broker' | 'stream'>;
-  private readonly checkpoints: Counter<'broker' | 'stream'>;
   private readonly leasesLost: Counter<'broker' | 'stream'>;
   private readonly labels: { broker: string; stream: string };
 
@@ -83,17 +82,6 @@ export class KinesisMetrics {
           registers: [registry],
         }),
     );
-    this.checkpoints = metric(
-      registry,
-      'sluice_kinesis_checkpoints_total',
-      () =>
-        new Counter({
-          name: 'sluice_kinesis_checkpoints_total',
-          help: 'Checkpoints written.',
-          labelNames: ['broker', 'stream'],
-          registers: [registry],
-        }),
-    );
   }
 
   lag(shard: string, millis: number): void {
@@ -122,10 +110,6 @@ export class KinesisMetrics {
 
   iteratorRenewed(): void {
     this.iteratorRenewals.inc(this.labels);
-  }
-
-  checkpointed(): void {
-    this.checkpoints.inc(this.labels);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
-import type { SourceEvent } from '../../src/broker/contract.ts';
+import type { PartitionLag, SourceEvent } from '../../src/broker/contract.ts';
 import type { PartitionProgress } from '../../src/core/offset-tracker.ts';
 import { errorMessage } from '../../src/errors.ts';
 import type { DeliveryGate } from './delivery-gate.ts';
@@ -47,6 +47,11 @@ export class ShardConsumer {
   unwritten: string | undefined;
   written: string | undefined;
   checkpointChain: Promise<unknown> = Promise.resolve();
+  /** How many of the shard's tickets (Kinesis records) {@link unwritten} / {@link written} cover. */
+  unwrittenCount = 0;
+  writtenCount = 0;
+  /** MillisBehindLatest of the last read, and when that read returned (for the lag metrics). */
+  private behind = { millis: 0, at: 0 };
 
   constructor(
     readonly shardId: string,
@@ -75,6 +80,25 @@ export class ShardConsumer {
     this.reader.close();
     this.drainedWake?.();
     await this.loop;
+  }
+
+  /**
+   * The shard's lag (src/metrics/source-metrics.ts): events = records read since the last
+   * checkpoint written (Kinesis does not count the records behind the tip; MillisBehindLatest is
+   * a time); oldest = the oldest record read and not yet processed, or the next unread record as
+   * MillisBehindLatest places it (its age keeps growing while reading is paused), whichever is older.
+   */
+  lag(): PartitionLag {
+    const progress = this.progress;
+    const pending = progress.oldestPendingTimestamp;
+    const { millis, at } = this.behind;
+    const unread = millis > 0 ? at - millis : undefined;
+    return {
+      source: this.context.stream,
+      partition: this.shardId,
+      events: Math.max(0, progress.tracked - this.writtenCount),
+      oldestMs: pending === undefined ? unread : unread === undefined ? pending : Math.min(pending, unread),
+    };
   }
 
   /** @internal KinesisEvent.ack */
@@ -106,7 +130,10 @@ export class ShardConsumer {
             if (!(await gate.deliver(events.slice(i, i + maxBatch), signal))) return;
           }
         }
-        if (batch.millisBehindLatest !== undefined) this.context.metrics?.lag(this.shardId, batch.millisBehindLatest);
+        if (batch.millisBehindLatest !== undefined) {
+          this.behind = { millis: batch.millisBehindLatest, at: Date.now() };
+          this.context.metrics?.lag(this.shardId, batch.millisBehindLatest);
+        }
         if (batch.end) {
           this.ending = true;
           await this.drained();
@@ -136,6 +163,9 @@ export class ShardConsumer {
   private toEvents(records: readonly _Record[]): SourceEvent[] {
     const events: SourceEvent[] = [];
     const progress = this.progress;
+    const firstTicket = progress.tracked;
+    const fetchedAt = Date.now();
+    progress.stamp(firstTicket, records.length, (i) => records[i]!.ApproximateArrivalTimestamp?.getTime() ?? fetchedAt);
     for (const record of records) {
       const sequenceNumber = record.SequenceNumber!;
       const data = toBuffer(record.Data!);

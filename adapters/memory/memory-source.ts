@@ -1,7 +1,8 @@
-import type { EventSink, Health, Position, Source, SourceEvent } from '../../src/broker/contract.ts';
+import type { EventSink, Health, PartitionLag, Position, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { OffsetTracker, type PartitionProgress } from '../../src/core/offset-tracker.ts';
 import { Notifier } from '../../src/util/notifier.ts';
 import { LoadGenerator } from '../../src/broker/load-generator.ts';
+import { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import type { MemoryConfig } from './config.ts';
 import { MemoryPublisher } from './memory-publisher.ts';
 import { partitionId, type MemoryBroker, type MemoryPartition, type MemoryRecord } from './memory-broker.ts';
@@ -67,9 +68,12 @@ type SourceOptions = Pick<MemoryConfig, 'topic' | 'partitions' | 'group' | 'star
  * so the embedded default has something to process.
  */
 export class MemorySource implements Source {
+  readonly commits = new CommitCounts();
   private readonly member = Symbol('memory-source');
   private readonly tracker = new OffsetTracker();
   private readonly cursors = new Map<MemoryPartition, number>();
+  /** Where reading started, per partition: the committed position until the first commit. */
+  private readonly startPositions = new Map<MemoryPartition, number>();
   private readonly wake = new Notifier();
   private readonly abort = new AbortController();
   private redeliveries: MemoryEvent[] = [];
@@ -90,7 +94,9 @@ export class MemorySource implements Source {
     for (const partition of topic.partitions) {
       const committed = this.broker.committed(this.options.group, partition);
       this.cursors.set(partition, committed ?? (this.options.startFrom === 'earliest' ? partition.start : partition.end));
+      this.startPositions.set(partition, this.cursors.get(partition)!);
     }
+    this.commits.declare(this.options.topic);
     this.started = true;
     this.commitTimer = setInterval(() => this.commit(), this.options.commitIntervalMs);
     this.commitTimer.unref();
@@ -125,6 +131,26 @@ export class MemorySource implements Source {
   health(): Health {
     if (this.closed) return { connected: false, detail: 'closed' };
     return { connected: this.started, detail: `memory topic ${this.options.topic}, group ${this.options.group}` };
+  }
+
+  /**
+   * Per partition: records appended and not committed by the group (read or not), and the
+   * timestamp of the oldest record not yet acked: the first pending one, or the next unread one.
+   */
+  *lag(): Iterable<PartitionLag> {
+    if (this.closed) return;
+    for (const [partition, cursor] of this.cursors) {
+      const name = partitionId(partition);
+      const committed = this.broker.committed(this.options.group, partition) ?? this.startPositions.get(partition)!;
+      const pending = this.tracker.has(name) ? this.tracker.partition(name).oldestPendingTimestamp : undefined;
+      const unread = cursor < partition.end ? partition.records[cursor - partition.start]?.timestamp : undefined;
+      yield {
+        source: this.options.topic,
+        partition: name,
+        events: Math.max(0, partition.end - committed),
+        oldestMs: pending === undefined ? unread : unread === undefined ? pending : Math.min(pending, unread),
+      };
+    }
   }
 
   /** @internal called by MemoryEvent.ack */
@@ -167,6 +193,7 @@ export class MemorySource implements Source {
           const record = records[i]!;
           events[i] = new MemoryEvent(this, record, partition, progress, progress.track(String(record.offset)), 1);
         }
+        progress.stamp((events[0] as MemoryEvent).ticket, records.length, (i) => records[i]!.timestamp);
         this.cursors.set(partition, records[records.length - 1]!.offset + 1);
         await sink.deliver(events);
         delivered = true;
@@ -181,7 +208,9 @@ export class MemorySource implements Source {
       const offset = progress.takeCommittable();
       if (offset === undefined) continue;
       const partition = this.partitionByName(progress.partition);
-      if (partition) this.broker.commit(this.options.group, partition, Number(offset) + 1);
+      if (!partition) continue;
+      this.broker.commit(this.options.group, partition, Number(offset) + 1);
+      this.commits.commit(this.options.topic);
     }
   }
 

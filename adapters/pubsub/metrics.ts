@@ -5,7 +5,8 @@ const ACK_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 const ATTEMPT_BUCKETS = [1, 2, 3, 5, 10, 20, 50, 100];
 
 /**
- * The Pub/Sub adapter's counters. The per-message path bumps plain numbers (and FastHistograms);
+ * The Pub/Sub adapter's own counters (outstanding messages, acks and ack failures are the shared
+ * sluice_source_* series: src/metrics/source-metrics.ts). The per-message path bumps plain numbers (and FastHistograms);
  * prom-client reads them when scraped. One instance per registry ({@link PubSubMetrics.for}),
  * shared by every adapter and source on it, so that a restarted source (or a second adapter, as
  * the dead-letter publisher's) does not register the metrics twice or export a stale copy.
@@ -23,14 +24,10 @@ export class PubSubMetrics {
     return metrics;
   }
 
-  /** Received from the client and not yet acked or nacked by Sluice, per live source. */
-  readonly outstandingBySource = new Set<() => number>();
   /** Events waiting in the ordering gate behind an earlier event of their key. */
   readonly heldBySource = new Set<() => number>();
   received = 0;
-  acked = 0;
   nacks = 0;
-  ackFailures = 0;
   leaseExtensions = 0;
   redeliveries = 0;
   streamErrors = 0;
@@ -71,22 +68,11 @@ export class PubSubMetrics {
         },
       });
     };
-    gauge(
-      'sluice_pubsub_outstanding_messages',
-      'Messages received from Pub/Sub and not yet acked or nacked (in the adapter, the queue or a worker).',
-      () => sum(this.outstandingBySource),
-    );
     gauge('sluice_pubsub_ordering_held_messages', 'Messages held in the adapter behind an earlier message of their ordering key.', () =>
       sum(this.heldBySource),
     );
     counter('sluice_pubsub_received_total', 'Messages received from Pub/Sub (redeliveries included).', () => this.received);
-    counter('sluice_pubsub_acks_total', 'Messages acked.', () => this.acked);
     counter('sluice_pubsub_nacks_total', 'Messages nacked (redelivered by Pub/Sub at once).', () => this.nacks);
-    counter(
-      'sluice_pubsub_ack_failures_total',
-      'Acks the server did not confirm (exactly-once subscriptions): the message will be redelivered.',
-      () => this.ackFailures,
-    );
     counter(
       'sluice_pubsub_lease_extensions_total',
       'Ack-deadline extensions (modAcks) the client sent for messages Sluice was still processing.',

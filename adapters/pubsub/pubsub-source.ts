@@ -1,7 +1,8 @@
 import { Duration, Message, type PubSub, type Subscription, type SubscriberOptions } from '@google-cloud/pubsub';
 import type { Logger } from 'pino';
-import type { EventSink, Health, Source, SourceEvent } from '../../src/broker/contract.ts';
+import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { errorMessage, NotFoundError } from '../../src/errors.ts';
+import { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { createClient, describeEndpoint, grpcCode, GrpcCode, shortName, toSluiceError } from './client.ts';
 import type { PubSubConfig } from './config.ts';
 import type { PubSubMetrics } from './metrics.ts';
@@ -43,6 +44,7 @@ export function flowControlFor(
  */
 export class PubSubSource implements Source, EventOwner {
   readonly sourceName: string;
+  readonly commits = new CommitCounts();
   private client: PubSub | undefined;
   private subscription: Subscription | undefined;
   private info: SubscriptionInfo | undefined;
@@ -57,13 +59,13 @@ export class PubSubSource implements Source, EventOwner {
   private started = false;
   private stopped = false;
   private closed = false;
-  private outstanding = 0;
+  /** Received from the client and not yet acked or nacked (in the adapter, the queue or a worker). */
+  private readonly outstanding = new Set<PubSubEvent>();
   private lastError: { message: string; at: number; error: Error } | undefined;
   private lastMessageAt = 0;
   private reopenAttempts = 0;
   private reopenTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private readonly readOutstanding = () => this.outstanding;
   private readonly readHeld = () => this.gate?.heldCount ?? 0;
   private readonly flush = () => void this.deliverReady();
   private readonly countingModAck: (deadline: number) => void;
@@ -75,6 +77,7 @@ export class PubSubSource implements Source, EventOwner {
     private readonly logger: Logger,
   ) {
     this.sourceName = shortName(config.subscription);
+    this.commits.declare(this.sourceName);
     // Lease extensions are observable because the client's lease manager calls message.modAck()
     // (modAckWithResponse on exactly-once subscriptions) for each extension. The receipt modAck is
     // sent before a message reaches us, and nack() goes through the subscriber, so only extensions
@@ -140,7 +143,6 @@ export class PubSubSource implements Source, EventOwner {
     subscription.on('error', this.onError);
     subscription.on('close', this.onClose);
     subscription.on('message', this.onMessage); // opens the streaming pull
-    this.metrics.outstandingBySource.add(this.readOutstanding);
     this.metrics.heldBySource.add(this.readHeld);
     this.started = true;
     this.logger.info(
@@ -172,7 +174,7 @@ export class PubSubSource implements Source, EventOwner {
     this.gate?.clear();
     this.ready = [];
     this.readyHead = 0;
-    this.metrics.outstandingBySource.delete(this.readOutstanding);
+    this.outstanding.clear(); // close() nacks them
     this.metrics.heldBySource.delete(this.readHeld);
     const subscription = this.subscription;
     if (subscription) {
@@ -207,24 +209,44 @@ export class PubSubSource implements Source, EventOwner {
       return { connected: false, detail: `pubsub subscription ${name}: stream error: ${error.message}` };
     }
     const held = this.gate ? `, ${this.gate.heldCount} held for ordering` : '';
-    return { connected: true, detail: `pubsub subscription ${name}: ${this.outstanding} outstanding${held}` };
+    return { connected: true, detail: `pubsub subscription ${name}: ${this.outstanding.size} outstanding${held}` };
+  }
+
+  /**
+   * The subscription's lag as far as this instance sees it: messages received and not yet acked
+   * or nacked, and the publish time of the oldest of them. (The subscription's whole backlog,
+   * num_undelivered_messages, is a Cloud Monitoring metric, not something the subscriber API
+   * returns, and the emulator has no Monitoring.) Pub/Sub has no partitions: partition is ''.
+   */
+  *lag(): Iterable<PartitionLag> {
+    if (!this.started || this.closed) return;
+    let oldestMs: number | undefined;
+    for (const event of this.outstanding) {
+      const published = event.timestamp;
+      if (oldestMs === undefined || published < oldestMs) oldestMs = published;
+    }
+    yield { source: this.sourceName, partition: '', events: this.outstanding.size, oldestMs };
   }
 
   /** @internal called by PubSubEvent.ack */
   acked(event: PubSubEvent): void {
     if (this.closed) return;
-    this.outstanding--;
+    this.outstanding.delete(event);
     const metrics = this.metrics;
-    metrics.acked++;
     const message = event.message;
     metrics.ackLatency.observe((Date.now() - message.received) / 1000);
     if (this.exactlyOnce) {
-      message.ackWithResponse().catch((error: unknown) => {
-        metrics.ackFailures++;
-        this.logger.warn({ id: message.id, error: errorMessage(error) }, 'pubsub ack not confirmed; the message will be redelivered');
-      });
+      message.ackWithResponse().then(
+        () => this.commits.commit(this.sourceName),
+        (error: unknown) => {
+          this.commits.fail(this.sourceName);
+          this.logger.warn({ id: message.id, error: errorMessage(error) }, 'pubsub ack not confirmed; the message will be redelivered');
+        },
+      );
     } else {
+      // The client batches acks and reports nothing back: an ack sent counts as committed.
       message.ack();
+      this.commits.commit(this.sourceName);
     }
     if (this.gate && event.key !== undefined) this.gate.settled(event, event.key, true);
   }
@@ -232,7 +254,7 @@ export class PubSubSource implements Source, EventOwner {
   /** @internal called by PubSubEvent.nack */
   nacked(event: PubSubEvent, reason?: Error): void {
     if (this.closed) return;
-    this.outstanding--;
+    this.outstanding.delete(event);
     this.metrics.nacks++;
     event.message.nack();
     // Nacks the gate asked for (later events of a nacked key) do not start a wait of their own.
@@ -276,7 +298,7 @@ export class PubSubSource implements Source, EventOwner {
     leased.modAck = this.countingModAck;
     leased.modAckWithResponse = this.countingModAckWithResponse;
     const event = new PubSubEvent(this, message);
-    this.outstanding++;
+    this.outstanding.add(event);
     if (this.gate && event.key !== undefined) this.gate.admit(event, event.key);
     else this.enqueue(event);
   };

@@ -162,7 +162,7 @@ async function throughSluice(cfg: KafkaConfig, topic: string, round: number): Pr
   await pipeline.start();
   await waitUntil('Sluice to process the backlog', () => count >= EVENTS, 600_000);
   await pipeline.stop();
-  const commits = (await registry.getSingleMetric('sluice_offset_commits_total')!.get()).values[0]?.value ?? 0;
+  const commits = pipeline.source.commits.committed.get(topic) ?? 0;
   return { eventsPerSecond: EVENTS / ((last - first) / 1000), cpuUsPerEvent: (cpu!.user + cpu!.system) / EVENTS, commits };
 }
 

@@ -20,6 +20,8 @@
  *     consumer group / subscription / lease after a restart.
  */
 
+import type { CommitCounts } from '../metrics/source-metrics.ts';
+
 /** Where an event sits in its broker: a Kafka partition+offset, a Kinesis shard+sequence number,
  * or for Pub/Sub the subscription and the ack id. Offsets are strings because Kinesis sequence
  * numbers do not fit in a double. */
@@ -76,6 +78,28 @@ export interface EventSink {
   fatal(error: Error): void;
 }
 
+/**
+ * One partition's lag as its source reports it when metrics are scraped (the shared meaning is
+ * in src/metrics/source-metrics.ts; what each broker can tell is in its README).
+ */
+export interface PartitionLag {
+  /** The topic, stream or subscription (as {@link SourceEvent.source}). */
+  readonly source: string;
+  /** `topic/partition` or the shard id; '' where the broker has no partitions (Pub/Sub). */
+  readonly partition: string;
+  /**
+   * Events not yet committed by this instance: read and not finished, finished and not yet
+   * committed, and, where the broker tells without extra calls, not yet read.
+   */
+  readonly events: number;
+  /**
+   * Broker timestamp (ms since the epoch) of the oldest event Sluice has not finished, as far as
+   * the adapter knows it (events it holds; where the broker tells, the next unread one);
+   * undefined when none is known to wait.
+   */
+  readonly oldestMs: number | undefined;
+}
+
 export interface Health {
   /** Connected to the broker and, where that applies, a member of its group / holder of leases. */
   readonly connected: boolean;
@@ -96,6 +120,13 @@ export interface Source {
   /** Commits / checkpoints everything acked, releases partitions, leases or streams, disconnects. */
   close(): Promise<void>;
   health(): Health;
+  /**
+   * The lag of each partition this source reads, computed when metrics are scraped from what the
+   * source already tracks: cheap, and no broker calls.
+   */
+  lag(): Iterable<PartitionLag>;
+  /** Commits made and failed, bumped by the source; read when metrics are scraped. */
+  readonly commits: CommitCounts;
 }
 
 /** An event to publish. */

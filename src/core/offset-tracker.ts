@@ -17,6 +17,9 @@ export class PartitionProgress {
   private base = 0;
   private lastCompleted: string | undefined;
   private lastTaken: string | undefined;
+  /** Broker timestamps of tracked events, one entry per delivered batch (see {@link stamp}). */
+  private stamps: { first: number; count: number; at: (index: number) => number }[] = [];
+  private stampHead = 0;
 
   constructor(readonly partition: string) {}
 
@@ -39,6 +42,48 @@ export class PartitionProgress {
     this.lastCompleted = this.offsets[head - 1];
     this.head = head;
     if (head > 1024 && head * 2 > length) this.compact();
+  }
+
+  /**
+   * Tells when the `count` events tracked from `firstTicket` on were written to the broker:
+   * `at(i)` is the broker timestamp of ticket `firstTicket + i`. One call per delivered batch, so
+   * the per-event path does no extra work; read by {@link oldestPendingTimestamp} at scrape time.
+   */
+  stamp(firstTicket: number, count: number, at: (index: number) => number): void {
+    // Batches every ticket of which completed are dropped here (once per batch), so the list is
+    // as long as the batches still in flight even when nobody reads the timestamps.
+    const done = this.base + this.head;
+    const stamps = this.stamps;
+    while (this.stampHead < stamps.length && stamps[this.stampHead]!.first + stamps[this.stampHead]!.count <= done) this.stampHead++;
+    if (this.stampHead > 64 && this.stampHead * 2 > stamps.length) {
+      this.stamps = stamps.slice(this.stampHead);
+      this.stampHead = 0;
+    }
+    this.stamps.push({ first: firstTicket, count, at });
+  }
+
+  /**
+   * Broker timestamp of the oldest tracked event not yet completed (the first pending one: a
+   * partition's events are in broker order), if its batch was {@link stamp}ed; else undefined.
+   */
+  get oldestPendingTimestamp(): number | undefined {
+    if (this.head === this.offsets.length) return undefined;
+    const ticket = this.base + this.head;
+    for (let i = this.stampHead; i < this.stamps.length; i++) {
+      const batch = this.stamps[i]!;
+      if (ticket >= batch.first && ticket < batch.first + batch.count) return batch.at(ticket - batch.first);
+    }
+    return undefined;
+  }
+
+  /** Tickets issued so far (since this progress was created, resets included). */
+  get tracked(): number {
+    return this.base + this.offsets.length;
+  }
+
+  /** Tickets issued so far whose event and every event before it completed. */
+  get completed(): number {
+    return this.base + this.head;
   }
 
   /** The highest offset such that it and everything tracked before it completed. */
@@ -79,6 +124,8 @@ export class PartitionProgress {
     this.head = 0;
     this.lastCompleted = committedOffset;
     this.lastTaken = committedOffset;
+    this.stamps = [];
+    this.stampHead = 0;
   }
 
   private compact(): void {

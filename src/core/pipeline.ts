@@ -74,6 +74,11 @@ export class Pipeline {
     };
   }
 
+  /** The source this pipeline reads (for its metrics: lag and commits). */
+  get source(): Source {
+    return this.parts.source;
+  }
+
   /** Set when the source reported a fatal error; the pipeline then stops by itself. */
   failure: Error | undefined;
   private readonly failureListeners: ((error: Error) => void)[] = [];

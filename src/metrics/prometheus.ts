@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Pipeline } from '../core/pipeline.ts';
 import type { FastHistogram } from './fast-histogram.ts';
+import { registerSourceMetrics } from './source-metrics.ts';
 import { OUTCOMES } from './stats.ts';
 
 /**
@@ -35,8 +36,9 @@ class HistogramView {
 }
 
 /**
- * Registers the core's metrics on `registry` (injected: never prom-client's global one). Values
- * are read from the pipeline when scraped, so the per-event path only bumps plain numbers.
+ * Registers the core's metrics on `registry` (injected: never prom-client's global one), and the
+ * source's lag and commits (source-metrics.ts). Values are read from the pipeline when scraped,
+ * so the per-event path only bumps plain numbers.
  */
 export function registerPipelineMetrics(registry: Registry, pipeline: Pipeline, broker: string): void {
   const labels = { broker };
@@ -99,4 +101,5 @@ export function registerPipelineMetrics(registry: Registry, pipeline: Pipeline, 
       labels,
     ) as never,
   );
+  registerSourceMetrics(registry, broker, pipeline.source);
 }

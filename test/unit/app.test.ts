@@ -40,6 +40,10 @@ describe('Sluice app on the memory broker', () => {
       'sluice_source_paused',
       'sluice_processing_duration_seconds_bucket',
       'sluice_end_to_end_latency_seconds_count',
+      'sluice_source_lag_events',
+      'sluice_source_lag_seconds',
+      'sluice_source_commits_total',
+      'sluice_source_commit_errors_total',
     ]) {
       expect(text, name).toMatch(new RegExp(`^${name}\\{[^}]*broker="memory"`, 'm'));
     }

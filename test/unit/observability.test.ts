@@ -6,8 +6,11 @@ import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
 import { registerPipelineMetrics } from '../../src/metrics/prometheus.ts';
 import { memoryPipeline } from './helpers.ts';
 
-/** Metrics that adapters export (not the core); alert rules and dashboards may use them too. */
-const ADAPTER_METRICS = ['sluice_consumer_lag'];
+/**
+ * Broker-specific metrics (sluice_<broker>_<thing>) that alert rules and dashboards may use too.
+ * None yet: lag and commits are the shared sluice_source_* series every source exports.
+ */
+const ADAPTER_METRICS: string[] = [];
 
 async function coreMetricNames(): Promise<Set<string>> {
   const registry = new Registry();

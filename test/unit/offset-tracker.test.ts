@@ -73,3 +73,38 @@ describe('OffsetTracker', () => {
     expect(tracker.idle()).toBe(true);
   });
 });
+
+describe('PartitionProgress timestamps', () => {
+  it('gives the broker timestamp of the oldest pending event, per stamped batch', () => {
+    const progress = new PartitionProgress('p0');
+    const first = ['1', '2', '3'].map((offset) => progress.track(offset));
+    progress.stamp(first[0]!, 3, (i) => 1000 + i);
+    const second = ['4', '5'].map((offset) => progress.track(offset));
+    progress.stamp(second[0]!, 2, (i) => 2000 + i);
+    expect(progress.oldestPendingTimestamp).toBe(1000);
+    progress.complete(first[1]!); // out of order: the first one still waits
+    expect(progress.oldestPendingTimestamp).toBe(1000);
+    progress.complete(first[0]!);
+    expect(progress.oldestPendingTimestamp).toBe(1002);
+    progress.complete(first[2]!);
+    expect(progress.oldestPendingTimestamp).toBe(2000);
+    for (const ticket of second) progress.complete(ticket);
+    expect(progress.oldestPendingTimestamp).toBeUndefined();
+    expect([progress.tracked, progress.completed]).toEqual([5, 5]);
+  });
+
+  it('forgets finished batches as new ones are stamped, and everything on reset', () => {
+    const progress = new PartitionProgress('p0');
+    for (let batch = 0; batch < 1000; batch++) {
+      const ticket = progress.track(String(batch));
+      progress.stamp(ticket, 1, () => batch);
+      progress.complete(ticket);
+    }
+    expect((progress as unknown as { stamps: unknown[] }).stamps.length).toBeLessThan(200);
+    const pending = progress.track('1000');
+    progress.stamp(pending, 1, () => 1000);
+    expect(progress.oldestPendingTimestamp).toBe(1000);
+    progress.reset('999');
+    expect(progress.oldestPendingTimestamp).toBeUndefined();
+  });
+});

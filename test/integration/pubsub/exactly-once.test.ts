@@ -50,7 +50,7 @@ describeWithBroker('pubsub', 'pubsub exactly-once subscriptions', (endpoint) => 
     await sleep(12_000); // longer than the ack deadline: an unconfirmed ack would show up as a redelivery
     expect(new Set(calls).size).toBe(50);
     expect(calls.length).toBe(50);
-    expect(await metricValue(registry, 'sluice_pubsub_ack_failures_total')).toBe(0);
-    expect(await metricValue(registry, 'sluice_pubsub_acks_total')).toBe(50);
+    expect(await metricValue(registry, 'sluice_source_commit_errors_total')).toBe(0);
+    expect(await metricValue(registry, 'sluice_source_commits_total')).toBe(50); // acks the server confirmed
   });
 });

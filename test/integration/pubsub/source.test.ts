@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { Sluice } from '../../../src/app.ts';
 import type { SourceEvent } from '../../../src/broker/contract.ts';
 import { ConnectionError, NotFoundError } from '../../../src/errors.ts';
+import { registerSourceMetrics } from '../../../src/metrics/source-metrics.ts';
 import { CollectingSink } from '../../contract/universal-suite.ts';
 import { describeWithBroker } from '../brokers.ts';
 import { withTimeout } from '../wait.ts';
@@ -105,6 +106,35 @@ describeWithBroker('pubsub', 'pubsub source', (endpoint) => {
     expect(sink.fatalErrors[0]).toBeInstanceOf(NotFoundError);
     expect(sink.fatalErrors[0]!.message).toContain(config.subscription);
     expect(source.health().connected).toBe(false);
+  });
+
+  it('exports the shared lag series: outstanding messages and their age, 0 once acked', async () => {
+    const { config, registry, adapter, publisher } = await fresh({ subscriptionSettings: { messageOrdering: false } });
+    const source = adapter.createSource();
+    cleanups.push(() => source.close());
+    registerSourceMetrics(registry, 'pubsub', source); // as the composition root does
+    const sample = async (name: string) =>
+      (await registry.getSingleMetric(name)!.get()).values.find((value) => value.labels.source === config.subscription)?.value;
+    const sink = new CollectingSink(50); // acked by the test
+    await source.start(sink);
+    const published = Date.now();
+    await publisher.publish(
+      config.topic,
+      Array.from({ length: 10 }, (_, i) => ({ payload: Buffer.from(`{"n":${i}}`) })),
+    );
+    await until(() => sink.events.length >= 10, 30_000, '10 messages');
+    await sleep(300);
+    // Received, not acked: all 10 outstanding, the oldest as old as the publish.
+    expect(await sample('sluice_source_lag_events')).toBe(10);
+    const age = (await sample('sluice_source_lag_seconds'))!;
+    expect(age).toBeGreaterThanOrEqual(0.3);
+    expect(age).toBeLessThanOrEqual((Date.now() - published) / 1000 + 1);
+
+    for (const event of sink.events) event.ack();
+    expect(await sample('sluice_source_lag_events')).toBe(0);
+    expect(await sample('sluice_source_lag_seconds')).toBe(0);
+    expect(await sample('sluice_source_commits_total')).toBe(10);
+    expect(await sample('sluice_source_commit_errors_total')).toBe(0);
   });
 
   it('keeps a message leased while a handler slower than the ack deadline runs (no redelivery)', async () => {
