@@ -14,6 +14,7 @@ import type { ProducerOptions } from './producer.ts';
 import { parseWork, workFunction } from './rate.ts';
 import { DeliveryRecorder, encodeHistogram } from './recorder.ts';
 import { nowMs } from './stamp.ts';
+import { compiled, moduleUrl } from '../util/runtime.ts';
 
 const send = (message: FromConsumer) => process.send!(message);
 let sluice: Sluice | undefined;
@@ -52,7 +53,10 @@ function begin(message: ConsumerBegin): void {
 
 /** Memory broker: the producer is a worker thread; its batches are published here, in process. */
 function startProducerThread(options: ProducerOptions & { destination: string }): void {
-  producerThread = new Worker(new URL('./producer-thread.mjs', import.meta.url), { workerData: options });
+  // Compiled, the thread runs producer-thread-main.js itself; from the sources it needs the
+  // .mjs shim that registers tsx (worker threads do not inherit the parent's loader).
+  const entry = compiled ? moduleUrl('./producer-thread-main.ts', import.meta.url) : new URL('./producer-thread.mjs', import.meta.url);
+  producerThread = new Worker(entry, { workerData: options });
   producerThread.on(
     'message',
     async (message: { type: string; id?: number; events?: { key?: string; payload: Uint8Array }[]; sent?: number; report?: unknown }) => {

@@ -31,6 +31,7 @@ import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
 import { Pipeline } from '../core/pipeline.ts';
 import { registerPipelineMetrics } from '../metrics/prometheus.ts';
 import { benchLogger, fmt, runId, say, sleep, waitUntil } from './bench-support.ts';
+import { childExecArgv } from '../util/runtime.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -196,8 +197,7 @@ async function latencyAtRate(cfg: KafkaConfig, admin: ReturnType<KafkaAdapter['c
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
+      ...childExecArgv(),
       fileURLToPath(import.meta.url),
       '--produce-to',
       topic,

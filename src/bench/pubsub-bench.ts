@@ -41,6 +41,7 @@ import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
 import { maxBatchFor, Pipeline } from '../core/pipeline.ts';
 import { registerPipelineMetrics } from '../metrics/prometheus.ts';
 import { benchLogger, fmt, runId, say, sleep, waitUntil } from './bench-support.ts';
+import { childExecArgv } from '../util/runtime.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -270,7 +271,7 @@ async function latencyAtRate(topic: string, who: 'sluice' | 'bare') {
   const origin = performance.timeOrigin + performance.now() + 500;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2), '--produce-to', topic, '--origin', String(origin)],
+    [...childExecArgv(), fileURLToPath(import.meta.url), ...process.argv.slice(2), '--produce-to', topic, '--origin', String(origin)],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
     },

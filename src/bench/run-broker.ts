@@ -10,6 +10,7 @@ import type { ConsumerResult, FromConsumer, FromProducer, ToConsumer, ProducerSt
 import type { ProducerOptions, ProducerReport } from './producer.ts';
 import { decodeHistogram, percentileCurve, percentilesMs, type DeliverySummary, type Percentiles } from './recorder.ts';
 import { nowMs } from './stamp.ts';
+import { childExecArgv, moduleUrl } from '../util/runtime.ts';
 
 export interface Workload {
   rate: number;
@@ -53,8 +54,6 @@ export interface BrokerRun {
   error?: string;
 }
 
-const TSX = import.meta.resolve('tsx');
-
 /**
  * The config a broker runs with in a benchmark: `config/local/<broker>.yaml` (the local stack of
  * `npm run brokers:up`) unless a profile file is given. Never a cloud default: a benchmark must
@@ -76,7 +75,7 @@ export async function loadProfile(broker: string, path?: string): Promise<Record
 }
 
 function spawnChild(module: string): ChildProcess {
-  return fork(new URL(module, import.meta.url), [], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(moduleUrl(module, import.meta.url), [], { execArgv: childExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 /** Waits for the first message matching `type` (rejects on an error message, exit, or timeout). */

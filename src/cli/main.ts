@@ -6,6 +6,7 @@ import { loadConfig } from '../config/load.ts';
 import { ConfigError, errorMessage, SluiceError } from '../errors.ts';
 import { parseWork } from '../bench/rate.ts';
 import { SummaryReporter } from './summary.ts';
+import { sluiceVersion } from '../util/runtime.ts';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 bad configuration or usage. */
 export const EXIT = { ok: 0, failure: 1, config: 2 } as const;
@@ -73,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     .description(
       'Pluggable-broker ingestion gateway: one bounded queue and worker pool behind Kafka, Kinesis, Pub/Sub or an embedded broker.',
     )
+    .version(sluiceVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError();
   program

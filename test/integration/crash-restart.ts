@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { stringify } from 'yaml';
+import { SLUICE_CLI } from '../sluice-cli.ts';
 
 // Appends each processed event's number to a file before returning (and so before the ack):
 // a line can only be missing if the event was never processed.
@@ -53,7 +54,7 @@ function runSluice(configPath: string, out: string, options: CrashRestartOptions
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
-  const child = spawn(process.execPath, ['src/cli/sluice.mjs', 'run', '--quiet', '--config', configPath], {
+  const child = spawn(process.execPath, [...SLUICE_CLI, 'run', '--quiet', '--config', configPath], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -1,15 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SLUICE_CLI } from '../sluice-cli.ts';
 import { eventually } from './helpers.ts';
 
-const CLI = 'src/cli/sluice.mjs';
-
 function sluice(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SLUICE_CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk));
   child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk));
@@ -32,6 +31,13 @@ async function yaml(text: string): Promise<string> {
 }
 
 describe('sluice CLI', () => {
+  it('--version prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    const { output, exited } = sluice(['--version']);
+    expect(await exited).toBe(0);
+    expect(output.stdout.trim()).toBe(version);
+  });
+
   it('config check names the broken key and exits 2', async () => {
     const path = await yaml('queue:\n  maxEvents: 0\n');
     const { output, exited } = sluice(['config', 'check', '--config', path]);
