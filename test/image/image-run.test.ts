@@ -1,10 +1,13 @@
 // Runs the image that `npm run image` built, as a cluster would: read-only root filesystem with a
 // tmpfs /tmp, every capability dropped, no new privileges, the image's own user, entrypoint and
 // default config. It proves the image starts, gets ready, processes events on the memory broker as
-// uid 10001, and drains and exits 0 on SIGTERM. `npm run image:test`; it never skips: without a
-// built image or an engine that can run it, it fails and says why.
+// uid 10001, and drains and exits 0 on SIGTERM; and that a handler mounted as a volume runs in
+// worker threads and its failures are dead-lettered to /tmp, the one writable place.
+// `npm run image:test`; it never skips: without a built image or an engine that can run it, it
+// fails and says why.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, withTimeout } from '../integration/wait.ts';
@@ -71,78 +74,139 @@ function counter(metrics: string, name: string, label: string): number {
   return sum;
 }
 
-describe('the container image', () => {
-  const built = builtImage();
-  const engine = runEngine(built);
-  const name = `sluice-image-test-${process.pid}`;
-  let port = 0;
-  let child: ChildProcess | undefined;
-  let output = '';
-  let exited: Promise<number | null>;
-  const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+/**
+ * One `<engine> run` of the image, hardened as a cluster would run it, serving /metrics on
+ * 127.0.0.1:<port> of the host network. Stops only what it started: its container, by its unique
+ * name, and its engine process, by pid.
+ */
+class Container {
+  private static count = 0;
+  readonly name = `sluice-image-test-${process.pid}-${Container.count++}`;
+  private child: ChildProcess | undefined;
+  private exit: Promise<number | null> = Promise.resolve(null);
+  output = '';
+  port = 0;
 
-  beforeAll(async () => {
-    port = await freePort();
+  constructor(
+    private readonly engine: 'docker' | 'podman',
+    private readonly image: string,
+  ) {}
+
+  async start(options: { env?: Record<string, string>; volumes?: string[] } = {}): Promise<void> {
+    this.port = await freePort();
+    const env = {
+      SLUICE_METRICS__HOST: '127.0.0.1',
+      SLUICE_METRICS__PORT: String(this.port),
+      SLUICE_SHUTDOWN__TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      ...options.env,
+    };
     const args = [
       'run',
       '--rm',
       '--name',
-      name,
-      // Host networking, listening on 127.0.0.1 only: the test reaches /metrics with no port mapping.
+      this.name,
       '--network',
       'host',
       '--read-only',
-      ...(engine === 'podman' ? ['--read-only-tmpfs=false'] : []),
+      ...(this.engine === 'podman' ? ['--read-only-tmpfs=false'] : []),
       '--tmpfs',
       '/tmp:rw,nosuid,nodev,mode=1777,size=64m',
       '--cap-drop',
       'ALL',
       '--security-opt',
       'no-new-privileges',
-      ...runtimeArgs(engine),
-      '--env',
-      'SLUICE_METRICS__HOST=127.0.0.1',
-      '--env',
-      `SLUICE_METRICS__PORT=${port}`,
-      '--env',
-      `SLUICE_SHUTDOWN__TIMEOUT_MS=${SHUTDOWN_TIMEOUT_MS}`,
-      '--env',
-      'SLUICE_BROKER__MEMORY__LOAD__RATE=2000',
-      built.id,
+      ...runtimeArgs(this.engine),
+      ...(options.volumes ?? []).flatMap((volume) => ['--volume', volume]),
+      ...Object.entries(env).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
+      this.image,
     ];
-    child = spawn(engine, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk));
-    exited = new Promise((resolve) => child?.on('exit', (code) => resolve(code)));
-  });
+    const child = spawn(this.engine, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout.on('data', (chunk: Buffer) => (this.output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (this.output += chunk));
+    this.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
 
-  afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      // Only what this test started: its container, by its unique name, then its engine process.
-      execFileSync(engine, ['rm', '--force', '--time', '0', name], { stdio: 'ignore' });
-      if (child.pid) process.kill(child.pid, 'SIGKILL');
-    }
-  });
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
 
-  const running = () => `${engine} run still starting; its output so far:\n${output}`;
-
-  it('becomes ready: /readyz answers 200', async () => {
+  async waitReady(): Promise<void> {
     await eventually(
       async () => {
-        if (child?.exitCode !== null) throw new Error(`the container exited with ${child?.exitCode}:\n${output}`);
-        const status = await fetch(url('/readyz')).then(
+        if (this.child?.exitCode !== null) throw new Error(`the container exited with ${this.child?.exitCode}:\n${this.output}`);
+        const status = await fetch(this.url('/readyz')).then(
           (response) => response.status,
           () => undefined,
         );
         return status === 200 ? status : undefined;
       },
       90_000,
-      `/readyz 200: ${running()}`,
+      `/readyz 200 from ${this.name}; its output so far:\n${this.output}`,
     );
-  });
+  }
+
+  /** The sum of sluice_events_processed_total's series with this outcome. */
+  async processed(outcome: string): Promise<number> {
+    return counter(await (await fetch(this.url('/metrics'))).text(), 'sluice_events_processed_total', `outcome="${outcome}"`);
+  }
+
+  /** Waits until at least `more` further events had this outcome. */
+  async processedGrows(outcome: string, more: number): Promise<{ first: number; later: number }> {
+    const first = await eventually(
+      async () => ((await this.processed(outcome)) > 0 ? this.processed(outcome) : undefined),
+      30_000,
+      `a first ${outcome} event`,
+    );
+    const later = await eventually(
+      async () => {
+        const now = await this.processed(outcome);
+        return now >= first + more ? now : undefined;
+      },
+      30_000,
+      `${more} more ${outcome} events after ${first}`,
+    );
+    return { first, later };
+  }
+
+  hostPid(): string {
+    return execFileSync(this.engine, ['inspect', '--format', '{{.State.Pid}}', this.name], { encoding: 'utf8' }).trim();
+  }
+
+  /** SIGTERM to PID 1; the exit code and how long the drain took. */
+  async terminate(): Promise<{ code: number | null; ms: number }> {
+    const started = Date.now();
+    execFileSync(this.engine, ['kill', '--signal', 'SIGTERM', this.name], { stdio: 'ignore' });
+    const code = await withTimeout(this.exit, SHUTDOWN_TIMEOUT_MS + 5_000, () => `exit after SIGTERM; output:\n${this.output}`);
+    return { code, ms: Date.now() - started };
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      execFileSync(this.engine, ['kill', '--signal', 'SIGKILL', this.name], { stdio: 'ignore' });
+    } catch {
+      // not started yet, or already gone
+    }
+    await withTimeout(this.exit, 10_000, () => `${this.engine} run to end after SIGKILL`).catch(() => {
+      if (child.pid) process.kill(child.pid, 'SIGKILL');
+    });
+  }
+}
+
+const built = builtImage();
+const engine = runEngine(built);
+
+describe('the container image, as built, with its default config', () => {
+  const container = new Container(engine, built.id);
+  beforeAll(() => container.start({ env: { SLUICE_BROKER__MEMORY__LOAD__RATE: '2000' } }));
+  afterAll(() => container.stop());
+
+  it('becomes ready: /readyz answers 200', () => container.waitReady());
 
   it('runs node as PID 1 of its namespace, as uid and gid 10001, on a read-only root filesystem', () => {
-    const pid = execFileSync(engine, ['inspect', '--format', '{{.State.Pid}}', name], { encoding: 'utf8' }).trim();
+    const pid = container.hostPid();
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const field = (key: string) =>
       status
@@ -170,27 +234,41 @@ describe('the container image', () => {
   });
 
   it('processes events from the memory broker: sluice_events_processed_total grows', async () => {
-    const processed = async () =>
-      counter(await (await fetch(url('/metrics'))).text(), 'sluice_events_processed_total', 'outcome="success"');
-    const first = await eventually(async () => ((await processed()) > 0 ? processed() : undefined), 30_000, 'a first processed event');
-    const later = await eventually(
-      async () => {
-        const now = await processed();
-        return now >= first + 1000 ? now : undefined;
-      },
-      30_000,
-      `1,000 more events processed after ${first}`,
-    );
+    const { first, later } = await container.processedGrows('success', 1000);
     expect(later).toBeGreaterThan(first);
   });
 
   it('drains and exits 0 on SIGTERM within shutdown.timeoutMs', async () => {
-    const started = Date.now();
-    execFileSync(engine, ['kill', '--signal', 'SIGTERM', name], { stdio: 'ignore' });
-    const code = await withTimeout(exited, SHUTDOWN_TIMEOUT_MS + 5_000, () => `exit after SIGTERM; output:\n${output}`);
-    const elapsed = Date.now() - started;
-    expect(code, output).toBe(0);
-    expect(elapsed).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
-    expect(output).toContain('shutting down');
+    const { code, ms } = await container.terminate();
+    expect(code, container.output).toBe(0);
+    expect(ms).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(container.output).toContain('shutting down');
+  });
+});
+
+describe('the container image with a handler mounted as a volume', () => {
+  const container = new Container(engine, built.id);
+  const handlers = fileURLToPath(new URL('./handlers', import.meta.url));
+  beforeAll(() =>
+    container.start({
+      volumes: [`${handlers}:/app/handlers:ro`],
+      env: {
+        SLUICE_HANDLER__MODULE: '/app/handlers/always-fails.mjs',
+        SLUICE_POOL__MODE: 'threads',
+        SLUICE_POOL__THREADS: '2',
+        SLUICE_BROKER__MEMORY__LOAD__RATE: '200',
+      },
+    }),
+  );
+  afterAll(() => container.stop());
+
+  it('runs it in worker threads and dead-letters its failures to /tmp on the read-only root', async () => {
+    await container.waitReady();
+    // dead_lettered counts only events whose dead-letter write succeeded (then they are acked).
+    const { first, later } = await container.processedGrows('dead_lettered', 100);
+    expect(later).toBeGreaterThan(first);
+    expect(await container.processed('failed')).toBe(0);
+    const { code } = await container.terminate();
+    expect(code, container.output).toBe(0);
   });
 });
