@@ -9,6 +9,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Expect says what a rendered profile must hold beyond being schema-valid.
@@ -31,6 +34,7 @@ var lagQuery = regexp.MustCompile(`\bsluice_source_lag_(seconds|events)\b`)
 
 type workload struct {
 	kind, name string
+	selector   *metav1.LabelSelector
 	pod        corev1.PodTemplateSpec
 }
 
@@ -45,13 +49,15 @@ func Check(objects []*Object, expect Expect) []error {
 	var scaled []*kedav1alpha1.ScaledObject
 	var hpas []*autoscalingv2.HorizontalPodAutoscaler
 	var monitors []*monitoringv1.ServiceMonitor
+	var services []*corev1.Service
+	var budgets []*policyv1.PodDisruptionBudget
 	var rules []*monitoringv1.PrometheusRule
 	for _, object := range objects {
 		switch value := object.Value.(type) {
 		case *appsv1.Deployment:
-			workloads = append(workloads, workload{"Deployment", value.Name, value.Spec.Template})
+			workloads = append(workloads, workload{"Deployment", value.Name, value.Spec.Selector, value.Spec.Template})
 		case *appsv1.StatefulSet:
-			workloads = append(workloads, workload{"StatefulSet", value.Name, value.Spec.Template})
+			workloads = append(workloads, workload{"StatefulSet", value.Name, value.Spec.Selector, value.Spec.Template})
 		case *corev1.ServiceAccount:
 			accounts = append(accounts, value)
 		case *kedav1alpha1.ScaledObject:
@@ -60,6 +66,10 @@ func Check(objects []*Object, expect Expect) []error {
 			hpas = append(hpas, value)
 		case *monitoringv1.ServiceMonitor:
 			monitors = append(monitors, value)
+		case *corev1.Service:
+			services = append(services, value)
+		case *policyv1.PodDisruptionBudget:
+			budgets = append(budgets, value)
 		case *monitoringv1.PrometheusRule:
 			rules = append(rules, value)
 		}
@@ -71,6 +81,7 @@ func Check(objects []*Object, expect Expect) []error {
 	}
 	w := workloads[0]
 	errs = append(errs, checkPod(w)...)
+	errs = append(errs, checkSelectors(w, services, monitors, budgets)...)
 
 	if annotation, ok := identityAnnotation[expect.Identity]; ok {
 		found := false
@@ -173,4 +184,48 @@ func checkPod(w workload) []error {
 
 func httpProbe(probe *corev1.Probe, path string) bool {
 	return probe != nil && probe.HTTPGet != nil && probe.HTTPGet.Path == path
+}
+
+// checkSelectors: the API server accepts selectors that select nothing, and then the Service has
+// no endpoints, the ServiceMonitor scrapes nothing (so KEDA sees no lag) and the PDB guards nothing.
+func checkSelectors(w workload, services []*corev1.Service, monitors []*monitoringv1.ServiceMonitor, budgets []*policyv1.PodDisruptionBudget) []error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	podLabels := labels.Set(w.pod.Labels)
+	matches := func(selector *metav1.LabelSelector, set labels.Set) bool {
+		parsed, err := metav1.LabelSelectorAsSelector(selector)
+		return err == nil && selector != nil && !parsed.Empty() && parsed.Matches(set)
+	}
+	if !matches(w.selector, podLabels) {
+		fail("%s %s: spec.selector does not match its pod template's labels", w.kind, w.name)
+	}
+	for _, service := range services {
+		if len(service.Spec.Selector) == 0 || !labels.SelectorFromSet(service.Spec.Selector).Matches(podLabels) {
+			fail("Service %s does not select the pods of %s %s", service.Name, w.kind, w.name)
+		}
+	}
+	for _, budget := range budgets {
+		if !matches(budget.Spec.Selector, podLabels) {
+			fail("PodDisruptionBudget %s does not select the pods of %s %s", budget.Name, w.kind, w.name)
+		}
+	}
+	for _, monitor := range monitors {
+		scraped := false
+		for _, service := range services {
+			if !matches(&monitor.Spec.Selector, labels.Set(service.Labels)) {
+				continue
+			}
+			for _, endpoint := range monitor.Spec.Endpoints {
+				for _, port := range service.Spec.Ports {
+					if endpoint.Port != "" && endpoint.Port == port.Name {
+						scraped = true
+					}
+				}
+			}
+		}
+		if !scraped {
+			fail("ServiceMonitor %s selects no Service port it names", monitor.Name)
+		}
+	}
+	return errs
 }

@@ -105,3 +105,25 @@ spec:
 	wantError(t, errs, "sluice_source_lag_seconds")
 	wantError(t, errs, "both a KEDA ScaledObject and an HPA")
 }
+
+func TestSelectorsMustSelect(t *testing.T) {
+	others := `
+---
+apiVersion: v1
+kind: Service
+metadata: { name: sluice, labels: { app: other } }
+spec:
+  selector: { app: other }
+  ports: [{ name: metrics, port: 9464 }]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: sluice }
+spec:
+  selector: { matchLabels: { app: sluice } }
+  endpoints: [{ port: metrics }]
+`
+	errs := decodeAndCheck(t, goodDeployment+others, Expect{})
+	wantError(t, errs, "Service sluice does not select the pods")
+	wantError(t, errs, "ServiceMonitor sluice selects no Service port")
+}
