@@ -50,6 +50,11 @@ const mustFail: { why: string; set: string[]; message: RegExp }[] = [
     message: /both true/,
   },
   {
+    why: 'scale to zero on the lag trigger alone',
+    set: ['autoscaling.keda.enabled=true', 'autoscaling.minReplicas=0'],
+    message: /would never scale up again/,
+  },
+  {
     why: 'SASL password env without a secret',
     set: [
       'config.broker.type=kafka',

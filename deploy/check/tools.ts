@@ -48,9 +48,9 @@ export function promtool(): string {
   }
   console.log(`  installing promtool from Debian prometheus ${version}`);
   const work = mkdtempSync(join(tmpdir(), 'sluice-promtool-'));
-  chmodSync(work, 0o755); // apt downloads as user _apt when it can
   try {
-    run('apt-get', ['download', `prometheus=${version}`], work);
+    // Downloading into a private temporary directory: apt's _apt sandbox user could not write there.
+    run('apt-get', ['download', '-o', 'APT::Sandbox::User=root', `prometheus=${version}`], work);
     const deb = readdirSync(work).find((name) => name.endsWith('.deb'));
     if (!deb) throw new Error('apt-get download prometheus produced no .deb');
     run('dpkg-deb', ['-x', deb, 'root'], work);
