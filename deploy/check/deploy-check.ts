@@ -55,6 +55,11 @@ const mustFail: { why: string; set: string[]; message: RegExp }[] = [
     message: /would never scale up again/,
   },
   {
+    why: 'metrics server on loopback (unreachable by probes)',
+    set: ['config.metrics.host=127.0.0.1'],
+    message: /loopback/,
+  },
+  {
     why: 'SASL password env without a secret',
     set: [
       'config.broker.type=kafka',

@@ -71,8 +71,9 @@ the drain time is refused rather than silently losing the graceful shutdown.
 {{- end }}
 
 {{/*
-Config checks that need the chart's view: every env var the config names for a secret must come
-from secretEnv (or extraEnv), and static cloud keys are refused in favour of workload identity.
+Config checks that need the chart's view: the metrics server must be reachable by probes and
+Prometheus, every env var the config names for a secret must come from secretEnv (or extraEnv),
+and static cloud keys are refused in favour of workload identity.
 */}}
 {{- define "sluice.checkConfig" -}}
 {{- $names := list }}
@@ -83,6 +84,12 @@ from secretEnv (or extraEnv), and static cloud keys are refused in favour of wor
 {{- if and $env (not (has $env $names)) }}
 {{- fail (printf "config names sasl.passwordEnv %q but no secretEnv entry provides it: add { name: %s, secretName: <secret>, key: <key> }" $env $env) }}
 {{- end }}
+{{- end }}
+{{- if not (dig "metrics" "enabled" true .Values.config) }}
+{{- fail "config.metrics.enabled is false: the probes (/healthz, /readyz), the ServiceMonitor and the lag autoscaling all need Sluice's metrics server" }}
+{{- end }}
+{{- if has (dig "metrics" "host" "0.0.0.0" .Values.config) (list "127.0.0.1" "localhost" "::1") }}
+{{- fail "config.metrics.host is a loopback address: the kubelet's probes and Prometheus could not reach it; use 0.0.0.0" }}
 {{- end }}
 {{- if or (dig "broker" "kinesis" "credentials" nil .Values.config) (dig "deadLetter" "broker" "kinesis" "credentials" nil .Values.config) }}
 {{- fail "config.broker.kinesis.credentials holds static keys in values: remove it; Sluice uses the AWS SDK default chain (IRSA / EKS Pod Identity)" }}
