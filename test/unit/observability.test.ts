@@ -29,7 +29,7 @@ const referenced = (expr: string) => [...expr.matchAll(/\b(sluice_[a-z_]+)/g)].m
 describe('alert rules and dashboard', () => {
   it('alert rules are well formed and use only metrics Sluice exports', async () => {
     const names = await coreMetricNames();
-    const rules = parse(await readFile('deploy/observability/prometheus-alerts.yaml', 'utf8')) as {
+    const rules = parse(await readFile('deploy/helm/sluice/files/prometheus-alerts.yaml', 'utf8')) as {
       groups: { rules: { alert: string; expr: string; labels: { severity: string }; annotations: { summary: string } }[] }[];
     };
     const all = rules.groups.flatMap((group) => group.rules);
@@ -44,7 +44,7 @@ describe('alert rules and dashboard', () => {
 
   it('dashboard panels query only metrics Sluice exports', async () => {
     const names = await coreMetricNames();
-    const dashboard = JSON.parse(await readFile('deploy/observability/grafana-dashboard.json', 'utf8')) as {
+    const dashboard = JSON.parse(await readFile('deploy/helm/sluice/files/grafana-dashboard.json', 'utf8')) as {
       panels: { targets: { expr: string }[] }[];
     };
     const exprs = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));

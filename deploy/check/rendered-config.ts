@@ -1,0 +1,33 @@
+// The config a rendered pod would start with, validated by Sluice's own schema: the ConfigMap's
+// config.yaml merged with the container's SLUICE_* environment, as `sluice run` merges them. Env
+// values from the downward API or Secrets are stand-ins; a profile whose config Sluice would
+// refuse at start-up fails here rather than in a crash-looping pod.
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { deepMerge, envOverrides, validateConfig } from '../../src/config/load.ts';
+import type { SluiceConfig } from '../../src/config/schema.ts';
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: unknown;
+}
+
+interface Manifest {
+  kind?: string;
+  data?: Record<string, string>;
+  spec?: { template?: { spec?: { containers?: { env?: EnvVar[] }[] } } };
+}
+
+export async function validateRenderedConfig(rendered: string): Promise<SluiceConfig> {
+  const manifests = parseAllDocuments(rendered)
+    .map((doc) => doc.toJS() as Manifest | null)
+    .filter((manifest): manifest is Manifest => manifest !== null);
+  const configMap = manifests.find((manifest) => manifest.kind === 'ConfigMap' && manifest.data?.['config.yaml'] !== undefined);
+  const workload = manifests.find((manifest) => manifest.kind === 'Deployment' || manifest.kind === 'StatefulSet');
+  if (!configMap || !workload) throw new Error('no ConfigMap with config.yaml, or no workload, in the render');
+  const env: NodeJS.ProcessEnv = {};
+  for (const variable of workload.spec?.template?.spec?.containers?.[0]?.env ?? []) {
+    env[variable.name] = variable.value ?? `stand-in-for-${variable.name.toLowerCase()}`;
+  }
+  return validateConfig(deepMerge(parseYaml(configMap.data!['config.yaml']!) ?? {}, envOverrides(env)));
+}
