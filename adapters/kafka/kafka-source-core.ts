@@ -345,6 +345,8 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
 
   /** Runs one revoke at a time; `keepAlive` is called every heartbeatIntervalMs while it waits. */
   protected revoke(reason: string, keepAlive?: () => Promise<void>): Promise<void> {
+    // Counted per rebalance noticed, also when it joins a revoke still running for the last one.
+    this.metrics.rebalances++;
     this.revoking ??= this.runRevoke(reason, keepAlive).finally(() => {
       this.revoking = undefined;
     });
@@ -357,7 +359,6 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
    */
   private async runRevoke(reason: string, keepAlive: (() => Promise<void>) | undefined): Promise<void> {
     this.epoch++;
-    this.metrics.rebalances++;
     const joinsAtStart = this.joins;
     const assignmentAtStart = this.assignment;
     // Events of ours still waiting in the core's queue are taken back: the partitions' next

@@ -64,7 +64,7 @@ export class PlatformaticSource extends KafkaSourceCore {
     logger: Logger,
     metrics: KafkaMetrics,
   ) {
-    super(config, logger, metrics);
+    super(config, logger.child({ kafkaClient: options.clientId }), metrics);
   }
 
   protected async connectAndJoin(): Promise<void> {
@@ -157,6 +157,10 @@ export class PlatformaticSource extends KafkaSourceCore {
   /** Takes records out of `stream` while it is the current one, delivering each partition's in order. */
   private read(stream: Stream): void {
     this.stream = stream;
+    // A listener for good: the stream fetches only while it has one (or is flowing); removing the
+    // last one would stop it at the next fetch.
+    let wake: (() => void) | undefined;
+    stream.on('readable', () => wake?.());
     stream.on('error', (error: Error) => {
       if (stream !== this.stream || this.closed || this.stopped) return;
       this.logger.warn({ group: this.config.group, error: errorMessage(error) }, 'kafka: the message stream failed; opening a new one');
@@ -171,11 +175,13 @@ export class PlatformaticSource extends KafkaSourceCore {
           await new Promise<void>((resolve) => {
             const done = () => {
               clearTimeout(timer);
-              stream.off('readable', done).off('close', done);
+              stream.off('close', done);
+              wake = undefined;
               resolve();
             };
             const timer = setTimeout(done, 1_000);
-            stream.on('readable', done).on('close', done);
+            wake = done;
+            stream.on('close', done);
           });
           continue;
         }
