@@ -75,7 +75,13 @@ export class PlatformaticSource extends KafkaSourceCore {
     const instanceId = groupInstanceId(config);
     const group =
       config.groupProtocol === 'consumer'
-        ? { groupProtocol: 'consumer' as const, rebalanceTimeout: config.rebalanceTimeoutMs }
+        ? {
+            groupProtocol: 'consumer' as const,
+            rebalanceTimeout: config.rebalanceTimeoutMs,
+            // The broker sets session and heartbeat under KIP-848 (group.consumer.*); the client
+            // still checks its own session timeout against rebalanceTimeout.
+            sessionTimeout: Math.min(config.sessionTimeoutMs, config.rebalanceTimeoutMs),
+          }
         : {
             groupProtocol: 'classic' as const,
             sessionTimeout: config.sessionTimeoutMs,
@@ -227,7 +233,9 @@ export class PlatformaticSource extends KafkaSourceCore {
       if (old === this.stream) void this.replaceStream(this.config.retry.maxRetryTimeMs);
       return;
     }
-    await old?.close().catch(() => undefined);
+    // Not awaited: a stream closes only once its last fetch returned, and the revoke (which
+    // the new stream's reading waits for) need not wait for that.
+    old?.close().catch(() => undefined);
   }
 
   protected override tick(): void {
