@@ -1,4 +1,4 @@
-import { compatibilityPartitioner, Producer, ProduceAcks } from '@platformatic/kafka';
+import { Admin, compatibilityPartitioner, Producer, ProduceAcks } from '@platformatic/kafka';
 import type { OutgoingEvent } from '../../src/broker/contract.ts';
 import type { SluiceError } from '../../src/errors.ts';
 import type { KafkaConfig } from './config.ts';
@@ -23,18 +23,25 @@ export class PlatformaticPublisher extends KafkaPublisherCore {
   }
 
   protected async openProducer(): Promise<void> {
+    // The brokers must answer first: an idempotent producer retries without end (which it
+    // needs for its guarantees), so its own first request would never report them unreachable.
+    const probe = new Admin(this.options);
+    try {
+      await probe.metadata({ topics: [] });
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
     const { idempotent, allowAutoTopicCreation } = this.config.producer;
     this.producer = new Producer<Buffer, Buffer, string, string>({
       ...this.options,
       idempotent,
+      ...(idempotent ? { retries: Number.MAX_SAFE_INTEGER } : {}),
       autocreateTopics: allowAutoTopicCreation,
       serializers: {
         headerKey: (text) => (text === undefined ? undefined : Buffer.from(text)),
         headerValue: (text) => (text === undefined ? undefined : Buffer.from(text)),
       },
     });
-    // Connects and reads the cluster metadata: an unreachable broker fails here, not on first publish.
-    await this.producer.metadata({ topics: [] });
   }
 
   protected async send(destination: string, chunk: readonly OutgoingEvent[]): Promise<void> {
