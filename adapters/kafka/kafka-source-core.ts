@@ -1,16 +1,15 @@
 import type { Logger } from 'pino';
 import type { EventSink, Health, Source, SourceEvent } from '../../src/broker/contract.ts';
-import { OffsetTracker } from '../../src/core/offset-tracker.ts';
 import { ConfigError, errorMessage, NotFoundError, SluiceError } from '../../src/errors.ts';
 import { partitionKey, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import { DeliveryLane } from './delivery-lane.ts';
 import { KafkaEvent, type KafkaEventOwner, type KafkaRecord, type PartitionContext } from './kafka-event.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
+import { type OffsetToCommit, PartitionBook, type TopicPartition } from './partition-book.ts';
 
 type GroupState = 'new' | 'joining' | 'joined' | 'rebalancing' | 'crashed' | 'closed';
-export type TopicPartition = { topic: string; partition: number };
-export type OffsetToCommit = TopicPartition & { offset: string };
+export type { OffsetToCommit, TopicPartition };
 
 export interface DeliverOptions {
   /** Asked when a part's turn in the lane has come: false drops it and the rest. */
@@ -41,15 +40,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * - Lag: high watermark (reported by the binding) minus the processed position.
  */
 export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaSourceView {
-  protected readonly tracker = new OffsetTracker();
-  protected readonly partitions = new Map<string, TopicPartition>();
+  /** Offsets, commits, high watermarks and lag of the partitions read. */
+  protected readonly book = new PartitionBook();
   /** Partitions assigned at the last join, by `topic/partition`. */
   protected assignment = new Map<string, TopicPartition>();
-  /** Next offset to read as last committed by this source, per partition. */
-  protected readonly committed = new Map<string, string>();
-  /** First offset delivered in this generation, per partition: the position before any ack. */
-  private readonly basePositions = new Map<string, string>();
-  protected readonly highWatermarks = new Map<string, string>();
   protected sink!: EventSink;
   protected lane: DeliveryLane | undefined;
   protected topics: string[] = [];
@@ -173,14 +167,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
   }
 
   lag(): Map<string, number> {
-    const lag = new Map<string, number>();
-    for (const [key, highWatermark] of this.highWatermarks) {
-      if (!this.assignment.has(key)) continue;
-      const done = this.tracker.has(key) ? this.tracker.partition(key).committable : undefined;
-      const position = done !== undefined ? Number(done) + 1 : Number(this.committed.get(key) ?? this.basePositions.get(key) ?? NaN);
-      if (!Number.isNaN(position)) lag.set(key, Math.max(0, Number(highWatermark) - position));
-    }
-    return lag;
+    return this.book.lag((key) => this.assignment.has(key));
   }
 
   // --- KafkaEventOwner ---
@@ -244,15 +231,13 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
   ): Promise<number> {
     const { wanted, afterPart, waitFor } = options;
     const key = partitionKey(topic, partition);
-    if (!this.partitions.has(key)) this.partitions.set(key, { topic, partition });
     const max = Math.max(1, this.sink.maxBatch);
     for (let start = 0; start < records.length; start += max) {
       const end = Math.min(records.length, start + max);
       const build = (): SourceEvent[] | undefined => {
         if (this.stopped || this.awaitingJoin || epoch !== this.epoch || (wanted && !wanted())) return undefined;
-        const progress = this.tracker.partition(key);
+        const progress = this.book.progress(topic, partition, records[start]!.offset);
         const context: PartitionContext = { owner: this, topic, partition, name: key, progress, generation: this.generation };
-        if (!this.basePositions.has(key)) this.basePositions.set(key, records[start]!.offset);
         const events = new Array<SourceEvent>(end - start);
         for (let i = start; i < end; i++) {
           const record = records[i]!;
@@ -322,7 +307,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
   /** Offsets the group confirmed (from the client's commit event or the binding's commit). */
   protected recordCommit(offsets: readonly OffsetToCommit[]): void {
     this.metrics.commits++;
-    for (const { topic, partition, offset } of offsets) this.committed.set(partitionKey(topic, partition), offset);
+    this.book.committedAt(offsets);
   }
 
   private flushRedeliveries(): void {
@@ -365,18 +350,18 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     // owner delivers them again, so processing them here would only duplicate. Their tickets
     // stay pending, which keeps the commit below them.
     const discarded = this.sink.discard((event) => event instanceof KafkaEvent && event.context.owner === this).length;
-    const inFlight = this.inFlight() - discarded;
+    const inFlight = this.book.inFlight() - discarded;
     this.logger.info({ group: this.config.group, reason, inFlight, discarded }, 'kafka partitions revoked: finishing in-flight events');
     const deadline = Date.now() + this.config.revokeTimeoutMs;
     let lastBeat = Date.now();
-    while (this.inFlight() > discarded && Date.now() < deadline && !this.closed) {
+    while (this.book.inFlight() > discarded && Date.now() < deadline && !this.closed) {
       await sleep(10);
       if (keepAlive && Date.now() - lastBeat >= this.config.heartbeatIntervalMs) {
         lastBeat = Date.now();
         keepAlive().catch(() => undefined);
       }
     }
-    const unfinished = this.inFlight() - discarded;
+    const unfinished = this.book.inFlight() - discarded;
     // When the group was joined meanwhile (or the assignment changed), commit only partitions
     // this member still holds: a moved partition's new owner may have committed further already.
     const moved = this.joins !== joinsAtStart || this.assignment !== assignmentAtStart;
@@ -388,9 +373,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
       );
     }
     this.generation++;
-    for (const progress of this.tracker.all()) progress.reset();
-    this.committed.clear();
-    this.basePositions.clear();
+    this.book.reset();
     this.redeliveries = [];
     if (moved || !this.awaitingJoin) this.forgetUnassigned();
     await this.afterRevoke();
@@ -398,18 +381,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
 
   /** Drops the bookkeeping of partitions this member no longer holds. */
   protected forgetUnassigned(): void {
-    for (const key of [...this.partitions.keys()]) {
-      if (this.assignment.has(key)) continue;
-      this.tracker.remove(key);
-      this.partitions.delete(key);
-      this.highWatermarks.delete(key);
-    }
-  }
-
-  private inFlight(): number {
-    let count = 0;
-    for (const progress of this.tracker.all()) count += progress.pending;
-    return count;
+    this.book.forget((key) => this.assignment.has(key));
   }
 
   // --- commits ---
@@ -422,17 +394,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
   }
 
   private async commitNow(include?: (key: string) => boolean): Promise<void> {
-    const offsets: OffsetToCommit[] = [];
-    for (const progress of this.tracker.all()) {
-      const done = progress.committable;
-      if (done === undefined) continue;
-      const key = progress.partition;
-      if (include && !include(key)) continue;
-      const next = (BigInt(done) + 1n).toString();
-      if (this.committed.get(key) === next) continue;
-      const where = this.partitions.get(key);
-      if (where) offsets.push({ topic: where.topic, partition: where.partition, offset: next });
-    }
+    const offsets = this.book.toCommit(include);
     if (offsets.length === 0) return;
     await within(
       this.commitOffsets(offsets),

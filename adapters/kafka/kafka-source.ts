@@ -109,7 +109,7 @@ export class KafkaSource extends KafkaSourceCore {
 
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
-    this.highWatermarks.set(partitionKey(topic, partition), batch.highWatermark);
+    this.book.setHighWatermark(topic, partition, batch.highWatermark);
     const waitFor = <T>(work: Promise<T>) => this.beating(work, heartbeat);
     try {
       // The revoke of the previous generation finishes before this one delivers anything.

@@ -209,7 +209,11 @@ export class PlatformaticSource extends KafkaSourceCore {
           await this.deliver(topic, partition, records, epoch, { wanted: () => stream === this.stream });
         }
       }
-    })().catch((error: unknown) => this.logger.error({ error: errorMessage(error) }, 'kafka: reading the message stream failed'));
+    })().catch((error: unknown) => {
+      // Not expected (the sink does not reject); nothing would read on, so Sluice stops.
+      this.logger.error({ error: errorMessage(error) }, 'kafka: reading the message stream failed');
+      this.onCrash(error, false);
+    });
   }
 
   /** After a revoke: read on from the committed offsets through a fresh stream. */
@@ -252,7 +256,7 @@ export class PlatformaticSource extends KafkaSourceCore {
     try {
       const ends = await consumer.listOffsets({ topics: this.topics });
       for (const [topic, offsets] of ends) {
-        for (const [partition, offset] of offsets.entries()) this.highWatermarks.set(partitionKey(topic, partition), offset.toString());
+        for (const [partition, offset] of offsets.entries()) this.book.setHighWatermark(topic, partition, offset.toString());
       }
     } catch (error) {
       this.logger.debug({ error: errorMessage(error) }, 'kafka: could not read the end offsets (lag)');
