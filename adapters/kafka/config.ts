@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { ConfigError } from '../../src/errors.ts';
 
 /**
- * `broker.kafka`: Apache Kafka through kafkajs. This file imports no SDK, so validating a config
+ * `broker.kafka`: Apache Kafka through kafkajs (the default) or @platformatic/kafka. This file imports no SDK, so validating a config
  * loads none. Secrets are never part of the config: a SASL password is read from the environment
  * variable that `sasl.passwordEnv` names, when the adapter is created.
  */
@@ -57,6 +58,32 @@ const saslSchema = z
 export const kafkaConfigSchema = z
   .object({
     brokers: brokerList.default(['127.0.0.1:9092']),
+    client: z
+      .enum(['kafkajs', 'platformatic'])
+      .default('kafkajs')
+      .describe(
+        'Kafka client library: kafkajs (default; unmaintained since 2.2.4, eager rebalancing only) or @platformatic/kafka (static membership, KIP-848 consumer protocol).',
+      ),
+    groupProtocol: z
+      .enum(['classic', 'consumer'])
+      .default('classic')
+      .describe(
+        'Group protocol: classic (JoinGroup/SyncGroup) or consumer (KIP-848, broker-side assignment; Kafka 4.0+, platformatic only).',
+      ),
+    groupInstanceId: z
+      .string()
+      .min(1)
+      .max(249)
+      .optional()
+      .describe(
+        "Static membership: this instance's fixed id in the group, so that a restart within sessionTimeoutMs gets its partitions back without a rebalance (platformatic only).",
+      ),
+    staticMembership: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Static membership with the id taken from the environment: SLUICE_INSTANCE_ID, else POD_NAME, else HOSTNAME (a StatefulSet pod name is stable across restarts). platformatic only.',
+      ),
     clientId: z.string().min(1).default('sluice').describe('Client id the brokers see in their logs and quotas.'),
     topics: z
       .array(z.string().min(1))
@@ -204,9 +231,46 @@ export const kafkaConfigSchema = z
         message: `must be lower than rebalanceTimeoutMs (${config.rebalanceTimeoutMs})`,
       });
     }
+    if (config.client !== 'platformatic') {
+      for (const key of ['groupInstanceId', 'staticMembership'] as const) {
+        if (config[key])
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'static membership needs client: platformatic (kafkajs does not support it)',
+          });
+      }
+      if (config.groupProtocol === 'consumer') {
+        context.addIssue({
+          code: 'custom',
+          path: ['groupProtocol'],
+          message: 'the consumer protocol (KIP-848) needs client: platformatic',
+        });
+      }
+    }
+    if (config.groupInstanceId && config.staticMembership) {
+      context.addIssue({ code: 'custom', path: ['staticMembership'], message: 'set either groupInstanceId or staticMembership, not both' });
+    }
     if (config.producer.idempotent && config.producer.acks !== 'all') {
       context.addIssue({ code: 'custom', path: ['producer', 'acks'], message: 'an idempotent producer needs acks: all' });
     }
   });
 
 export type KafkaConfig = z.infer<typeof kafkaConfigSchema>;
+
+/**
+ * The static member id of this instance: `groupInstanceId`, or with `staticMembership` the first
+ * of SLUICE_INSTANCE_ID, POD_NAME, HOSTNAME that is set. Undefined for a dynamic member.
+ */
+export function groupInstanceId(config: Pick<KafkaConfig, 'groupInstanceId' | 'staticMembership'>, env = process.env): string | undefined {
+  if (config.groupInstanceId) return config.groupInstanceId;
+  if (!config.staticMembership) return undefined;
+  const id = env.SLUICE_INSTANCE_ID || env.POD_NAME || env.HOSTNAME;
+  if (!id) {
+    throw new ConfigError(
+      'broker.kafka.staticMembership',
+      'none of SLUICE_INSTANCE_ID, POD_NAME, HOSTNAME is set: set one, or groupInstanceId',
+    );
+  }
+  return id;
+}

@@ -7,11 +7,15 @@ import { KafkaAdmin } from './kafka-admin.ts';
 import { KafkaMetrics } from './kafka-metrics.ts';
 import { KafkaPublisher } from './kafka-publisher.ts';
 import { KafkaSource } from './kafka-source.ts';
+import { platformaticOptions } from './platformatic-client.ts';
+import { PlatformaticPublisher } from './platformatic-publisher.ts';
+import { PlatformaticSource } from './platformatic-source.ts';
 
 /**
- * Apache Kafka through kafkajs: a consumer-group source with contiguous commits, a batched
- * idempotent publisher and a topic admin. Each source, publisher and admin has its own kafkajs
- * client (and connections), so one slow part does not hold up another.
+ * Apache Kafka through kafkajs or @platformatic/kafka (`client`): a consumer-group source with
+ * contiguous commits, a batched idempotent publisher and a topic admin (kafkajs for both). Each
+ * source, publisher and admin has its own client (and connections), so one slow part does not
+ * hold up another.
  */
 export class KafkaAdapter implements BrokerAdapter {
   readonly type = 'kafka';
@@ -30,10 +34,16 @@ export class KafkaAdapter implements BrokerAdapter {
   }
 
   createSource(): Source {
+    if (this.config.client === 'platformatic') {
+      return new PlatformaticSource(platformaticOptions(this.config, 'source', this.connection), this.config, this.logger, this.metrics);
+    }
     return new KafkaSource(createKafka(this.config, this.logger, 'source', this.connection), this.config, this.logger, this.metrics);
   }
 
   createPublisher(): Publisher {
+    if (this.config.client === 'platformatic') {
+      return new PlatformaticPublisher(platformaticOptions(this.config, 'publisher', this.connection), this.config);
+    }
     return new KafkaPublisher(createKafka(this.config, this.logger, 'publisher', this.connection), this.config);
   }
 

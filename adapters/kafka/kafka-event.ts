@@ -1,11 +1,10 @@
-import type { KafkaMessage } from 'kafkajs';
 import type { Position, SourceEvent } from '../../src/broker/contract.ts';
 import type { PartitionProgress } from '../../src/core/offset-tracker.ts';
 
 const EMPTY = Buffer.alloc(0);
 
 /**
- * kafkajs hands timestamps over as decimal strings (from 64-bit integers). The core reads one per
+ * Kafka clients hand timestamps over as decimal strings (kafkajs) or bigints (turned into strings) (from 64-bit integers). The core reads one per
  * event; a digit loop is about twice as fast as Number() on these strings, which adds up at
  * 100,000+ events a second.
  */
@@ -19,6 +18,18 @@ export function parseMillis(text: string): number {
     value = value * 10 + digit;
   }
   return value;
+}
+
+/**
+ * One Kafka record as a client hands it over: kafkajs' KafkaMessage as it is, a
+ * @platformatic/kafka message converted (offsets and timestamps as decimal strings).
+ */
+export interface KafkaRecord {
+  readonly key?: Buffer | null;
+  readonly value: Buffer | null;
+  readonly offset: string;
+  readonly timestamp: string;
+  readonly headers?: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
 }
 
 /** What a {@link KafkaEvent} reports its settlement to (the source that delivered it). */
@@ -43,7 +54,7 @@ export interface PartitionContext {
 /**
  * One delivery of a Kafka record. Built for every record on the hot path, so it is small (what
  * its partition's events share lives in one {@link PartitionContext}) and does little in its
- * constructor: the key, the headers, the id and the position are converted from kafkajs'
+ * constructor: the key, the headers, the id and the position are converted from the record's
  * Buffers and strings only when something reads them.
  */
 export class KafkaEvent implements SourceEvent {
@@ -54,7 +65,7 @@ export class KafkaEvent implements SourceEvent {
 
   constructor(
     readonly context: PartitionContext,
-    readonly message: KafkaMessage,
+    readonly message: KafkaRecord,
     readonly ticket: number,
     readonly attempt: number,
   ) {

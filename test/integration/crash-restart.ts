@@ -11,8 +11,10 @@ import { SLUICE_CLI } from '../sluice-cli.ts';
 // Appends each processed event's number to a file before returning (and so before the ack):
 // a line can only be missing if the event was never processed.
 const RECORDING_HANDLER = `
-import { openSync, writeSync } from 'node:fs';
+import { openSync, writeFileSync, writeSync } from 'node:fs';
 const out = openSync(process.env.SLUICE_TEST_OUT, 'a');
+// When the app loads its handler it is about to connect: tests that time a restart start here.
+if (process.env.SLUICE_TEST_LOADED) writeFileSync(process.env.SLUICE_TEST_LOADED, String(Date.now()));
 export default async function handle(event) {
   await new Promise((resolve) => setTimeout(resolve, 2));
   writeSync(out, JSON.parse(event.payload.toString()).n + '\\n');
@@ -48,7 +50,8 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean>, 
   }
 }
 
-function runSluice(configPath: string, out: string, options: CrashRestartOptions): ChildProcess {
+/** Starts `sluice run` with `configPath`, recording what it processes to `out`. */
+export function runSluice(configPath: string, out: string, options: Pick<CrashRestartOptions, 'env' | 'children'>): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_TEST_OUT: out };
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[key];
@@ -67,22 +70,26 @@ function runSluice(configPath: string, out: string, options: CrashRestartOptions
   return child;
 }
 
-/** Kill at a third, restart, wait for all; asserts none is missing. Returns what to report. */
-export async function killMidStreamAndRestart(options: CrashRestartOptions): Promise<{ atKill: number; duplicates: number }> {
-  const { dir, name, events } = options;
-  const out = join(dir, `${name}.processed.txt`);
+/**
+ * Writes `<name>.sluice.yaml` in `dir`: `config` plus a handler that appends each event's number
+ * to the file SLUICE_TEST_OUT names. Returns its path.
+ */
+export async function writeRecordingConfig(dir: string, name: string, config: Record<string, unknown>): Promise<string> {
   const configPath = join(dir, `${name}.sluice.yaml`);
   const handler = join(dir, `${name}.handler.mjs`);
   await writeFile(handler, RECORDING_HANDLER);
   await writeFile(
     configPath,
-    stringify({
-      ...options.config,
-      handler: { module: handler },
-      metrics: { enabled: false },
-      log: { level: 'warn', summaryIntervalMs: 0 },
-    }),
+    stringify({ ...config, handler: { module: handler }, metrics: { enabled: false }, log: { level: 'warn', summaryIntervalMs: 0 } }),
   );
+  return configPath;
+}
+
+/** Kill at a third, restart, wait for all; asserts none is missing. Returns what to report. */
+export async function killMidStreamAndRestart(options: CrashRestartOptions): Promise<{ atKill: number; duplicates: number }> {
+  const { dir, name, events } = options;
+  const out = join(dir, `${name}.processed.txt`);
+  const configPath = await writeRecordingConfig(dir, name, options.config);
 
   const first = runSluice(configPath, out, options);
   await waitFor('a third of the events', 90_000, async () => (await processedNumbers(out)).length >= events / 3, first);

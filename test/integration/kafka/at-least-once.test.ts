@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, it } from 'vitest';
 import type { KafkaAdapter } from '../../../adapters/kafka/kafka-adapter.ts';
 import type { BrokerAdmin, OutgoingEvent, Publisher } from '../../../src/broker/contract.ts';
-import { describeWithBroker, uniqueName } from '../brokers.ts';
+import { uniqueName } from '../brokers.ts';
 import { killMidStreamAndRestart } from '../crash-restart.ts';
-import { kafkaTestAdapter } from './helpers.ts';
+import { describeWithKafka, kafkaTestAdapter } from './helpers.ts';
 
 const EVENTS = 20_000;
 const KEYS = 200;
 
-describeWithBroker('kafka', 'kafka at-least-once across SIGKILL', (endpoint) => {
+describeWithKafka('kafka at-least-once across SIGKILL', (endpoint) => {
   const topic = uniqueName('alo');
   let dir: string;
   let adapter: KafkaAdapter;
@@ -58,6 +58,7 @@ describeWithBroker('kafka', 'kafka at-least-once across SIGKILL', (endpoint) => 
           type: 'kafka',
           kafka: {
             brokers: endpoint.brokers,
+            client: endpoint.client,
             topics: [topic],
             group: `${topic}-group`,
             commitIntervalMs: 200,

@@ -2,17 +2,18 @@
 // typed error that names the brokers, the key or the topic; config mistakes are caught before.
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { groupInstanceId } from '../../../adapters/kafka/config.ts';
 import { KafkaAdapter } from '../../../adapters/kafka/kafka-adapter.ts';
 import { Sluice } from '../../../src/app.ts';
 import { validateConfig } from '../../../src/config/load.ts';
 import { AuthenticationError, ConfigError, ConnectionError, NotFoundError } from '../../../src/errors.ts';
 import { CollectingSink } from '../../contract/universal-suite.ts';
-import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { kafkaTestAdapter, kafkaTestConfig, testLogger } from './helpers.ts';
+import { uniqueName } from '../brokers.ts';
+import { describeWithKafka, kafkaTestAdapter, kafkaTestConfig, testLogger } from './helpers.ts';
 
 const PASSWORD_ENV = 'SLUICE_TEST_KAFKA_PASSWORD';
 
-describeWithBroker('kafka', 'kafka misconfiguration', (endpoint) => {
+describeWithKafka('kafka misconfiguration', (endpoint) => {
   afterAll(() => {
     delete process.env[PASSWORD_ENV];
   });
@@ -70,7 +71,7 @@ describeWithBroker('kafka', 'kafka misconfiguration', (endpoint) => {
   it('rejects start() with a NotFoundError naming a missing topic, and the app does not start', async () => {
     const topic = uniqueName('missing');
     const config = await validateConfig({
-      broker: { type: 'kafka', kafka: { brokers: endpoint.brokers, topics: [topic], startTimeoutMs: 20_000 } },
+      broker: { type: 'kafka', kafka: { brokers: endpoint.brokers, client: endpoint.client, topics: [topic], startTimeoutMs: 20_000 } },
       metrics: { enabled: false },
       log: { level: 'silent' },
     });
@@ -117,6 +118,14 @@ describe('kafka config validation', () => {
       'broker.kafka.sasl.password',
     );
     expect((await configError({ topics: ['t'], tpoics: ['t'] })).key).toBe('broker.kafka.tpoics');
+    expect((await configError({ topics: ['t'], client: 'rdkafka' })).key).toBe('broker.kafka.client');
+    // kafkajs has neither static membership nor the KIP-848 protocol.
+    expect((await configError({ topics: ['t'], groupProtocol: 'consumer' })).key).toBe('broker.kafka.groupProtocol');
+    expect((await configError({ topics: ['t'], groupInstanceId: 'pod-0' })).key).toBe('broker.kafka.groupInstanceId');
+    expect((await configError({ topics: ['t'], staticMembership: true })).key).toBe('broker.kafka.staticMembership');
+    expect((await configError({ topics: ['t'], client: 'platformatic', groupInstanceId: 'a', staticMembership: true })).key).toBe(
+      'broker.kafka.staticMembership',
+    );
   });
 
   it('accepts brokers as a comma-separated string (environment overrides) and fills defaults', async () => {
@@ -126,6 +135,16 @@ describe('kafka config validation', () => {
     expect(kafka.group).toBe('sluice');
     expect(kafka.startFrom).toBe('earliest');
     expect(kafka.producer.idempotent).toBe(true);
+  });
+
+  it('takes the static member id from groupInstanceId, else SLUICE_INSTANCE_ID, POD_NAME, HOSTNAME', () => {
+    const config = { groupInstanceId: undefined, staticMembership: true };
+    expect(groupInstanceId({ groupInstanceId: 'fixed', staticMembership: false }, { HOSTNAME: 'h' })).toBe('fixed');
+    expect(groupInstanceId({ ...config, staticMembership: false }, { HOSTNAME: 'h' })).toBeUndefined();
+    expect(groupInstanceId(config, { SLUICE_INSTANCE_ID: 'i', POD_NAME: 'p', HOSTNAME: 'h' })).toBe('i');
+    expect(groupInstanceId(config, { POD_NAME: 'p', HOSTNAME: 'h' })).toBe('p');
+    expect(groupInstanceId(config, { HOSTNAME: 'h' })).toBe('h');
+    expect(() => groupInstanceId(config, {})).toThrow(/broker\.kafka\.staticMembership/);
   });
 
   it('asks a source for topics or a pattern, naming the key', () => {

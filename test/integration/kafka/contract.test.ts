@@ -1,8 +1,8 @@
 import { runContractSuite } from '../../contract/universal-suite.ts';
-import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { kafkaTestAdapter } from './helpers.ts';
+import { uniqueName } from '../brokers.ts';
+import { describeWithKafka, kafkaTestAdapter } from './helpers.ts';
 
-describeWithBroker('kafka', 'kafka adapter', (endpoint) => {
+describeWithKafka('kafka adapter', (endpoint) => {
   runContractSuite({
     name: 'kafka',
     timeoutMs: 60_000,

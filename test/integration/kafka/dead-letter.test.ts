@@ -7,13 +7,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Sluice } from '../../../src/app.ts';
 import type { BrokerAdmin, OutgoingEvent, Publisher } from '../../../src/broker/contract.ts';
 import { validateConfig } from '../../../src/config/load.ts';
-import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { kafkaTestAdapter, testLogger } from './helpers.ts';
+import { uniqueName } from '../brokers.ts';
+import { describeWithKafka, kafkaTestAdapter, testLogger } from './helpers.ts';
 
 const EVENTS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeWithBroker('kafka', 'kafka dead letters through the app', (endpoint) => {
+describeWithKafka('kafka dead letters through the app', (endpoint) => {
   const topic = uniqueName('dlq');
   let admin: BrokerAdmin;
   let publisher: Publisher;
@@ -41,6 +41,7 @@ describeWithBroker('kafka', 'kafka dead letters through the app', (endpoint) => 
         type: 'kafka',
         kafka: {
           brokers: endpoint.brokers,
+          client: endpoint.client,
           topics: [topic],
           group: `${topic}-group`,
           commitIntervalMs: 100,
@@ -101,7 +102,11 @@ describeWithBroker('kafka', 'kafka dead letters through the app', (endpoint) => 
     const config = await validateConfig({
       broker: { type: 'memory', memory: { topic: source } },
       handler: { retry: { maxAttempts: 1 } },
-      deadLetter: { type: 'broker', destination: '{source}.dlq', broker: { type: 'kafka', kafka: { brokers: endpoint.brokers } } },
+      deadLetter: {
+        type: 'broker',
+        destination: '{source}.dlq',
+        broker: { type: 'kafka', kafka: { brokers: endpoint.brokers, client: endpoint.client } },
+      },
       metrics: { enabled: false },
       log: { level: 'silent', summaryIntervalMs: 0 },
     });

@@ -6,12 +6,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BrokerAdmin, Publisher } from '../../../src/broker/contract.ts';
 import { registerSourceMetrics } from '../../../src/metrics/source-metrics.ts';
 import { CollectingSink } from '../../contract/universal-suite.ts';
-import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { kafkaTestAdapter } from './helpers.ts';
+import { uniqueName } from '../brokers.ts';
+import { describeWithKafka, kafkaTestAdapter } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeWithBroker('kafka', 'kafka metrics', (endpoint) => {
+describeWithKafka('kafka metrics', (endpoint) => {
   const topic = uniqueName('metrics');
   let admin: BrokerAdmin;
   let publisher: Publisher;

@@ -4,14 +4,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BrokerAdmin, OutgoingEvent, Publisher, SourceEvent } from '../../../src/broker/contract.ts';
 import { Pipeline } from '../../../src/core/pipeline.ts';
-import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { kafkaTestAdapter, testLogger } from './helpers.ts';
+import { uniqueName } from '../brokers.ts';
+import { describeWithKafka, kafkaTestAdapter, testLogger } from './helpers.ts';
 
 const EVENTS = 3_000;
 const KEYS = 30;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeWithBroker('kafka', 'kafka order through the pipeline', (endpoint) => {
+describeWithKafka('kafka order through the pipeline', (endpoint) => {
   const topic = uniqueName('order');
   let admin: BrokerAdmin;
   let publisher: Publisher;

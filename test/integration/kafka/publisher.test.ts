@@ -3,12 +3,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BrokerAdmin } from '../../../src/broker/contract.ts';
 import { CollectingSink } from '../../contract/universal-suite.ts';
-import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { kafkaTestAdapter } from './helpers.ts';
+import { uniqueName } from '../brokers.ts';
+import { describeWithKafka, kafkaTestAdapter } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeWithBroker('kafka', 'kafka publisher', (endpoint) => {
+describeWithKafka('kafka publisher', (endpoint) => {
   const topic = uniqueName('publish');
   let admin: BrokerAdmin;
 

@@ -5,13 +5,13 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BrokerAdmin, OutgoingEvent, Publisher, SourceEvent } from '../../../src/broker/contract.ts';
 import { Pipeline } from '../../../src/core/pipeline.ts';
-import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { kafkaTestAdapter, testLogger } from './helpers.ts';
+import { uniqueName } from '../brokers.ts';
+import { describeWithKafka, kafkaTestAdapter, testLogger } from './helpers.ts';
 
 const EVENTS = 12_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeWithBroker('kafka', 'kafka consumer group rebalance', (endpoint) => {
+describeWithKafka('kafka consumer group rebalance', (endpoint) => {
   const topic = uniqueName('rebalance');
   const group = `${topic}-group`;
   let admin: BrokerAdmin;

@@ -3,12 +3,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BrokerAdmin, Publisher } from '../../../src/broker/contract.ts';
 import { CollectingSink } from '../../contract/universal-suite.ts';
-import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { kafkaTestAdapter } from './helpers.ts';
+import { uniqueName } from '../brokers.ts';
+import { describeWithKafka, kafkaTestAdapter } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeWithBroker('kafka', 'kafka subscriptions', (endpoint) => {
+describeWithKafka('kafka subscriptions', (endpoint) => {
   const prefix = uniqueName('sub').replace(/-/g, '_');
   const topics = [`${prefix}_orders`, `${prefix}_payments`, `${prefix}_orders.dlq`, `other_${prefix}`];
   let admin: BrokerAdmin;

@@ -1,0 +1,296 @@
+import { Admin, Consumer, type ConsumeOptions, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { Logger } from 'pino';
+import type { SluiceError } from '../../src/errors.ts';
+import { errorMessage } from '../../src/errors.ts';
+import { partitionKey } from './client.ts';
+import { groupInstanceId, type KafkaConfig } from './config.ts';
+import type { KafkaRecord } from './kafka-event.ts';
+import type { KafkaMetrics } from './kafka-metrics.ts';
+import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
+import { platformaticError, type platformaticOptions, protocolErrorIds } from './platformatic-client.ts';
+
+type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+type Options = ReturnType<typeof platformaticOptions>;
+
+const REJOIN_IDS = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'FENCED_INSTANCE_ID',
+  'FENCED_MEMBER_EPOCH',
+  'STALE_MEMBER_EPOCH',
+]);
+
+/** A @platformatic/kafka message as the record the core builds events from. */
+function toRecord(message: Message<Buffer, Buffer, Buffer, Buffer>): KafkaRecord {
+  let headers: Record<string, Buffer> | undefined;
+  if (message.headers.size > 0) {
+    headers = {};
+    for (const [name, value] of message.headers) if (headers[name.toString()] === undefined) headers[name.toString()] = value;
+  }
+  return {
+    key: message.key ?? null,
+    value: message.value ?? null,
+    offset: message.offset.toString(),
+    timestamp: message.timestamp.toString(),
+    headers,
+  };
+}
+
+/**
+ * The @platformatic/kafka binding of the Kafka source (the shared part is {@link KafkaSourceCore}).
+ *
+ * - Fetching: the client's MessagesStream, read in paused mode: records are taken out only when
+ *   the previous delivery resolved, so a full queue fills the stream's buffer (highWaterMark) and
+ *   the stream stops fetching. The client heartbeats on its own timer meanwhile.
+ * - Membership: classic protocol (with static membership when a group instance id is set: a
+ *   restarted instance gets its partitions back at once) or KIP-848's consumer protocol, where
+ *   the broker assigns and revokes partitions incrementally.
+ * - Rebalance: the client rejoins at once (classic) or hands revoked partitions back on its next
+ *   heartbeat (consumer protocol); the core's revoke runs alongside. Once it is done, a fresh
+ *   stream replaces the old one, so reading goes on from the committed offsets and nothing the
+ *   old stream had buffered or was still fetching gets delivered.
+ */
+export class PlatformaticSource extends KafkaSourceCore {
+  private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private stream: Stream | undefined;
+  private streamOptions: ConsumeOptions<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private lastWatermarks = 0;
+
+  constructor(
+    private readonly options: Options,
+    config: KafkaConfig,
+    logger: Logger,
+    metrics: KafkaMetrics,
+  ) {
+    super(config, logger.child({ kafkaClient: options.clientId }), metrics);
+  }
+
+  protected async connectAndJoin(): Promise<void> {
+    const { config } = this;
+    this.step = 'connect';
+    this.topics = await this.resolveTopics();
+    if (this.closed) return;
+    const instanceId = groupInstanceId(config);
+    const group =
+      config.groupProtocol === 'consumer'
+        ? {
+            groupProtocol: 'consumer' as const,
+            rebalanceTimeout: config.rebalanceTimeoutMs,
+            // The broker sets session and heartbeat under KIP-848 (group.consumer.*); the client
+            // still checks its own session timeout against rebalanceTimeout.
+            sessionTimeout: Math.min(config.sessionTimeoutMs, config.rebalanceTimeoutMs),
+          }
+        : {
+            groupProtocol: 'classic' as const,
+            sessionTimeout: config.sessionTimeoutMs,
+            rebalanceTimeout: config.rebalanceTimeoutMs,
+            heartbeatInterval: config.heartbeatIntervalMs,
+          };
+    const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      ...this.options,
+      groupId: config.group,
+      ...group,
+      ...(instanceId ? { groupInstanceId: instanceId } : {}),
+      autocommit: false,
+      minBytes: config.fetch.minBytes,
+      maxBytes: config.fetch.maxBytes,
+      maxBytesPerPartition: config.fetch.maxBytesPerPartition,
+      maxWaitTime: config.fetch.maxWaitTimeMs,
+      isolationLevel: config.isolationLevel === 'read_committed' ? 1 : 0,
+    });
+    this.consumer = consumer;
+    this.listen(consumer);
+    this.step = `join consumer group ${config.group}${instanceId ? ` as static member ${instanceId}` : ''}`;
+    this.streamOptions = {
+      topics: this.topics,
+      mode: 'committed',
+      fallbackMode: config.startFrom,
+      autocommit: false,
+      highWaterMark: Math.max(64, this.sink.maxBatch),
+    };
+    this.joinWaiter = { resolve: () => undefined, reject: () => undefined };
+    const stream = (await consumer.consume(this.streamOptions)) as Stream;
+    if (this.joinWaiter) this.onJoin(this.currentAssignment());
+    this.read(stream);
+    await this.refreshWatermarks();
+  }
+
+  protected async listTopics(): Promise<string[]> {
+    const admin = new Admin(this.options);
+    try {
+      return await admin.listTopics();
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
+  }
+
+  private listen(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): void {
+    consumer.on('consumer:group:join', () => {
+      if (this.joinWaiter || this.closed) return; // the first join: connectAndJoin goes on
+      this.onJoin(this.currentAssignment());
+    });
+    consumer.on('consumer:group:rebalance', () => {
+      if (this.config.groupProtocol === 'consumer') {
+        // KIP-848: some partitions were revoked; no join follows, the rest keeps flowing.
+        if (!this.closed) void this.revoke('partitions revoked by the group coordinator (consumer protocol)');
+      } else this.onRebalancing('rebalance noticed by @platformatic/kafka');
+    });
+    consumer.on('consumer:heartbeat:error', ({ error }) =>
+      this.logger.debug({ group: this.config.group, error: errorMessage(error) }, 'kafka heartbeat failed'),
+    );
+    // The client could not rejoin the group: it is out of it for good. Sluice exits non-zero.
+    consumer.on('error' as never, (error: unknown) => this.onCrash(error, false));
+  }
+
+  /** The partitions the client holds now, by `topic/partition`. */
+  private currentAssignment(): Map<string, TopicPartition> {
+    const assignment = new Map<string, TopicPartition>();
+    for (const { topic, partitions } of this.consumer?.assignments ?? []) {
+      for (const partition of partitions) assignment.set(partitionKey(topic, partition), { topic, partition });
+    }
+    return assignment;
+  }
+
+  /** The consumer protocol adds partitions without a join: take them into account. */
+  private syncAssignment(): void {
+    if (this.config.groupProtocol !== 'consumer' || this.revoking || this.state !== 'joined') return;
+    const now = this.currentAssignment();
+    if (now.size !== this.assignment.size || [...now.keys()].some((key) => !this.assignment.has(key))) this.assignment = now;
+  }
+
+  /** Takes records out of `stream` while it is the current one, delivering each partition's in order. */
+  private read(stream: Stream): void {
+    this.stream = stream;
+    // A listener for good: the stream fetches only while it has one (or is flowing); removing the
+    // last one would stop it at the next fetch.
+    let wake: (() => void) | undefined;
+    stream.on('readable', () => wake?.());
+    stream.on('error', (error: Error) => {
+      if (stream !== this.stream || this.closed || this.stopped) return;
+      this.logger.warn({ group: this.config.group, error: errorMessage(error) }, 'kafka: the message stream failed; opening a new one');
+      void this.replaceStream(this.config.retry.initialRetryTimeMs);
+    });
+    void (async () => {
+      while (stream === this.stream && !this.stopped && !stream.destroyed) {
+        const max = Math.max(1, this.sink.maxBatch);
+        const batch: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+        for (let message = stream.read(); message !== null; message = batch.length < max ? stream.read() : null) batch.push(message);
+        if (batch.length === 0) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              stream.off('close', done);
+              wake = undefined;
+              resolve();
+            };
+            const timer = setTimeout(done, 1_000);
+            wake = done;
+            stream.on('close', done);
+          });
+          continue;
+        }
+        if (this.revoking) await this.revoking;
+        this.syncAssignment();
+        const epoch = this.epoch;
+        const byPartition = new Map<string, { topic: string; partition: number; records: KafkaRecord[] }>();
+        for (const message of batch) {
+          const key = partitionKey(message.topic, message.partition);
+          let run = byPartition.get(key);
+          if (!run) {
+            run = { topic: message.topic, partition: message.partition, records: [] };
+            byPartition.set(key, run);
+          }
+          run.records.push(toRecord(message));
+        }
+        for (const [key, { topic, partition, records }] of byPartition) {
+          if (!this.assignment.has(key)) continue; // buffered before the partition was revoked
+          await this.deliver(topic, partition, records, epoch, { wanted: () => stream === this.stream });
+        }
+      }
+    })().catch((error: unknown) => {
+      // Not expected (the sink does not reject); nothing would read on, so Sluice stops.
+      this.logger.error({ error: errorMessage(error) }, 'kafka: reading the message stream failed');
+      this.onCrash(error, false);
+    });
+  }
+
+  /** After a revoke: read on from the committed offsets through a fresh stream. */
+  protected override async afterRevoke(): Promise<void> {
+    this.syncAssignment();
+    if (!this.stopped && !this.closed) await this.replaceStream(0);
+  }
+
+  private async replaceStream(delayMs: number): Promise<void> {
+    const consumer = this.consumer;
+    const old = this.stream;
+    if (!consumer || !this.streamOptions) return;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (this.stopped || this.closed) return;
+    try {
+      // The new stream first: the client tracks topics by stream, and one with none left would rejoin.
+      const fresh = (await consumer.consume(this.streamOptions)) as Stream;
+      this.read(fresh);
+    } catch (error) {
+      this.logger.warn({ group: this.config.group, error: errorMessage(error) }, 'kafka: could not open a message stream; trying again');
+      if (old === this.stream) void this.replaceStream(this.config.retry.maxRetryTimeMs);
+      return;
+    }
+    // Not awaited: a stream closes only once its last fetch returned, and the revoke (which
+    // the new stream's reading waits for) need not wait for that.
+    old?.close().catch(() => undefined);
+  }
+
+  protected override tick(): void {
+    super.tick();
+    this.syncAssignment();
+    if (Date.now() - this.lastWatermarks >= Math.max(1_000, this.config.commitIntervalMs)) void this.refreshWatermarks();
+  }
+
+  /** The end offset of each partition (the client reports no high watermark with the records). */
+  private async refreshWatermarks(): Promise<void> {
+    this.lastWatermarks = Date.now();
+    const consumer = this.consumer;
+    if (!consumer || this.topics.length === 0) return;
+    try {
+      const ends = await consumer.listOffsets({ topics: this.topics });
+      for (const [topic, offsets] of ends) {
+        for (const [partition, offset] of offsets.entries()) this.book.setHighWatermark(topic, partition, offset.toString());
+      }
+    } catch (error) {
+      this.logger.debug({ error: errorMessage(error) }, 'kafka: could not read the end offsets (lag)');
+    }
+  }
+
+  protected async commitOffsets(offsets: OffsetToCommit[]): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    await consumer.commit({
+      offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: BigInt(offset), leaderEpoch: -1 })),
+    });
+    this.recordCommit(offsets);
+  }
+
+  protected mustRejoin(error: unknown): boolean {
+    return protocolErrorIds(error).some((id) => REJOIN_IDS.has(id));
+  }
+
+  protected toSluiceError(error: unknown, what: string): SluiceError {
+    return platformaticError(error, this.config, what);
+  }
+
+  protected pauseFetching(): void {
+    this.stream?.pause();
+  }
+
+  protected async disconnectClient(): Promise<void> {
+    const consumer = this.consumer;
+    const stream = this.stream;
+    this.consumer = undefined;
+    this.stream = undefined;
+    await stream?.close().catch(() => undefined);
+    // force: close the streams still open, then leave the group.
+    await consumer?.close(true);
+  }
+}
