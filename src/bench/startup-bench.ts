@@ -80,7 +80,6 @@ const samples = new Map(
   variants.map((v) => [v.name, { checkMs: [] as number[], checkMB: [] as number[], runMs: [] as number[], runMB: [] as number[] }]),
 );
 
-execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
 say(
   `bench:startup: ${ROUNDS} rounds of ${variants.length} variants, load ${loadavg()
     .map((l) => l.toFixed(1))
