@@ -11,7 +11,7 @@
  * and the best of `--rounds` are printed, and the ratio compiled / sources of the medians.
  *   npm run bench:startup -- --rounds 7 [--node /usr/bin/node]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -43,10 +43,12 @@ const variants: Variant[] = nodes.flatMap((node) => {
 /** Wall ms and peak RSS (MB) of `sluice config check`. */
 function configCheck(v: Variant): { ms: number; rssMB: number } {
   const started = performance.now();
-  const out = execFileSync(TIME, ['-f', 'maxrss=%M', v.node, ...v.argv, 'config', 'check', '--config', 'config/kafka.example.yaml'], {
+  const result = spawnSync(TIME, ['-f', 'maxrss=%M', v.node, ...v.argv, 'config', 'check', '--config', 'config/kafka.example.yaml'], {
     encoding: 'utf8',
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  if (result.status !== 0) throw new Error(`${v.name}: config check failed (${result.status}): ${result.stderr}`);
+  const out = result.stderr;
   const ms = performance.now() - started;
   const kb = Number(/maxrss=(\d+)/.exec(out)?.[1]);
   return { ms, rssMB: kb / 1024 };
