@@ -8,9 +8,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, withTimeout } from '../integration/wait.ts';
+import { freePort } from '../sluice-cli.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 const IMAGE_JSON = '.sluice/image/image.json';
@@ -54,15 +54,6 @@ function runtimeArgs(engine: 'docker' | 'podman'): string[] {
   const runtime = process.env.SLUICE_IMAGE_RUNTIME ?? (engine === 'podman' && onPath('runc') ? 'runc' : undefined);
   if (runtime) args.push('--runtime', runtime);
   return args;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** The sum of one Prometheus counter's series that carry `label`. */

@@ -3,14 +3,14 @@
 // tsx nor TypeScript is there) in a directory of its own, and runs the compiled command: its
 // version, a config check, and a real run on the memory broker that serves /readyz, processes
 // events and exits 0 on SIGTERM. Also the worker-thread entry (pool.mode: threads).
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startSluice } from '../../sluice-cli.ts';
 import { eventually } from '../../unit/helpers.ts';
 
 const exec = promisify(execFile);
@@ -34,21 +34,9 @@ afterAll(async () => {
 });
 
 function sluice(args: string[]) {
-  const child = spawn(process.execPath, ['dist/src/cli/sluice.js', ...args], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk));
-  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const running = startSluice(args, { cwd: app, entry: ['dist/src/cli/sluice.js'] });
+  children.push(running.child);
+  return running;
 }
 
 async function get(url: string): Promise<{ status: number; text: string } | undefined> {
