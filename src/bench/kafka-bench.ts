@@ -4,11 +4,14 @@
  *  1. A backlog of `--events` 1 KB events is produced once, with Sluice's batched publisher, into
  *     a fresh topic of 4 partitions.
  *  2. The backlog is consumed `--rounds` times by each contender, alternating, each time by a
- *     fresh consumer group: a bare kafkajs eachBatch consumer that only counts, and Sluice
- *     (KafkaSource → queue → pool → a handler that only counts, committing as in production).
- *     Rates are taken from the first event to the last, so joining the group is not counted; the
- *     best round of each gives the ratio Sluice / bare. The process CPU time per event is
- *     reported too: on a shared machine it is steadier than wall-clock rates.
+ *     fresh consumer group: a bare kafkajs eachBatch consumer that only counts; Sluice in this
+ *     process, started exactly as `sluice run` starts it (bench-support.ts → src/cli/run.ts:
+ *     schema defaults, handler wrappers, metrics server scraped once a second, summary line,
+ *     info logs) with a handler that only counts in place of the noop; and `sluice run` itself in
+ *     a child process (noop handler), measured from outside through /metrics and /proc. Rates are
+ *     taken from the first event to the last (outside: over the steady part of the drain), so
+ *     joining the group is not counted; the best round of each gives the ratios. The process CPU
+ *     time per event is reported too: on a shared machine it is steadier than wall-clock rates.
  *  3. End-to-end latency at a fixed `--rate`: a producer in a child process publishes at that
  *     rate (open loop: each event carries its intended send time) into a second fresh topic while
  *     Sluice consumes it; p50/p99/max from intended send to the end of the handler (HDR
@@ -17,6 +20,8 @@
  *
  * Human-readable lines go to stderr; the last line on stdout is one JSON object with the figures.
  *   npm run bench:kafka -- --events 500000 --rounds 3 --rate 10000 --seconds 20 --brokers 127.0.0.1:9092
+ * --keep leaves the backlog topic; --topic <name> reads it again (same --events) without producing;
+ * --contenders bare,sluice,run picks who runs; --seconds 0 skips the latency phase.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
@@ -27,10 +32,20 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { kafkaConfigSchema, type KafkaConfig } from '../../adapters/kafka/config.ts';
 import { KafkaAdapter } from '../../adapters/kafka/kafka-adapter.ts';
-import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
-import { Pipeline } from '../core/pipeline.ts';
-import { registerPipelineMetrics } from '../metrics/prometheus.ts';
-import { benchLogger, fmt, runId, say, sleep, waitUntil } from './bench-support.ts';
+import type { OutgoingEvent } from '../broker/contract.ts';
+import {
+  benchLogger,
+  fmt,
+  type OutsideRate,
+  runConfigFor,
+  runId,
+  say,
+  settings,
+  sleep,
+  sluiceRunFromOutside,
+  startSluiceAsRun,
+  waitUntil,
+} from './bench-support.ts';
 import { childExecArgv } from '../util/runtime.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -44,6 +59,13 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     brokers: { type: 'string', default: process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:9092' },
     keep: { type: 'boolean', default: false },
+    // Read an existing backlog of --events events (left by an earlier run with --keep) instead of producing one.
+    topic: { type: 'string' },
+    // Who drains the backlog each round: the bare client, Sluice in this process, `sluice run`
+    // in a child process measured from outside (e.g. --contenders run, to profile it alone).
+    contenders: { type: 'string', default: 'bare,sluice,run' },
+    // A config key for both Sluice contenders, e.g. --set queue.maxEvents=1000 (repeatable): experiments only.
+    set: { type: 'string', multiple: true, default: [] },
     // Internal: the fixed-rate producer runs in a child process of its own (see latencyAtRate).
     'produce-to': { type: 'string' },
     origin: { type: 'string' },
@@ -56,6 +78,7 @@ const SECONDS = Number(args.seconds);
 const ROUNDS = Math.max(1, Number(args.rounds));
 const PARTITIONS = 4;
 const run = runId();
+const CONTENDERS = new Set(args.contenders!.split(',').map((name) => name.trim()));
 
 const logger = benchLogger();
 
@@ -118,38 +141,25 @@ async function bareKafkajs(cfg: KafkaConfig, topic: string, round: number): Prom
   return { eventsPerSecond: EVENTS / ((last - first) / 1000), cpuUsPerEvent: (cpu!.user + cpu!.system) / EVENTS };
 }
 
-function sluicePipeline(adapter: KafkaAdapter, handler: (event: SourceEvent) => void): Pipeline {
-  const pipeline = new Pipeline(
-    // Sluice's defaults (src/config/schema.ts): queue 10,000 events / 64 MiB, pool 16, async.
-    {
-      broker: 'kafka',
-      queue: { maxEvents: 10_000, maxBytes: 64 << 20, policy: 'block' },
-      pool: { size: 16, orderByKey: false },
-      shutdownTimeoutMs: 10_000,
-      stallTimeoutMs: 60_000,
-    },
-    { source: adapter.createSource(), handler, logger },
-  );
-  registerPipelineMetrics(new Registry(), pipeline, 'kafka'); // as in production: collectors read counters when scraped
-  return pipeline;
+/** Sluice as `sluice run` runs it (bench-support.ts), reading `topic` as `group`, with `handler` for the noop. */
+function sluiceRunConfig(cfg: KafkaConfig, topic: string, group: string): unknown {
+  return runConfigFor('kafka', { brokers: cfg.brokers, clientId: cfg.clientId, topics: [topic], group }, settings(args.set!));
 }
 
-/** Sluice: KafkaSource → bounded queue → worker pool → a handler that only counts. */
 interface Rate {
   eventsPerSecond: number;
   /** Process CPU time (user + system, all threads) from the first event to the last, per event. */
   cpuUsPerEvent: number;
 }
 
+/** Sluice in this process, built as `sluice run` builds it, with a handler that only counts. */
 async function throughSluice(cfg: KafkaConfig, topic: string, round: number): Promise<Rate & { commits: number }> {
-  const registry = new Registry();
-  const adapter = new KafkaAdapter({ ...cfg, topics: [topic], group: `bench-sluice-${run}-${round}` }, logger, registry);
   let count = 0;
   let first = 0;
   let last = 0;
   let cpuFirst: NodeJS.CpuUsage | undefined;
   let cpu: NodeJS.CpuUsage | undefined;
-  const pipeline = sluicePipeline(adapter, () => {
+  const sluice = await startSluiceAsRun(sluiceRunConfig(cfg, topic, `bench-sluice-${run}-${round}`), () => {
     if (count++ === 0) {
       first = performance.now();
       cpuFirst = process.cpuUsage();
@@ -159,25 +169,28 @@ async function throughSluice(cfg: KafkaConfig, topic: string, round: number): Pr
       cpu = process.cpuUsage(cpuFirst);
     }
   });
-  await pipeline.start();
   await waitUntil('Sluice to process the backlog', () => count >= EVENTS, 600_000);
-  await pipeline.stop();
-  const commits = pipeline.source.commits.committed.get(topic) ?? 0;
+  await sluice.stop();
+  const commits = sluice.sluice.pipeline.source.commits.committed.get(topic) ?? 0;
   return { eventsPerSecond: EVENTS / ((last - first) / 1000), cpuUsPerEvent: (cpu!.user + cpu!.system) / EVENTS, commits };
+}
+
+/** `sluice run` itself in a child process (noop handler, defaults), measured from outside. */
+function sluiceRunOutside(cfg: KafkaConfig, topic: string, round: number): Promise<OutsideRate> {
+  return sluiceRunFromOutside(sluiceRunConfig(cfg, topic, `bench-run-${run}-${round}`), EVENTS);
 }
 
 /** Open-loop producer at `RATE` for `SECONDS` while Sluice consumes; latency from intended send time. */
 async function latencyAtRate(cfg: KafkaConfig, admin: ReturnType<KafkaAdapter['createAdmin']>) {
   const topic = `bench-latency-${run}`;
   await admin.createDestination(topic, { partitions: PARTITIONS });
-  const adapter = new KafkaAdapter({ ...cfg, topics: [topic], group: `bench-latency-${run}` }, logger, new Registry());
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
   const producerSide = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
   const consumerSide = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
   const total = RATE * SECONDS;
   const warmup = RATE * 2; // the first two seconds are not measured
   let handled = 0;
-  const pipeline = sluicePipeline(adapter, (event) => {
+  const sluice = await startSluiceAsRun(sluiceRunConfig(cfg, topic, `bench-latency-${run}`), (event) => {
     const intended = event.payload.readDoubleLE(0);
     const seq = event.payload.readUInt32LE(8);
     if (seq >= warmup) {
@@ -189,7 +202,6 @@ async function latencyAtRate(cfg: KafkaConfig, admin: ReturnType<KafkaAdapter['c
     }
     handled++;
   });
-  await pipeline.start();
 
   // The producer runs in a process of its own, so that it neither slows Sluice down nor is held
   // up by it: both would distort the latency.
@@ -222,7 +234,7 @@ async function latencyAtRate(cfg: KafkaConfig, admin: ReturnType<KafkaAdapter['c
   if (code !== 0) throw new Error(`bench: the producer process exited with ${code}`);
   const { achievedRate } = JSON.parse(output.trim().split('\n').pop()!) as { achievedRate: number };
   await waitUntil('Sluice to process the fixed-rate stream', () => handled >= total, 120_000);
-  await pipeline.stop();
+  await sluice.stop();
   await admin.deleteDestination(topic).catch(() => undefined);
   const ms = (us: number) => Number((us / 1000).toFixed(2));
   return {
@@ -275,11 +287,11 @@ async function produceAtRate(topic: string, origin: number): Promise<number> {
 
 async function main(): Promise<number> {
   if (args['produce-to']) return produceAtRate(args['produce-to'], Number(args.origin));
-  const topic = `bench-backlog-${run}`;
+  const topic = args.topic ?? `bench-backlog-${run}`;
   const cfg = config(topic, `bench-${run}`);
   const adminAdapter = new KafkaAdapter(cfg, logger, new Registry());
   const admin = adminAdapter.createAdmin();
-  await admin.createDestination(topic, { partitions: PARTITIONS });
+  if (!args.topic) await admin.createDestination(topic, { partitions: PARTITIONS });
   try {
     say(
       `load average ${loadavg()
@@ -287,30 +299,56 @@ async function main(): Promise<number> {
         .join(' ')} on ${availableParallelism()} CPUs (the broker runs on this machine too)`,
     );
     say(`kafka bench: ${fmt(EVENTS)} events of ${PAYLOAD} B into ${topic} (${PARTITIONS} partitions) at ${cfg.brokers.join(',')}`);
-    const produceRate = await produceBacklog(adminAdapter, topic);
-    say(`produce (Sluice publisher, batches of 5,000, acks all, idempotent): ${fmt(produceRate)} events/s`);
+    const produceRate = args.topic ? 0 : await produceBacklog(adminAdapter, topic);
+    if (produceRate) say(`produce (Sluice publisher, batches of 5,000, acks all, idempotent): ${fmt(produceRate)} events/s`);
+    else say(`reading the existing backlog of ${topic} (--topic)`);
     // Alternating rounds, best of each: the first read of a process also pays for JIT warm-up
     // of kafkajs' decoder, and the machine may be shared.
+    const load = () =>
+      loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ');
     const bareRuns: Rate[] = [];
     const sluiceRuns: Rate[] = [];
+    const outsideRuns: OutsideRate[] = [];
     let commits = 0;
+    const line = (round: number, who: string, rate: Rate, extra = '') =>
+      say(
+        `round ${round}: ${who.padEnd(44)} ${fmt(rate.eventsPerSecond).padStart(9)} events/s, ${rate.cpuUsPerEvent.toFixed(2)} µs CPU/event${extra} (load ${load()})`,
+      );
     for (let round = 1; round <= ROUNDS; round++) {
-      const bareRun = await bareKafkajs(cfg, topic, round);
-      bareRuns.push(bareRun);
-      say(
-        `round ${round}: bare kafkajs eachBatch, no-op:          ${fmt(bareRun.eventsPerSecond)} events/s (${((bareRun.eventsPerSecond * PAYLOAD) / 1e6).toFixed(1)} MB/s), ${bareRun.cpuUsPerEvent.toFixed(2)} µs CPU/event`,
-      );
-      const sluiceRun = await throughSluice(cfg, topic, round);
-      sluiceRuns.push(sluiceRun);
-      commits = sluiceRun.commits;
-      say(
-        `round ${round}: Sluice (source → queue → pool → noop): ${fmt(sluiceRun.eventsPerSecond)} events/s, ${sluiceRun.cpuUsPerEvent.toFixed(2)} µs CPU/event, ${sluiceRun.commits} offset commits`,
-      );
+      if (CONTENDERS.has('bare')) {
+        const bareRun = await bareKafkajs(cfg, topic, round);
+        bareRuns.push(bareRun);
+        line(round, 'bare kafkajs eachBatch, no-op', bareRun);
+      }
+      if (CONTENDERS.has('sluice')) {
+        const sluiceRun = await throughSluice(cfg, topic, round);
+        sluiceRuns.push(sluiceRun);
+        commits = sluiceRun.commits;
+        line(round, 'Sluice in process, as `sluice run` builds it', sluiceRun, `, ${sluiceRun.commits} offset commits`);
+      }
+      if (CONTENDERS.has('run')) {
+        const outsideRun = await sluiceRunOutside(cfg, topic, round);
+        outsideRuns.push(outsideRun);
+        line(
+          round,
+          '`sluice run` child, measured from outside',
+          outsideRun,
+          ` (spawn → first event ${outsideRun.startupSeconds.toFixed(2)} s; spawn → last event ${fmt(outsideRun.wallEventsPerSecond)}/s)`,
+        );
+      }
     }
-    const bare = Math.max(...bareRuns.map((r) => r.eventsPerSecond));
-    const sluice = { eventsPerSecond: Math.max(...sluiceRuns.map((r) => r.eventsPerSecond)), commits };
-    const bareCpu = Math.min(...bareRuns.map((r) => r.cpuUsPerEvent));
-    const sluiceCpu = Math.min(...sluiceRuns.map((r) => r.cpuUsPerEvent));
+    const best = (runs: Rate[]) => ({
+      eventsPerSecond: runs.length ? Math.max(...runs.map((r) => r.eventsPerSecond)) : Number.NaN,
+      cpuUsPerEvent: runs.length ? Math.min(...runs.map((r) => r.cpuUsPerEvent)) : Number.NaN,
+    });
+    const bareBest = best(bareRuns);
+    const bare = bareBest.eventsPerSecond;
+    const bareCpu = bareBest.cpuUsPerEvent;
+    const sluiceBest = best(sluiceRuns);
+    const sluice = { eventsPerSecond: sluiceBest.eventsPerSecond, commits };
+    const sluiceCpu = sluiceBest.cpuUsPerEvent;
     const ratio = sluice.eventsPerSecond / bare;
     const cpuRatio = bareCpu / sluiceCpu;
     say(
@@ -319,13 +357,21 @@ async function main(): Promise<number> {
     say(
       `CPU per event (least of ${ROUNDS}): bare ${bareCpu.toFixed(2)} µs, Sluice ${sluiceCpu.toFixed(2)} µs: Sluice would reach ${cpuRatio.toFixed(3)} of bare kafkajs' rate where the CPU is the limit`,
     );
-    const latency = await latencyAtRate(cfg, admin);
-    say(
-      `end-to-end at ${fmt(RATE)} events/s (achieved ${fmt(latency.achievedRate)}/s, ${fmt(latency.events)} measured): p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, p99.9 ${latency.p999Ms} ms, max ${latency.maxMs} ms`,
-    );
-    say(
-      `  of which producer (send → record timestamp): p50 ${latency.producerP50Ms} ms, p99 ${latency.producerP99Ms} ms; consumer (record timestamp → handler done): p50 ${latency.consumerP50Ms} ms, p99 ${latency.consumerP99Ms} ms`,
-    );
+    const outside = outsideRuns.length > 0 ? best(outsideRuns) : undefined;
+    if (outside) {
+      say(
+        `\`sluice run\` from outside (best of ${ROUNDS}): ${fmt(outside.eventsPerSecond)}/s, ${outside.cpuUsPerEvent.toFixed(2)} µs CPU/event; ratio to bare ${(outside.eventsPerSecond / bare).toFixed(3)}, to the in-process bench ${(outside.eventsPerSecond / sluice.eventsPerSecond).toFixed(3)}`,
+      );
+    }
+    const latency = SECONDS > 0 ? await latencyAtRate(cfg, admin) : undefined;
+    if (latency) {
+      say(
+        `end-to-end at ${fmt(RATE)} events/s (achieved ${fmt(latency.achievedRate)}/s, ${fmt(latency.events)} measured): p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, p99.9 ${latency.p999Ms} ms, max ${latency.maxMs} ms`,
+      );
+      say(
+        `  of which producer (send → record timestamp): p50 ${latency.producerP50Ms} ms, p99 ${latency.producerP99Ms} ms; consumer (record timestamp → handler done): p50 ${latency.consumerP50Ms} ms, p99 ${latency.consumerP99Ms} ms`,
+      );
+    }
     process.stdout.write(
       `${JSON.stringify({
         bench: 'kafka',
@@ -340,6 +386,14 @@ async function main(): Promise<number> {
         sluiceRounds: sluiceRuns.map((r) => Math.round(r.eventsPerSecond)),
         bareCpuUsPerEvent: Number(bareCpu.toFixed(3)),
         sluiceCpuUsPerEvent: Number(sluiceCpu.toFixed(3)),
+        ...(outside
+          ? {
+              sluiceRunEventsPerSecond: Math.round(outside.eventsPerSecond),
+              sluiceRunRounds: outsideRuns.map((r) => Math.round(r.eventsPerSecond)),
+              sluiceRunCpuUsPerEvent: Number(outside.cpuUsPerEvent.toFixed(3)),
+              sluiceRunRatio: Number((outside.eventsPerSecond / bare).toFixed(3)),
+            }
+          : {}),
         cpuRatio: Number(cpuRatio.toFixed(3)),
         ratio: Number(ratio.toFixed(3)),
         latency,
@@ -349,7 +403,7 @@ async function main(): Promise<number> {
     );
     return 0;
   } finally {
-    if (!args.keep) await admin.deleteDestination(topic).catch(() => undefined);
+    if (!args.keep && !args.topic) await admin.deleteDestination(topic).catch(() => undefined);
     await admin.close();
   }
 }

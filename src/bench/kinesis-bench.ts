@@ -7,8 +7,9 @@
  *     then GetRecords with the same Limit Sluice uses, nothing else), once paced like Sluice (a
  *     call at most every 200 ms: Kinesis allows 5 per second per shard, so that is the fastest a
  *     correct consumer may read) and once back to back (over that limit: kinesalite does not
- *     enforce it, AWS would throttle), then through Sluice (KinesisSource with file checkpoints →
- *     queue → pool → noop handler, checkpointing as in production, default poll interval). Rates
+ *     enforce it, AWS would throttle), then through Sluice as `sluice run` starts it (bench-support.ts:
+ *     schema defaults, handler wrappers, metrics scraped once a second, summary line; file
+ *     checkpoints, default poll interval), a handler that only counts in place of the noop. Rates
  *     run from the first record in hand to the last one read / processed, so start-up is not
  *     counted. Sluice / paced bare loop, median of the rounds, is the figure of merit.
  *  3. End-to-end latency at the default poll interval (200 ms): a publisher in this process writes
@@ -30,8 +31,8 @@ import { createKinesisClient } from '../../adapters/kinesis/clients.ts';
 import { kinesisConfigSchema, type KinesisConfig } from '../../adapters/kinesis/config.ts';
 import { KinesisAdapter } from '../../adapters/kinesis/kinesis-adapter.ts';
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
-import { maxBatchFor, Pipeline } from '../core/pipeline.ts';
-import { benchLogger, fmt, runId, say, sleep, waitUntil } from './bench-support.ts';
+import { maxBatchFor } from '../core/pipeline.ts';
+import { benchLogger, fmt, runConfigFor, runId, say, sleep, startSluiceAsRun, waitUntil } from './bench-support.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -56,28 +57,25 @@ const run = runId();
 const logger = benchLogger();
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-function config(stream: string, application: string, checkpoints: string): KinesisConfig {
-  return kinesisConfigSchema.parse({
+/** The `broker.kinesis` section of a config, as a user would write it. */
+function section(stream: string, application: string, checkpoints: string): Record<string, unknown> {
+  return {
     stream,
     application,
     endpoint: args.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     leases: { type: 'file', path: join(checkpoints, `${application}.json`) },
-  });
+  };
 }
 
-function pipelineFor(adapter: KinesisAdapter, handler: (event: SourceEvent) => void): Pipeline {
-  return new Pipeline(
-    {
-      broker: 'kinesis',
-      queue: { maxEvents: QUEUE, maxBytes: 256 * 1024 * 1024, policy: 'block' },
-      pool: { size: 16, orderByKey: false },
-      shutdownTimeoutMs: 10_000,
-      stallTimeoutMs: 60_000,
-    },
-    { source: adapter.createSource(), handler, logger },
-  );
+function config(stream: string, application: string, checkpoints: string): KinesisConfig {
+  return kinesisConfigSchema.parse(section(stream, application, checkpoints));
+}
+
+/** Sluice as `sluice run` starts it (bench-support.ts: defaults, wrappers, metrics, summary) with `handler`. */
+function sluiceFor(stream: string, application: string, checkpoints: string, handler: (event: SourceEvent) => void) {
+  return startSluiceAsRun(runConfigFor('kinesis', section(stream, application, checkpoints)), handler);
 }
 
 async function produceBacklog(adapter: KinesisAdapter, stream: string): Promise<number> {
@@ -137,22 +135,20 @@ async function bareLoop(kinesisConfig: KinesisConfig, limit: number, spacingMs: 
   }
 }
 
-async function throughSluice(kinesisConfig: KinesisConfig): Promise<Measured> {
+async function throughSluice(stream: string, application: string, checkpoints: string): Promise<Measured> {
   const cpu = process.cpuUsage();
-  const adapter = new KinesisAdapter(kinesisConfig, { logger, registry: new Registry() });
   let processed = 0;
   let first = 0;
   let last = 0;
-  const pipeline = pipelineFor(adapter, () => {
+  const sluice = await sluiceFor(stream, application, checkpoints, () => {
     const now = performance.now();
     if (processed === 0) first = now;
     last = now;
     processed++;
   });
-  await pipeline.start();
   await waitUntil(`${RECORDS} records through Sluice`, () => processed >= RECORDS, 600_000);
   const cpuMicrosPerRecord = cpuPerRecord(cpu);
-  await pipeline.stop();
+  await sluice.stop();
   return { rate: RECORDS / ((last - first) / 1000), cpuMicrosPerRecord };
 }
 
@@ -170,16 +166,16 @@ function cpuPerRecord(since: NodeJS.CpuUsage): number {
 async function latency(
   adapter: KinesisAdapter,
   kinesisConfig: KinesisConfig,
+  checkpoints: string,
 ): Promise<{ p50: number; p99: number; max: number; mean: number; count: number }> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   const sent = RATE * SECONDS;
   let received = 0;
-  const pipeline = pipelineFor(new KinesisAdapter(kinesisConfig, { logger, registry: new Registry() }), (event) => {
+  const sluice = await sluiceFor(kinesisConfig.stream, kinesisConfig.application, checkpoints, (event) => {
     const intended = event.payload.readDoubleBE(0);
     histogram.recordValue(Math.max(1, Math.round((performance.timeOrigin + performance.now() - intended) * 1000)));
     received++;
   });
-  await pipeline.start();
   const publisher = adapter.createPublisher();
   const padding = Buffer.alloc(Math.max(0, PAYLOAD - 8), 'x');
   const start = performance.timeOrigin + performance.now();
@@ -200,7 +196,7 @@ async function latency(
     await sleep(5);
   }
   await waitUntil('every latency record', () => received >= sent, 60_000);
-  await pipeline.stop();
+  await sluice.stop();
   await publisher.close();
   const ms = (micros: number) => Math.round(micros / 10) / 100;
   return {
@@ -243,7 +239,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       paced.push(await bareLoop(base, limit, base.consumer.pollIntervalMs));
       unpaced.push(await bareLoop(base, limit, 0));
-      sluice.push(await throughSluice(config(backlogStream, `bench-${run}-r${round}`, checkpoints)));
+      sluice.push(await throughSluice(backlogStream, `bench-${run}-r${round}`, checkpoints));
       ratios.push(sluice.at(-1)!.rate / paced.at(-1)!.rate);
       say(
         `round ${round}: bare loop paced ${fmt(paced.at(-1)!.rate)}, back to back ${fmt(unpaced.at(-1)!.rate)}, through Sluice ${fmt(sluice.at(-1)!.rate)} records/s (Sluice / paced ${ratios.at(-1)!.toFixed(2)}); ` +
@@ -260,7 +256,7 @@ async function main(): Promise<void> {
     );
 
     const latencyConfig = config(latencyStream, `bench-${run}-latency`, checkpoints);
-    const lat = await latency(new KinesisAdapter(latencyConfig, { logger, registry: new Registry() }), latencyConfig);
+    const lat = await latency(new KinesisAdapter(latencyConfig, { logger, registry: new Registry() }), latencyConfig, checkpoints);
     say(
       `end-to-end latency at ${fmt(RATE)} records/s, poll interval ${latencyConfig.consumer.pollIntervalMs} ms: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms (${fmt(lat.count)} records)`,
     );

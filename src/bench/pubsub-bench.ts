@@ -6,8 +6,9 @@
  *     whole backlog) receives `--events` 1 KB messages once, through Sluice's batched publisher.
  *  2. The backlog is consumed by each contender, alternating per round, each on its own
  *     subscription: a bare client subscription whose message handler only counts and acks, and
- *     Sluice (PubSubSource → bounded queue → pool of 16 → a handler that only counts; acked after
- *     processing, as in production). Both use the same streaming options and flow-control limits
+ *     Sluice started as `sluice run` starts it (bench-support.ts: schema defaults, handler
+ *     wrappers, metrics server scraped once a second, summary line), a handler that only counts
+ *     in place of the noop; acked after processing, as in production. Both use the same streaming options and flow-control limits
  *     (Sluice's, derived from its default queue). Rates are taken from the first message to the
  *     last distinct one; the ratio is Sluice / bare (best round of each). Process CPU time per
  *     event is reported too: on a shared machine it is steadier than wall-clock rates.
@@ -38,9 +39,9 @@ import { PubSubAdapter } from '../../adapters/pubsub/pubsub-adapter.ts';
 import { PubSubEvent } from '../../adapters/pubsub/pubsub-event.ts';
 import { flowControlFor } from '../../adapters/pubsub/pubsub-source.ts';
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
-import { maxBatchFor, Pipeline } from '../core/pipeline.ts';
-import { registerPipelineMetrics } from '../metrics/prometheus.ts';
-import { benchLogger, fmt, runId, say, sleep, waitUntil } from './bench-support.ts';
+import { configSchema } from '../config/schema.ts';
+import { maxBatchFor } from '../core/pipeline.ts';
+import { benchLogger, fmt, runConfigFor, runId, say, sleep, startSluiceAsRun, waitUntil } from './bench-support.ts';
 import { childExecArgv } from '../util/runtime.ts';
 
 const { values: args } = parseArgs({
@@ -62,21 +63,31 @@ const PAYLOAD = Number(args.payload);
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const ROUNDS = Math.max(1, Number(args.rounds));
-const QUEUE = { maxEvents: 10_000, maxBytes: 64 << 20, policy: 'block' as const };
-const POOL = 16;
+/** Sluice's default queue: the bare client gets the flow control Sluice derives from it. */
+const QUEUE = configSchema.parse({}).queue;
 const run = runId();
 
 const logger = benchLogger();
 
-function config(topic: string, subscription: string): PubSubConfig {
-  return pubsubConfigSchema.parse({
+/** The `broker.pubsub` section of a config, as a user would write it. */
+function section(topic: string, subscription: string): Record<string, unknown> {
+  return {
     endpoint: args.endpoint,
     projectId: args.project,
     topic,
     subscription,
     subscriptionSettings: { messageOrdering: false },
     publisher: { maxMessages: 1000, maxBytes: 5 * 1024 * 1024, maxMilliseconds: 10 },
-  });
+  };
+}
+
+function config(topic: string, subscription: string): PubSubConfig {
+  return pubsubConfigSchema.parse(section(topic, subscription));
+}
+
+/** Sluice as `sluice run` starts it (bench-support.ts: defaults, wrappers, metrics, summary) with `handler`. */
+function sluiceFor(cfg: PubSubConfig, handler: (event: SourceEvent) => void) {
+  return startSluiceAsRun(runConfigFor('pubsub', section(cfg.topic!, cfg.subscription!)), handler);
 }
 
 /** The client's flow control as Sluice derives it from its default queue. */
@@ -162,24 +173,12 @@ async function bareClient(cfg: PubSubConfig): Promise<Rate> {
   return meter.rate();
 }
 
-function sluicePipeline(adapter: PubSubAdapter, handler: (event: SourceEvent) => void): Pipeline {
-  const pipeline = new Pipeline(
-    // Sluice's defaults (src/config/schema.ts): queue 10,000 events / 64 MiB, pool 16, async.
-    { broker: 'pubsub', queue: QUEUE, pool: { size: POOL, orderByKey: false }, shutdownTimeoutMs: 10_000, stallTimeoutMs: 60_000 },
-    { source: adapter.createSource(), handler, logger },
-  );
-  registerPipelineMetrics(new Registry(), pipeline, 'pubsub'); // as in production
-  return pipeline;
-}
-
 /** Sluice: PubSubSource → bounded queue → worker pool → a handler that only counts. */
 async function throughSluice(cfg: PubSubConfig): Promise<Rate> {
-  const adapter = new PubSubAdapter(cfg, logger, new Registry());
   const meter = new Meter();
-  const pipeline = sluicePipeline(adapter, (event) => meter.see(event.id));
-  await pipeline.start();
+  const sluice = await sluiceFor(cfg, (event) => meter.see(event.id));
   await waitUntil('Sluice to process the backlog', () => meter.done, 900_000);
-  await pipeline.stop();
+  await sluice.stop();
   return meter.rate();
 }
 
@@ -246,12 +245,11 @@ async function latencyAtRate(topic: string, who: 'sluice' | 'bare') {
   };
   let stopConsumer: () => Promise<void>;
   if (who === 'sluice') {
-    const pipeline = sluicePipeline(adapter, (event) => {
+    const sluice = await sluiceFor(cfg, (event) => {
       if (event instanceof PubSubEvent) inSluice.recordValue(Math.max(1, Math.round((Date.now() - event.message.received) * 1000)));
       record(event.payload, event.timestamp);
     });
-    await pipeline.start();
-    stopConsumer = () => pipeline.stop();
+    stopConsumer = () => sluice.stop();
   } else {
     const client = createClient(cfg);
     const subscription = client.subscription(cfg.subscription, {

@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import pino from 'pino';
-import { Sluice } from '../app.ts';
 import { loadConfig } from '../config/load.ts';
 import { ConfigError, errorMessage, SluiceError } from '../errors.ts';
 import { parseWork } from '../bench/rate.ts';
-import { SummaryReporter } from './summary.ts';
+import { runLogger, startSluice } from './run.ts';
 import { sluiceVersion } from '../util/runtime.ts';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 bad configuration or usage. */
@@ -21,11 +19,9 @@ function configPath(option: string | undefined): string | undefined {
 async function run(options: { config?: string; quiet?: boolean }): Promise<number> {
   const path = configPath(options.config);
   const config = await loadConfig(path);
-  const logger = pino({ level: config.log.level, base: { service: 'sluice' } });
-  const sluice = await Sluice.create(config, logger);
-  await sluice.start();
-  const summary = new SummaryReporter(sluice.pipeline, (line) => process.stderr.write(`sluice ${line}\n`));
-  if (!options.quiet) summary.start(config.log.summaryIntervalMs);
+  const logger = runLogger(config);
+  const running = await startSluice(config, logger, { quiet: options.quiet });
+  const sluice = running.sluice;
 
   return new Promise<number>((resolve) => {
     let signals = 0;
@@ -36,8 +32,7 @@ async function run(options: { config?: string; quiet?: boolean }): Promise<numbe
         process.exit(130);
       }
       logger.info({ signal, timeoutMs: config.shutdown.timeoutMs }, 'shutting down: finishing in-flight events (signal again to force)');
-      summary.stop();
-      sluice.stop().then(
+      running.stop().then(
         () => resolve(EXIT.ok),
         (error: unknown) => {
           logger.error({ error: errorMessage(error) }, 'shutdown failed');
@@ -49,8 +44,7 @@ async function run(options: { config?: string; quiet?: boolean }): Promise<numbe
     process.on('SIGINT', onSignal);
     // The source failed for good: the pipeline stops by itself; exit non-zero for a supervisor.
     sluice.pipeline.onFailure(() => {
-      summary.stop();
-      sluice.stop().then(
+      running.stop().then(
         () => resolve(EXIT.failure),
         () => resolve(EXIT.failure),
       );

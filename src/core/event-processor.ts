@@ -6,6 +6,12 @@ import { isPromiseLike, type Handler, type HandlerContext } from '../handler/han
 import type { PipelineStats } from '../metrics/stats.ts';
 
 /**
+ * The wall-clock time at which performance.now() was 0. Read once: the getter costs about as much
+ * as a clock read, and this was the third clock read of every event.
+ */
+const TIME_ORIGIN = performance.timeOrigin;
+
+/**
  * Runs one event through the (wrapped) handler and settles it: ack on success; on final failure
  * ack only after the dead-letter write succeeded, otherwise nack so the broker delivers it again.
  * Returns nothing when the handler finished synchronously, so the fast path allocates no promise.
@@ -85,6 +91,6 @@ export class EventProcessor {
   private observe(event: SourceEvent, started: number): void {
     const now = performance.now();
     this.stats.processingSeconds.observe((now - started) / 1000);
-    this.stats.endToEndSeconds.observe(Math.max(0, performance.timeOrigin + now - event.timestamp) / 1000);
+    this.stats.endToEndSeconds.observe(Math.max(0, TIME_ORIGIN + now - event.timestamp) / 1000);
   }
 }

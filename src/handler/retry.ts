@@ -1,6 +1,7 @@
 import { isRetriable } from '../errors.ts';
 import { sleep } from '../util/sleep.ts';
-import { isPromiseLike, type HandlerWrapper } from './handler.ts';
+import type { SourceEvent } from '../broker/contract.ts';
+import { isPromiseLike, type HandlerContext, type HandlerWrapper } from './handler.ts';
 
 export interface RetryPolicy {
   /** Tries in all, the first included; 1 means no retry. */
@@ -26,8 +27,10 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random: () => nu
  * `signal` aborts the waits when the pipeline shuts down, so a backoff never holds a shutdown.
  */
 export function withRetry(policy: RetryPolicy, signal?: AbortSignal): HandlerWrapper {
-  return (next) => (event, context) => {
-    const retry = async (error: unknown): Promise<unknown> => {
+  return (next) => {
+    // Runs only after a failure; kept out of the per-event closure so that an event that
+    // succeeds at the first try allocates nothing here.
+    const retry = async (event: SourceEvent, context: HandlerContext, error: unknown): Promise<unknown> => {
       for (;;) {
         if (context.attempt >= policy.maxAttempts || !isRetriable(error) || signal?.aborted) throw error;
         await sleep(backoffMs(policy, context.attempt), signal);
@@ -40,11 +43,15 @@ export function withRetry(policy: RetryPolicy, signal?: AbortSignal): HandlerWra
         }
       }
     };
-    try {
-      const result = next(event, context);
-      return isPromiseLike(result) ? Promise.resolve(result).catch(retry) : result;
-    } catch (error) {
-      return retry(error);
-    }
+    return (event, context) => {
+      let result: unknown;
+      try {
+        result = next(event, context);
+      } catch (error) {
+        return retry(event, context, error);
+      }
+      if (!isPromiseLike(result)) return result;
+      return Promise.resolve(result).catch((error: unknown) => retry(event, context, error));
+    };
   };
 }

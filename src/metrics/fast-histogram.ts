@@ -14,10 +14,17 @@ export class FastHistogram {
   }
 
   observe(value: number): void {
+    // The first bucket whose bound is >= value (the last slot is +Inf), by bisection: a backlog's
+    // end-to-end latencies all land in the top buckets, where a linear walk takes 18 steps.
     const buckets = this.buckets;
-    let i = 0;
-    while (i < buckets.length && value > buckets[i]!) i++;
-    this.counts[i]!++;
+    let low = 0;
+    let high = buckets.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (value > buckets[middle]!) low = middle + 1;
+      else high = middle;
+    }
+    this.counts[low]!++;
     this.sum += value;
     this.count++;
   }
