@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 
 export const SLUICE_CLI: readonly string[] = ['--import', 'tsx', 'src/cli/sluice.ts'];
 
-export interface RunningSluice {
+export interface SluiceProcess {
   child: ChildProcess;
   /** Everything the process wrote so far. */
   output: { stdout: string; stderr: string };
@@ -14,10 +14,10 @@ export interface RunningSluice {
 }
 
 /** Starts `sluice <args>` (by default from the sources) with its output captured. */
-export function startSluice(
+export function spawnSluice(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; entry?: readonly string[] } = {},
-): RunningSluice {
+): SluiceProcess {
   const child = spawn(process.execPath, [...(options.entry ?? SLUICE_CLI), ...args], {
     env: { ...process.env, ...options.env },
     cwd: options.cwd,

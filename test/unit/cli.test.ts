@@ -2,11 +2,11 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort, startSluice } from '../sluice-cli.ts';
+import { freePort, spawnSluice } from '../sluice-cli.ts';
 import { eventually } from './helpers.ts';
 
 function sluice(args: string[], env: Record<string, string> = {}) {
-  return startSluice(args, { env });
+  return spawnSluice(args, { env });
 }
 
 async function yaml(text: string): Promise<string> {

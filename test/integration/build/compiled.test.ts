@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startSluice } from '../../sluice-cli.ts';
+import { freePort, spawnSluice } from '../../sluice-cli.ts';
 import { eventually } from '../../unit/helpers.ts';
 
 const exec = promisify(execFile);
@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 function sluice(args: string[]) {
-  const running = startSluice(args, { cwd: app, entry: ['dist/src/cli/sluice.js'] });
+  const running = spawnSluice(args, { cwd: app, entry: ['dist/src/cli/sluice.js'] });
   children.push(running.child);
   return running;
 }
