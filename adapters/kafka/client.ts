@@ -3,6 +3,7 @@ import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, ty
 import type { Logger } from 'pino';
 import { AuthenticationError, ConfigError, ConnectionError, NotFoundError, SluiceError } from '../../src/errors.ts';
 import type { KafkaConfig } from './config.ts';
+import { AUTH_ERROR_NAMES } from './protocol-errors.ts';
 
 /**
  * kafkajs logs through our pino logger, at warn and above only (its info level narrates every
@@ -86,16 +87,6 @@ function rootCause(error: unknown): { name?: string; message?: string; type?: st
   return (current ?? {}) as { name?: string; message?: string; type?: string };
 }
 
-const AUTH_TYPES = new Set([
-  'ILLEGAL_SASL_STATE',
-  'UNSUPPORTED_SASL_MECHANISM',
-  'SASL_AUTHENTICATION_FAILED',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-]);
-
 const CONNECTION_ERRORS = new Set([
   'KafkaJSConnectionError',
   'KafkaJSConnectionClosedError',
@@ -117,7 +108,7 @@ export function toSluiceError(error: unknown, config: Pick<KafkaConfig, 'brokers
   if (
     outer.name === 'KafkaJSSASLAuthenticationError' ||
     cause.name === 'KafkaJSSASLAuthenticationError' ||
-    (type && AUTH_TYPES.has(type))
+    (type && AUTH_ERROR_NAMES.has(type))
   ) {
     const who = config.sasl ? `SASL ${config.sasl.mechanism} as ${config.sasl.username}` : 'no SASL';
     const hint =

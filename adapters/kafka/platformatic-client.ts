@@ -2,6 +2,7 @@ import type { BaseOptions, SASLOptions } from '@platformatic/kafka';
 import { AuthenticationError, ConnectionError, NotFoundError, SluiceError } from '../../src/errors.ts';
 import type { connectionOptions } from './client.ts';
 import type { KafkaConfig } from './config.ts';
+import { AUTH_ERROR_NAMES } from './protocol-errors.ts';
 
 /**
  * @platformatic/kafka client options from the config: the same brokers, timeouts, retries, TLS
@@ -50,16 +51,6 @@ function flatten(error: unknown, into: Cause[] = [], depth = 0): Cause[] {
   return into;
 }
 
-const AUTH_IDS = new Set([
-  'ILLEGAL_SASL_STATE',
-  'UNSUPPORTED_SASL_MECHANISM',
-  'SASL_AUTHENTICATION_FAILED',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-]);
-
 /** The protocol error ids (`REBALANCE_IN_PROGRESS`…) found in a @platformatic/kafka error. */
 export function protocolErrorIds(error: unknown): string[] {
   return flatten(error)
@@ -81,7 +72,7 @@ export function platformaticError(error: unknown, config: Pick<KafkaConfig, 'bro
     .filter((message, index, list) => message && list.indexOf(message) === index)
     .join(': ');
   const ids = new Set(protocolErrorIds(error));
-  if (all.some((cause) => cause.code === 'PLT_KFK_AUTHENTICATION') || [...ids].some((id) => AUTH_IDS.has(id))) {
+  if (all.some((cause) => cause.code === 'PLT_KFK_AUTHENTICATION') || [...ids].some((id) => AUTH_ERROR_NAMES.has(id))) {
     const who = config.sasl ? `SASL ${config.sasl.mechanism} as ${config.sasl.username}` : 'no SASL';
     const hint =
       ids.has('ILLEGAL_SASL_STATE') || ids.has('UNSUPPORTED_SASL_MECHANISM')
