@@ -1,14 +1,15 @@
 /**
- * `npm run bench:kafka`: what Sluice costs on top of kafkajs, against a real Kafka.
+ * `npm run bench:kafka`: what Sluice costs on top of each Kafka client library, against a real Kafka.
  *
  *  1. A backlog of `--events` 1 KB events is produced once, with Sluice's batched publisher, into
  *     a fresh topic of 4 partitions.
  *  2. The backlog is consumed `--rounds` times by each contender, alternating, each time by a
- *     fresh consumer group: a bare kafkajs eachBatch consumer that only counts, and Sluice
- *     (KafkaSource → queue → pool → a handler that only counts, committing as in production).
- *     Rates are taken from the first event to the last, so joining the group is not counted; the
- *     best round of each gives the ratio Sluice / bare. The process CPU time per event is
- *     reported too: on a shared machine it is steadier than wall-clock rates.
+ *     fresh consumer group: per library of `--clients` (kafkajs, platformatic), the bare client
+ *     that only counts (kafka-bare.ts), then Sluice on that client (source → queue → pool → a
+ *     handler that only counts, committing as in production). Rates are taken from the first
+ *     event to the last, so joining the group is not counted; the best round of each gives the
+ *     ratio Sluice / bare of the same library. The process CPU time per event is reported too:
+ *     on a shared machine it is steadier than wall-clock rates.
  *  3. End-to-end latency at a fixed `--rate`: a producer in a child process publishes at that
  *     rate (open loop: each event carries its intended send time) into a second fresh topic while
  *     Sluice consumes it; p50/p99/max from intended send to the end of the handler (HDR
@@ -16,14 +17,13 @@
  *     and the consumer's share.
  *
  * Human-readable lines go to stderr; the last line on stdout is one JSON object with the figures.
- *   npm run bench:kafka -- --events 500000 --rounds 3 --rate 10000 --seconds 20 --brokers 127.0.0.1:9092
+ *   npm run bench:kafka -- --events 500000 --rounds 3 --clients kafkajs,platformatic --rate 10000 --seconds 20 --brokers 127.0.0.1:9092
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
-import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { kafkaConfigSchema, type KafkaConfig } from '../../adapters/kafka/config.ts';
 import { KafkaAdapter } from '../../adapters/kafka/kafka-adapter.ts';
@@ -31,6 +31,7 @@ import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
 import { Pipeline } from '../core/pipeline.ts';
 import { registerPipelineMetrics } from '../metrics/prometheus.ts';
 import { benchLogger, fmt, runId, say, sleep, waitUntil } from './bench-support.ts';
+import { KAFKA_CLIENTS, kafkaContenders, parseClients, summarizeContenders } from './kafka-bare.ts';
 import { childExecArgv } from '../util/runtime.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '3' },
+    clients: { type: 'string', default: KAFKA_CLIENTS.join(',') },
     brokers: { type: 'string', default: process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:9092' },
     keep: { type: 'boolean', default: false },
     // Internal: the fixed-rate producer runs in a child process of its own (see latencyAtRate).
@@ -54,6 +56,7 @@ const PAYLOAD = Number(args.payload);
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const ROUNDS = Math.max(1, Number(args.rounds));
+const CLIENTS = parseClients(args.clients!);
 const PARTITIONS = 4;
 const run = runId();
 
@@ -81,43 +84,6 @@ async function produceBacklog(adapter: KafkaAdapter, topic: string): Promise<num
   return EVENTS / seconds;
 }
 
-/** The baseline: kafkajs with a no-op eachBatch that only counts (auto-resolve on, commits off). */
-async function bareKafkajs(cfg: KafkaConfig, topic: string, round: number): Promise<Rate> {
-  const kafka = new Kafka({ clientId: 'sluice-bench-bare', brokers: cfg.brokers, logLevel: logLevel.WARN });
-  const consumer = kafka.consumer({
-    groupId: `bench-bare-${run}-${round}`,
-    minBytes: cfg.fetch.minBytes,
-    maxBytes: cfg.fetch.maxBytes,
-    maxBytesPerPartition: cfg.fetch.maxBytesPerPartition,
-    maxWaitTimeInMs: cfg.fetch.maxWaitTimeMs,
-  });
-  let count = 0;
-  let first = 0;
-  let last = 0;
-  let cpuFirst: NodeJS.CpuUsage | undefined;
-  let cpu: NodeJS.CpuUsage | undefined;
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    // No commits: the baseline is kafkajs' fetching alone, the least a consumer can cost.
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      if (count === 0) {
-        first = performance.now();
-        cpuFirst = process.cpuUsage();
-      }
-      count += batch.messages.length;
-      if (count >= EVENTS && !last) {
-        last = performance.now();
-        cpu = process.cpuUsage(cpuFirst);
-      }
-    },
-  });
-  await waitUntil('the bare consumer to read the backlog', () => count >= EVENTS, 600_000);
-  await consumer.disconnect();
-  return { eventsPerSecond: EVENTS / ((last - first) / 1000), cpuUsPerEvent: (cpu!.user + cpu!.system) / EVENTS };
-}
-
 function sluicePipeline(adapter: KafkaAdapter, handler: (event: SourceEvent) => void): Pipeline {
   const pipeline = new Pipeline(
     // Sluice's defaults (src/config/schema.ts): queue 10,000 events / 64 MiB, pool 16, async.
@@ -141,7 +107,7 @@ interface Rate {
   cpuUsPerEvent: number;
 }
 
-async function throughSluice(cfg: KafkaConfig, topic: string, round: number): Promise<Rate & { commits: number }> {
+async function throughSluice(cfg: KafkaConfig, topic: string, round: string): Promise<Rate & { commits: number }> {
   const registry = new Registry();
   const adapter = new KafkaAdapter({ ...cfg, topics: [topic], group: `bench-sluice-${run}-${round}` }, logger, registry);
   let count = 0;
@@ -290,35 +256,24 @@ async function main(): Promise<number> {
     const produceRate = await produceBacklog(adminAdapter, topic);
     say(`produce (Sluice publisher, batches of 5,000, acks all, idempotent): ${fmt(produceRate)} events/s`);
     // Alternating rounds, best of each: the first read of a process also pays for JIT warm-up
-    // of kafkajs' decoder, and the machine may be shared.
-    const bareRuns: Rate[] = [];
-    const sluiceRuns: Rate[] = [];
-    let commits = 0;
+    // of the client's decoder, and the machine may be shared. Every round reads the same backlog
+    // with a fresh group, so each starts from the beginning.
+    const contenders = kafkaContenders(CLIENTS, { cfg, topic, events: EVENTS, run }, (client, round) =>
+      throughSluice({ ...cfg, client }, topic, `${client}-${round}`),
+    );
+    const results = new Map(contenders.map((c) => [c.name, [] as Rate[]]));
     for (let round = 1; round <= ROUNDS; round++) {
-      const bareRun = await bareKafkajs(cfg, topic, round);
-      bareRuns.push(bareRun);
-      say(
-        `round ${round}: bare kafkajs eachBatch, no-op:          ${fmt(bareRun.eventsPerSecond)} events/s (${((bareRun.eventsPerSecond * PAYLOAD) / 1e6).toFixed(1)} MB/s), ${bareRun.cpuUsPerEvent.toFixed(2)} µs CPU/event`,
-      );
-      const sluiceRun = await throughSluice(cfg, topic, round);
-      sluiceRuns.push(sluiceRun);
-      commits = sluiceRun.commits;
-      say(
-        `round ${round}: Sluice (source → queue → pool → noop): ${fmt(sluiceRun.eventsPerSecond)} events/s, ${sluiceRun.cpuUsPerEvent.toFixed(2)} µs CPU/event, ${sluiceRun.commits} offset commits`,
-      );
+      for (const contender of contenders) {
+        const result = await contender.run(round);
+        results.get(contender.name)!.push(result);
+        say(
+          `round ${round}: ${contender.name.padEnd(20)} ${fmt(result.eventsPerSecond)} events/s (${((result.eventsPerSecond * PAYLOAD) / 1e6).toFixed(1)} MB/s), ${result.cpuUsPerEvent.toFixed(2)} µs CPU/event${result.commits === undefined ? '' : `, ${result.commits} offset commits`} · load ${loadavg()[0]!.toFixed(2)}`,
+        );
+      }
     }
-    const bare = Math.max(...bareRuns.map((r) => r.eventsPerSecond));
-    const sluice = { eventsPerSecond: Math.max(...sluiceRuns.map((r) => r.eventsPerSecond)), commits };
-    const bareCpu = Math.min(...bareRuns.map((r) => r.cpuUsPerEvent));
-    const sluiceCpu = Math.min(...sluiceRuns.map((r) => r.cpuUsPerEvent));
-    const ratio = sluice.eventsPerSecond / bare;
-    const cpuRatio = bareCpu / sluiceCpu;
-    say(
-      `best of ${ROUNDS}: bare ${fmt(bare)}/s, Sluice ${fmt(sluice.eventsPerSecond)}/s; ratio Sluice / bare kafkajs: ${ratio.toFixed(3)} (goal ≥ 0.9)`,
-    );
-    say(
-      `CPU per event (least of ${ROUNDS}): bare ${bareCpu.toFixed(2)} µs, Sluice ${sluiceCpu.toFixed(2)} µs: Sluice would reach ${cpuRatio.toFixed(3)} of bare kafkajs' rate where the CPU is the limit`,
-    );
+    const summary = summarizeContenders(contenders, results);
+    say(`best of ${ROUNDS} rounds (rate: best round; CPU: least per event), goal Sluice / bare ≥ 0.9:\n${summary.table}`);
+    const kafkajs = summary.byClient.kafkajs;
     const latency = await latencyAtRate(cfg, admin);
     say(
       `end-to-end at ${fmt(RATE)} events/s (achieved ${fmt(latency.achievedRate)}/s, ${fmt(latency.events)} measured): p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, p99.9 ${latency.p999Ms} ms, max ${latency.maxMs} ms`,
@@ -334,14 +289,17 @@ async function main(): Promise<number> {
         partitions: PARTITIONS,
         produceEventsPerSecond: Math.round(produceRate),
         rounds: ROUNDS,
-        bareKafkajsEventsPerSecond: Math.round(bare),
-        sluiceEventsPerSecond: Math.round(sluice.eventsPerSecond),
-        bareRounds: bareRuns.map((r) => Math.round(r.eventsPerSecond)),
-        sluiceRounds: sluiceRuns.map((r) => Math.round(r.eventsPerSecond)),
-        bareCpuUsPerEvent: Number(bareCpu.toFixed(3)),
-        sluiceCpuUsPerEvent: Number(sluiceCpu.toFixed(3)),
-        cpuRatio: Number(cpuRatio.toFixed(3)),
-        ratio: Number(ratio.toFixed(3)),
+        // The kafkajs figures under their earlier names, for comparison with earlier runs.
+        ...(kafkajs && {
+          bareKafkajsEventsPerSecond: Math.round(kafkajs.bare.eventsPerSecond),
+          sluiceEventsPerSecond: Math.round(kafkajs.sluice.eventsPerSecond),
+          bareCpuUsPerEvent: Number(kafkajs.bare.cpuUsPerEvent.toFixed(3)),
+          sluiceCpuUsPerEvent: Number(kafkajs.sluice.cpuUsPerEvent.toFixed(3)),
+          cpuRatio: kafkajs.cpuRatio,
+          ratio: kafkajs.ratio,
+        }),
+        contenders: summary.json,
+        ratios: Object.fromEntries(Object.entries(summary.byClient).map(([client, r]) => [client, { rate: r.ratio, cpu: r.cpuRatio }])),
         latency,
         loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
         cpus: availableParallelism(),
