@@ -195,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
     program
       .command('tune')
       .description('sweep queue and pool sizes for one broker; recommend the smallest meeting the p99 SLO with zero loss')
-      .option('--broker <name>', 'broker (from its config profile)', 'memory')
+      .option('--broker <name>', 'broker (from its config profile); kafka:platformatic / kafka:kafkajs picks the client', 'memory')
       .option('--rate <n>', 'events per second', int('--rate'), 5000)
       .option('--slo-p99 <ms>', 'p99 end-to-end latency objective', int('--slo-p99'), 100)
       .option('--queue-sizes <list>', 'queue.maxEvents values', list('--queue-sizes'), [100, 1000, 10000])
