@@ -1,14 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
+import { ConfigError } from '../errors.ts';
+import { profileFor, type ResolvedBroker, resolveBroker } from './broker-spec.ts';
 import { findMaxRate } from './max-rate.ts';
 import { renderBenchReport } from './report-html.ts';
 import { runBroker, type BrokerRun, type Workload } from './run-broker.ts';
 import { ms, num, table } from './table.ts';
 
 export interface BenchCommandOptions {
+  /** Broker types, or `type:client` to choose the client library (`kafka:platformatic`). */
   brokers: string[];
   rate: number | 'max';
   workload: Omit<Workload, 'rate'>;
+  /** Profile file by broker type, or by `type:client` for that variant alone. */
   profiles: Record<string, string>;
   out?: string;
   report?: string;
@@ -81,19 +85,28 @@ export async function benchCommand(options: BenchCommandOptions): Promise<number
     if (!options.quiet && process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
     else if (!options.quiet) process.stderr.write(`${line}\n`);
   };
-  for (const broker of options.brokers) {
+  // Every broker, client and profile checked before the first run: a typo fails at once.
+  const brokers: ResolvedBroker[] = [];
+  for (const spec of options.brokers) {
+    const resolved = await resolveBroker(spec, profileFor(options.profiles, { spec, type: spec.split(':')[0]! }));
+    const same = brokers.find((other) => other.label === resolved.label);
+    if (same) throw new ConfigError('--brokers', `${same.spec} and ${spec} are the same run (${resolved.label})`);
+    brokers.push(resolved);
+  }
+  for (const broker of brokers) {
+    const profile = profileFor(options.profiles, broker);
     let rate = options.rate;
     if (rate === 'max') {
-      const search = await findMaxRate(broker, options.workload, options.profiles[broker], progress);
-      output.maxRate = { ...output.maxRate, [broker]: search };
+      const search = await findMaxRate(broker.spec, options.workload, profile, progress);
+      output.maxRate = { ...output.maxRate, [broker.label]: search };
       rate = search.rate;
-      process.stderr.write(`\n${broker}: max sustained rate ${num(rate)} events/s\n`);
+      process.stderr.write(`\n${broker.label}: max sustained rate ${num(rate)} events/s\n`);
       if (rate === 0) continue;
     }
     try {
-      output.runs.push(await runBroker(broker, { ...options.workload, rate }, { profile: options.profiles[broker], onProgress: progress }));
+      output.runs.push(await runBroker(broker.spec, { ...options.workload, rate }, { profile, onProgress: progress }));
     } catch (error) {
-      output.runs.push({ broker, workload: { ...options.workload, rate }, error: (error as Error).message } as BrokerRun);
+      output.runs.push({ broker: broker.label, workload: { ...options.workload, rate }, error: (error as Error).message } as BrokerRun);
     }
     if (!options.quiet) process.stderr.write('\n');
   }

@@ -1,16 +1,17 @@
 /**
- * `npm run bench:kafka`: what Sluice costs on top of kafkajs, against a real Kafka.
+ * `npm run bench:kafka`: what Sluice costs on top of each Kafka client library, against a real Kafka.
  *
  *  1. A backlog of `--events` 1 KB events is produced once, with Sluice's batched publisher, into
  *     a fresh topic of 4 partitions.
  *  2. The backlog is consumed `--rounds` times by each contender, alternating, each time by a
- *     fresh consumer group: a bare kafkajs eachBatch consumer that only counts; Sluice in this
- *     process, started exactly as `sluice run` starts it (bench-support.ts → src/cli/run.ts:
- *     schema defaults, handler wrappers, metrics server scraped once a second, summary line,
- *     info logs) with a handler that only counts in place of the noop; and `sluice run` itself in
- *     a child process (noop handler), measured from outside through /metrics and /proc. Rates are
- *     taken from the first event to the last (outside: over the steady part of the drain), so
- *     joining the group is not counted; the best round of each gives the ratios. The process CPU
+ *     fresh consumer group, per library of `--clients` (kafkajs, platformatic): the bare client
+ *     that only counts (kafka-bare.ts); Sluice on that client in this process, started exactly as
+ *     `sluice run` starts it (bench-support.ts → src/cli/run.ts: schema defaults, handler
+ *     wrappers, metrics server scraped once a second, summary line, info logs) with a handler that
+ *     only counts in place of the noop; and `sluice run` itself in a child process (noop handler),
+ *     measured from outside through /metrics and /proc. Rates are taken from the first event to
+ *     the last (outside: over the steady part of the drain), so joining the group is not counted;
+ *     the best round of each gives the ratio Sluice / bare of the same library. The process CPU
  *     time per event is reported too: on a shared machine it is steadier than wall-clock rates.
  *  3. End-to-end latency at a fixed `--rate`: a producer in a child process publishes at that
  *     rate (open loop: each event carries its intended send time) into a second fresh topic while
@@ -19,7 +20,7 @@
  *     and the consumer's share.
  *
  * Human-readable lines go to stderr; the last line on stdout is one JSON object with the figures.
- *   npm run bench:kafka -- --events 500000 --rounds 3 --rate 10000 --seconds 20 --brokers 127.0.0.1:9092
+ *   npm run bench:kafka -- --events 500000 --rounds 3 --clients kafkajs,platformatic --rate 10000 --seconds 20 --brokers 127.0.0.1:9092
  * --keep leaves the backlog topic; --topic <name> reads it again (same --events) without producing;
  * --contenders bare,sluice,run picks who runs; --seconds 0 skips the latency phase.
  */
@@ -28,7 +29,6 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
-import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { kafkaConfigSchema, type KafkaConfig } from '../../adapters/kafka/config.ts';
 import { KafkaAdapter } from '../../adapters/kafka/kafka-adapter.ts';
@@ -46,6 +46,7 @@ import {
   startSluiceAsRun,
   waitUntil,
 } from './bench-support.ts';
+import { type Contender, KAFKA_CLIENTS, kafkaContenders, parseClients, type Rate, summarizeContenders } from './kafka-bare.ts';
 import { childExecArgv } from '../util/runtime.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -57,6 +58,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '3' },
+    clients: { type: 'string', default: KAFKA_CLIENTS.join(',') },
     brokers: { type: 'string', default: process.env.SLUICE_KAFKA_BROKERS ?? '127.0.0.1:9092' },
     keep: { type: 'boolean', default: false },
     // Read an existing backlog of --events events (left by an earlier run with --keep) instead of producing one.
@@ -76,6 +78,7 @@ const PAYLOAD = Number(args.payload);
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const ROUNDS = Math.max(1, Number(args.rounds));
+const CLIENTS = parseClients(args.clients!);
 const PARTITIONS = 4;
 const run = runId();
 const CONTENDERS = new Set(args.contenders!.split(',').map((name) => name.trim()));
@@ -104,56 +107,17 @@ async function produceBacklog(adapter: KafkaAdapter, topic: string): Promise<num
   return EVENTS / seconds;
 }
 
-/** The baseline: kafkajs with a no-op eachBatch that only counts (auto-resolve on, commits off). */
-async function bareKafkajs(cfg: KafkaConfig, topic: string, round: number): Promise<Rate> {
-  const kafka = new Kafka({ clientId: 'sluice-bench-bare', brokers: cfg.brokers, logLevel: logLevel.WARN });
-  const consumer = kafka.consumer({
-    groupId: `bench-bare-${run}-${round}`,
-    minBytes: cfg.fetch.minBytes,
-    maxBytes: cfg.fetch.maxBytes,
-    maxBytesPerPartition: cfg.fetch.maxBytesPerPartition,
-    maxWaitTimeInMs: cfg.fetch.maxWaitTimeMs,
-  });
-  let count = 0;
-  let first = 0;
-  let last = 0;
-  let cpuFirst: NodeJS.CpuUsage | undefined;
-  let cpu: NodeJS.CpuUsage | undefined;
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    // No commits: the baseline is kafkajs' fetching alone, the least a consumer can cost.
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      if (count === 0) {
-        first = performance.now();
-        cpuFirst = process.cpuUsage();
-      }
-      count += batch.messages.length;
-      if (count >= EVENTS && !last) {
-        last = performance.now();
-        cpu = process.cpuUsage(cpuFirst);
-      }
-    },
-  });
-  await waitUntil('the bare consumer to read the backlog', () => count >= EVENTS, 600_000);
-  await consumer.disconnect();
-  return { eventsPerSecond: EVENTS / ((last - first) / 1000), cpuUsPerEvent: (cpu!.user + cpu!.system) / EVENTS };
-}
-
-/** Sluice as `sluice run` runs it (bench-support.ts), reading `topic` as `group`, with `handler` for the noop. */
+/** Sluice as `sluice run` runs it (bench-support.ts), reading `topic` as `group` with `cfg`'s client. */
 function sluiceRunConfig(cfg: KafkaConfig, topic: string, group: string): unknown {
-  return runConfigFor('kafka', { brokers: cfg.brokers, clientId: cfg.clientId, topics: [topic], group }, settings(args.set!));
-}
-
-interface Rate {
-  eventsPerSecond: number;
-  /** Process CPU time (user + system, all threads) from the first event to the last, per event. */
-  cpuUsPerEvent: number;
+  return runConfigFor(
+    'kafka',
+    { brokers: cfg.brokers, clientId: cfg.clientId, client: cfg.client, topics: [topic], group },
+    settings(args.set!),
+  );
 }
 
 /** Sluice in this process, built as `sluice run` builds it, with a handler that only counts. */
-async function throughSluice(cfg: KafkaConfig, topic: string, round: number): Promise<Rate & { commits: number }> {
+async function throughSluice(cfg: KafkaConfig, topic: string, round: string): Promise<Rate & { commits: number }> {
   let count = 0;
   let first = 0;
   let last = 0;
@@ -176,7 +140,7 @@ async function throughSluice(cfg: KafkaConfig, topic: string, round: number): Pr
 }
 
 /** `sluice run` itself in a child process (noop handler, defaults), measured from outside. */
-function sluiceRunOutside(cfg: KafkaConfig, topic: string, round: number): Promise<OutsideRate> {
+function sluiceRunOutside(cfg: KafkaConfig, topic: string, round: string): Promise<OutsideRate> {
   return sluiceRunFromOutside(sluiceRunConfig(cfg, topic, `bench-run-${run}-${round}`), EVENTS);
 }
 
@@ -303,66 +267,61 @@ async function main(): Promise<number> {
     if (produceRate) say(`produce (Sluice publisher, batches of 5,000, acks all, idempotent): ${fmt(produceRate)} events/s`);
     else say(`reading the existing backlog of ${topic} (--topic)`);
     // Alternating rounds, best of each: the first read of a process also pays for JIT warm-up
-    // of kafkajs' decoder, and the machine may be shared.
+    // of the client's decoder, and the machine may be shared. Every round reads the same backlog
+    // with a fresh group, so each starts from the beginning.
     const load = () =>
       loadavg()
         .map((n) => n.toFixed(2))
         .join(' ');
-    const bareRuns: Rate[] = [];
-    const sluiceRuns: Rate[] = [];
-    const outsideRuns: OutsideRate[] = [];
-    let commits = 0;
-    const line = (round: number, who: string, rate: Rate, extra = '') =>
-      say(
-        `round ${round}: ${who.padEnd(44)} ${fmt(rate.eventsPerSecond).padStart(9)} events/s, ${rate.cpuUsPerEvent.toFixed(2)} µs CPU/event${extra} (load ${load()})`,
-      );
+    const contenders: Contender[] = kafkaContenders(CLIENTS, { cfg, topic, events: EVENTS, run }, (client, round) =>
+      throughSluice({ ...cfg, client }, topic, `${client}-${round}`),
+    ).filter((c) => CONTENDERS.has(c.sluice ? 'sluice' : 'bare'));
+    const results = new Map(contenders.map((c) => [c.name, [] as Rate[]]));
+    const outsideRuns = new Map(CLIENTS.map((client) => [client, [] as OutsideRate[]]));
     for (let round = 1; round <= ROUNDS; round++) {
-      if (CONTENDERS.has('bare')) {
-        const bareRun = await bareKafkajs(cfg, topic, round);
-        bareRuns.push(bareRun);
-        line(round, 'bare kafkajs eachBatch, no-op', bareRun);
+      for (const contender of contenders) {
+        const result = await contender.run(round);
+        results.get(contender.name)!.push(result);
+        say(
+          `round ${round}: ${contender.name.padEnd(36)} ${fmt(result.eventsPerSecond).padStart(9)} events/s, ${result.cpuUsPerEvent.toFixed(2)} µs CPU/event${result.commits === undefined ? '' : `, ${result.commits} offset commits`} (load ${load()})`,
+        );
       }
-      if (CONTENDERS.has('sluice')) {
-        const sluiceRun = await throughSluice(cfg, topic, round);
-        sluiceRuns.push(sluiceRun);
-        commits = sluiceRun.commits;
-        line(round, 'Sluice in process, as `sluice run` builds it', sluiceRun, `, ${sluiceRun.commits} offset commits`);
-      }
-      if (CONTENDERS.has('run')) {
-        const outsideRun = await sluiceRunOutside(cfg, topic, round);
-        outsideRuns.push(outsideRun);
-        line(
-          round,
-          '`sluice run` child, measured from outside',
-          outsideRun,
-          ` (spawn → first event ${outsideRun.startupSeconds.toFixed(2)} s; spawn → last event ${fmt(outsideRun.wallEventsPerSecond)}/s)`,
+      if (!CONTENDERS.has('run')) continue;
+      for (const client of CLIENTS) {
+        const outside = await sluiceRunOutside({ ...cfg, client }, topic, `${client}-${round}`);
+        outsideRuns.get(client)!.push(outside);
+        say(
+          `round ${round}: ${`\`sluice run\` child on ${client}, outside`.padEnd(36)} ${fmt(outside.eventsPerSecond).padStart(9)} events/s, ${outside.cpuUsPerEvent.toFixed(2)} µs CPU/event (spawn → first event ${outside.startupSeconds.toFixed(2)} s; spawn → last event ${fmt(outside.wallEventsPerSecond)}/s) (load ${load()})`,
         );
       }
     }
-    const best = (runs: Rate[]) => ({
-      eventsPerSecond: runs.length ? Math.max(...runs.map((r) => r.eventsPerSecond)) : Number.NaN,
-      cpuUsPerEvent: runs.length ? Math.min(...runs.map((r) => r.cpuUsPerEvent)) : Number.NaN,
-    });
-    const bareBest = best(bareRuns);
-    const bare = bareBest.eventsPerSecond;
-    const bareCpu = bareBest.cpuUsPerEvent;
-    const sluiceBest = best(sluiceRuns);
-    const sluice = { eventsPerSecond: sluiceBest.eventsPerSecond, commits };
-    const sluiceCpu = sluiceBest.cpuUsPerEvent;
-    const ratio = sluice.eventsPerSecond / bare;
-    const cpuRatio = bareCpu / sluiceCpu;
-    say(
-      `best of ${ROUNDS}: bare ${fmt(bare)}/s, Sluice ${fmt(sluice.eventsPerSecond)}/s; ratio Sluice / bare kafkajs: ${ratio.toFixed(3)} (goal ≥ 0.9)`,
+    const compared = CONTENDERS.has('bare') && CONTENDERS.has('sluice');
+    const summary = compared ? summarizeContenders(contenders, results) : undefined;
+    if (summary) say(`best of ${ROUNDS} rounds (rate: best round; CPU: least per event), goal Sluice / bare ≥ 0.9:\n${summary.table}`);
+    const kafkajs = summary?.byClient.kafkajs;
+    const outside = Object.fromEntries(
+      [...outsideRuns]
+        .filter(([, runs]) => runs.length > 0)
+        .map(([client, runs]) => {
+          const best = {
+            eventsPerSecond: Math.max(...runs.map((r) => r.eventsPerSecond)),
+            cpuUsPerEvent: Math.min(...runs.map((r) => r.cpuUsPerEvent)),
+          };
+          const bare = summary?.byClient[client]?.bare.eventsPerSecond;
+          say(
+            `\`sluice run\` on ${client} from outside (best of ${ROUNDS}): ${fmt(best.eventsPerSecond)}/s, ${best.cpuUsPerEvent.toFixed(2)} µs CPU/event${bare ? `; ratio to bare ${client} ${(best.eventsPerSecond / bare).toFixed(3)}` : ''}`,
+          );
+          return [
+            client,
+            {
+              eventsPerSecond: Math.round(best.eventsPerSecond),
+              cpuUsPerEvent: Number(best.cpuUsPerEvent.toFixed(3)),
+              rounds: runs.map((r) => Math.round(r.eventsPerSecond)),
+              ...(bare ? { ratio: Number((best.eventsPerSecond / bare).toFixed(3)) } : {}),
+            },
+          ];
+        }),
     );
-    say(
-      `CPU per event (least of ${ROUNDS}): bare ${bareCpu.toFixed(2)} µs, Sluice ${sluiceCpu.toFixed(2)} µs: Sluice would reach ${cpuRatio.toFixed(3)} of bare kafkajs' rate where the CPU is the limit`,
-    );
-    const outside = outsideRuns.length > 0 ? best(outsideRuns) : undefined;
-    if (outside) {
-      say(
-        `\`sluice run\` from outside (best of ${ROUNDS}): ${fmt(outside.eventsPerSecond)}/s, ${outside.cpuUsPerEvent.toFixed(2)} µs CPU/event; ratio to bare ${(outside.eventsPerSecond / bare).toFixed(3)}, to the in-process bench ${(outside.eventsPerSecond / sluice.eventsPerSecond).toFixed(3)}`,
-      );
-    }
     const latency = SECONDS > 0 ? await latencyAtRate(cfg, admin) : undefined;
     if (latency) {
       say(
@@ -380,22 +339,20 @@ async function main(): Promise<number> {
         partitions: PARTITIONS,
         produceEventsPerSecond: Math.round(produceRate),
         rounds: ROUNDS,
-        bareKafkajsEventsPerSecond: Math.round(bare),
-        sluiceEventsPerSecond: Math.round(sluice.eventsPerSecond),
-        bareRounds: bareRuns.map((r) => Math.round(r.eventsPerSecond)),
-        sluiceRounds: sluiceRuns.map((r) => Math.round(r.eventsPerSecond)),
-        bareCpuUsPerEvent: Number(bareCpu.toFixed(3)),
-        sluiceCpuUsPerEvent: Number(sluiceCpu.toFixed(3)),
-        ...(outside
-          ? {
-              sluiceRunEventsPerSecond: Math.round(outside.eventsPerSecond),
-              sluiceRunRounds: outsideRuns.map((r) => Math.round(r.eventsPerSecond)),
-              sluiceRunCpuUsPerEvent: Number(outside.cpuUsPerEvent.toFixed(3)),
-              sluiceRunRatio: Number((outside.eventsPerSecond / bare).toFixed(3)),
-            }
-          : {}),
-        cpuRatio: Number(cpuRatio.toFixed(3)),
-        ratio: Number(ratio.toFixed(3)),
+        // The kafkajs figures under their earlier names, for comparison with earlier runs.
+        ...(kafkajs && {
+          bareKafkajsEventsPerSecond: Math.round(kafkajs.bare.eventsPerSecond),
+          sluiceEventsPerSecond: Math.round(kafkajs.sluice.eventsPerSecond),
+          bareCpuUsPerEvent: Number(kafkajs.bare.cpuUsPerEvent.toFixed(3)),
+          sluiceCpuUsPerEvent: Number(kafkajs.sluice.cpuUsPerEvent.toFixed(3)),
+          cpuRatio: kafkajs.cpuRatio,
+          ratio: kafkajs.ratio,
+        }),
+        ...(summary && {
+          contenders: summary.json,
+          ratios: Object.fromEntries(Object.entries(summary.byClient).map(([client, r]) => [client, { rate: r.ratio, cpu: r.cpuRatio }])),
+        }),
+        sluiceRunFromOutside: outside,
         latency,
         loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
         cpus: availableParallelism(),

@@ -6,7 +6,14 @@ import type { TuneOutput } from './tune.ts';
  * is a `<path class="series" data-broker="…">` so tests (and people) can find it.
  */
 
-const COLORS: Record<string, string> = { memory: '#6b7280', kafka: '#1f77b4', kinesis: '#ff7f0e', pubsub: '#2ca02c' };
+const COLORS: Record<string, string> = {
+  memory: '#6b7280',
+  kafka: '#1f77b4',
+  'kafka (kafkajs)': '#1f77b4',
+  'kafka (platformatic)': '#d62728',
+  kinesis: '#ff7f0e',
+  pubsub: '#2ca02c',
+};
 const EXTRA = ['#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
 export function colorFor(name: string, index: number): string {

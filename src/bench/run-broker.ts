@@ -1,10 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { parse as parseYaml } from 'yaml';
 import { adapters } from '../broker/registry.ts';
-import { validateConfig } from '../config/load.ts';
+import { resolveBroker } from './broker-spec.ts';
 import { SluiceError } from '../errors.ts';
 import type { ConsumerResult, FromConsumer, FromProducer, ToConsumer, ProducerStart } from './messages.ts';
 import type { ProducerOptions, ProducerReport } from './producer.ts';
@@ -34,6 +32,7 @@ export interface SeriesPoint {
 }
 
 export interface BrokerRun {
+  /** The series name: the broker type, with the client when it has one to choose (`kafka (platformatic)`). */
   broker: string;
   workload: Workload;
   queueSize: number;
@@ -55,23 +54,16 @@ export interface BrokerRun {
 }
 
 /**
- * The config a broker runs with in a benchmark: `config/local/<broker>.yaml` (the local stack of
- * `npm run brokers:up`) unless a profile file is given. Never a cloud default: a benchmark must
- * not reach out of the machine by accident.
+ * Publish calls the bench producer keeps in flight. Pub/Sub's emulator takes 100-300 ms per
+ * publish, which must not cap the offered rate: 64. The memory broker's publish is a hand-off: 1.
+ * Both Kafka clients send one produce request at a time per broker connection (idempotent:
+ * max in flight 1), so a publish beyond the next one only waits in the client's queue, already
+ * encoded: with 64 of them (about 32 MB at 1 KB × 500) the platformatic producer alone spent
+ * 17-18 µs of CPU per event and offered 45,000-59,000 events/s; with 4, 13.7-14.4 µs and
+ * 69,000/s (rate asked 80,000/s, alternating runs, load average 5-6). Four keep the connection busy.
  */
-export async function loadProfile(broker: string, path?: string): Promise<Record<string, unknown>> {
-  if (broker === 'memory' && !path) return { broker: { type: 'memory' } };
-  const file = path ?? `config/local/${broker}.yaml`;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new SluiceError(`no profile for broker ${broker}: ${file} is missing (pass --profile ${broker}=FILE)`);
-  }
-  const raw = (parseYaml(text) ?? {}) as Record<string, unknown>;
-  const type = (raw.broker as { type?: string } | undefined)?.type;
-  if (type !== broker) throw new SluiceError(`profile ${file} has broker.type ${type ?? '(none)'}, expected ${broker}`);
-  return raw;
+export function publishesInFlight(broker: string): number {
+  return broker === 'memory' ? 1 : broker === 'kafka' ? 4 : 64;
 }
 
 function spawnChild(module: string): ChildProcess {
@@ -110,20 +102,21 @@ async function stopChild(child: ChildProcess | undefined, graceful?: ToConsumer)
 }
 
 /**
- * One broker through one workload: fresh destination, the real Sluice pipeline in a consumer
- * process, the producer in its own process (a worker thread of the consumer for the in-process
- * memory broker), then a bounded drain and the accounting of loss and duplicates.
+ * One broker (`kafka`, or `kafka:platformatic` through that client: broker-spec.ts) through one
+ * workload: fresh destination, the real Sluice pipeline in a consumer process, the producer in
+ * its own process (a worker thread of the consumer for the in-process memory broker), then a
+ * bounded drain and the accounting of loss and duplicates.
  */
 export async function runBroker(
-  broker: string,
+  spec: string,
   workload: Workload,
   options: { profile?: string; onProgress?: (line: string) => void } = {},
 ): Promise<BrokerRun> {
-  const raw = await loadProfile(broker, options.profile);
-  const config = await validateConfig(raw);
+  const resolved = await resolveBroker(spec, options.profile);
+  const { raw, config, type: broker, label } = resolved;
   const entry = adapters[broker]!;
   const module = await entry.module();
-  const destination = `sluice-bench-${broker}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const destination = `sluice-bench-${[broker, resolved.client].filter(Boolean).join('-')}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const section = module.retarget(config.broker[broker] as never, destination, `${destination}-group`);
   const adminAdapter = module.createAdapter(section as never, { logger: pino({ level: 'warn' }), registry: new Registry() });
   const admin = adminAdapter.createAdmin();
@@ -147,7 +140,7 @@ export async function runBroker(
     const consumerMessages: FromConsumer[] = [];
     consumer.on('message', (message: FromConsumer) => consumerMessages.push(message));
     consumer.send({ type: 'start', config: consumerConfig, work: workload.work } satisfies ToConsumer);
-    await expectMessage(consumer, 'ready', 60_000, `${broker} consumer`);
+    await expectMessage(consumer, 'ready', 60_000, `${label} consumer`);
 
     let sent = 0;
     let delivered = 0;
@@ -163,9 +156,7 @@ export async function runBroker(
       keys: workload.keys,
       startMs: 0,
       batchSize: Math.max(1, Math.min(500, Math.round(workload.rate / 100))),
-      // Publishes in flight: a broker's publish round trip (Pub/Sub's emulator: 100-300 ms) must
-      // not cap the offered rate. The memory broker's publish is a hand-off: one at a time.
-      concurrency: broker === 'memory' ? 1 : 64,
+      concurrency: publishesInFlight(broker),
     };
     let producerDone: Promise<{ report: ProducerReport }>;
     if (broker === 'memory') {
@@ -187,16 +178,11 @@ export async function runBroker(
       producer.on('message', (message: FromProducer) => {
         if (message.type === 'progress') sent = message.sent;
       });
-      const ready = expectMessage(producer, 'ready', 60_000, `${broker} producer`);
+      const ready = expectMessage(producer, 'ready', 60_000, `${label} producer`);
       producerOptions = { ...producerOptions, startMs: nowMs() + 3_000 };
       producer.send({ type: 'start', brokerType: broker, section, destination, options: producerOptions } satisfies ProducerStart);
       await ready;
-      producerDone = expectMessage<{ type: string; report: ProducerReport }>(
-        producer,
-        'done',
-        (seconds + 120) * 1000,
-        `${broker} producer`,
-      );
+      producerDone = expectMessage<{ type: string; report: ProducerReport }>(producer, 'done', (seconds + 120) * 1000, `${label} producer`);
       consumer.send({
         type: 'begin',
         startMs: producerOptions.startMs,
@@ -209,7 +195,7 @@ export async function runBroker(
       const t = Math.round((nowMs() - producerOptions.startMs) / 1000);
       if (t < 0) return;
       series.push({ t, sent, delivered, backlog: Math.max(0, sent - delivered) });
-      options.onProgress?.(`${broker}: t=${t}s sent ${sent} delivered ${delivered} backlog ${Math.max(0, sent - delivered)}`);
+      options.onProgress?.(`${label}: t=${t}s sent ${sent} delivered ${delivered} backlog ${Math.max(0, sent - delivered)}`);
     }, 1000);
     let report: ProducerReport;
     try {
@@ -228,7 +214,7 @@ export async function runBroker(
       consumer,
       'result',
       (workload.drainTimeoutS + 30) * 1000,
-      `${broker} consumer drain`,
+      `${label} consumer drain`,
     );
     series.push({
       t: series.length ? series[series.length - 1]!.t + 1 : 0,
@@ -239,7 +225,7 @@ export async function runBroker(
     const window = result.perSecond.slice(workload.warmupS, workload.warmupS + workload.durationS);
     const latency = decodeHistogram(result.latency);
     return {
-      broker,
+      broker: label,
       workload,
       queueSize,
       poolSize,

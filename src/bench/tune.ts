@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { machine } from './bench-command.ts';
+import { resolveBroker } from './broker-spec.ts';
 import { renderTuneReport } from './report-html.ts';
 import { runBroker, type Workload } from './run-broker.ts';
 import { ms, num, table } from './table.ts';
@@ -73,6 +74,7 @@ export async function tuneCommand(options: {
   report?: string;
   quiet?: boolean;
 }): Promise<number> {
+  await resolveBroker(options.broker, options.profile, '--broker'); // a bad broker or client fails before the sweep
   const points: TunePoint[] = [];
   for (const queueSize of options.queueSizes) {
     for (const poolSize of options.poolSizes) {

@@ -159,11 +159,19 @@ export async function main(argv: string[]): Promise<number> {
     program
       .command('bench')
       .description('run the same workload through each broker and compare throughput, latency, loss and duplicates')
-      .option('--brokers <list>', 'brokers in order, from their config profiles', 'memory')
+      .option(
+        '--brokers <list>',
+        'brokers in order, from their config profiles; broker:client picks the client library (kafka:platformatic, kafka:kafkajs), so one broker can run through both',
+        'memory',
+      )
       .option('--rate <n|max>', 'events per second (open loop), or max to search the highest sustained rate', '10000')
       .option('--queue-size <n>', "queue.maxEvents (default: the profile's)", int('--queue-size'))
       .option('--pool-size <n>', "pool.size (default: the profile's)", int('--pool-size'))
-      .option('--profile <broker=file...>', 'config profile of a broker (default config/local/<broker>.yaml)', []),
+      .option(
+        '--profile <broker=file...>',
+        'config profile of a broker (default config/local/<broker>.yaml); kafka:platformatic=file for that variant alone',
+        [],
+      ),
   ).action(async (o: WorkloadFlags & { brokers: string; rate: string; queueSize?: number; poolSize?: number; profile: string[] }) => {
     const { benchCommand } = await import('../bench/bench-command.ts');
     const rate = o.rate === 'max' ? 'max' : int('--rate')(o.rate);
@@ -181,7 +189,7 @@ export async function main(argv: string[]): Promise<number> {
     program
       .command('tune')
       .description('sweep queue and pool sizes for one broker; recommend the smallest meeting the p99 SLO with zero loss')
-      .option('--broker <name>', 'broker (from its config profile)', 'memory')
+      .option('--broker <name>', 'broker (from its config profile); kafka:platformatic / kafka:kafkajs picks the client', 'memory')
       .option('--rate <n>', 'events per second', int('--rate'), 5000)
       .option('--slo-p99 <ms>', 'p99 end-to-end latency objective', int('--slo-p99'), 100)
       .option('--queue-sizes <list>', 'queue.maxEvents values', list('--queue-sizes'), [100, 1000, 10000])

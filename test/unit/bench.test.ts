@@ -2,6 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { benchCommand } from '../../src/bench/bench-command.ts';
+import { parseBrokerSpec, profileFor, resolveBroker } from '../../src/bench/broker-spec.ts';
 import { judge } from '../../src/bench/max-rate.ts';
 import { OpenLoopSchedule, parseWork } from '../../src/bench/rate.ts';
 import { DeliveryRecorder, percentilesMs } from '../../src/bench/recorder.ts';
@@ -9,6 +11,7 @@ import { renderBenchReport } from '../../src/bench/report-html.ts';
 import { runBroker, type BrokerRun } from '../../src/bench/run-broker.ts';
 import { readStamp, stamp } from '../../src/bench/stamp.ts';
 import { markFrontier, recommend, snippetFor, type TunePoint } from '../../src/bench/tune.ts';
+import { ConfigError } from '../../src/errors.ts';
 
 describe('open-loop rate control', () => {
   it('hands out what the clock says is due, and catches up after a stall instead of forgetting it', () => {
@@ -138,5 +141,42 @@ describe('sluice bench on the memory broker (small scale)', () => {
     const run = await runBroker('memory', { ...workload, work: 'fixed:5', queueSize: 10, poolSize: 1, drainTimeoutS: 4 }, { profile });
     expect(run.delivery.lost).toBeGreaterThan(0);
     expect(run.delivery.unique + run.delivery.lost).toBe(run.sent);
+  });
+});
+
+describe('broker variants (sluice bench --brokers kafka:platformatic,kafka)', () => {
+  it('reads broker or broker:client and names --brokers when either is wrong', async () => {
+    expect(parseBrokerSpec('kafka')).toEqual({ spec: 'kafka', type: 'kafka' });
+    expect(parseBrokerSpec('kafka:platformatic')).toEqual({ spec: 'kafka:platformatic', type: 'kafka', client: 'platformatic' });
+    expect(() => parseBrokerSpec('rabbit')).toThrow(/config --brokers: unknown broker rabbit .*memory, kafka/);
+    expect(() => parseBrokerSpec('kafka:')).toThrow(ConfigError);
+    expect(() => parseBrokerSpec('kafka:a:b')).toThrow(/expected broker or broker:client/);
+    await expect(resolveBroker('kafka:rdkafka')).rejects.toThrow(
+      /config --brokers: kafka:rdkafka: client rdkafka: .*kafkajs.*platformatic/,
+    );
+    await expect(resolveBroker('memory:fast')).rejects.toThrow(/config --brokers: memory:fast: broker memory has no client to choose/);
+  });
+
+  it("overrides the profile's client and labels the series with it; a broker alone keeps the profile's", async () => {
+    const platformatic = await resolveBroker('kafka:platformatic');
+    expect(platformatic.label).toBe('kafka (platformatic)');
+    expect(platformatic.config.broker.kafka).toMatchObject({ client: 'platformatic', group: 'sluice-local' });
+    expect((await resolveBroker('kafka')).label).toBe('kafka (kafkajs)');
+    expect((await resolveBroker('memory')).label).toBe('memory');
+    expect(profileFor({ kafka: 'a.yaml', 'kafka:platformatic': 'b.yaml' }, parseBrokerSpec('kafka:platformatic'))).toBe('b.yaml');
+    expect(profileFor({ kafka: 'a.yaml' }, parseBrokerSpec('kafka:platformatic'))).toBe('a.yaml');
+  });
+
+  it('refuses the whole bench before any run when two brokers are the same run or one is unknown', async () => {
+    const options = {
+      rate: 1000,
+      workload: { durationS: 1, warmupS: 0, messageSize: 64, keys: 1, partitions: 1, work: 'none', drainTimeoutS: 1 },
+      profiles: {},
+      quiet: true,
+    };
+    await expect(benchCommand({ ...options, brokers: ['kafka', 'kafka:kafkajs'] })).rejects.toThrow(
+      /config --brokers: kafka and kafka:kafkajs are the same run \(kafka \(kafkajs\)\)/,
+    );
+    await expect(benchCommand({ ...options, brokers: ['memory', 'kafka:nope'] })).rejects.toThrow(/--brokers: kafka:nope/);
   });
 });

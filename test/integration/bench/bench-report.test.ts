@@ -13,6 +13,8 @@ import { inCI, requireBroker } from '../brokers.ts';
 const BROKERS = [
   { name: 'memory', needs: [] },
   { name: 'kafka', needs: ['kafka'] },
+  // The other Kafka client, as `sluice bench --brokers kafka:platformatic` runs it: its own series.
+  { name: 'kafka:platformatic', needs: ['kafka'] },
   { name: 'kinesis', needs: ['kinesis', 'dynamodb'] },
   { name: 'pubsub', needs: ['pubsub'] },
 ] as const;
@@ -44,6 +46,11 @@ describe('sluice bench across every broker (small scale) and its HTML report in 
       expect(run.series[run.series.length - 1]).toMatchObject({ sent: run.sent, delivered: run.delivery.unique, backlog: 0 });
     });
   }
+
+  it('labels a broker run through a chosen client with that client', () => {
+    const labels = runs.map((run) => run.broker);
+    if (labels.includes('kafka (kafkajs)')) expect(labels).toContain('kafka (platformatic)');
+  });
 
   it('renders the report in headless Chromium with one series per broker in every chart', async (ctx) => {
     if (!existsSync(CHROMIUM)) {
