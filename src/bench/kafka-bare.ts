@@ -6,51 +6,8 @@
 import { Consumer, type MessagesStream } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig } from '../../adapters/kafka/config.ts';
-import { waitUntil } from './bench-support.ts';
+import { EventCounter, type Rate, waitUntil } from './bench-support.ts';
 import { num, table } from './table.ts';
-
-export interface Rate {
-  eventsPerSecond: number;
-  /** Process CPU time (user + system, all threads) from the first event to the last, per event. */
-  cpuUsPerEvent: number;
-}
-
-/**
- * Counts events from the first to the `events`-th: rate and CPU are taken over that span, so
- * joining the group is not counted.
- */
-export class EventCounter {
-  count = 0;
-  private first = 0;
-  private last = 0;
-  private cpuFirst: NodeJS.CpuUsage | undefined;
-  private cpu: NodeJS.CpuUsage | undefined;
-
-  constructor(readonly events: number) {}
-
-  add(n: number): void {
-    if (this.count === 0 && n > 0) {
-      this.first = performance.now();
-      this.cpuFirst = process.cpuUsage();
-    }
-    this.count += n;
-    if (this.count >= this.events && !this.last) {
-      this.last = performance.now();
-      this.cpu = process.cpuUsage(this.cpuFirst);
-    }
-  }
-
-  get done(): boolean {
-    return this.count >= this.events;
-  }
-
-  rate(): Rate {
-    return {
-      eventsPerSecond: this.events / ((this.last - this.first) / 1000),
-      cpuUsPerEvent: (this.cpu!.user + this.cpu!.system) / this.events,
-    };
-  }
-}
 
 /** kafkajs with a no-op eachBatch that only counts (auto-resolve on, commits off). */
 export async function bareKafkajs(cfg: KafkaConfig, topic: string, group: string, events: number): Promise<Rate> {

@@ -35,8 +35,10 @@ import { KafkaAdapter } from '../../adapters/kafka/kafka-adapter.ts';
 import type { OutgoingEvent } from '../broker/contract.ts';
 import {
   benchLogger,
+  EventCounter,
   fmt,
   type OutsideRate,
+  type Rate,
   runConfigFor,
   runId,
   say,
@@ -46,7 +48,7 @@ import {
   startSluiceAsRun,
   waitUntil,
 } from './bench-support.ts';
-import { type Contender, KAFKA_CLIENTS, kafkaContenders, parseClients, type Rate, summarizeContenders } from './kafka-bare.ts';
+import { type Contender, KAFKA_CLIENTS, kafkaContenders, parseClients, summarizeContenders } from './kafka-bare.ts';
 import { childExecArgv } from '../util/runtime.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -118,25 +120,12 @@ function sluiceRunConfig(cfg: KafkaConfig, topic: string, group: string): unknow
 
 /** Sluice in this process, built as `sluice run` builds it, with a handler that only counts. */
 async function throughSluice(cfg: KafkaConfig, topic: string, round: string): Promise<Rate & { commits: number }> {
-  let count = 0;
-  let first = 0;
-  let last = 0;
-  let cpuFirst: NodeJS.CpuUsage | undefined;
-  let cpu: NodeJS.CpuUsage | undefined;
-  const sluice = await startSluiceAsRun(sluiceRunConfig(cfg, topic, `bench-sluice-${run}-${round}`), () => {
-    if (count++ === 0) {
-      first = performance.now();
-      cpuFirst = process.cpuUsage();
-    }
-    if (count === EVENTS) {
-      last = performance.now();
-      cpu = process.cpuUsage(cpuFirst);
-    }
-  });
-  await waitUntil('Sluice to process the backlog', () => count >= EVENTS, 600_000);
+  const counter = new EventCounter(EVENTS);
+  const sluice = await startSluiceAsRun(sluiceRunConfig(cfg, topic, `bench-sluice-${run}-${round}`), () => counter.add(1));
+  await waitUntil('Sluice to process the backlog', () => counter.done, 600_000);
   await sluice.stop();
   const commits = sluice.sluice.pipeline.source.commits.committed.get(topic) ?? 0;
-  return { eventsPerSecond: EVENTS / ((last - first) / 1000), cpuUsPerEvent: (cpu!.user + cpu!.system) / EVENTS, commits };
+  return { ...counter.rate(), commits };
 }
 
 /** `sluice run` itself in a child process (noop handler, defaults), measured from outside. */

@@ -41,7 +41,18 @@ import { flowControlFor } from '../../adapters/pubsub/pubsub-source.ts';
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
 import { configSchema } from '../config/schema.ts';
 import { maxBatchFor } from '../core/pipeline.ts';
-import { benchLogger, fmt, runConfigFor, runId, say, sleep, startSluiceAsRun, waitUntil } from './bench-support.ts';
+import {
+  benchLogger,
+  EventCounter,
+  fmt,
+  type Rate as BaseRate,
+  runConfigFor,
+  runId,
+  say,
+  sleep,
+  startSluiceAsRun,
+  waitUntil,
+} from './bench-support.ts';
 import { childExecArgv } from '../util/runtime.ts';
 
 const { values: args } = parseArgs({
@@ -94,44 +105,27 @@ function sluiceFor(cfg: PubSubConfig, handler: (event: SourceEvent) => void) {
 const sluiceFlowControl = (cfg: PubSubConfig) =>
   flowControlFor(cfg, { maxBatch: maxBatchFor(QUEUE.maxEvents), capacity: { events: QUEUE.maxEvents, bytes: QUEUE.maxBytes } });
 
-interface Rate {
-  eventsPerSecond: number;
-  /** Process CPU time (user + system) from the first message to the last, per event. */
-  cpuUsPerEvent: number;
-  duplicates: number;
-}
+type Rate = BaseRate & { duplicates: number };
 
-/** Counts distinct message ids; times first to last. */
+/** Counts distinct message ids (Pub/Sub may redeliver); times the first to the last distinct one. */
 class Meter {
   private readonly seen = new Set<string>();
+  private readonly distinct = new EventCounter(EVENTS);
   received = 0;
-  private first = 0;
-  private last = 0;
-  private cpuFirst: NodeJS.CpuUsage | undefined;
-  private cpu: NodeJS.CpuUsage | undefined;
 
   see(id: string): void {
-    if (this.received++ === 0) {
-      this.first = performance.now();
-      this.cpuFirst = process.cpuUsage();
-    }
+    this.received++;
+    if (this.seen.has(id)) return;
     this.seen.add(id);
-    if (this.seen.size === EVENTS && !this.last) {
-      this.last = performance.now();
-      this.cpu = process.cpuUsage(this.cpuFirst);
-    }
+    this.distinct.add(1);
   }
 
   get done(): boolean {
-    return this.seen.size >= EVENTS;
+    return this.distinct.done;
   }
 
   rate(): Rate {
-    return {
-      eventsPerSecond: EVENTS / ((this.last - this.first) / 1000),
-      cpuUsPerEvent: (this.cpu!.user + this.cpu!.system) / EVENTS,
-      duplicates: this.received - this.seen.size,
-    };
+    return { ...this.distinct.rate(), duplicates: this.received - this.seen.size };
   }
 }
 
