@@ -105,8 +105,15 @@ export const configSchema = z
           .string()
           .min(1)
           .optional()
-          .describe('Ack audit: append every ack/commit/checkpoint and the completions it rests on to this NDJSON file (off when unset); check it with `sluice audit verify FILE`.'),
-        flushIntervalMs: z.number().int().min(1).default(200).describe('How often buffered audit lines are written (commits are always written ahead).'),
+          .describe(
+            'Ack audit: append every ack/commit/checkpoint and the completions it rests on to this NDJSON file (off when unset); check it with `sluice audit verify FILE`.',
+          ),
+        flushIntervalMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(200)
+          .describe('How often buffered audit lines are written (commits are always written ahead).'),
       })
       .strict()
       .prefault({}),
