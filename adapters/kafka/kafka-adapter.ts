@@ -37,9 +37,21 @@ export class KafkaAdapter implements BrokerAdapter {
 
   createSource(): Source {
     if (this.config.client === 'platformatic') {
-      return new PlatformaticSource(platformaticOptions(this.config, 'source', this.connection), this.config, this.logger, this.metrics, this.audit);
+      return new PlatformaticSource(
+        platformaticOptions(this.config, 'source', this.connection),
+        this.config,
+        this.logger,
+        this.metrics,
+        this.audit,
+      );
     }
-    return new KafkaSource(createKafka(this.config, this.logger, 'source', this.connection), this.config, this.logger, this.metrics, this.audit);
+    return new KafkaSource(
+      createKafka(this.config, this.logger, 'source', this.connection),
+      this.config,
+      this.logger,
+      this.metrics,
+      this.audit,
+    );
   }
 
   createPublisher(): Publisher {

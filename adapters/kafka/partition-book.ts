@@ -1,5 +1,5 @@
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
-import { DeliveredLedger } from '../../src/audit/delivered-ledger.ts';
+import { type DeliveredLedger, ledgerOf } from '../../src/audit/delivered-ledger.ts';
 import type { PartitionLag } from '../../src/broker/contract.ts';
 import { OffsetTracker, type PartitionProgress } from '../../src/core/offset-tracker.ts';
 import { partitionKey } from './client.ts';
@@ -39,8 +39,7 @@ export class PartitionBook {
   /** With the audit on: records records[from..to) of partition `key` as delivered. */
   audited(key: string, records: readonly { offset: string }[], from: number, to: number): void {
     if (!this.audit) return;
-    let ledger = this.delivered.get(key);
-    if (!ledger) this.delivered.set(key, (ledger = new DeliveredLedger()));
+    const ledger = ledgerOf(this.delivered, key);
     for (let i = from; i < to; i++) ledger.record(records[i]!.offset, `${key}@${records[i]!.offset}`);
   }
 

@@ -1,5 +1,5 @@
 import type { AckAudit, AuditedCommit } from '../../src/audit/ack-audit.ts';
-import { DeliveredLedger } from '../../src/audit/delivered-ledger.ts';
+import { type DeliveredLedger, ledgerOf } from '../../src/audit/delivered-ledger.ts';
 import type { EventSink, Health, PartitionLag, Position, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { OffsetTracker, type PartitionProgress } from '../../src/core/offset-tracker.ts';
 import { Notifier } from '../../src/util/notifier.ts';
@@ -225,8 +225,7 @@ export class MemorySource implements Source {
   }
 
   private record(name: string, records: readonly MemoryRecord[]): void {
-    let ledger = this.delivered.get(name);
-    if (!ledger) this.delivered.set(name, (ledger = new DeliveredLedger()));
+    const ledger = ledgerOf(this.delivered, name);
     for (const record of records) ledger.record(String(record.offset), `${name}@${record.offset}`);
   }
 

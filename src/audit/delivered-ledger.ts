@@ -64,6 +64,16 @@ export class DeliveredLedger {
   }
 }
 
+/** The ledger of `key` in `ledgers`, created on first use. */
+export function ledgerOf(ledgers: Map<string, DeliveredLedger>, key: string): DeliveredLedger {
+  let ledger = ledgers.get(key);
+  if (!ledger) {
+    ledger = new DeliveredLedger();
+    ledgers.set(key, ledger);
+  }
+  return ledger;
+}
+
 /** Orders decimal positions (Kafka offsets, Kinesis sequence numbers) without BigInt. */
 export function comparePositions(a: string, b: string): number {
   if (a.length !== b.length) return a.length - b.length;
