@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
 import type { ScenarioContext } from './registry.ts';
 import type { ScenarioRow } from './scenario.ts';
-import { type Processed, processedRecords, runSluice, writeRecordingConfig } from './sluice-child.ts';
+import { countDeliveries } from './deliveries.ts';
+import { processedRecords, runSluice, writeRecordingConfig } from './sluice-child.ts';
 import { type CrashTarget, crashTargets } from './targets.ts';
 
 export const SIGKILL_SCENARIO = 'sigkill x3';
@@ -135,37 +136,6 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
     audit: { acks: audit.acks, violations: audit.violations },
     notes: notes.join('; ') || undefined,
   };
-}
-
-/**
- * Lost (never recorded), duplicates (records beyond the first per number) and per-key order
- * violations: first deliveries of a key whose number is below one first-delivered before it
- * (records in run order, and in each run in the order the handler wrote them).
- */
-export function countDeliveries(
-  records: readonly Processed[],
-  events: number,
-  ordered: boolean,
-): { lost: number; lostExamples: number[]; duplicates: number; orderViolations: number } {
-  const seen = new Set<number>();
-  const highest = new Map<string, number>();
-  let orderViolations = 0;
-  for (const { n, key } of records) {
-    if (seen.has(n)) continue;
-    seen.add(n);
-    if (!ordered) continue;
-    const before = highest.get(key);
-    if (before !== undefined && n < before) orderViolations++;
-    else highest.set(key, n);
-  }
-  const lostExamples: number[] = [];
-  let lost = 0;
-  for (let n = 0; n < events; n++) {
-    if (seen.has(n)) continue;
-    lost++;
-    if (lostExamples.length < 5) lostExamples.push(n);
-  }
-  return { lost, lostExamples, duplicates: records.length - seen.size, orderViolations };
 }
 
 /** Waits until every number 0..events-1 was recorded in `outs`; the time it was, or undefined on timeout. */
