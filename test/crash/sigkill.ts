@@ -3,6 +3,7 @@
 // starts, then started once more and left to drain. Counts lost, duplicates and per-key
 // out-of-order first deliveries, times each resume and the drain, and verifies the ack audit.
 import type { ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
 import type { ScenarioContext } from './registry.ts';
@@ -88,7 +89,9 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
       const out = join(context.dir, `${name}.run${run}.txt`);
       outs.push(out);
       const startedAt = Date.now();
-      const child = runSluice(configPath, out, { children, env: prepared.env, entry: context.entry, delayMs: 4 });
+      const loaded = `${out}.loaded`;
+      const env = { ...prepared.env, SLUICE_TEST_LOADED: loaded };
+      const child = runSluice(configPath, out, { children, env, entry: context.entry, delayMs: 4 });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       if (run < KILLS) {
         const killAfter = sizes.killAfterMs.min + Math.random() * (sizes.killAfterMs.max - sizes.killAfterMs.min);
@@ -111,7 +114,12 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
         resumeMs.push(records.length > 0 ? records[0]!.at - startedAt : lifetime);
         if (records.length === 0) notes.push(`run ${run + 1} processed nothing in ${(lifetime / 1000).toFixed(1)} s (resume > that)`);
       }
-      log(`run ${run + 1}: ${records.length} processed in ${(lifetime / 1000).toFixed(1)} s${run < KILLS ? ', SIGKILL' : ''}`);
+      const loadedAt = Number(await readFile(loaded, 'utf8').catch(() => Number.NaN));
+      const first = records.length > 0 ? `, first after ${((records[0]!.at - startedAt) / 1000).toFixed(1)} s` : '';
+      log(
+        `run ${run + 1}: handler loaded after ${((loadedAt - startedAt) / 1000).toFixed(1)} s${first}, ` +
+          `${records.length} processed in ${(lifetime / 1000).toFixed(1)} s${run < KILLS ? ', SIGKILL' : ''}`,
+      );
     }
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
