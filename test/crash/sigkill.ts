@@ -1,8 +1,9 @@
 // Scenario "sigkill x3" (issue #12): a backlog of unique sequence numbers over 64 keys; `sluice
 // run` with a recording handler is SIGKILLed at a random moment 4–8 s after each of three
-// starts, then started once more and left to drain. Counts lost, duplicates and per-key
+// starts (from the moment its handler is loaded), then started once more and left to drain. Counts lost, duplicates and per-key
 // out-of-order first deliveries, times each resume and the drain, and verifies the ack audit.
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
@@ -94,6 +95,10 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
       const child = runSluice(configPath, out, { children, env, entry: context.entry, delayMs: 4 });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       if (run < KILLS) {
+        // The kill window starts when Sluice has started (its handler is loaded, it is about to
+        // connect): on an idle machine that is well under a second after the spawn, on a loaded
+        // one it can be several seconds, and a kill before that would test nothing.
+        await untilExists(loaded, 60_000, exited);
         const killAfter = sizes.killAfterMs.min + Math.random() * (sizes.killAfterMs.max - sizes.killAfterMs.min);
         await Promise.race([sleep(killAfter), exited]);
         if (child.exitCode !== null) throw new Error(`sluice exited by itself (code ${child.exitCode}) in run ${run + 1}`);
@@ -168,3 +173,11 @@ async function drained(outs: string[], events: number, timeoutMs: number, child:
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once `file` exists, `ms` passed, or `exited` resolved. */
+async function untilExists(file: string, ms: number, exited: Promise<void>): Promise<void> {
+  let over = false;
+  void exited.then(() => (over = true));
+  const deadline = Date.now() + ms;
+  while (!over && Date.now() < deadline && !existsSync(file)) await sleep(20);
+}
