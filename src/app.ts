@@ -51,7 +51,7 @@ export class Sluice {
     wrappers.push(withRetry(config.handler.retry, abort.signal));
     if (config.handler.timeoutMs > 0) wrappers.push(withTimeout(config.handler.timeoutMs));
     // Innermost, where the user's handler would fail or hang: retry and timeout see injected faults as real ones.
-    const faults = installFaults(config.faults, logger, registry, abort.signal);
+    const faults = installFaults(config.faults, logger, registry, adapter.type, abort.signal);
     if (faults) wrappers.push(faults.handlerWrapper);
     const source = adapter.createSource();
     const pipeline = new Pipeline(
