@@ -45,6 +45,7 @@ export class Sluice {
     const registry = container.get(TOKENS.Registry);
     const user = options.handler ? { handler: options.handler, close: async () => undefined } : container.get(TOKENS.UserHandler);
     const deadLetter = container.get(TOKENS.DeadLetter);
+    const audit = container.get(TOKENS.AckAudit);
     const abort = new AbortController();
     const wrappers: HandlerWrapper[] = [];
     if (config.handler.decode === 'json') wrappers.push(withJsonDecode());
@@ -66,6 +67,7 @@ export class Sluice {
         source: faults ? faults.wrapSource(source) : source,
         handler: wrap(user.handler, wrappers),
         deadLetter,
+        audit,
         logger,
         abort,
         onClose: () => user.close(),
