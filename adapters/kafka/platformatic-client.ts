@@ -2,7 +2,7 @@ import type { BaseOptions, SASLOptions } from '@platformatic/kafka';
 import { AuthenticationError, ConnectionError, NotFoundError, SluiceError } from '../../src/errors.ts';
 import type { connectionOptions } from './client.ts';
 import type { KafkaConfig } from './config.ts';
-import { AUTH_ERROR_NAMES } from './protocol-errors.ts';
+import { AUTH_ERROR_NAMES, TLS_CERTIFICATE_ERROR_CODES, untrustedCertificateMessage } from './protocol-errors.ts';
 
 /**
  * @platformatic/kafka client options from the config: the same brokers, timeouts, retries, TLS
@@ -72,6 +72,8 @@ export function platformaticError(error: unknown, config: Pick<KafkaConfig, 'bro
     .filter((message, index, list) => message && list.indexOf(message) === index)
     .join(': ');
   const ids = new Set(protocolErrorIds(error));
+  const certificate = all.find((cause) => cause.code && TLS_CERTIFICATE_ERROR_CODES.has(cause.code));
+  if (certificate) return new AuthenticationError(untrustedCertificateMessage(brokers, what, certificate.message ?? detail, config.ssl), error);
   if (all.some((cause) => cause.code === 'PLT_KFK_AUTHENTICATION') || [...ids].some((id) => AUTH_ERROR_NAMES.has(id))) {
     const who = config.sasl ? `SASL ${config.sasl.mechanism} as ${config.sasl.username}` : 'no SASL';
     const hint =

@@ -129,7 +129,7 @@ async function kafkaEndpoint(): Promise<KafkaEndpoint> {
   });
   const options = {
     ssl: { ca: [readFileSync(security.caFile, 'utf8')] },
-    sasl: { mechanism: KAFKA_SASL_MECHANISM, username: security.username, password: security.password },
+    sasl: { mechanism: KAFKA_SASL_MECHANISM, username: security.username, password: security.password } as const,
   };
   // Tried for a while: the PLAINTEXT listener may answer before this one does.
   const deadline = Date.now() + 30_000;
