@@ -25,7 +25,11 @@ async function within<T>(ms: number, what: string, fn: () => Promise<T>): Promis
  * TLS and SASL for a secured listener (whose TLS handshake needs a longer `connectionTimeout`
  * while the JVM warms up).
  */
-export async function kafkaHealth(brokers: string[], security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {}, connectionTimeout = 2_000): Promise<string> {
+export async function kafkaHealth(
+  brokers: string[],
+  security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {},
+  connectionTimeout = 2_000,
+): Promise<string> {
   const { Kafka, logLevel } = await import('kafkajs');
   const kafka = new Kafka({
     clientId: 'sluice-health',

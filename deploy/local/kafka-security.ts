@@ -58,7 +58,8 @@ function openssl(args: string[], cwd: string): void {
       '`openssl` is not on PATH: the local Kafka needs it once to generate its TLS certificates (Debian: apt-get install openssl)',
     );
   }
-  if (out.status !== 0) throw new Error(`openssl ${args[0]} failed (exit ${out.status ?? out.signal}): ${out.stderr || out.error?.message}`);
+  if (out.status !== 0)
+    throw new Error(`openssl ${args[0]} failed (exit ${out.status ?? out.signal}): ${out.stderr || out.error?.message}`);
 }
 
 /**
