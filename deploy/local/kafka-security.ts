@@ -113,13 +113,17 @@ export function ensureKafkaSecurity(log: (msg: string) => void, dir = kafkaSecur
   writeFileSync(f.password, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   for (const file of [key, csr, extensions, join(staging, 'ca.srl')]) rmSync(file, { force: true });
   chmodSync(f.caKey, 0o600);
-  rmSync(dir, { recursive: true, force: true }); // an expired or partial set
-  try {
-    renameSync(staging, dir);
-    log(`kafka: generated a CA, the broker's TLS certificate and the SCRAM password of user ${KAFKA_SASL_USERNAME} in ${dir}`);
-  } catch {
-    rmSync(staging, { recursive: true, force: true }); // another run renamed its set first
+  // Checked again just before: another run may have put its complete set in place meanwhile.
+  if (!readKafkaSecurity(dir)) {
+    rmSync(dir, { recursive: true, force: true }); // an expired or partial set
+    try {
+      renameSync(staging, dir);
+      log(`kafka: generated a CA, the broker's TLS certificate and the SCRAM password of user ${KAFKA_SASL_USERNAME} in ${dir}`);
+    } catch {
+      // another run renamed its set first: use that one
+    }
   }
+  rmSync(staging, { recursive: true, force: true });
   const ready = readKafkaSecurity(dir);
   if (!ready) throw new Error(`kafka: the TLS and SCRAM files in ${dir} are incomplete`);
   return ready;
