@@ -163,7 +163,11 @@ describeWithKafka('kafka over SASL_SSL (SCRAM-SHA-512, TLS with a local CA)', (e
     }
   });
 
-  it('a wrong password stops start-up with an error naming the broker and the user, exit code 1', { timeout: 180_000 }, async (ctx) => {
+  // The two start-up failures run side by side: each only waits for a child to give up.
+  it.concurrent('a wrong password stops start-up with an error naming the broker and the user, exit code 1', {
+    timeout: 180_000,
+  }, async (ctx) => {
+    const { expect } = ctx;
     const sasl = saslOf(endpoint, ctx);
     const wrong = `not-${sasl.password.slice(0, 8)}-at-all`;
     const sluice = run(await writeConfig('wrong-password', sasl, { topics: [uniqueName('sasl-wrong')] }), wrong);
@@ -174,9 +178,10 @@ describeWithKafka('kafka over SASL_SSL (SCRAM-SHA-512, TLS with a local CA)', (e
     expect(logs.includes(wrong) || logs.includes(sasl.password), 'a password leaked').toBe(false);
   });
 
-  it('an untrusted certificate stops start-up with an error naming the broker and the certificate, exit code 1', {
+  it.concurrent('an untrusted certificate stops start-up with an error naming the broker and the certificate, exit code 1', {
     timeout: 180_000,
   }, async (ctx) => {
+    const { expect } = ctx;
     const sasl = saslOf(endpoint, ctx);
     // `ssl: true` trusts the system CAs only, which never signed the local broker's certificate.
     const sluice = run(await writeConfig('untrusted', sasl, { topics: [uniqueName('sasl-untrusted')], ssl: true }), sasl.password);
