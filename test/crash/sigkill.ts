@@ -23,12 +23,15 @@ interface Sizes {
   /** A kill comes uniformly at random in [min, max) ms after a start. */
   killAfterMs: { min: number; max: number };
   drainTimeoutMs: number;
+  /** The final run gives up once no new event came for this long (events the broker will not deliver again). */
+  stallMs: number;
 }
 
 const FULL: Sizes = {
   events: (target) => (target.label.startsWith('pubsub') ? 20_000 : 40_000),
   killAfterMs: { min: 4_000, max: 8_000 },
   drainTimeoutMs: 240_000,
+  stallMs: 60_000,
 };
 
 /** CI: fewer events, the same kill window (a start takes seconds; shorter windows kill before work). */
@@ -36,6 +39,7 @@ const QUICK: Sizes = {
   events: (target) => (target.label.startsWith('pubsub') ? 12_000 : 20_000),
   killAfterMs: { min: 4_000, max: 8_000 },
   drainTimeoutMs: 150_000,
+  stallMs: 45_000,
 };
 
 export async function sigkillScenario(context: ScenarioContext, targets: CrashTarget[] = crashTargets()): Promise<ScenarioRow[]> {
@@ -106,8 +110,9 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
         await exited;
       } else {
         await untilExists(loaded, 60_000, exited); // a SIGTERM before that would not be graceful
-        const done = await drained(outs, events, sizes.drainTimeoutMs, child);
+        const done = await drained(outs, events, sizes, child);
         drainMs = done === undefined ? Number.NaN : done - startedAt;
+        if (done === undefined) notes.push(`final run stopped waiting after ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
         child.kill('SIGTERM');
         await exited;
         if (child.exitCode !== 0) notes.push(`final run exited ${child.exitCode ?? child.signalCode} on SIGTERM`);
@@ -152,13 +157,19 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
   };
 }
 
-/** Waits until every number 0..events-1 was recorded in `outs`; the time it was, or undefined on timeout. */
-async function drained(outs: string[], events: number, timeoutMs: number, child: ChildProcess): Promise<number | undefined> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits until every number 0..events-1 was recorded in `outs`: the time it was, or undefined
+ * when `drainTimeoutMs` passed or no new number came for `stallMs` (a Kafka restart waits out
+ * the session timeout, under a minute, before its first event; longer means lost).
+ */
+async function drained(outs: string[], events: number, sizes: Sizes, child: ChildProcess): Promise<number | undefined> {
+  const deadline = Date.now() + sizes.drainTimeoutMs;
   const earlier = new Set<number>();
   for (const out of outs.slice(0, -1)) for (const { n } of await processedRecords(out)) earlier.add(n);
   const last = outs[outs.length - 1]!;
-  while (Date.now() < deadline && child.exitCode === null) {
+  let count = -1;
+  let grewAt = Date.now();
+  while (Date.now() < deadline && Date.now() - grewAt < sizes.stallMs && child.exitCode === null) {
     const records = await processedRecords(last);
     const seen = new Set(earlier);
     let completedAt: number | undefined;
@@ -168,6 +179,10 @@ async function drained(outs: string[], events: number, timeoutMs: number, child:
       if (seen.size === events) completedAt = at;
     }
     if (seen.size >= events) return completedAt ?? Date.now();
+    if (seen.size > count) {
+      count = seen.size;
+      grewAt = Date.now();
+    }
     await sleep(200);
   }
   return undefined;
