@@ -50,8 +50,9 @@ async function main(): Promise<number> {
     crashed = error;
   } finally {
     if (process.env.SLUICE_BROKERS_KEEP !== '1' && ours.length > 0) await brokersDown(ours, (line) => log(`brokers: ${line}`));
-    if (crashed === undefined) await rm(dir, { recursive: true, force: true });
-    else log(`scratch files kept in ${dir}`);
+    // Kept when something failed: the records (<row>.run<N>.txt) and audit files show what happened.
+    if (crashed === undefined && rows.every((row) => rowFailures(row).length === 0)) await rm(dir, { recursive: true, force: true });
+    else log(`scratch files (records, audit files) kept in ${dir}`);
   }
   const seconds = Math.round((Date.now() - started) / 1000);
   process.stdout.write(
