@@ -4,6 +4,7 @@
 // while, Sluice is stopped with SIGTERM and the records are counted: lost and duplicates.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { processedNumbers, runSluice, writeRecordingConfig } from '../integration/crash-restart.ts';
 import type { ScenarioRow } from './scenario.ts';
 
@@ -24,6 +25,11 @@ export interface OutagePlan {
   restore(): Promise<void>;
   /** How long nothing new may be recorded before the run counts as settled. */
   quietMs?: number;
+  /**
+   * True once the broker holds every event as done (Kafka: the group committed the end of every
+   * partition), so nothing can come again. Without it, quietMs alone decides.
+   */
+  settled?: () => Promise<boolean>;
   /** Longest wait for every event after the restore. */
   drainTimeoutMs?: number;
   children: Set<ChildProcess>;
@@ -47,8 +53,15 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
   const log = plan.log ?? (() => undefined);
   const { events, outageMs } = plan;
   const out = `${plan.dir}/${plan.name}.processed.txt`;
-  const configPath = await writeRecordingConfig(plan.dir, plan.name, plan.config);
-  const child = runSluice(configPath, out, { env: { SLUICE_TEST_HANDLER_MS: '4', ...plan.env }, children: plan.children });
+  const configPath = await writeRecordingConfig(plan.dir, plan.name, {
+    ...plan.config,
+    log: { level: process.env.SLUICE_OUTAGE_LOG ?? 'warn', summaryIntervalMs: 0 },
+  });
+  // Sluice's own log, kept for the reader of a surprising row (SLUICE_OUTAGE_LOG=info for more).
+  const logFile = `${plan.dir}/${plan.name}.sluice.log`;
+  const child = runSluice(configPath, out, { env: { SLUICE_TEST_HANDLER_MS: '4', ...plan.env }, children: plan.children, logFile });
+  const stderr = createWriteStream(logFile, { flags: 'a' });
+  child.stderr!.on('data', (chunk: Buffer) => stderr.write(chunk));
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `sluice exited ${code ?? signal}`));
   const distinct = async () => new Set(await processedNumbers(out)).size;
@@ -68,9 +81,10 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
   let drainMs = Number.NaN;
   try {
     if (await waitFor('a quarter of the events', 180_000, async () => (await distinct()) >= events / 4)) {
-      const atCut = (await processedNumbers(out)).length;
+      log(`${plan.broker}: cutting the broker after ${(await processedNumbers(out)).length} records`);
       await plan.cut();
-      log(`${plan.broker}: broker cut after ${atCut} records`);
+      const cutDone = (await processedNumbers(out)).length;
+      log(`${plan.broker}: broker gone (${cutDone} records); back in ${outageMs} ms`);
       await sleep(outageMs);
       const restoreStarted = Date.now();
       await plan.restore();
@@ -78,8 +92,11 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
       log(`${plan.broker}: broker back (${restored - restoreStarted} ms to serve again)`);
       if (await waitFor(`all ${events} events`, plan.drainTimeoutMs ?? 300_000, async () => (await distinct()) >= events)) {
         drainMs = Date.now() - restored;
-        // Redeliveries may still be on their way (a late rejoin, an ack deadline): wait until
-        // nothing new is recorded for quietMs.
+        // Redeliveries may still be on their way (a late rejoin, an ack deadline): wait until the
+        // broker holds everything as done, then until nothing new is recorded for quietMs.
+        if (plan.settled && !(await waitFor('the broker to hold every event as done', 180_000, plan.settled))) {
+          notes.push('not settled within 180 s (commits or acks did not reach the end)');
+        }
         let last = -1;
         for (;;) {
           const now = (await processedNumbers(out)).length;
@@ -92,8 +109,14 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
   } finally {
     if (!exited) {
       child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      const stopped = await Promise.race([new Promise((resolve) => child.once('exit', () => resolve(true))), sleep(60_000)]);
+      if (!stopped) {
+        notes.push('sluice did not exit within 60 s of SIGTERM (killed)');
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
     } else notes.push(exited);
+    stderr.end();
   }
   const all = await processedNumbers(out);
   const seen = new Set(all);

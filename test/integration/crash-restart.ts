@@ -2,6 +2,7 @@
 // is killed with SIGKILL mid-stream (no graceful close, no final commit or nack), and a second
 // one takes over. Every event must be processed at least once; the duplicates are reported.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -53,16 +54,23 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean>, 
 }
 
 /** Starts `sluice run` with `configPath`, recording what it processes to `out`. */
-export function runSluice(configPath: string, out: string, options: Pick<CrashRestartOptions, 'env' | 'children'>): ChildProcess {
+export function runSluice(
+  configPath: string,
+  out: string,
+  options: Pick<CrashRestartOptions, 'env' | 'children'> & { logFile?: string },
+): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_TEST_OUT: out };
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
+  // Sluice logs to stdout: kept in `logFile` when given (closed here: the child has its own copy).
+  const log = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(process.execPath, [...SLUICE_CLI, 'run', '--quiet', '--config', configPath], {
     env,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', log, 'pipe'],
   });
+  if (typeof log === 'number') closeSync(log);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
   child.on('exit', (code, signal) => {
@@ -82,7 +90,12 @@ export async function writeRecordingConfig(dir: string, name: string, config: Re
   await writeFile(handler, RECORDING_HANDLER);
   await writeFile(
     configPath,
-    stringify({ ...config, handler: { module: handler }, metrics: { enabled: false }, log: { level: 'warn', summaryIntervalMs: 0 } }),
+    stringify({
+      ...config,
+      handler: { module: handler },
+      metrics: { enabled: false },
+      log: { level: 'warn', summaryIntervalMs: 0, ...(config.log as object | undefined) },
+    }),
   );
   return configPath;
 }
