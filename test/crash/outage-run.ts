@@ -65,14 +65,14 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `sluice exited ${code ?? signal}`));
   const distinct = async () => new Set(await processedNumbers(out)).size;
-  const waitFor = async (what: string, ms: number, check: () => Promise<boolean>): Promise<boolean> => {
+  const waitFor = async (what: string, ms: number, check: () => Promise<boolean>, pollMs = 100): Promise<boolean> => {
     const deadline = Date.now() + ms;
     while (!(await check())) {
       if (exited || Date.now() > deadline) {
         log(`${plan.broker}: ${exited ?? `timed out after ${ms} ms`} waiting for ${what}`);
         return false;
       }
-      await sleep(100);
+      await sleep(pollMs);
     }
     return true;
   };
@@ -91,12 +91,12 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
       const restored = Date.now();
       log(`${plan.broker}: broker back (${restored - restoreStarted} ms to serve again)`);
       if (await waitFor(`all ${events} events`, plan.drainTimeoutMs ?? 300_000, async () => (await distinct()) >= events)) {
-        drainMs = Date.now() - restored;
         // Redeliveries may still be on their way (a late rejoin, an ack deadline): wait until the
         // broker holds everything as done, then until nothing new is recorded for quietMs.
-        if (plan.settled && !(await waitFor('the broker to hold every event as done', 180_000, plan.settled))) {
+        if (plan.settled && !(await waitFor('the broker to hold every event as done', 180_000, plan.settled, 1_000))) {
           notes.push('not settled within 180 s (commits or acks did not reach the end)');
         }
+        drainMs = Date.now() - restored;
         let last = -1;
         for (;;) {
           const now = (await processedNumbers(out)).length;
