@@ -213,9 +213,9 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
    * Delivers `records` of one partition (offset order) in parts of at most sink.maxBatch, each
    * awaited. `wanted` is asked when a part's turn in the lane has come; when it says no (or the
    * source stopped, or a revoke began since `epoch`), nothing more is delivered and this resolves
-   * to the number of records delivered (or skipped) so far. Records this member completed before
-   * its last revoke (a rejoin after a broker outage fetches from the committed offset again) are
-   * skipped, not processed twice: see PartitionBook.alreadyDone.
+   * to the number of records delivered (or skipped) so far. Records this member delivered in this
+   * generation or completed before its last revoke (a rejoin after a broker outage, or a new
+   * fetch stream, reads from the committed offset again) are skipped: PartitionBook.alreadyDone.
    */
   protected async deliver(
     topic: string,
@@ -245,6 +245,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
           events[i - start] = new KafkaEvent(context, record, progress.track(record.offset), 1);
         }
         progress.stamp((events[0] as KafkaEvent).ticket, end - start, (i) => parseMillis(records[start + i]!.timestamp));
+        this.book.tracked(topic, partition, records[end - 1]!.offset);
         return events;
       };
       const delivering = this.lane!.run(build);
