@@ -98,9 +98,14 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
         }
         drainMs = Date.now() - restored;
         let last = -1;
+        const giveUpAt = Date.now() + 120_000;
         for (;;) {
           const now = (await processedNumbers(out)).length;
           if (now === last || exited) break;
+          if (Date.now() > giveUpAt) {
+            notes.push(`still processing redeliveries 120 s after the last event first arrived (${now} records)`);
+            break;
+          }
           last = now;
           await sleep(plan.quietMs ?? 10_000);
         }
