@@ -21,8 +21,7 @@ export const MAX_COUNTED_MODACK_SECONDS = 3;
  * shape is not the expected one it changes nothing and logs a warning. Returns `subscription`.
  */
 export function capLeaseLatency(subscription: Subscription, logger: Logger): Subscription {
-  const latencies = (subscription as unknown as { _subscriber?: { _latencies?: { options?: { max?: number } } } })._subscriber
-    ?._latencies;
+  const latencies = (subscription as unknown as { _subscriber?: { _latencies?: { options?: { max?: number } } } })._subscriber?._latencies;
   if (latencies?.options && typeof latencies.options.max === 'number') {
     latencies.options.max = Math.min(latencies.options.max, MAX_COUNTED_MODACK_SECONDS);
   } else {

@@ -60,7 +60,12 @@ async function committedToEnd(brokers: string[], topic: string, group: string): 
 export async function kafkaOutageRows(options: KafkaOutageOptions): Promise<ScenarioRow[]> {
   const { log } = options;
   const node = new PrivateKafka(
-    { name: `kafka-outage-${process.pid}`, dir: join(dataDir('kafka-outage'), String(process.pid)), port: await freePort(), controllerPort: await freePort() },
+    {
+      name: `kafka-outage-${process.pid}`,
+      dir: join(dataDir('kafka-outage'), String(process.pid)),
+      port: await freePort(),
+      controllerPort: await freePort(),
+    },
     log,
   );
   const rows: ScenarioRow[] = [];

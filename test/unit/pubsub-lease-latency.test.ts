@@ -10,8 +10,9 @@ describe('capLeaseLatency', () => {
   it('caps what a modAck round trip counts for, so the next extension is never scheduled in the past', async () => {
     const client = new PubSub({ projectId: 'sluice-unit', apiEndpoint: '127.0.0.1:1' });
     const subscription = capLeaseLatency(client.subscription('s'), pino({ level: 'silent' }));
-    const subscriber = (subscription as unknown as { _subscriber: { _latencies: { add(s: number): void }; modAckLatency: number; ackDeadline: number } })
-      ._subscriber;
+    const subscriber = (
+      subscription as unknown as { _subscriber: { _latencies: { add(s: number): void }; modAckLatency: number; ackDeadline: number } }
+    )._subscriber;
     for (let i = 0; i < 100; i++) subscriber._latencies.add(25); // modAcks that hung through a 25 s outage
     expect(subscriber.modAckLatency).toBeLessThanOrEqual(MAX_COUNTED_MODACK_SECONDS * 1000 + 1000);
     expect(subscriber.ackDeadline * 1000 * 0.9 - subscriber.modAckLatency).toBeGreaterThan(0);

@@ -24,7 +24,11 @@ async function expectWithinBounds(targets: OutageTarget[]): Promise<void> {
 describe('broker outage of 15 s mid-stream', () => {
   // The private Kafka is started from the same cached jars as the shared one: needs what it needs.
   describeWithBroker('kafka', 'kafka (private broker, stopped and started by pid)', () => {
-    it('both clients lose nothing and reprocess at most what was in flight', () => expectWithinBounds(['kafkajs', 'platformatic']), 900_000);
+    it(
+      'both clients lose nothing and reprocess at most what was in flight',
+      () => expectWithinBounds(['kafkajs', 'platformatic']),
+      900_000,
+    );
   });
   describeWithBroker('kinesis', 'kinesis through toxiproxy', () => {
     describeWithBroker('dynamodb', 'with dynalite leases', () => {
