@@ -23,6 +23,7 @@ export interface KafkaOutageOptions {
   dir: string;
   children: Set<ChildProcess>;
   log: (msg: string) => void;
+  entry?: readonly string[];
 }
 
 async function produce(brokers: string[], topic: string, events: number, keys: number): Promise<void> {
@@ -83,6 +84,7 @@ export async function kafkaOutageRows(options: KafkaOutageOptions): Promise<Scen
         outageMs: options.outageMs,
         children: options.children,
         log,
+        entry: options.entry,
         env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
         // A user's config: the client's defaults for sessions, commits and retries.
         config: {

@@ -21,6 +21,7 @@ export interface ProxiedOutageOptions {
   dir: string;
   children: Set<ChildProcess>;
   log: (msg: string) => void;
+  entry?: readonly string[];
 }
 
 export async function kinesisOutageRow(options: ProxiedOutageOptions): Promise<ScenarioRow> {
@@ -65,6 +66,7 @@ export async function kinesisOutageRow(options: ProxiedOutageOptions): Promise<S
       outageMs: options.outageMs,
       children: options.children,
       log: options.log,
+      entry: options.entry,
       // A user's config: the defaults for leases and checkpoints, through the proxies.
       config: {
         broker: {

@@ -50,7 +50,11 @@ export async function pubsubOutageRow(options: ProxiedOutageOptions): Promise<Sc
       outageMs: options.outageMs,
       children: options.children,
       log: options.log,
+      entry: options.entry,
       env: { PUBSUB_EMULATOR_HOST: undefined }, // the config names the endpoint (the proxy)
+      // Measured, not bounded yet: after the cut the emulator redelivers far more than was in
+      // flight (issue #12 item 4 leaves it open; adapters/pubsub/README.md, "Outage").
+      unbounded: `no bound yet: the emulator redelivers more than was in flight (≤ ${options.queue + 500} is the goal)`,
       // A user's config: the client's defaults for leases and acks, through the proxy.
       config: {
         broker: { type: 'pubsub', pubsub: { ...section, endpoint: `127.0.0.1:${port}` } },

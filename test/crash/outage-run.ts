@@ -5,7 +5,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { processedNumbers, runSluice, writeRecordingConfig } from '../integration/crash-restart.ts';
+import { processedNumbers, runSluice, writeRecordingConfig } from './sluice-child.ts';
+import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
 import type { ScenarioRow } from './scenario.ts';
 
 export interface OutagePlan {
@@ -34,6 +35,10 @@ export interface OutagePlan {
   drainTimeoutMs?: number;
   children: Set<ChildProcess>;
   log?: (msg: string) => void;
+  /** How to start sluice (default: the sources through tsx). */
+  entry?: readonly string[];
+  /** Why the row carries no duplicates bound (measured and reported only), if it does not. */
+  unbounded?: string;
 }
 
 export const SCENARIO = (outageMs: number) => `broker outage ${Math.round(outageMs / 1000)}s`;
@@ -53,13 +58,15 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
   const log = plan.log ?? (() => undefined);
   const { events, outageMs } = plan;
   const out = `${plan.dir}/${plan.name}.processed.txt`;
+  const auditFile = `${plan.dir}/${plan.name}.audit.ndjson`;
   const configPath = await writeRecordingConfig(plan.dir, plan.name, {
     ...plan.config,
+    audit: { file: auditFile },
     log: { level: process.env.SLUICE_OUTAGE_LOG ?? 'warn', summaryIntervalMs: 0 },
   });
   // Sluice's own log, kept for the reader of a surprising row (SLUICE_OUTAGE_LOG=info for more).
   const logFile = `${plan.dir}/${plan.name}.sluice.log`;
-  const child = runSluice(configPath, out, { env: { SLUICE_TEST_HANDLER_MS: '4', ...plan.env }, children: plan.children, logFile });
+  const child = runSluice(configPath, out, { env: plan.env, children: plan.children, logFile, delayMs: 4, entry: plan.entry });
   const stderr = createWriteStream(logFile, { flags: 'a' });
   child.stderr!.on('data', (chunk: Buffer) => stderr.write(chunk));
   let exited: string | undefined;
@@ -78,6 +85,7 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
   };
 
   const notes: string[] = [];
+  const errors: string[] = [];
   let drainMs = Number.NaN;
   try {
     if (await waitFor('a quarter of the events', 180_000, async () => (await distinct()) >= events / 4)) {
@@ -94,7 +102,7 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
         // Redeliveries may still be on their way (a late rejoin, an ack deadline): wait until the
         // broker holds everything as done, then until nothing new is recorded for quietMs.
         if (plan.settled && !(await waitFor('the broker to hold every event as done', 180_000, plan.settled, 1_000))) {
-          notes.push('not settled within 180 s (commits or acks did not reach the end)');
+          errors.push('not settled within 180 s (commits did not reach the end)');
         }
         drainMs = Date.now() - restored;
         let last = -1;
@@ -116,13 +124,15 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
       child.kill('SIGTERM');
       const stopped = await Promise.race([new Promise((resolve) => child.once('exit', () => resolve(true))), sleep(60_000)]);
       if (!stopped) {
-        notes.push('sluice did not exit within 60 s of SIGTERM (killed)');
+        errors.push('sluice did not exit within 60 s of SIGTERM (killed)');
         child.kill('SIGKILL');
         await new Promise((resolve) => child.once('exit', resolve));
       }
-    } else notes.push(exited);
+    } else errors.push(`${exited} by itself`);
     stderr.end();
   }
+  const audit = await verifyAudit(auditFile);
+  if (audit.violations > 0) log(formatAuditReport(audit));
   const all = await processedNumbers(out);
   const seen = new Set(all);
   let lost = 0;
@@ -134,9 +144,12 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
     lost,
     duplicates: all.length - seen.size,
     drainMs,
-    audit: 'off',
-    bounds: { duplicatesMax: duplicatesBound(plan) },
-    notes: [`queue ${plan.config.queue.maxEvents}, pool ${plan.config.pool.size}, handler 4 ms`, ...notes].join('; '),
+    audit: { acks: audit.acks, violations: audit.violations },
+    ...(plan.unbounded ? {} : { bounds: { duplicatesMax: duplicatesBound(plan) } }),
+    ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
+    notes: [`queue ${plan.config.queue.maxEvents}, pool ${plan.config.pool.size}, handler 4 ms`, ...notes, plan.unbounded ?? '']
+      .filter(Boolean)
+      .join('; '),
   };
   log(`${plan.broker}: ${JSON.stringify(row)}`);
   return row;

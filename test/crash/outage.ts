@@ -15,6 +15,8 @@ import { freePort } from '../sluice-cli.ts';
 import { type KafkaClientName, kafkaOutageRows } from './outage-kafka.ts';
 import { kinesisOutageRow } from './outage-kinesis.ts';
 import { pubsubOutageRow } from './outage-pubsub.ts';
+import { SCENARIO } from './outage-run.ts';
+import type { ScenarioContext } from './registry.ts';
 import type { ScenarioRow } from './scenario.ts';
 
 export type OutageTarget = KafkaClientName | 'kinesis' | 'pubsub';
@@ -29,6 +31,10 @@ export interface OutageOptions {
   outageMs?: number;
   /** Progress lines (default: none). */
   log?: (msg: string) => void;
+  /** How to start sluice (default: the sources through tsx). */
+  entry?: readonly string[];
+  /** A scratch folder to use (default: a fresh one, removed at the end). */
+  dir?: string;
 }
 
 const SIZES = {
@@ -42,10 +48,10 @@ export async function brokerOutage(options: OutageOptions = {}): Promise<Scenari
   const targets = options.targets ?? OUTAGE_TARGETS;
   const log = options.log ?? (() => undefined);
   const outageMs = options.outageMs ?? 15_000;
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-outage-'));
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-outage-')));
   log(`scratch folder ${dir}`);
   const children = new Set<ChildProcess>();
-  const common = { ...size, outageMs, dir, children, log };
+  const common = { ...size, outageMs, dir, children, log, entry: options.entry };
   const rows: ScenarioRow[] = [];
   let toxiproxy: Toxiproxy | undefined;
   try {
@@ -60,7 +66,21 @@ export async function brokerOutage(options: OutageOptions = {}): Promise<Scenari
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
     await toxiproxy?.stop();
-    if (!process.env.SLUICE_OUTAGE_KEEP) await rm(dir, { recursive: true, force: true });
+    if (!process.env.SLUICE_OUTAGE_KEEP && !options.dir) await rm(dir, { recursive: true, force: true });
   }
   return rows;
+}
+
+const LABELS: Record<OutageTarget, string> = {
+  kafkajs: 'kafka (kafkajs)',
+  platformatic: 'kafka (platformatic)',
+  kinesis: 'kinesis (kinesalite)',
+  pubsub: 'pubsub (emulator)',
+};
+
+/** The harness's entry (registry.ts): the rows `--only` asks for, quick in CI. */
+export function outageScenario(context: ScenarioContext): Promise<ScenarioRow[]> {
+  const targets = OUTAGE_TARGETS.filter((target) => context.wants(SCENARIO(15_000), LABELS[target]));
+  if (targets.length === 0) return Promise.resolve([]);
+  return brokerOutage({ size: context.quick ? 'quick' : 'full', targets, log: context.log, entry: context.entry, dir: context.dir });
 }
