@@ -14,7 +14,7 @@ async function expectWithinBounds(targets: OutageTarget[]): Promise<void> {
   expect(rows.map((row) => row.broker)).toHaveLength(targets.length);
   for (const row of rows) {
     console.log(
-      `broker outage: ${row.broker}: ${row.events} events, ${row.lost} lost, ${row.duplicates} duplicates (bound ${row.bounds?.duplicatesMax}), drain ${row.drainMs} ms${row.notes ? `; ${row.notes}` : ''}`,
+      `broker outage: ${row.broker}: ${row.events} events, ${row.lost} lost, ${row.duplicates} duplicates (bound ${row.bounds?.duplicatesMax ?? 'none'}), drain ${row.drainMs} ms${row.notes ? `; ${row.notes}` : ''}`,
     );
     expect(row.lost, `${row.broker}: lost`).toBe(0);
     expect(rowFailures(row), row.broker).toEqual([]);
@@ -36,6 +36,7 @@ describe('broker outage of 15 s mid-stream', () => {
     });
   });
   describeWithBroker('pubsub', 'pubsub through toxiproxy', () => {
-    it('loses nothing and reprocesses at most what was in flight', () => expectWithinBounds(['pubsub']), 600_000);
+    // Duplicates measured and printed; the row has no bound yet (adapters/pubsub/README.md, "Outage").
+    it('loses nothing', () => expectWithinBounds(['pubsub']), 600_000);
   });
 });
