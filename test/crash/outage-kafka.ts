@@ -66,6 +66,7 @@ export async function kafkaOutageRows(options: KafkaOutageOptions): Promise<Scen
       dir: join(dataDir('kafka-outage'), String(process.pid)),
       port: await freePort(),
       controllerPort: await freePort(),
+      saslPort: await freePort(),
     },
     log,
   );
