@@ -5,7 +5,7 @@ import { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { partitionKey, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import { DeliveryLane } from './delivery-lane.ts';
-import { KafkaEvent, type KafkaEventOwner, type KafkaRecord, type PartitionContext, parseMillis } from './kafka-event.ts';
+import { KafkaEvent, type KafkaEventOwner, type KafkaRecord, type PartitionContext, recordMillis } from './kafka-event.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 import { type OffsetToCommit, PartitionBook, type TopicPartition } from './partition-book.ts';
 
@@ -256,7 +256,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
           const record = records[i]!;
           events[i - start] = new KafkaEvent(context, record, progress.track(record.offset), 1);
         }
-        progress.stamp((events[0] as KafkaEvent).ticket, end - start, (i) => parseMillis(records[start + i]!.timestamp));
+        progress.stamp((events[0] as KafkaEvent).ticket, end - start, (i) => recordMillis(records[start + i]!));
         return events;
       };
       const delivering = this.lane!.run(build);
