@@ -183,6 +183,9 @@ export class PlatformaticSource extends KafkaSourceCore {
     this.stream = stream;
     const max = Math.max(1, this.sink.maxBatch);
     let runs = new Map<string, PartitionRun>();
+    // A fetch response holds each partition's records together: the run is looked up again only
+    // when the partition changes, not with a new `topic/partition` string per message.
+    let last: PartitionRun | undefined;
     let collected = 0;
     let flushing = false;
     const flush = async (): Promise<void> => {
@@ -191,6 +194,7 @@ export class PlatformaticSource extends KafkaSourceCore {
         while (collected > 0 && stream === this.stream && !this.stopped) {
           const batch = runs;
           runs = new Map();
+          last = undefined;
           collected = 0;
           if (this.revoking) await this.revoking;
           this.syncAssignment();
@@ -206,11 +210,15 @@ export class PlatformaticSource extends KafkaSourceCore {
       if (stream === this.stream && !this.stopped) stream.resume();
     };
     stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => {
-      const key = partitionKey(message.topic, message.partition);
-      let run = runs.get(key);
-      if (!run) {
-        run = { topic: message.topic, partition: message.partition, records: [] };
-        runs.set(key, run);
+      let run = last;
+      if (run === undefined || run.partition !== message.partition || run.topic !== message.topic) {
+        const key = partitionKey(message.topic, message.partition);
+        run = runs.get(key);
+        if (!run) {
+          run = { topic: message.topic, partition: message.partition, records: [] };
+          runs.set(key, run);
+        }
+        last = run;
       }
       run.records.push(toRecord(message));
       // A fetch response larger than a delivery: the rest waits in the stream until this is delivered.
