@@ -2,6 +2,7 @@
 // async function returning rows (scenario.ts); adding one is one line here.
 import type { BrokerName } from '../../deploy/local/endpoints.ts';
 import type { ScenarioRow } from './scenario.ts';
+import { outageScenario } from './outage.ts';
 import { sigkillScenario } from './sigkill.ts';
 
 /** What a scenario is given by the runner (test/crash/run.ts) or a test. */
@@ -28,6 +29,6 @@ export interface ScenarioEntry {
 
 export const SCENARIOS: ScenarioEntry[] = [
   { name: 'sigkill x3', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: sigkillScenario },
-  // { name: 'broker outage', brokers: [...], run: outageScenario },   (test/crash/outage.ts)
+  { name: 'broker outage', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: outageScenario },
   // { name: 'sigterm handoff', brokers: [...], run: handoffScenario }, (test/crash/handoff.ts)
 ];
