@@ -7,7 +7,7 @@ import { sleep } from '../../src/util/sleep.ts';
 import { partitionKey, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import { type DeliverOptions, DeliveryLane } from './delivery-lane.ts';
-import { KafkaEvent, type KafkaEventOwner, type KafkaRecord, type PartitionContext, parseMillis } from './kafka-event.ts';
+import { KafkaEvent, type KafkaEventOwner, type KafkaRecord, type PartitionContext, recordMillis } from './kafka-event.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 import { type OffsetToCommit, PartitionBook, type TopicPartition } from './partition-book.ts';
 import { topicsToRead } from './topics-to-read.ts';
@@ -237,7 +237,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
           const record = records[i]!;
           events[i - start] = new KafkaEvent(context, record, progress.track(record.offset), 1);
         }
-        progress.stamp((events[0] as KafkaEvent).ticket, end - start, (i) => parseMillis(records[start + i]!.timestamp));
+        progress.stamp((events[0] as KafkaEvent).ticket, end - start, (i) => recordMillis(records[start + i]!));
         this.book.tracked(topic, partition, records[end - 1]!.offset);
         this.book.audited(key, records, start, end);
         return events;
