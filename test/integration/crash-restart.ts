@@ -9,15 +9,19 @@ import { stringify } from 'yaml';
 import { SLUICE_CLI } from '../sluice-cli.ts';
 
 // Appends each processed event's number to a file before returning (and so before the ack):
-// a line can only be missing if the event was never processed.
+// a line can only be missing if the event was never processed. With SLUICE_TEST_DETAIL set, each
+// line also says when (ms since the epoch), the delivery attempt and the partition / shard, for
+// scenarios that time who processed what when (test/crash/handoff.ts).
 const RECORDING_HANDLER = `
 import { openSync, writeFileSync, writeSync } from 'node:fs';
 const out = openSync(process.env.SLUICE_TEST_OUT, 'a');
+const detail = Boolean(process.env.SLUICE_TEST_DETAIL);
 // When the app loads its handler it is about to connect: tests that time a restart start here.
 if (process.env.SLUICE_TEST_LOADED) writeFileSync(process.env.SLUICE_TEST_LOADED, String(Date.now()));
 export default async function handle(event) {
   await new Promise((resolve) => setTimeout(resolve, 2));
-  writeSync(out, JSON.parse(event.payload.toString()).n + '\\n');
+  const n = JSON.parse(event.payload.toString()).n;
+  writeSync(out, detail ? n + ' ' + Date.now() + ' ' + event.attempt + ' ' + event.position.partition + '\\n' : n + '\\n');
 }
 `;
 
@@ -38,7 +42,33 @@ export interface CrashRestartOptions {
 
 export async function processedNumbers(out: string): Promise<number[]> {
   const text = await readFile(out, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map(Number);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Number.parseInt(line, 10));
+}
+
+/** One line of a recording handler run with SLUICE_TEST_DETAIL. */
+export interface ProcessedRecord {
+  n: number;
+  /** When the handler finished it, ms since the epoch. */
+  at: number;
+  /** SourceEvent.attempt (Pub/Sub's delivery attempt where it reports one). */
+  attempt: number;
+  /** SourceEvent.position.partition: Kafka `topic/partition`, Kinesis shard id, Pub/Sub subscription. */
+  partition: string;
+}
+
+/** What a recording handler run with SLUICE_TEST_DETAIL wrote to `out`, in order. */
+export async function processedRecords(out: string): Promise<ProcessedRecord[]> {
+  const text = await readFile(out, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [n, at, attempt, ...partition] = line.split(' ');
+      return { n: Number(n), at: Number(at), attempt: Number(attempt), partition: partition.join(' ') };
+    });
 }
 
 async function waitFor(what: string, ms: number, check: () => Promise<boolean>, child: ChildProcess): Promise<void> {
