@@ -42,6 +42,7 @@ export class Sluice {
     const registry = container.get(TOKENS.Registry);
     const user = options.handler ? { handler: options.handler, close: async () => undefined } : container.get(TOKENS.UserHandler);
     const deadLetter = container.get(TOKENS.DeadLetter);
+    const audit = container.get(TOKENS.AckAudit);
     const abort = new AbortController();
     const wrappers: HandlerWrapper[] = [];
     if (config.handler.decode === 'json') wrappers.push(withJsonDecode());
@@ -55,7 +56,15 @@ export class Sluice {
         shutdownTimeoutMs: config.shutdown.timeoutMs,
         stallTimeoutMs: config.readiness.stallTimeoutMs,
       },
-      { source: adapter.createSource(), handler: wrap(user.handler, wrappers), deadLetter, logger, abort, onClose: () => user.close() },
+      {
+        source: adapter.createSource(),
+        handler: wrap(user.handler, wrappers),
+        deadLetter,
+        audit,
+        logger,
+        abort,
+        onClose: () => user.close(),
+      },
     );
     registerPipelineMetrics(registry, pipeline, adapter.type);
     return new Sluice(config, pipeline, registry, logger);

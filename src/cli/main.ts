@@ -61,6 +61,14 @@ async function checkConfig(options: { config?: string }): Promise<number> {
   return EXIT.ok;
 }
 
+async function verifyCommand(file: string, options: { json?: boolean }): Promise<number> {
+  const { formatAuditReport, verifyAudit } = await import('../audit/verify.ts');
+  if (!existsSync(file)) throw new ConfigError('(audit file)', `${file} does not exist`);
+  const report = await verifyAudit(file);
+  process.stdout.write(`${options.json ? JSON.stringify(report) : formatAuditReport(report)}\n`);
+  return report.violations === 0 ? EXIT.ok : EXIT.failure;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command()
@@ -86,6 +94,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('-c, --config <file>', 'YAML config file')
     .action(async (options: { config?: string }) => {
       code = await checkConfig(options);
+    });
+  program
+    .command('audit')
+    .description('ack audit tools (audit.file)')
+    .command('verify <file>')
+    .description('check that every acked event id was completed or dead-lettered before its ack (exit 1 if not)')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, options: { json?: boolean }) => {
+      code = await verifyCommand(file, options);
     });
   program
     .command('bench-core')

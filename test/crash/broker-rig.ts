@@ -83,7 +83,10 @@ export function kafkaRig(client: 'kafkajs' | 'platformatic', label = `kafka (${c
 }
 
 /** Kinesis on kinesalite with DynamoDB (dynalite) leases; `settings.leases` go into `broker.kinesis.leases`. 4 shards. */
-export function kinesisRig(label = 'kinesis (kinesalite)', endpoints = { kinesis: ENDPOINTS.kinesis, dynamodb: ENDPOINTS.dynamodb }): BrokerRig {
+export function kinesisRig(
+  label = 'kinesis (kinesalite)',
+  endpoints = { kinesis: ENDPOINTS.kinesis, dynamodb: ENDPOINTS.dynamodb },
+): BrokerRig {
   return {
     label,
     async prepare(settings = {}) {

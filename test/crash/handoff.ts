@@ -11,12 +11,12 @@
 // received and nacked on close (delivery attempt > 1).
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessedRecord } from '../integration/crash-restart.ts';
 import { type BrokerRig, kafkaRig, kinesisRig, pubsubRig } from './broker-rig.ts';
-import { count, drain, killLeft, Load, Member, sleep, until, writeMembersConfig } from './members.ts';
+import { count, drain, errorRow, killLeft, Load, Member, sleep, until, writeMembersConfig } from './members.ts';
+import type { ScenarioContext } from './registry.ts';
 import type { ScenarioRow } from './scenario.ts';
+import type { Processed } from './sluice-child.ts';
 
 export type ScenarioSize = 'quick' | 'full';
 
@@ -67,28 +67,32 @@ export function handoffCases(): HandoffCase[] {
   ];
 }
 
-export interface HandoffOptions {
-  size?: ScenarioSize;
-  /** Default: every case of {@link handoffCases}. */
-  cases?: HandoffCase[];
-  /** Progress lines (default: none). */
-  log?: (line: string) => void;
-}
+export const HANDOFF_SCENARIO = 'sigterm handoff';
 
-/** Runs the SIGTERM handoff on each case; one row per case. */
-export async function sigtermHandoff(options: HandoffOptions = {}): Promise<ScenarioRow[]> {
+/** The harness's entry (registry.ts): one row per case the context wants; a case that cannot run is an error row. */
+export async function handoffScenario(context: ScenarioContext, cases: HandoffCase[] = handoffCases()): Promise<ScenarioRow[]> {
   const rows: ScenarioRow[] = [];
-  for (const handoffCase of options.cases ?? handoffCases()) rows.push(await handoffRow(handoffCase, options));
+  for (const handoffCase of cases) {
+    if (!context.wants(HANDOFF_SCENARIO, handoffCase.rig.label)) continue;
+    try {
+      rows.push(await handoffRow(context, handoffCase));
+    } catch (error) {
+      context.log(
+        `[${HANDOFF_SCENARIO} / ${handoffCase.rig.label}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      rows.push(errorRow(HANDOFF_SCENARIO, handoffCase.rig.label, error));
+    }
+  }
   return rows;
 }
 
 /** The partitions (shards) `records` came from since `from`. */
-function partitionsSince(records: ProcessedRecord[], from: number): Set<string> {
-  return new Set(records.filter((record) => record.at >= from).map((record) => record.partition));
+function partitionsSince(records: Processed[], from: number): Set<string> {
+  return new Set(records.filter((record) => record.at >= from).map((record) => record.partition ?? ''));
 }
 
 /** Records after `from` of events recorded before (by either member). */
-function handoffDuplicates(records: ProcessedRecord[], from: number): number {
+function handoffDuplicates(records: Processed[], from: number): number {
   const ordered = [...records].sort((x, y) => x.at - y.at);
   const seen = new Set<number>();
   let duplicates = 0;
@@ -100,18 +104,18 @@ function handoffDuplicates(records: ProcessedRecord[], from: number): number {
 }
 
 /** One case: two members, load, SIGTERM of `a`, drain; the row. */
-export async function handoffRow(handoffCase: HandoffCase, options: HandoffOptions = {}): Promise<ScenarioRow> {
-  const { rate, beforeMs, afterMs, backlog } = HANDOFF_SIZES[options.size ?? 'quick'];
-  const log = options.log ?? (() => undefined);
+export async function handoffRow(context: ScenarioContext, handoffCase: HandoffCase): Promise<ScenarioRow> {
+  const { rate, beforeMs, afterMs, backlog } = HANDOFF_SIZES[context.quick ? 'quick' : 'full'];
   const { rig } = handoffCase;
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-handoff-'));
+  const log = (line: string) => context.log(`[${HANDOFF_SCENARIO} / ${rig.label}] ${line}`);
+  const dir = await mkdtemp(join(context.dir, 'handoff-'));
   const children = new Set<ChildProcess>();
   const run = await rig.prepare(handoffCase.settings);
   const load = new Load(run, Math.ceil(rate / 8)); // a trickle until both members work
   try {
     const configPath = await writeMembersConfig(dir, 'handoff', run);
-    const a = new Member(dir, 'a', configPath, children, handoffCase.env?.('a'));
-    const b = new Member(dir, 'b', configPath, children, handoffCase.env?.('b'));
+    const a = new Member(dir, 'a', configPath, children, handoffCase.env?.('a'), context.entry);
+    const b = new Member(dir, 'b', configPath, children, handoffCase.env?.('b'), context.entry);
     await Promise.all([a.firstRecord(120_000), b.firstRecord(120_000)]);
     // Settled: both process, on disjoint partitions that cover all of them (Kafka, Kinesis).
     await until('the two members to share the work', 90_000, async () => {
@@ -121,7 +125,7 @@ export async function handoffRow(handoffCase: HandoffCase, options: HandoffOptio
       if (run.partitions === 0) return true;
       return ra.size + rb.size === run.partitions && [...ra].every((partition) => !rb.has(partition));
     });
-    log(`${rig.label}: both members share the work; load ${rate}/s`);
+    log(`both members share the work; load ${rate}/s, then ${backlog} at once and SIGTERM`);
     load.rate = rate;
     await sleep(beforeMs);
     await load.burst(backlog);
@@ -130,7 +134,7 @@ export async function handoffRow(handoffCase: HandoffCase, options: HandoffOptio
     const share = partitionsSince(await a.records(), sigtermAt - 1_500);
     const exit = await a.exited;
     if (exit.code !== 0) throw new Error(`${rig.label}: member a exited ${exit.code ?? exit.signal} after SIGTERM, not 0`);
-    log(`${rig.label}: a exited ${exit.at - sigtermAt} ms after SIGTERM`);
+    log(`a exited ${exit.at - sigtermAt} ms after SIGTERM`);
     await sleep(Math.max(0, afterMs - (Date.now() - sigtermAt)));
     const events = await load.stop();
 
@@ -143,8 +147,8 @@ export async function handoffRow(handoffCase: HandoffCase, options: HandoffOptio
     const bExit = await b.exited;
 
     const bRecords = await b.records();
-    const taken = bRecords.find((record) =>
-      record.at >= sigtermAt && (run.partitions === 0 ? record.attempt > 1 : share.has(record.partition)),
+    const taken = bRecords.find(
+      (record) => record.at >= sigtermAt && (run.partitions === 0 ? (record.attempt ?? 1) > 1 : share.has(record.partition ?? '')),
     );
     const takeoverMs = taken ? taken.at - sigtermAt : undefined;
     const noShare = run.partitions === 0 && !taken;
@@ -157,7 +161,7 @@ export async function handoffRow(handoffCase: HandoffCase, options: HandoffOptio
       bExit.code === 0 ? undefined : `b exited ${bExit.code ?? bExit.signal}`,
     ].filter(Boolean);
     return {
-      scenario: 'sigterm handoff',
+      scenario: HANDOFF_SCENARIO,
       broker: rig.label,
       events,
       lost,

@@ -1,11 +1,12 @@
-// What the crash scenarios share beyond test/integration/crash-restart.ts: a paced load, members
-// (`sluice run` children recording what they process, with when and from which partition), and
-// the counting of a finished run. Timing only: nothing here asserts.
+// What the handoff and resume scenarios share beyond sluice-child.ts: a paced load, members
+// (`sluice run` children recording what they process, with when, from which partition and at
+// which delivery attempt), and the counting of a finished run. Timing only: nothing here asserts.
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ProcessedRecord, processedRecords, runSluice, writeRecordingConfig } from '../integration/crash-restart.ts';
+import { type Processed, processedRecords, runSluice, writeRecordingConfig } from './sluice-child.ts';
 import type { RigRun } from './broker-rig.ts';
+import type { ScenarioRow } from './scenario.ts';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -89,16 +90,15 @@ export class Member {
     configPath: string,
     children: Set<ChildProcess>,
     env: Record<string, string | undefined> = {},
+    /** How to start sluice (default: the sources through tsx; the harness runs the compiled CLI). */
+    entry?: readonly string[],
   ) {
     this.out = join(dir, `${name}.processed.txt`);
-    this.child = runSluice(configPath, this.out, {
-      children,
-      env: { SLUICE_TEST_DETAIL: '1', SLUICE_TEST_LOADED: `${this.out}.loaded`, ...env },
-    });
+    this.child = runSluice(configPath, this.out, { children, entry, env: { SLUICE_TEST_LOADED: `${this.out}.loaded`, ...env } });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
   }
 
-  records(): Promise<ProcessedRecord[]> {
+  records(): Promise<Processed[]> {
     return processedRecords(this.out);
   }
 
@@ -109,8 +109,8 @@ export class Member {
   }
 
   /** Resolves once it processed something; throws if it exits first. */
-  async firstRecord(ms: number): Promise<ProcessedRecord> {
-    let first: ProcessedRecord | undefined;
+  async firstRecord(ms: number): Promise<Processed> {
+    let first: Processed | undefined;
     let gone = false;
     void this.exited.then(() => (gone = true));
     await until(`${this.name} to process an event`, ms, async () => {
@@ -133,7 +133,7 @@ export function writeMembersConfig(dir: string, name: string, run: RigRun, extra
 }
 
 /** Lost and duplicated among events 0..events-1, from every member's records. */
-export function count(events: number, records: ProcessedRecord[]): { lost: number; duplicates: number; lastAt: number } {
+export function count(events: number, records: Processed[]): { lost: number; duplicates: number; lastAt: number } {
   const seen = new Set<number>();
   let lastAt = 0;
   for (const record of records) {
@@ -146,10 +146,16 @@ export function count(events: number, records: ProcessedRecord[]): { lost: numbe
 }
 
 /** Waits until every event 0..events-1 was recorded by one of `members` (or `ms` passed: the count then shows what is lost). */
-export async function drain(members: Member[], events: number, ms: number): Promise<ProcessedRecord[]> {
+export async function drain(members: Member[], events: number, ms: number): Promise<Processed[]> {
   const all = async () => (await Promise.all(members.map((member) => member.records()))).flat();
   await until(`all ${events} events`, ms, async () => count(events, await all()).lost === 0).catch(() => undefined);
   return all();
+}
+
+/** The row of a case that could not run to the end (rowFailures fails it). */
+export function errorRow(scenario: string, broker: string, error: unknown): ScenarioRow {
+  const reason = error instanceof Error ? error.message : String(error);
+  return { scenario, broker, events: 0, lost: 0, duplicates: 0, drainMs: Number.NaN, audit: 'off', error: reason };
 }
 
 /** SIGKILLs whatever a scenario left running (by pid). */

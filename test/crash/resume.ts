@@ -16,11 +16,11 @@
 // deadline).
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrokerRig, kafkaRig, kinesisRig, pubsubRig } from './broker-rig.ts';
 import type { ScenarioSize } from './handoff.ts';
-import { count, drain, killLeft, Load, Member, sleep, writeMembersConfig } from './members.ts';
+import { count, drain, errorRow, killLeft, Load, Member, sleep, writeMembersConfig } from './members.ts';
+import type { ScenarioContext } from './registry.ts';
 import type { ScenarioRow } from './scenario.ts';
 
 /** Events per second, kills, and how long the member runs before each kill. */
@@ -82,32 +82,37 @@ export function resumeCases(size: ScenarioSize = 'quick'): ResumeCase[] {
   return cases;
 }
 
-export interface ResumeOptions {
-  size?: ScenarioSize;
-  /** Default: {@link resumeCases} of the size. */
-  cases?: ResumeCase[];
-  log?: (line: string) => void;
-}
+export const RESUME_SCENARIO = 'sigkill resume';
 
-/** Runs the SIGKILL-and-restart scenario on each case; one row per case. */
-export async function sigkillResume(options: ResumeOptions = {}): Promise<ScenarioRow[]> {
+/** The harness's entry (registry.ts): one row per case the context wants; a case that cannot run is an error row. */
+export async function resumeScenario(context: ScenarioContext, cases?: ResumeCase[]): Promise<ScenarioRow[]> {
   const rows: ScenarioRow[] = [];
-  for (const resumeCase of options.cases ?? resumeCases(options.size)) rows.push(await resumeRow(resumeCase, options));
+  for (const resumeCase of cases ?? resumeCases(context.quick ? 'quick' : 'full')) {
+    if (!context.wants(RESUME_SCENARIO, resumeCase.rig.label)) continue;
+    try {
+      rows.push(await resumeRow(context, resumeCase));
+    } catch (error) {
+      context.log(
+        `[${RESUME_SCENARIO} / ${resumeCase.rig.label}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      rows.push(errorRow(RESUME_SCENARIO, resumeCase.rig.label, error));
+    }
+  }
   return rows;
 }
 
 /** One case: a member under load, killed and restarted `kills` times, then drained; the row. */
-export async function resumeRow(resumeCase: ResumeCase, options: ResumeOptions = {}): Promise<ScenarioRow> {
-  const { rate, kills, runMs } = RESUME_SIZES[options.size ?? 'quick'];
-  const log = options.log ?? (() => undefined);
+export async function resumeRow(context: ScenarioContext, resumeCase: ResumeCase): Promise<ScenarioRow> {
+  const { rate, kills, runMs } = RESUME_SIZES[context.quick ? 'quick' : 'full'];
   const { rig } = resumeCase;
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-resume-'));
+  const log = (line: string) => context.log(`[${RESUME_SCENARIO} / ${rig.label}] ${line}`);
+  const dir = await mkdtemp(join(context.dir, 'resume-'));
   const children = new Set<ChildProcess>();
   const run = await rig.prepare(resumeCase.settings);
   const load = new Load(run, rate);
   try {
     const configPath = await writeMembersConfig(dir, 'resume', run);
-    const members = [new Member(dir, 'run-0', configPath, children, resumeCase.env)];
+    const members = [new Member(dir, 'run-0', configPath, children, resumeCase.env, context.entry)];
     await members[0]!.firstRecord(120_000);
     const resumeMs: number[] = [];
     const fromSpawn: number[] = [];
@@ -117,14 +122,14 @@ export async function resumeRow(resumeCase: ResumeCase, options: ResumeOptions =
       const victim = members[members.length - 1]!;
       const killedAt = victim.signal('SIGKILL');
       await victim.exited;
-      const member = new Member(dir, `run-${kill}`, configPath, children, resumeCase.env);
+      const member = new Member(dir, `run-${kill}`, configPath, children, resumeCase.env, context.entry);
       members.push(member);
       const first = await member.firstRecord(120_000);
       const loadedAt = (await member.loadedAt()) ?? member.spawnedAt;
       resumeMs.push(first.at - loadedAt);
       fromSpawn.push(first.at - member.spawnedAt);
       fromKill.push(first.at - killedAt);
-      log(`${rig.label}: restart ${kill} processed again ${first.at - loadedAt} ms after loading (${first.at - killedAt} ms after the kill)`);
+      log(`restart ${kill} processed again ${first.at - loadedAt} ms after loading (${first.at - killedAt} ms after the kill)`);
     }
     await sleep(2_000);
     const events = await load.stop();
@@ -139,7 +144,7 @@ export async function resumeRow(resumeCase: ResumeCase, options: ResumeOptions =
       exit.code === 0 ? undefined : `last member exited ${exit.code ?? exit.signal}`,
     ].filter(Boolean);
     return {
-      scenario: `sigkill x${kills} resume`,
+      scenario: RESUME_SCENARIO,
       broker: rig.label,
       events,
       lost,
