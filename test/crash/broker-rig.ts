@@ -75,7 +75,16 @@ export function kafkaRig(client: 'kafkajs' | 'platformatic', label = `kafka (${c
       const adapter = new KafkaAdapter(kafkaConfigSchema.parse({ brokers, clientId: 'sluice-crash' }), silent, new Registry());
       const admin = adapter.createAdmin();
       const topic = uniqueName('crash');
-      await admin.createDestination(topic, { partitions });
+      // A busy shared broker now and then answers a create with a retriable error: try again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await admin.createDestination(topic, { partitions });
+          break;
+        } catch (error) {
+          if (attempt >= 3) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
+      }
       const broker = { type: 'kafka', kafka: { brokers, client, topics: [topic], group: `${topic}-group`, ...settings } };
       return runOn(admin, adapter.createPublisher(), topic, broker, partitions, () => admin.deleteDestination(topic));
     },

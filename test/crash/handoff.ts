@@ -6,8 +6,8 @@
 // must start on the departed member's share without waiting for a session or lease to expire.
 //
 // takeoverMs: SIGTERM → the survivor processes the first event of the departed member's share:
-// for Kafka and Kinesis an event of a partition / shard the departed member was processing in
-// the last 1.5 s before the signal; for Pub/Sub (no partitions) an event the departed member had
+// for Kafka and Kinesis an event of a partition / shard whose last event before the signal the
+// departed member processed; for Pub/Sub (no partitions) an event the departed member had
 // received and nacked on close (delivery attempt > 1).
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -38,6 +38,8 @@ export interface HandoffCase {
   env?: (member: 'a' | 'b') => Record<string, string>;
   /** Pass bound on takeoverMs, where the product promises one. */
   takeoverMsMax?: number;
+  /** The handler's time per event, ms (default 10). */
+  delayMs?: number;
   notes?: string;
 }
 
@@ -54,7 +56,15 @@ export function handoffCases(): HandoffCase[] {
       settings: { staticMembership: true },
       env: (member) => ({ SLUICE_INSTANCE_ID: `crash-${member}` }),
       takeoverMsMax: 15_000,
-      notes: 'static members (staticMembership), leaveGroupOnClose default; sessionTimeoutMs 30000',
+      notes: 'static members (staticMembership), leaveGroupOnClose: true (default); sessionTimeoutMs 30000',
+    },
+    {
+      // For comparison: a static member that stays in the group on close (a StatefulSet restart
+      // under the same name): its partitions wait for its session (10 s here) instead.
+      rig: kafkaRig('platformatic', 'kafka (platformatic, stays)'),
+      settings: { staticMembership: true, leaveGroupOnClose: false, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 3_000 },
+      env: (member) => ({ SLUICE_INSTANCE_ID: `crash-${member}` }),
+      notes: 'static members with leaveGroupOnClose: false, sessionTimeoutMs 10000: the share waits for the session',
     },
     {
       rig: kinesisRig(),
@@ -63,7 +73,8 @@ export function handoffCases(): HandoffCase[] {
       takeoverMsMax: 10_000,
       notes: 'leases.durationMs 10000 (default), takeIntervalMs 2000',
     },
-    { rig: pubsubRig(), settings: {}, takeoverMsMax: 10_000, notes: 'ackDeadlineSeconds 10' },
+    // A slower handler: the emulator takes a burst slower than two members process it at 10 ms.
+    { rig: pubsubRig(), settings: {}, delayMs: 40, takeoverMsMax: 10_000, notes: 'ackDeadlineSeconds 10, handler 40 ms' },
   ];
 }
 
@@ -91,6 +102,22 @@ function partitionsSince(records: Processed[], from: number): Set<string> {
   return new Set(records.filter((record) => record.at >= from).map((record) => record.partition ?? ''));
 }
 
+/** The partitions whose last event before `until` member a processed (not b): a's share. */
+function lastProcessedBy(a: Processed[], b: Processed[], until: number): Set<string> {
+  const last = new Map<string, { at: number; byA: boolean }>();
+  for (const [records, byA] of [
+    [a, true],
+    [b, false],
+  ] as const) {
+    for (const { at, partition = '' } of records) {
+      if (at > until) continue;
+      const seen = last.get(partition);
+      if (!seen || at > seen.at) last.set(partition, { at, byA });
+    }
+  }
+  return new Set([...last].filter(([, seen]) => seen.byA).map(([partition]) => partition));
+}
+
 /** Records after `from` of events recorded before (by either member). */
 function handoffDuplicates(records: Processed[], from: number): number {
   const ordered = [...records].sort((x, y) => x.at - y.at);
@@ -113,9 +140,13 @@ export async function handoffRow(context: ScenarioContext, handoffCase: HandoffC
   const run = await rig.prepare(handoffCase.settings);
   const load = new Load(run, Math.ceil(rate / 8)); // a trickle until both members work
   try {
-    const configPath = await writeMembersConfig(dir, 'handoff', run);
-    const a = new Member(dir, 'a', configPath, children, handoffCase.env?.('a'), context.entry);
-    const b = new Member(dir, 'b', configPath, children, handoffCase.env?.('b'), context.entry);
+    // The departing member gets 1 s to finish what it holds (its pod's grace period, shortened):
+    // with a 10 ms handler it leaves queued events unprocessed, nacked at close, which the
+    // survivor must then process (a share to take over on every broker, Pub/Sub included).
+    const configPath = await writeMembersConfig(dir, 'handoff', run, { shutdown: { timeoutMs: 1_000 } });
+    const env = (member: 'a' | 'b') => ({ SLUICE_TEST_DELAY_MS: String(handoffCase.delayMs ?? 10), ...handoffCase.env?.(member) });
+    const a = new Member(dir, 'a', configPath, children, env('a'), context.entry);
+    const b = new Member(dir, 'b', configPath, children, env('b'), context.entry);
     await Promise.all([a.firstRecord(120_000), b.firstRecord(120_000)]);
     // Settled: both process, on disjoint partitions that cover all of them (Kafka, Kinesis).
     await until('the two members to share the work', 90_000, async () => {
@@ -131,7 +162,7 @@ export async function handoffRow(context: ScenarioContext, handoffCase: HandoffC
     await load.burst(backlog);
 
     const sigtermAt = a.signal('SIGTERM');
-    const share = partitionsSince(await a.records(), sigtermAt - 1_500);
+    const share = lastProcessedBy(await a.records(), await b.records(), sigtermAt);
     const exit = await a.exited;
     if (exit.code !== 0) throw new Error(`${rig.label}: member a exited ${exit.code ?? exit.signal} after SIGTERM, not 0`);
     log(`a exited ${exit.at - sigtermAt} ms after SIGTERM`);
