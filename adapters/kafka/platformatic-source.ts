@@ -297,7 +297,7 @@ export class PlatformaticSource extends KafkaSourceCore {
       // removes a static member too). Without a member id leaveGroup() sends nothing and marks
       // the membership inactive, which stops the heartbeats; close() then only disconnects.
       consumer.memberId = null;
-      await consumer.leaveGroup(true).catch(() => undefined);
+      await new Promise<void>((resolve) => consumer.leaveGroup(true, () => resolve()));
     }
     // force: close the streams still open, then leave the group (unless left above).
     await consumer?.close(true);
