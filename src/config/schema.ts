@@ -99,6 +99,32 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    faults: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Fault injection for staging and drills: the faults below, and PUT /faults on the metrics port to change them at run time.',
+          ),
+        handlerErrorRate: z.number().min(0).max(1).default(0).describe('Share of handler tries that fail (retriable), 0–1.'),
+        handlerLatencyMs: z.number().int().min(0).default(0).describe('Added to every handler try, ms.'),
+        handlerStall: z.boolean().default(false).describe('Handler tries wait until the stall is lifted (or time out).'),
+        commitDelayMs: z.number().int().min(0).default(0).describe('Acks reach the broker this long after the event finished, ms.'),
+      })
+      .strict()
+      .prefault({})
+      .superRefine((faults, ctx) => {
+        if (faults.enabled) return;
+        for (const key of ['handlerErrorRate', 'handlerLatencyMs', 'handlerStall', 'commitDelayMs'] as const) {
+          if (faults[key])
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: 'a fault is set but faults.enabled is false: enable fault injection explicitly',
+            });
+        }
+      }),
     audit: z
       .object({
         file: z
