@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BrokerRig, kafkaRig, kinesisRig, pubsubRig } from './broker-rig.ts';
-import { count, drain, errorRow, killLeft, Load, Member, sleep, until, writeMembersConfig } from './members.ts';
+import { auditOf, count, drain, errorRow, killLeft, Load, Member, sleep, until, writeMembersConfig } from './members.ts';
 import type { ScenarioContext } from './registry.ts';
 import type { ScenarioRow } from './scenario.ts';
 import type { Processed } from './sluice-child.ts';
@@ -199,7 +199,7 @@ export async function handoffRow(context: ScenarioContext, handoffCase: HandoffC
       duplicates,
       takeoverMs,
       drainMs: Math.max(0, lastAt - load.stoppedAt),
-      audit: 'off',
+      audit: await auditOf([a, b], log),
       bounds: { duplicatesMax: 100, ...(handoffCase.takeoverMsMax && !noShare ? { takeoverMsMax: handoffCase.takeoverMsMax } : {}) },
       notes: notes.join('; '),
     };

@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Processed, processedRecords, runSluice, writeRecordingConfig } from './sluice-child.ts';
+import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
 import type { RigRun } from './broker-rig.ts';
 import type { ScenarioRow } from './scenario.ts';
 
@@ -81,6 +82,8 @@ export function scenarioConfig(run: RigRun): Record<string, unknown> {
 export class Member {
   readonly child: ChildProcess;
   readonly out: string;
+  /** This member's ack audit (SLUICE_AUDIT__FILE), checked by {@link auditOf}. */
+  readonly audit: string;
   readonly spawnedAt = Date.now();
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 
@@ -94,7 +97,12 @@ export class Member {
     entry?: readonly string[],
   ) {
     this.out = join(dir, `${name}.processed.txt`);
-    this.child = runSluice(configPath, this.out, { children, entry, env: { SLUICE_TEST_LOADED: `${this.out}.loaded`, ...env } });
+    this.audit = join(dir, `${name}.audit.ndjson`);
+    this.child = runSluice(configPath, this.out, {
+      children,
+      entry,
+      env: { SLUICE_TEST_LOADED: `${this.out}.loaded`, SLUICE_AUDIT__FILE: this.audit, ...env },
+    });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
   }
 
@@ -150,6 +158,19 @@ export async function drain(members: Member[], events: number, ms: number): Prom
   const all = async () => (await Promise.all(members.map((member) => member.records()))).flat();
   await until(`all ${events} events`, ms, async () => count(events, await all()).lost === 0).catch(() => undefined);
   return all();
+}
+
+/** The ack audits of `members` (one file each), verified and summed; problems go to `log`. */
+export async function auditOf(members: Member[], log: (line: string) => void): Promise<{ acks: number; violations: number }> {
+  let acks = 0;
+  let violations = 0;
+  for (const member of members) {
+    const report = await verifyAudit(member.audit);
+    acks += report.acks;
+    violations += report.violations;
+    if (report.violations > 0) log(formatAuditReport(report));
+  }
+  return { acks, violations };
 }
 
 /** The row of a case that could not run to the end (rowFailures fails it). */

@@ -19,7 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BrokerRig, kafkaRig, kinesisRig, pubsubRig } from './broker-rig.ts';
 import type { ScenarioSize } from './handoff.ts';
-import { count, drain, errorRow, killLeft, Load, Member, sleep, writeMembersConfig } from './members.ts';
+import { auditOf, count, drain, errorRow, killLeft, Load, Member, sleep, writeMembersConfig } from './members.ts';
 import type { ScenarioContext } from './registry.ts';
 import type { ScenarioRow } from './scenario.ts';
 
@@ -151,7 +151,7 @@ export async function resumeRow(context: ScenarioContext, resumeCase: ResumeCase
       duplicates,
       resumeMs,
       drainMs: Math.max(0, lastAt - load.stoppedAt),
-      audit: 'off',
+      audit: await auditOf(members, log),
       bounds: resumeCase.resumeMsMax ? { resumeMsMax: resumeCase.resumeMsMax } : {},
       notes: notes.join('; '),
     };
