@@ -3,6 +3,7 @@
 import type { BrokerName } from '../../deploy/local/endpoints.ts';
 import type { ScenarioRow } from './scenario.ts';
 import { handoffScenario } from './handoff.ts';
+import { outageScenario } from './outage.ts';
 import { resumeScenario } from './resume.ts';
 import { sigkillScenario } from './sigkill.ts';
 
@@ -31,6 +32,6 @@ export interface ScenarioEntry {
 export const SCENARIOS: ScenarioEntry[] = [
   { name: 'sigkill x3', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: sigkillScenario },
   { name: 'sigkill resume', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: resumeScenario },
+  { name: 'broker outage', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: outageScenario },
   { name: 'sigterm handoff', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: handoffScenario },
-  // { name: 'broker outage', brokers: [...], run: outageScenario },   (test/crash/outage.ts)
 ];
