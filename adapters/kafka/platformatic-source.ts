@@ -317,7 +317,14 @@ export class PlatformaticSource extends KafkaSourceCore {
     this.consumer = undefined;
     this.stream = undefined;
     await stream?.close().catch(() => undefined);
-    // force: close the streams still open, then leave the group.
+    if (consumer && !this.config.leaveGroupOnClose) {
+      // A static member staying in the group: close() would send LeaveGroup (by member id, which
+      // removes a static member too). Without a member id leaveGroup() sends nothing and marks
+      // the membership inactive, which stops the heartbeats; close() then only disconnects.
+      consumer.memberId = null;
+      await new Promise<void>((resolve) => consumer.leaveGroup(true, () => resolve()));
+    }
+    // force: close the streams still open, then leave the group (unless left above).
     await consumer?.close(true);
   }
 }

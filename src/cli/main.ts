@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.ts';
+import type { SluiceConfig } from '../config/schema.ts';
 import { ConfigError, errorMessage, SluiceError } from '../errors.ts';
 import { parseWork } from '../bench/rate.ts';
 import { runLogger, startSluice } from './run.ts';
@@ -30,15 +32,24 @@ async function run(options: { config?: string; quiet?: boolean; fault?: string[]
     config.faults = { ...config.faults, ...faults, enabled: true };
   }
   const logger = runLogger(config);
+  // A running gateway waits for its broker for as long as it takes. During an outage, or while
+  // start-up waits on a lease table or a group, it may hold no open socket and only unref'd timers
+  // (a Kinesis source that lost every lease while the lease table was unreachable; two members
+  // racing for a fresh lease table): without this ref'd timer Node would find nothing left to do
+  // and exit (code 13, an unsettled top-level await) with nothing logged. Armed before start-up,
+  // cleared once the run ends.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    return await runUntilStopped(config, logger, options);
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function runUntilStopped(config: SluiceConfig, logger: Logger, options: { quiet?: boolean }): Promise<number> {
   const running = await startSluice(config, logger, { quiet: options.quiet });
   const sluice = running.sluice;
-  // A running gateway waits for its broker for as long as it takes. During an outage it may hold
-  // no open socket and only unref'd timers (a Kinesis source that lost every lease while the
-  // lease table was unreachable): without this ref'd timer Node would find nothing left to do and
-  // exit (code 13) in the middle of the outage. Cleared once the run ends.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-
-  const code = await new Promise<number>((resolve) => {
+  return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
@@ -65,8 +76,6 @@ async function run(options: { config?: string; quiet?: boolean; fault?: string[]
       );
     });
   });
-  clearInterval(keepAlive);
-  return code;
 }
 
 async function checkConfig(options: { config?: string }): Promise<number> {

@@ -2,7 +2,9 @@
 // async function returning rows (scenario.ts); adding one is one line here.
 import type { BrokerName } from '../../deploy/local/endpoints.ts';
 import type { ScenarioRow } from './scenario.ts';
+import { handoffScenario } from './handoff.ts';
 import { outageScenario } from './outage.ts';
+import { resumeScenario } from './resume.ts';
 import { sigkillScenario } from './sigkill.ts';
 
 /** What a scenario is given by the runner (test/crash/run.ts) or a test. */
@@ -33,6 +35,7 @@ export interface ScenarioEntry {
 // with the server's local broker name in `brokers` so the runner starts it.
 export const SCENARIOS: ScenarioEntry[] = [
   { name: 'sigkill x3', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: sigkillScenario },
+  { name: 'sigkill resume', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: resumeScenario },
   { name: 'broker outage', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: outageScenario },
-  // { name: 'sigterm handoff', brokers: [...], run: handoffScenario }, (test/crash/handoff.ts)
+  { name: 'sigterm handoff', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: handoffScenario },
 ];

@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SLUICE_CLI } from '../sluice-cli.ts';
 
-// Appends `<n> <key> <ms since epoch>` for each processed event to a file before returning (and
-// so before the ack): a line can only be missing if the event was never processed. The wait
-// (SLUICE_TEST_DELAY_MS, default 2 ms) stands for the handler's work.
+// Appends `<n> <key> <ms since epoch> <attempt> <partition>` for each processed event to a file
+// before returning (and so before the ack): a line can only be missing if the event was never
+// processed. The wait (SLUICE_TEST_DELAY_MS, default 2 ms) stands for the handler's work. The
+// attempt (Pub/Sub's delivery attempt where it reports one) and the partition / shard tell the
+// handoff scenario whose share an event was and whether it came back.
 const RECORDING_HANDLER = `
 import { openSync, writeFileSync, writeSync } from 'node:fs';
 const out = openSync(process.env.SLUICE_TEST_OUT, 'a');
@@ -19,7 +21,8 @@ const delayMs = Number(process.env.SLUICE_TEST_DELAY_MS ?? 2);
 if (process.env.SLUICE_TEST_LOADED) writeFileSync(process.env.SLUICE_TEST_LOADED, String(Date.now()));
 export default async function handle(event) {
   await new Promise((resolve) => setTimeout(resolve, delayMs));
-  writeSync(out, JSON.parse(event.payload.toString()).n + ' ' + (event.key ?? '-') + ' ' + Date.now() + '\\n');
+  const n = JSON.parse(event.payload.toString()).n;
+  writeSync(out, n + ' ' + (event.key ?? '-') + ' ' + Date.now() + ' ' + event.attempt + ' ' + event.position.partition + '\\n');
 }
 `;
 
@@ -29,6 +32,10 @@ export interface Processed {
   key: string;
   /** When the handler recorded it (ms since the epoch). */
   at: number;
+  /** SourceEvent.attempt: 1, or Pub/Sub's delivery attempt where it reports one. */
+  attempt?: number;
+  /** SourceEvent.position.partition: Kafka `topic/partition`, Kinesis shard id, Pub/Sub subscription. */
+  partition?: string;
 }
 
 export async function processedRecords(out: string): Promise<Processed[]> {
@@ -36,8 +43,8 @@ export async function processedRecords(out: string): Promise<Processed[]> {
   const records: Processed[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
-    const [n, key, at] = line.split(' ');
-    records.push({ n: Number(n), key: key ?? '-', at: Number(at) });
+    const [n, key, at, attempt, partition] = line.split(' ');
+    records.push({ n: Number(n), key: key ?? '-', at: Number(at), attempt: Number(attempt ?? 1), partition: partition ?? '' });
   }
   return records;
 }
