@@ -3,9 +3,10 @@
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { ENDPOINTS, LOCAL_HOST, PORTS, PUBSUB_PROJECT_ID, type BrokerName } from './endpoints.ts';
-import { dynamodbHealth, kafkaHealth, kinesisHealth, pubsubHealth } from './health-checks.ts';
+import { dynamodbHealth, kafkaHealth, kinesisHealth, pstestHealth, pubsubHealth } from './health-checks.ts';
 import { checkJava, KAFKA_VERSION, prepareKafka, PrerequisiteMissing } from './kafka-dist.ts';
 import { dataDir, deployDir } from './paths.ts';
+import { ensurePstest, pstestVersion } from './pstest-dist.ts';
 import type { LaunchCommand } from './process-group.ts';
 
 export interface BrokerSpec {
@@ -120,6 +121,20 @@ export const BROKERS: Record<BrokerName, BrokerSpec> = {
     stopGraceMs: 15_000,
     prepare: async () => pubsubEmulatorCommand(),
     health: () => pubsubHealth(ENDPOINTS.pubsub.emulatorHost, PUBSUB_PROJECT_ID),
+  },
+  pstest: {
+    name: 'pstest',
+    title: `pstest ${pstestVersion()} (cloud.google.com/go/pubsub/v2/pstest as a gRPC server: a second Pub/Sub implementation)`,
+    ports: [PORTS.pstest],
+    marker: 'pstest-server',
+    startTimeoutMs: 30_000,
+    stopGraceMs: 5_000,
+    // Built once per machine (minutes, cold) into the user cache; a cached build is reused.
+    prepare: async (log) => {
+      const { binary } = await ensurePstest(log);
+      return { command: binary, args: [`--port=${PORTS.pstest}`] };
+    },
+    health: () => pstestHealth(ENDPOINTS.pstest.emulatorHost, PUBSUB_PROJECT_ID),
   },
   kinesis: {
     name: 'kinesis',
