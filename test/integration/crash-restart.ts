@@ -15,8 +15,9 @@ import { openSync, writeFileSync, writeSync } from 'node:fs';
 const out = openSync(process.env.SLUICE_TEST_OUT, 'a');
 // When the app loads its handler it is about to connect: tests that time a restart start here.
 if (process.env.SLUICE_TEST_LOADED) writeFileSync(process.env.SLUICE_TEST_LOADED, String(Date.now()));
+const delayMs = Number(process.env.SLUICE_TEST_HANDLER_MS ?? 2);
 export default async function handle(event) {
-  await new Promise((resolve) => setTimeout(resolve, 2));
+  await new Promise((resolve) => setTimeout(resolve, delayMs));
   writeSync(out, JSON.parse(event.payload.toString()).n + '\\n');
 }
 `;
@@ -109,4 +110,92 @@ export async function killMidStreamAndRestart(options: CrashRestartOptions): Pro
   const missing = Array.from({ length: events }, (_, n) => n).filter((n) => !seen.has(n));
   expect(missing, 'events never processed').toEqual([]);
   return { atKill, duplicates: all.length - seen.size };
+}
+
+export interface RepeatedKillOptions extends CrashRestartOptions {
+  /** SIGKILLs before the final drain. */
+  kills: number;
+  /** Events were published with key `n % keys`: first deliveries are checked per key. */
+  keys: number;
+  /** Each kill comes this long (uniformly random in [min, max]) after the child's first processed event. */
+  killAfterMs: [number, number];
+  /** The drain ends when all events were processed or none was for this long. */
+  idleMs: number;
+}
+
+export interface RepeatedKillResult {
+  /** Events never processed (sorted). */
+  lost: number[];
+  duplicates: number;
+  /** First deliveries of a key that came after a later event of the same key. */
+  orderViolations: number;
+  /** Distinct events processed when each kill came. */
+  atKills: number[];
+  drainMs: number;
+}
+
+/**
+ * The scenario of issue #12: `sluice run` killed with SIGKILL `kills` times mid-stream (each a
+ * random moment after it started processing), then started once more and left to drain. Does
+ * not assert: returns what was lost, duplicated and reordered, so a test can hold each broker
+ * to what it promises. The last child must exit 0 on SIGTERM.
+ */
+export async function killRepeatedlyThenDrain(options: RepeatedKillOptions): Promise<RepeatedKillResult> {
+  const { dir, name, events } = options;
+  const out = join(dir, `${name}.processed.txt`);
+  const configPath = await writeRecordingConfig(dir, name, options.config);
+  const distinct = async () => new Set(await processedNumbers(out)).size;
+  const atKills: number[] = [];
+  for (let kill = 0; kill < options.kills; kill++) {
+    const child = runSluice(configPath, out, options);
+    const before = (await processedNumbers(out)).length;
+    await waitFor('a processed event', 90_000, async () => (await processedNumbers(out)).length > before, child);
+    const [min, max] = options.killAfterMs;
+    await new Promise((resolve) => setTimeout(resolve, min + Math.random() * (max - min)));
+    process.kill(child.pid!, 'SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    atKills.push(await distinct());
+  }
+  const last = runSluice(configPath, out, options);
+  const started = Date.now();
+  let seen = -1;
+  let progressAt = Date.now();
+  for (;;) {
+    const now = await distinct();
+    if (now >= events) break;
+    if (now !== seen) {
+      seen = now;
+      progressAt = Date.now();
+    } else if (Date.now() - progressAt > options.idleMs) break;
+    if (last.exitCode !== null) throw new Error(`sluice child exited (${last.exitCode}) during the drain`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const drainMs = Date.now() - started;
+  last.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => last.once('exit', (exitCode) => resolve(exitCode)));
+  expect(code, 'graceful exit of the last consumer').toBe(0);
+
+  const all = await processedNumbers(out);
+  const processed = new Set(all);
+  expect(
+    all.filter((n) => !(n >= 0 && n < events)),
+    'only published events are processed',
+  ).toEqual([]);
+  const lost = Array.from({ length: events }, (_, n) => n).filter((n) => !processed.has(n));
+  return { lost, duplicates: all.length - processed.size, orderViolations: orderViolations(all, options.keys), atKills, drainMs };
+}
+
+/** First deliveries (in processing order) of an event smaller than one already seen for its key `n % keys`. */
+export function orderViolations(processed: number[], keys: number): number {
+  const first = new Set<number>();
+  const highest = new Map<number, number>();
+  let violations = 0;
+  for (const n of processed) {
+    if (first.has(n)) continue;
+    first.add(n);
+    const key = n % keys;
+    if ((highest.get(key) ?? -1) > n) violations++;
+    else highest.set(key, n);
+  }
+  return violations;
 }
