@@ -8,6 +8,7 @@ import type { Handler, HandlerWrapper } from './handler/handler.ts';
 import { withJsonDecode } from './handler/decode.ts';
 import { withRetry } from './handler/retry.ts';
 import { withTimeout } from './handler/timeout.ts';
+import { type FaultInjection, installFaults } from './faults/install.ts';
 import { MetricsServer } from './metrics/http-server.ts';
 import { registerPipelineMetrics } from './metrics/prometheus.ts';
 
@@ -30,6 +31,8 @@ export class Sluice {
     readonly pipeline: Pipeline,
     readonly registry: Registry,
     private readonly logger: Logger,
+    /** Fault injection, when `faults.enabled`. */
+    readonly faults: FaultInjection | undefined,
   ) {}
 
   /**
@@ -42,11 +45,16 @@ export class Sluice {
     const registry = container.get(TOKENS.Registry);
     const user = options.handler ? { handler: options.handler, close: async () => undefined } : container.get(TOKENS.UserHandler);
     const deadLetter = container.get(TOKENS.DeadLetter);
+    const audit = container.get(TOKENS.AckAudit);
     const abort = new AbortController();
     const wrappers: HandlerWrapper[] = [];
     if (config.handler.decode === 'json') wrappers.push(withJsonDecode());
     wrappers.push(withRetry(config.handler.retry, abort.signal));
     if (config.handler.timeoutMs > 0) wrappers.push(withTimeout(config.handler.timeoutMs));
+    // Innermost, where the user's handler would fail or hang: retry and timeout see injected faults as real ones.
+    const faults = installFaults(config.faults, logger, registry, adapter.type, abort.signal);
+    if (faults) wrappers.push(faults.handlerWrapper);
+    const source = adapter.createSource();
     const pipeline = new Pipeline(
       {
         broker: adapter.type,
@@ -55,15 +63,24 @@ export class Sluice {
         shutdownTimeoutMs: config.shutdown.timeoutMs,
         stallTimeoutMs: config.readiness.stallTimeoutMs,
       },
-      { source: adapter.createSource(), handler: wrap(user.handler, wrappers), deadLetter, logger, abort, onClose: () => user.close() },
+      {
+        source: faults ? faults.wrapSource(source) : source,
+        handler: wrap(user.handler, wrappers),
+        deadLetter,
+        audit,
+        logger,
+        abort,
+        onClose: () => user.close(),
+      },
     );
     registerPipelineMetrics(registry, pipeline, adapter.type);
-    return new Sluice(config, pipeline, registry, logger);
+    return new Sluice(config, pipeline, registry, logger, faults);
   }
 
   async start(): Promise<void> {
     if (this.config.metrics.enabled) {
-      this.metricsServer = new MetricsServer(this.registry, this.pipeline, this.config.metrics.host, this.config.metrics.port);
+      const routes: Record<string, FaultInjection['route']> = this.faults ? { '/faults': this.faults.route } : {};
+      this.metricsServer = new MetricsServer(this.registry, this.pipeline, this.config.metrics.host, this.config.metrics.port, routes);
       this.metricsPort = await this.metricsServer.start();
     }
     try {

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { SluiceError } from '../../src/errors.ts';
 import { partitionKey, toSluiceError } from './client.ts';
 import type { KafkaConfig } from './config.ts';
@@ -39,8 +40,9 @@ export class KafkaSource extends KafkaSourceCore {
     config: KafkaConfig,
     logger: Logger,
     metrics: KafkaMetrics,
+    audit?: AckAudit,
   ) {
-    super(config, logger, metrics);
+    super(config, logger, metrics, audit);
   }
 
   protected async connectAndJoin(): Promise<void> {

@@ -1,3 +1,5 @@
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
+import { type DeliveredLedger, ledgerOf } from '../../src/audit/delivered-ledger.ts';
 import type { PartitionLag } from '../../src/broker/contract.ts';
 import { OffsetTracker, type PartitionProgress } from '../../src/core/offset-tracker.ts';
 import { partitionKey } from './client.ts';
@@ -21,6 +23,10 @@ export class PartitionBook {
   private readonly basePositions = new Map<string, string>();
   /** End of each partition as the client last reported it. */
   private readonly highWatermarks = new Map<string, string>();
+  /** With the ack audit on: per partition, what was delivered and no commit covered yet. */
+  private readonly delivered = new Map<string, DeliveredLedger>();
+
+  constructor(private readonly audit?: AckAudit) {}
 
   /** The progress of a partition whose events are about to be delivered, from `firstOffset` on. */
   progress(topic: string, partition: number, firstOffset: string): PartitionProgress {
@@ -28,6 +34,28 @@ export class PartitionBook {
     if (!this.partitions.has(key)) this.partitions.set(key, { topic, partition });
     if (!this.basePositions.has(key)) this.basePositions.set(key, firstOffset);
     return this.tracker.partition(key);
+  }
+
+  /** With the audit on: records records[from..to) of partition `key` as delivered. */
+  audited(key: string, records: readonly { offset: string }[], from: number, to: number): void {
+    if (!this.audit) return;
+    const ledger = ledgerOf(this.delivered, key);
+    for (let i = from; i < to; i++) ledger.record(records[i]!.offset, `${key}@${records[i]!.offset}`);
+  }
+
+  /**
+   * With the audit on: writes the commits about to be sent, each with the delivered offsets it
+   * moves past (Kafka commits the next offset to read: everything below it). Called right before
+   * the commit request goes out, with what it sends.
+   */
+  auditCommit(offsets: readonly OffsetToCommit[]): void {
+    if (!this.audit) return;
+    this.audit.committed(
+      offsets.map(({ topic, partition, offset }) => {
+        const key = partitionKey(topic, partition);
+        return { partition: key, position: offset, ids: this.delivered.get(key)?.take(offset, false) ?? [] };
+      }),
+    );
   }
 
   setHighWatermark(topic: string, partition: number, offset: string): void {
@@ -67,6 +95,8 @@ export class PartitionBook {
     for (const progress of this.tracker.all()) progress.reset();
     this.committed.clear();
     this.basePositions.clear();
+    // Fetching starts again from the committed offsets, which re-records what comes back.
+    this.delivered.clear();
   }
 
   /** Drops the partitions for which `held` is false (no longer assigned). */
@@ -76,6 +106,7 @@ export class PartitionBook {
       this.tracker.remove(key);
       this.partitions.delete(key);
       this.highWatermarks.delete(key);
+      this.delivered.delete(key);
     }
   }
 

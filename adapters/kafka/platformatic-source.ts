@@ -1,5 +1,6 @@
 import { Admin, Consumer, type ConsumeOptions, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { SluiceError } from '../../src/errors.ts';
 import { errorMessage } from '../../src/errors.ts';
 import { partitionKey } from './client.ts';
@@ -63,8 +64,9 @@ export class PlatformaticSource extends KafkaSourceCore {
     config: KafkaConfig,
     logger: Logger,
     metrics: KafkaMetrics,
+    audit?: AckAudit,
   ) {
-    super(config, logger.child({ kafkaClient: options.clientId }), metrics);
+    super(config, logger.child({ kafkaClient: options.clientId }), metrics, audit);
   }
 
   protected async connectAndJoin(): Promise<void> {

@@ -65,6 +65,7 @@ export class Checkpointer {
       if (value === undefined) return 'nothing';
       const count = final === undefined ? consumer.unwrittenCount : consumer.progress.completed;
       try {
+        consumer.auditCheckpoint(value);
         const outcome = await this.coordinator.checkpoint(consumer.shardId, value, childShardIds);
         if (outcome === 'lost') {
           consumer.unwritten = undefined;

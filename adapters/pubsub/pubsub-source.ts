@@ -1,5 +1,6 @@
 import { Duration, Message, type PubSub, type Subscription, type SubscriberOptions } from '@google-cloud/pubsub';
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { errorMessage, NotFoundError } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
@@ -75,6 +76,7 @@ export class PubSubSource implements Source, EventOwner {
     private readonly config: PubSubConfig,
     private readonly metrics: PubSubMetrics,
     private readonly logger: Logger,
+    private readonly audit?: AckAudit,
   ) {
     this.sourceName = shortName(config.subscription);
     this.commits.declare(this.sourceName);
@@ -221,10 +223,7 @@ export class PubSubSource implements Source, EventOwner {
   *lag(): Iterable<PartitionLag> {
     if (!this.started || this.closed) return;
     let oldestMs: number | undefined;
-    for (const event of this.outstanding) {
-      const published = event.timestamp;
-      if (oldestMs === undefined || published < oldestMs) oldestMs = published;
-    }
+    for (const { timestamp } of this.outstanding) if (oldestMs === undefined || timestamp < oldestMs) oldestMs = timestamp;
     yield { source: this.sourceName, partition: '', events: this.outstanding.size, oldestMs };
   }
 
@@ -232,9 +231,9 @@ export class PubSubSource implements Source, EventOwner {
   acked(event: PubSubEvent): void {
     if (this.closed) return;
     this.outstanding.delete(event);
-    const metrics = this.metrics;
     const message = event.message;
-    metrics.ackLatency.observe((Date.now() - message.received) / 1000);
+    this.metrics.ackLatency.observe((Date.now() - message.received) / 1000);
+    this.audit?.acked(message.id); // where Sluice hands the ack to the client (which sends it in batches)
     if (this.exactlyOnce) {
       message.ackWithResponse().then(
         () => this.commits.commit(this.sourceName),

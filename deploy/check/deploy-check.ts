@@ -1,12 +1,14 @@
 // `npm run deploy:check`: the Helm chart checked with real tools. helm lint and helm template of
 // every profile (rendered to .sluice/rendered/<profile>.yaml), every object decoded strictly into
 // its Kubernetes / KEDA / Prometheus Operator Go type and held to its profile's promises
-// (deploy/check/validate), promtool on the alert rules, and the failures that must fail: bad
+// (deploy/check/validate), promtool on the alert rules and their unit tests (alerts-test.ts), and the failures that must fail: bad
 // values refused by the chart, a broken manifest refused by the checker.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../local/paths.ts';
+import { testAlertRules } from './alerts-test.ts';
+import { checkDashboardQueries } from './dashboard-check.ts';
 import { validateRenderedConfig } from './rendered-config.ts';
 import { HELM_VERSION, helm, PROMTOOL_VERSION, promtool, validator } from './tools.ts';
 
@@ -101,6 +103,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   mkdirSync(renderedDir, { recursive: true });
   const [helmBin, promtoolBin] = await step(`tools: helm ${HELM_VERSION}, promtool ${PROMTOOL_VERSION}`, () => [helm(), promtool()]);
+  await step('alert rules: promtool test rules (each fault detected in time, a healthy pipeline silent)', () =>
+    testAlertRules(promtoolBin),
+  );
+  await step('dashboard: every panel query parsed by promtool', () => console.log(`  ${checkDashboardQueries(promtoolBin)} queries`));
   const validate = await step('build the manifest checker (deploy/check/validate)', () => validator(repoRoot));
   await step('checker tests: broken manifests must fail (go test)', () =>
     exec('go', ['-C', join(repoRoot, 'deploy', 'check', 'validate'), 'test', './...']),

@@ -5,6 +5,7 @@ import { ConfigError, errorMessage, SluiceError } from '../errors.ts';
 import { parseWork } from '../bench/rate.ts';
 import { runLogger, startSluice } from './run.ts';
 import { sluiceVersion } from '../util/runtime.ts';
+import { parseFaultFlags } from '../faults/cli-faults.ts';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 bad configuration or usage. */
 export const EXIT = { ok: 0, failure: 1, config: 2 } as const;
@@ -16,9 +17,18 @@ function configPath(option: string | undefined): string | undefined {
   return existsSync('config/default.yaml') ? 'config/default.yaml' : undefined;
 }
 
-async function run(options: { config?: string; quiet?: boolean }): Promise<number> {
+async function run(options: { config?: string; quiet?: boolean; fault?: string[] }): Promise<number> {
   const path = configPath(options.config);
   const config = await loadConfig(path);
+  if (options.fault && options.fault.length > 0) {
+    let faults: ReturnType<typeof parseFaultFlags>;
+    try {
+      faults = parseFaultFlags(options.fault);
+    } catch (error) {
+      throw new ConfigError('faults', (error as Error).message);
+    }
+    config.faults = { ...config.faults, ...faults, enabled: true };
+  }
   const logger = runLogger(config);
   const running = await startSluice(config, logger, { quiet: options.quiet });
   const sluice = running.sluice;
@@ -61,6 +71,14 @@ async function checkConfig(options: { config?: string }): Promise<number> {
   return EXIT.ok;
 }
 
+async function verifyCommand(file: string, options: { json?: boolean }): Promise<number> {
+  const { formatAuditReport, verifyAudit } = await import('../audit/verify.ts');
+  if (!existsSync(file)) throw new ConfigError('(audit file)', `${file} does not exist`);
+  const report = await verifyAudit(file);
+  process.stdout.write(`${options.json ? JSON.stringify(report) : formatAuditReport(report)}\n`);
+  return report.violations === 0 ? EXIT.ok : EXIT.failure;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command()
@@ -76,7 +94,12 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the gateway (SIGTERM/SIGINT: graceful shutdown; a second signal forces exit)')
     .option('-c, --config <file>', 'YAML config file (default: $SLUICE_CONFIG or ./config/default.yaml)')
     .option('-q, --quiet', 'no summary line per interval')
-    .action(async (options: { config?: string; quiet?: boolean }) => {
+    .option(
+      '--fault <name=value>',
+      'inject a fault (repeatable; enables faults and PUT /faults): handler-error-rate=0.2, handler-latency=500ms, handler-stall, commit-delay=2s',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .action(async (options: { config?: string; quiet?: boolean; fault?: string[] }) => {
       code = await run(options);
     });
   const config = program.command('config').description('configuration tools');
@@ -86,6 +109,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('-c, --config <file>', 'YAML config file')
     .action(async (options: { config?: string }) => {
       code = await checkConfig(options);
+    });
+  program
+    .command('audit')
+    .description('ack audit tools (audit.file)')
+    .command('verify <file>')
+    .description('check that every acked event id was completed or dead-lettered before its ack (exit 1 if not)')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, options: { json?: boolean }) => {
+      code = await verifyCommand(file, options);
     });
   program
     .command('bench-core')

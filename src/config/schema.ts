@@ -99,6 +99,50 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    faults: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Fault injection for staging and drills: the faults below, and PUT /faults on the metrics port to change them at run time.',
+          ),
+        handlerErrorRate: z.number().min(0).max(1).default(0).describe('Share of handler tries that fail (retriable), 0–1.'),
+        handlerLatencyMs: z.number().int().min(0).default(0).describe('Added to every handler try, ms.'),
+        handlerStall: z.boolean().default(false).describe('Handler tries wait until the stall is lifted (or time out).'),
+        commitDelayMs: z.number().int().min(0).default(0).describe('Acks reach the broker this long after the event finished, ms.'),
+      })
+      .strict()
+      .prefault({})
+      .superRefine((faults, ctx) => {
+        if (faults.enabled) return;
+        for (const key of ['handlerErrorRate', 'handlerLatencyMs', 'handlerStall', 'commitDelayMs'] as const) {
+          if (faults[key])
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: 'a fault is set but faults.enabled is false: enable fault injection explicitly',
+            });
+        }
+      }),
+    audit: z
+      .object({
+        file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Ack audit: append every ack/commit/checkpoint and the completions it rests on to this NDJSON file (off when unset); check it with `sluice audit verify FILE`.',
+          ),
+        flushIntervalMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(200)
+          .describe('How often buffered audit lines are written (commits are always written ahead).'),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AckAudit } from '../audit/ack-audit.ts';
 import type { SourceEvent } from '../broker/contract.ts';
 import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
 import { errorMessage } from '../errors.ts';
@@ -23,6 +24,8 @@ export class EventProcessor {
     private readonly stats: PipelineStats,
     private readonly broker: string,
     private readonly logger: Logger,
+    /** The ack audit: each completion is recorded before the ack it allows. */
+    private readonly audit?: AckAudit,
   ) {}
 
   process(event: SourceEvent): void | Promise<void> {
@@ -44,6 +47,7 @@ export class EventProcessor {
   }
 
   private succeed(event: SourceEvent, context: HandlerContext, started: number): void {
+    this.audit?.completed(event.id);
     event.ack();
     if (context.attempt > 1) this.stats.processed.retried++;
     else this.stats.processed.success++;
@@ -54,6 +58,7 @@ export class EventProcessor {
     if (this.deadLetter) {
       try {
         await this.deadLetter.write(event, error, context.attempt);
+        this.audit?.deadLettered(event.id);
         event.ack();
         this.stats.processed.dead_lettered++;
         this.logger.warn(

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -18,6 +18,8 @@ export class MetricsServer {
     private readonly probe: HealthProbe,
     private readonly host: string,
     private readonly port: number,
+    /** More paths and their handlers (`/faults` when fault injection is enabled). */
+    private readonly routes: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => void>> = {},
   ) {}
 
   async start(): Promise<number> {
@@ -43,8 +45,10 @@ export class MetricsServer {
         response.end(`${JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...health })}\n`);
         return;
       }
+      const route = path !== undefined && Object.hasOwn(this.routes, path) ? this.routes[path] : undefined;
+      if (route) return route(request, response);
       response.writeHead(404, { 'content-type': 'text/plain' });
-      response.end('not found: try /metrics, /healthz or /readyz\n');
+      response.end(`not found: try ${['/metrics', '/healthz', '/readyz', ...Object.keys(this.routes)].join(', ')}\n`);
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {

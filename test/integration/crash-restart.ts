@@ -1,33 +1,21 @@
 // The at-least-once crash test every adapter runs: a real `sluice run` child consumes a backlog,
 // is killed with SIGKILL mid-stream (no graceful close, no final commit or nack), and a second
-// one takes over. Every event must be processed at least once; the duplicates are reported.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+// one takes over. Every event must be processed at least once, and the ack audit of both runs
+// must be clean (every id acked was completed first); the duplicates are reported.
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { stringify } from 'yaml';
-import { SLUICE_CLI } from '../sluice-cli.ts';
+import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
+import { processedNumbers, runSluice, waitFor, writeRecordingConfig } from '../crash/sluice-child.ts';
 
-// Appends each processed event's number to a file before returning (and so before the ack):
-// a line can only be missing if the event was never processed.
-const RECORDING_HANDLER = `
-import { openSync, writeFileSync, writeSync } from 'node:fs';
-const out = openSync(process.env.SLUICE_TEST_OUT, 'a');
-// When the app loads its handler it is about to connect: tests that time a restart start here.
-if (process.env.SLUICE_TEST_LOADED) writeFileSync(process.env.SLUICE_TEST_LOADED, String(Date.now()));
-const delayMs = Number(process.env.SLUICE_TEST_HANDLER_MS ?? 2);
-export default async function handle(event) {
-  await new Promise((resolve) => setTimeout(resolve, delayMs));
-  writeSync(out, JSON.parse(event.payload.toString()).n + '\\n');
-}
-`;
+export { processedNumbers, runSluice, writeRecordingConfig } from '../crash/sluice-child.ts';
 
 export interface CrashRestartOptions {
   /** A scratch folder of the test's. */
   dir: string;
   /** File names in `dir` are prefixed with this (several runs may share a folder). */
   name: string;
-  /** The Sluice config without `handler`, `metrics` and `log` (set here). */
+  /** The Sluice config without `handler`, `metrics`, `log` and `audit` (set here). */
   config: Record<string, unknown>;
   /** Events 0..events-1 were published as `{"n": <number>}` payloads. */
   events: number;
@@ -37,60 +25,12 @@ export interface CrashRestartOptions {
   children: Set<ChildProcess>;
 }
 
-export async function processedNumbers(out: string): Promise<number[]> {
-  const text = await readFile(out, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map(Number);
-}
-
-async function waitFor(what: string, ms: number, check: () => Promise<boolean>, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (child.exitCode !== null) throw new Error(`sluice child exited (${child.exitCode}) while waiting for ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Starts `sluice run` with `configPath`, recording what it processes to `out`. */
-export function runSluice(configPath: string, out: string, options: Pick<CrashRestartOptions, 'env' | 'children'>): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_TEST_OUT: out };
-  for (const [key, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  const child = spawn(process.execPath, [...SLUICE_CLI, 'run', '--quiet', '--config', configPath], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
-  child.on('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGKILL') console.error(`sluice child exited ${code ?? signal}:\n${stderr}`);
-  });
-  options.children.add(child);
-  return child;
-}
-
-/**
- * Writes `<name>.sluice.yaml` in `dir`: `config` plus a handler that appends each event's number
- * to the file SLUICE_TEST_OUT names. Returns its path.
- */
-export async function writeRecordingConfig(dir: string, name: string, config: Record<string, unknown>): Promise<string> {
-  const configPath = join(dir, `${name}.sluice.yaml`);
-  const handler = join(dir, `${name}.handler.mjs`);
-  await writeFile(handler, RECORDING_HANDLER);
-  await writeFile(
-    configPath,
-    stringify({ ...config, handler: { module: handler }, metrics: { enabled: false }, log: { level: 'warn', summaryIntervalMs: 0 } }),
-  );
-  return configPath;
-}
-
-/** Kill at a third, restart, wait for all; asserts none is missing. Returns what to report. */
-export async function killMidStreamAndRestart(options: CrashRestartOptions): Promise<{ atKill: number; duplicates: number }> {
+/** Kill at a third, restart, wait for all; asserts none is missing and the audit is clean. Returns what to report. */
+export async function killMidStreamAndRestart(options: CrashRestartOptions): Promise<{ atKill: number; duplicates: number; acks: number }> {
   const { dir, name, events } = options;
   const out = join(dir, `${name}.processed.txt`);
-  const configPath = await writeRecordingConfig(dir, name, options.config);
+  const auditFile = join(dir, `${name}.audit.ndjson`);
+  const configPath = await writeRecordingConfig(dir, name, { ...options.config, audit: { file: auditFile } });
 
   const first = runSluice(configPath, out, options);
   await waitFor('a third of the events', 90_000, async () => (await processedNumbers(out)).length >= events / 3, first);
@@ -109,93 +49,9 @@ export async function killMidStreamAndRestart(options: CrashRestartOptions): Pro
   const seen = new Set(all);
   const missing = Array.from({ length: events }, (_, n) => n).filter((n) => !seen.has(n));
   expect(missing, 'events never processed').toEqual([]);
-  return { atKill, duplicates: all.length - seen.size };
-}
-
-export interface RepeatedKillOptions extends CrashRestartOptions {
-  /** SIGKILLs before the final drain. */
-  kills: number;
-  /** Events were published with key `n % keys`: first deliveries are checked per key. */
-  keys: number;
-  /** Each kill comes this long (uniformly random in [min, max]) after the child's first processed event. */
-  killAfterMs: [number, number];
-  /** The drain ends when all events were processed or none was for this long. */
-  idleMs: number;
-}
-
-export interface RepeatedKillResult {
-  /** Events never processed (sorted). */
-  lost: number[];
-  duplicates: number;
-  /** First deliveries of a key that came after a later event of the same key. */
-  orderViolations: number;
-  /** Distinct events processed when each kill came. */
-  atKills: number[];
-  drainMs: number;
-}
-
-/**
- * The scenario of issue #12: `sluice run` killed with SIGKILL `kills` times mid-stream (each a
- * random moment after it started processing), then started once more and left to drain. Does
- * not assert: returns what was lost, duplicated and reordered, so a test can hold each broker
- * to what it promises. The last child must exit 0 on SIGTERM.
- */
-export async function killRepeatedlyThenDrain(options: RepeatedKillOptions): Promise<RepeatedKillResult> {
-  const { dir, name, events } = options;
-  const out = join(dir, `${name}.processed.txt`);
-  const configPath = await writeRecordingConfig(dir, name, options.config);
-  const distinct = async () => new Set(await processedNumbers(out)).size;
-  const atKills: number[] = [];
-  for (let kill = 0; kill < options.kills; kill++) {
-    const child = runSluice(configPath, out, options);
-    const before = (await processedNumbers(out)).length;
-    await waitFor('a processed event', 90_000, async () => (await processedNumbers(out)).length > before, child);
-    const [min, max] = options.killAfterMs;
-    await new Promise((resolve) => setTimeout(resolve, min + Math.random() * (max - min)));
-    process.kill(child.pid!, 'SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
-    atKills.push(await distinct());
-  }
-  const last = runSluice(configPath, out, options);
-  const started = Date.now();
-  let seen = -1;
-  let progressAt = Date.now();
-  for (;;) {
-    const now = await distinct();
-    if (now >= events) break;
-    if (now !== seen) {
-      seen = now;
-      progressAt = Date.now();
-    } else if (Date.now() - progressAt > options.idleMs) break;
-    if (last.exitCode !== null) throw new Error(`sluice child exited (${last.exitCode}) during the drain`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  const drainMs = Date.now() - started;
-  last.kill('SIGTERM');
-  const code = await new Promise<number | null>((resolve) => last.once('exit', (exitCode) => resolve(exitCode)));
-  expect(code, 'graceful exit of the last consumer').toBe(0);
-
-  const all = await processedNumbers(out);
-  const processed = new Set(all);
-  expect(
-    all.filter((n) => !(n >= 0 && n < events)),
-    'only published events are processed',
-  ).toEqual([]);
-  const lost = Array.from({ length: events }, (_, n) => n).filter((n) => !processed.has(n));
-  return { lost, duplicates: all.length - processed.size, orderViolations: orderViolations(all, options.keys), atKills, drainMs };
-}
-
-/** First deliveries (in processing order) of an event smaller than one already seen for its key `n % keys`. */
-export function orderViolations(processed: number[], keys: number): number {
-  const first = new Set<number>();
-  const highest = new Map<number, number>();
-  let violations = 0;
-  for (const n of processed) {
-    if (first.has(n)) continue;
-    first.add(n);
-    const key = n % keys;
-    if ((highest.get(key) ?? -1) > n) violations++;
-    else highest.set(key, n);
-  }
-  return violations;
+  const audit = await verifyAudit(auditFile);
+  expect(audit.violations, formatAuditReport(audit)).toBe(0);
+  expect(audit.runs, 'both runs wrote to the audit').toBe(2);
+  expect(audit.acks, 'acks were audited').toBeGreaterThan(0);
+  return { atKill, duplicates: all.length - seen.size, acks: audit.acks };
 }

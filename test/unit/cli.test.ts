@@ -42,6 +42,25 @@ describe('sluice CLI', () => {
     expect(output.stderr).toMatch(/pool\.size/);
   });
 
+  it('run --fault refuses an unknown fault before starting, naming the flag', async () => {
+    const { output, exited } = sluice(['run', '--config', 'config/default.yaml', '--fault', 'disk-full']);
+    expect(await exited).toBe(2);
+    expect(output.stderr).toMatch(/--fault disk-full: unknown fault "disk-full"/);
+  });
+
+  it('run --fault starts with the fault on, loud in the logs', async () => {
+    const { child, output, exited } = sluice(['run', '--quiet', '--config', 'config/default.yaml', '--fault', 'handler-latency=5ms'], {
+      SLUICE_METRICS__PORT: '0',
+    });
+    try {
+      await eventually(() => /FAULT INJECTION ON: handlerLatencyMs/.test(output.stdout), 15_000, 'the fault logged');
+      expect(output.stdout).toMatch(/fault injection ENABLED/);
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+
   it('--help lists the commands', async () => {
     const { output, exited } = sluice(['--help']);
     expect(await exited).toBe(0);

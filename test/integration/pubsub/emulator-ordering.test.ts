@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import type { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PubSubConfig } from '../../../adapters/pubsub/config.ts';
-import { orderViolations, processedNumbers } from '../crash-restart.ts';
+import { countDeliveries } from '../../crash/sigkill.ts';
+import { processedNumbers } from '../crash-restart.ts';
 import { describeWithPubSub, pubsubTestConfig, rawClient, sleep, type PubSubImplementation } from './helpers.ts';
 
 const SUBSCRIBER = fileURLToPath(new URL('./bare-subscriber.mjs', import.meta.url));
@@ -110,7 +111,12 @@ describeWithPubSub('bare client on an ordered subscription across SIGKILLs', (en
     const all = await processedNumbers(out);
     const recorded = new Set(all);
     const lost = Array.from({ length: EVENTS }, (_, n) => n).filter((n) => !recorded.has(n));
-    return { lost, duplicates: all.length - recorded.size, violations: orderViolations(all, KEYS) };
+    const counts = countDeliveries(
+      all.map((n) => ({ n, key: `key-${n % KEYS}`, at: 0 })),
+      EVENTS,
+      true,
+    );
+    return { lost, duplicates: counts.duplicates, violations: counts.orderViolations };
   }
 
   it(`${LOSES_ORDERED_AFTER_CRASH[implementation] ? 'loses' : 'redelivers'} unacked messages of an ordered subscription after ${KILLS} SIGKILLs`, async () => {
