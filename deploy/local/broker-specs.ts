@@ -1,5 +1,5 @@
-// The local brokers (Kafka, two Pub/Sub implementations, kinesalite, kinesis-mock, dynalite): how each is prepared, launched and probed. The manager
-// (broker-manager.ts) treats them all alike.
+// The local brokers (Kafka, the Pub/Sub emulator and pstest, kinesalite, kinesis-mock, dynalite):
+// how each is prepared, launched and probed. The manager (broker-manager.ts) treats them all alike.
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import {
