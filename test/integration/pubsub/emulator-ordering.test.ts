@@ -5,7 +5,8 @@
 // Pub/Sub promises at-least-once delivery, ordered subscriptions included: a message that was not
 // acked is delivered again once its lease expires, and the messages of its key after it follow
 // it. The emulator (gcloud pubsub-emulator 0.8.x) does not keep that promise: after the kills it
-// never delivers some messages again, neither to the restarted subscriber nor to a fresh one. In
+// never delivers some messages again, neither to the restarted subscriber nor to a fresh one, or
+// delivers a key's later messages before earlier ones it skipped (or both). In
 // the runs recorded in adapters/pubsub/README.md a key either stalled for good (its tail never
 // came) or skipped a contiguous run of its messages and went on with later ones. A subscriber
 // that records before it acks cannot have acked those, so they were dropped by the emulator.
@@ -27,7 +28,7 @@ const SUBSCRIBER = fileURLToPath(new URL('./bare-subscriber.mjs', import.meta.ur
 const EVENTS = 6_400;
 const KEYS = 64;
 const KILLS = 3;
-/** Rounds on the emulator until one shows the loss (it did in every round tried so far). */
+/** Rounds on the emulator until one shows the loss or a reordering (each round so far showed one or both). */
 const MAX_ROUNDS = 2;
 
 /** What each implementation does with an ordered subscription's unacked messages after a crash. */
@@ -119,7 +120,7 @@ describeWithPubSub('bare client on an ordered subscription across SIGKILLs', (en
     return { lost, duplicates: counts.duplicates, violations: counts.orderViolations };
   }
 
-  it(`${LOSES_ORDERED_AFTER_CRASH[implementation] ? 'loses' : 'redelivers'} unacked messages of an ordered subscription after ${KILLS} SIGKILLs`, async () => {
+  it(`${LOSES_ORDERED_AFTER_CRASH[implementation] ? 'loses or reorders' : 'redelivers, in order,'} unacked messages of an ordered subscription after ${KILLS} SIGKILLs`, async () => {
     const rounds = LOSES_ORDERED_AFTER_CRASH[implementation] ? MAX_ROUNDS : 1;
     let result: Awaited<ReturnType<typeof round>> | undefined;
     for (let i = 0; i < rounds; i++) {
@@ -129,11 +130,16 @@ describeWithPubSub('bare client on an ordered subscription across SIGKILLs', (en
         `bare client, ordered (${implementation}) round ${i + 1}: ${EVENTS} events, ${KEYS} keys, ${KILLS} SIGKILLs: ` +
           `lost ${result.lost.length} (${lostKeys} keys), duplicates ${result.duplicates}, order violations ${result.violations}`,
       );
-      if (result.lost.length > 0) break;
+      if (result.lost.length > 0 || result.violations > 0) break;
     }
     if (LOSES_ORDERED_AFTER_CRASH[implementation]) {
-      // Not what Pub/Sub promises (see the top of the file): documents the emulator's behaviour.
-      expect(result!.lost.length, 'the emulator drops messages of an ordered subscription after a crash').toBeGreaterThan(0);
+      // Not what Pub/Sub promises (see the top of the file): documents the emulator's behaviour. A
+      // round loses messages, or delivers a key's later messages before earlier unacked ones it
+      // skipped (they come later: order violations), or both; which one varies from run to run.
+      expect(
+        result!.lost.length + result!.violations,
+        'the emulator drops or reorders messages of an ordered subscription after a crash',
+      ).toBeGreaterThan(0);
     } else {
       expect(result!.lost, 'messages never delivered again').toEqual([]);
       expect(result!.violations, 'first deliveries out of per-key order').toBe(0);
