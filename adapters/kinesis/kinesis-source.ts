@@ -224,17 +224,17 @@ export class KinesisSource implements Source, LeaseHost {
     }
     this.tracker.remove(lease.leaseKey);
     const progress = this.tracker.partition(lease.leaseKey);
-    const onFatal = (error: Error) => this.fatal(error);
+    const [onFatal, from] = [(error: Error) => this.fatal(error), this.checkpointer.resumeFrom(lease)];
     const consumer = new ShardConsumer(
       lease.leaseKey,
       progress,
       (signal) =>
-        this.deps.fanOut?.reader(lease.leaseKey, lease.checkpoint, signal, onFatal) ??
+        this.deps.fanOut?.reader(lease.leaseKey, from, signal, onFatal) ??
         new PollingShardReader(
           this.clients.kinesis,
           this.config.stream,
           lease.leaseKey,
-          lease.checkpoint,
+          from,
           {
             pollIntervalMs: this.config.consumer.pollIntervalMs,
             throttleBackoffMs: this.config.consumer.throttleBackoffMs,

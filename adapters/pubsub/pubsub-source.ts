@@ -9,6 +9,7 @@ import type { PubSubConfig } from './config.ts';
 import type { PubSubMetrics } from './metrics.ts';
 import { OrderingGate, SUPERSEDED } from './ordering-gate.ts';
 import { PubSubEvent, type EventOwner } from './pubsub-event.ts';
+import { capLeaseLatency } from './lease-latency.ts';
 import { describeSubscription, ensureSubscription, type SubscriptionInfo } from './resources.ts';
 
 /** A stream error older than this, with no error since, no longer makes the source unready. */
@@ -84,15 +85,14 @@ export class PubSubSource implements Source, EventOwner {
     // (modAckWithResponse on exactly-once subscriptions) for each extension. The receipt modAck is
     // sent before a message reaches us, and nack() goes through the subscriber, so only extensions
     // are counted. One function per source, assigned to each message: no closure per message.
-    const metricsRef = metrics;
     const modAck = Message.prototype.modAck;
     const modAckWithResponse = Message.prototype.modAckWithResponse;
     this.countingModAck = function (this: Message, deadline: number) {
-      if (deadline > 0) metricsRef.leaseExtensions++;
+      if (deadline > 0) metrics.leaseExtensions++;
       return modAck.call(this, deadline);
     };
     this.countingModAckWithResponse = function (this: Message, deadline: number) {
-      if (deadline > 0) metricsRef.leaseExtensions++;
+      if (deadline > 0) metrics.leaseExtensions++;
       return modAckWithResponse.call(this, deadline);
     };
   }
@@ -140,7 +140,7 @@ export class PubSubSource implements Source, EventOwner {
       ...(lease.maxAckDeadlineSeconds ? { maxAckDeadline: Duration.from({ seconds: lease.maxAckDeadlineSeconds }) } : {}),
       closeOptions: { behavior: 'NACK', timeout: Duration.from({ milliseconds: config.closeTimeoutMs }) },
     };
-    const subscription = client.subscription(config.subscription, options);
+    const subscription = capLeaseLatency(client.subscription(config.subscription, options), this.logger);
     this.subscription = subscription;
     subscription.on('error', this.onError);
     subscription.on('close', this.onClose);

@@ -32,8 +32,13 @@ async function run(options: { config?: string; quiet?: boolean; fault?: string[]
   const logger = runLogger(config);
   const running = await startSluice(config, logger, { quiet: options.quiet });
   const sluice = running.sluice;
+  // A running gateway waits for its broker for as long as it takes. During an outage it may hold
+  // no open socket and only unref'd timers (a Kinesis source that lost every lease while the
+  // lease table was unreachable): without this ref'd timer Node would find nothing left to do and
+  // exit (code 13) in the middle of the outage. Cleared once the run ends.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
 
-  return new Promise<number>((resolve) => {
+  const code = await new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
@@ -60,6 +65,8 @@ async function run(options: { config?: string; quiet?: boolean; fault?: string[]
       );
     });
   });
+  clearInterval(keepAlive);
+  return code;
 }
 
 async function checkConfig(options: { config?: string }): Promise<number> {

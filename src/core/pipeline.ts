@@ -67,7 +67,12 @@ export class Pipeline {
       },
     });
     const processor = new EventProcessor(parts.handler, parts.deadLetter, this.stats, options.broker, parts.logger, parts.audit);
-    this.pool = new WorkerPool(this.queue, options.pool.size, (event) => processor.process(event), options.pool.orderByKey);
+    this.pool = new WorkerPool(
+      this.queue,
+      options.pool.size,
+      (event, continued) => processor.process(event, continued),
+      options.pool.orderByKey,
+    );
     const capacity = { events: options.queue.maxEvents, bytes: options.queue.maxBytes };
     this.sink = {
       deliver: (events) => this.deliver(events),

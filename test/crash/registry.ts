@@ -2,6 +2,7 @@
 // async function returning rows (scenario.ts); adding one is one line here.
 import type { BrokerName } from '../../deploy/local/endpoints.ts';
 import type { ScenarioRow } from './scenario.ts';
+import { outageScenario } from './outage.ts';
 import { sigkillScenario } from './sigkill.ts';
 
 /** What a scenario is given by the runner (test/crash/run.ts) or a test. */
@@ -26,8 +27,12 @@ export interface ScenarioEntry {
   run(context: ScenarioContext): Promise<ScenarioRow[]>;
 }
 
+// A row on a second Pub/Sub implementation is one more target of `sigkill x3`, e.g.
+//   run: (context) => sigkillScenario(context, [...crashTargets(),
+//     pubsubTarget({ endpoint: '127.0.0.1:<port>', implementation: 'pstest', ordered: true })]),
+// with the server's local broker name in `brokers` so the runner starts it.
 export const SCENARIOS: ScenarioEntry[] = [
   { name: 'sigkill x3', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: sigkillScenario },
-  // { name: 'broker outage', brokers: [...], run: outageScenario },   (test/crash/outage.ts)
+  { name: 'broker outage', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: outageScenario },
   // { name: 'sigterm handoff', brokers: [...], run: handoffScenario }, (test/crash/handoff.ts)
 ];

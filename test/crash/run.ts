@@ -12,42 +12,10 @@ import { brokersDown, brokersUp } from '../../deploy/local/broker-manager.ts';
 import type { BrokerName } from '../../deploy/local/endpoints.ts';
 import { type ScenarioContext, SCENARIOS } from './registry.ts';
 import { rowFailures, type ScenarioRow } from './scenario.ts';
+import { formatTable } from './table.ts';
 
 const COMPILED = 'dist/src/cli/sluice.js';
 const log = (line: string) => process.stderr.write(`[crash] ${line}\n`);
-
-/** The rows as a markdown table. */
-export function formatTable(rows: readonly ScenarioRow[]): string {
-  const seconds = (ms: number | undefined) => (ms === undefined || Number.isNaN(ms) ? '—' : (ms / 1000).toFixed(1));
-  const takeover = rows.some((row) => row.takeoverMs !== undefined);
-  const header = ['scenario', 'broker', 'events', 'lost', 'duplicates', 'order violations', 'resume s (per restart)'];
-  if (takeover) header.push('takeover s');
-  header.push('drain s', 'audit', 'result', 'notes');
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
-  for (const row of rows) {
-    const failures = rowFailures(row);
-    const cells = [
-      row.scenario,
-      row.broker,
-      String(row.events),
-      String(row.lost),
-      String(row.duplicates),
-      row.orderViolations === undefined ? 'n/a' : String(row.orderViolations),
-      row.resumeMs && row.resumeMs.length > 0 ? row.resumeMs.map(seconds).join(' / ') : '—',
-    ];
-    if (takeover) cells.push(seconds(row.takeoverMs));
-    cells.push(
-      seconds(row.drainMs),
-      row.audit === 'off'
-        ? 'off'
-        : `${row.audit.violations === 0 ? 'clean' : `${row.audit.violations} violations`} (${row.audit.acks} acks)`,
-      failures.length === 0 ? 'pass' : `FAIL: ${failures.join(', ')}`,
-      [row.error ? `error: ${row.error}` : '', row.notes ?? ''].filter(Boolean).join('; '),
-    );
-    lines.push(`| ${cells.join(' | ')} |`);
-  }
-  return lines.join('\n');
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -82,8 +50,9 @@ async function main(): Promise<number> {
     crashed = error;
   } finally {
     if (process.env.SLUICE_BROKERS_KEEP !== '1' && ours.length > 0) await brokersDown(ours, (line) => log(`brokers: ${line}`));
-    if (crashed === undefined) await rm(dir, { recursive: true, force: true });
-    else log(`scratch files kept in ${dir}`);
+    // Kept when something failed: the records (<row>.run<N>.txt) and audit files show what happened.
+    if (crashed === undefined && rows.every((row) => rowFailures(row).length === 0)) await rm(dir, { recursive: true, force: true });
+    else log(`scratch files (records, audit files) kept in ${dir}`);
   }
   const seconds = Math.round((Date.now() - started) / 1000);
   process.stdout.write(

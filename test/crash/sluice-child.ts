@@ -2,6 +2,7 @@
 // and the crash-restart harness (test/crash) kill and restart. Shared here so both read the
 // same records the same way.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -54,6 +55,8 @@ export interface ChildOptions {
   entry?: readonly string[];
   /** The handler's wait per event, ms (default 2). */
   delayMs?: number;
+  /** Sluice logs to stdout: appended to this file when given (else dropped). */
+  logFile?: string;
 }
 
 /** Starts `sluice run` with `configPath`, recording what it processes to `out`. */
@@ -64,10 +67,12 @@ export function runSluice(configPath: string, out: string, options: ChildOptions
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
+  const log = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(process.execPath, [...(options.entry ?? SLUICE_CLI), 'run', '--quiet', '--config', configPath], {
     env,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', log, 'pipe'],
   });
+  if (typeof log === 'number') closeSync(log); // the child has its own copy
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
   child.on('exit', (code, signal) => {
@@ -87,7 +92,13 @@ export async function writeRecordingConfig(dir: string, name: string, config: Re
   await writeFile(handler, RECORDING_HANDLER);
   await writeFile(
     configPath,
-    stringify({ ...config, handler: { module: handler }, metrics: { enabled: false }, log: { level: 'warn', summaryIntervalMs: 0 } }),
+    stringify({
+      ...config,
+      handler: { module: handler },
+      metrics: { enabled: false },
+      // A `log` in `config` may raise the level (a scenario keeping Sluice's log for its reader).
+      log: { level: 'warn', summaryIntervalMs: 0, ...(config.log as object | undefined) },
+    }),
   );
   return configPath;
 }

@@ -11,6 +11,7 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { PubSub } from '@google-cloud/pubsub';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Kafka, logLevel } from 'kafkajs';
 import { ENDPOINTS, type BrokerName } from '../../deploy/local/endpoints.ts';
 
@@ -83,9 +84,13 @@ export function kinesisTarget(): CrashTarget {
     needs: ['kinesis', 'dynamodb'],
     ordered: true,
     async prepare({ events, keys }) {
-      const { url, region, credentials } = ENDPOINTS.kinesis;
+      const { url, region } = ENDPOINTS.kinesis;
+      // A copy each: the SDK adds fields to the credentials object it is given.
+      const { accessKeyId, secretAccessKey } = ENDPOINTS.kinesis.credentials;
+      const credentials = () => ({ accessKeyId, secretAccessKey });
       const dynamoUrl = ENDPOINTS.dynamodb.url;
-      const kinesis = new KinesisClient({ endpoint: url, region, credentials });
+      // HTTP/1.1: the SDK's Kinesis client defaults to HTTP/2, which kinesalite does not speak.
+      const kinesis = new KinesisClient({ endpoint: url, region, credentials: credentials(), requestHandler: new NodeHttpHandler() });
       const stream = fresh('crash');
       const application = `${stream}-app`;
       await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 4 }));
@@ -110,7 +115,7 @@ export function kinesisTarget(): CrashTarget {
             application,
             region,
             endpoint: url,
-            credentials: { ...credentials },
+            credentials: credentials(),
             // A fixed worker id, as a StatefulSet pod's name: a restarted worker reclaims its
             // own leases at once instead of waiting for them to expire.
             leases: { type: 'dynamodb', endpoint: dynamoUrl, workerId: 'crash-worker' },
@@ -118,7 +123,7 @@ export function kinesisTarget(): CrashTarget {
         },
         async cleanup() {
           await kinesis.send(new DeleteStreamCommand({ StreamName: stream })).catch(() => undefined);
-          const dynamo = new DynamoDBClient({ endpoint: dynamoUrl, region, credentials });
+          const dynamo = new DynamoDBClient({ endpoint: dynamoUrl, region, credentials: credentials() });
           await dynamo.send(new DeleteTableCommand({ TableName: application })).catch(() => undefined);
           dynamo.destroy();
           kinesis.destroy();

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { type AuditReport, formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
-import { countDeliveries } from '../crash/sigkill.ts';
+import { countDeliveries } from '../crash/deliveries.ts';
 import { processedNumbers, processedRecords, runSluice, waitFor, writeRecordingConfig } from '../crash/sluice-child.ts';
 
 export { processedNumbers, runSluice, writeRecordingConfig } from '../crash/sluice-child.ts';

@@ -6,6 +6,7 @@ import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
 import { FileAckAudit } from '../../src/audit/ack-audit.ts';
 import { comparePositions, DeliveredLedger } from '../../src/audit/delivered-ledger.ts';
 import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { FileDeadLetter } from '../../src/dead-letter/file-dead-letter.ts';
 import { spawnSluice } from '../sluice-cli.ts';
 import { eventually, memoryPipeline, numbered, seqOf } from './helpers.ts';
@@ -124,6 +125,17 @@ describe('audit file (FileAckAudit)', () => {
 
   it('names audit.file when it cannot be opened', () => {
     expect(() => new FileAckAudit(join(dir, 'missing-file-as-dir.ndjson', '\0bad'), 'memory', 100)).toThrow(/audit\.file/);
+  });
+});
+
+describe('audit config', () => {
+  it('is off by default and turned on by audit.file or SLUICE_AUDIT__FILE', async () => {
+    expect((await loadConfig(undefined, {})).audit).toEqual({ file: undefined, flushIntervalMs: 200 });
+    const config = await loadConfig(undefined, {
+      SLUICE_AUDIT__FILE: '/var/lib/sluice/audit.ndjson',
+      SLUICE_AUDIT__FLUSH_INTERVAL_MS: '50',
+    });
+    expect(config.audit).toEqual({ file: '/var/lib/sluice/audit.ndjson', flushIntervalMs: 50 });
   });
 });
 

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PubSubConfig } from '../../../adapters/pubsub/config.ts';
-import { countDeliveries } from '../../crash/sigkill.ts';
+import { countDeliveries } from '../../crash/deliveries.ts';
 import { processedNumbers } from '../crash-restart.ts';
 import { describeWithPubSub, pubsubTestConfig, rawClient, sleep, type PubSubImplementation } from './helpers.ts';
 
