@@ -21,6 +21,8 @@ const KILLS = 3;
 
 interface Sizes {
   events: (target: CrashTarget) => number;
+  /** The recording handler's time per event. */
+  handlerMs: number;
   /** A kill comes uniformly at random in [min, max) ms after a start. */
   killAfterMs: { min: number; max: number };
   drainTimeoutMs: number;
@@ -30,14 +32,20 @@ interface Sizes {
 
 const FULL: Sizes = {
   events: (target) => (target.label.startsWith('pubsub') ? 20_000 : 40_000),
+  handlerMs: 4,
   killAfterMs: { min: 4_000, max: 8_000 },
   drainTimeoutMs: 240_000,
   stallMs: 60_000,
 };
 
-/** CI: fewer events, the same kill window (a start takes seconds; shorter windows kill before work). */
+/**
+ * CI: fewer events and a slower handler (15 ms: at most ~1,000 events/s with 16 workers), so that
+ * all three kills still come mid-stream; the same kill window. Pub/Sub gets fewer: an ordered
+ * subscription on pstest hands out one message per key at a time.
+ */
 const QUICK: Sizes = {
-  events: (target) => (target.label.startsWith('pubsub') ? 12_000 : 20_000),
+  events: (target) => (target.label.startsWith('pubsub') ? 10_000 : 24_000),
+  handlerMs: 15,
   killAfterMs: { min: 4_000, max: 8_000 },
   drainTimeoutMs: 150_000,
   stallMs: 45_000,
@@ -97,7 +105,7 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
       const startedAt = Date.now();
       const loaded = `${out}.loaded`;
       const env = { ...prepared.env, SLUICE_TEST_LOADED: loaded };
-      const child = runSluice(configPath, out, { children, env, entry: context.entry, delayMs: 4 });
+      const child = runSluice(configPath, out, { children, env, entry: context.entry, delayMs: sizes.handlerMs });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       if (run < KILLS) {
         // The kill window starts when this run has started working: its first processed event

@@ -14,6 +14,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Kafka, logLevel } from 'kafkajs';
 import { ENDPOINTS, type BrokerName } from '../../deploy/local/endpoints.ts';
+import { createTopicWithLeaders } from './kafka-topic.ts';
 
 /** Events `0..events-1` as `{"n": <n>}` payloads, keyed `k<n % keys>`. */
 export interface Backlog {
@@ -58,7 +59,7 @@ export function kafkaTarget(client: 'kafkajs' | 'platformatic'): CrashTarget {
       const topic = fresh('crash');
       const admin = kafka.admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: 8 }], waitForLeaders: true });
+      await createTopicWithLeaders(admin, topic, 8);
       const producer = kafka.producer({ allowAutoTopicCreation: false });
       await producer.connect();
       for (let from = 0; from < events; from += 2_000) {
