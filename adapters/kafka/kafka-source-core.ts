@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
-import { ConfigError, errorMessage, NotFoundError, SluiceError } from '../../src/errors.ts';
+import { ConfigError, errorMessage, SluiceError } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { partitionKey, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
@@ -8,6 +8,7 @@ import { DeliveryLane } from './delivery-lane.ts';
 import { KafkaEvent, type KafkaEventOwner, type KafkaRecord, type PartitionContext, parseMillis } from './kafka-event.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 import { type OffsetToCommit, PartitionBook, type TopicPartition } from './partition-book.ts';
+import { topicsToRead } from './topics-to-read.ts';
 
 type GroupState = 'new' | 'joining' | 'joined' | 'rebalancing' | 'crashed' | 'closed';
 export type { OffsetToCommit, TopicPartition };
@@ -203,29 +204,8 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
    * Their commit counters start at 0, as Prometheus wants counters to.
    */
   protected async resolveTopics(): Promise<string[]> {
-    const topics = await this.findTopics();
+    const topics = topicsToRead(this.config, await this.listTopics());
     for (const topic of topics) this.commits.declare(topic);
-    return topics;
-  }
-
-  private async findTopics(): Promise<string[]> {
-    const existing = await this.listTopics();
-    const brokers = this.config.brokers.join(',');
-    if (this.config.topicPattern) {
-      const pattern = new RegExp(this.config.topicPattern);
-      const matched = existing.filter((topic) => !topic.startsWith('__') && !topic.endsWith('.dlq') && pattern.test(topic)).sort();
-      if (matched.length === 0) {
-        throw new NotFoundError(`kafka: no topic at ${brokers} matches broker.kafka.topicPattern /${this.config.topicPattern}/`);
-      }
-      return matched;
-    }
-    const topics = this.config.topics!;
-    const missing = topics.filter((topic) => !existing.includes(topic));
-    if (missing.length > 0) {
-      throw new NotFoundError(
-        `kafka: topic ${missing.join(', ')} does not exist at ${brokers} (or is not visible to this user); create it or fix broker.kafka.topics`,
-      );
-    }
     return topics;
   }
 
@@ -233,7 +213,9 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
    * Delivers `records` of one partition (offset order) in parts of at most sink.maxBatch, each
    * awaited. `wanted` is asked when a part's turn in the lane has come; when it says no (or the
    * source stopped, or a revoke began since `epoch`), nothing more is delivered and this resolves
-   * to the number of records delivered so far.
+   * to the number of records delivered (or skipped) so far. Records this member completed before
+   * its last revoke (a rejoin after a broker outage fetches from the committed offset again) are
+   * skipped, not processed twice: see PartitionBook.alreadyDone.
    */
   protected async deliver(
     topic: string,
@@ -245,7 +227,13 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     const { wanted, afterPart, waitFor } = options;
     const key = partitionKey(topic, partition);
     const max = Math.max(1, this.sink.maxBatch);
-    for (let start = 0; start < records.length; start += max) {
+    if (this.stopped || this.awaitingJoin || epoch !== this.epoch || (wanted && !wanted())) return 0;
+    const skipped = this.book.alreadyDone(topic, partition, records);
+    if (skipped > 0) {
+      this.logger.debug({ partition: key, skipped, upTo: records[skipped - 1]!.offset }, 'kafka: skipped records done before the rejoin');
+      afterPart?.(records[skipped - 1]!);
+    }
+    for (let start = skipped; start < records.length; start += max) {
       const end = Math.min(records.length, start + max);
       const build = (): SourceEvent[] | undefined => {
         if (this.stopped || this.awaitingJoin || epoch !== this.epoch || (wanted && !wanted())) return undefined;

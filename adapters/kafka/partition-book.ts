@@ -21,6 +21,16 @@ export class PartitionBook {
   private readonly basePositions = new Map<string, string>();
   /** End of each partition as the client last reported it. */
   private readonly highWatermarks = new Map<string, string>();
+  /**
+   * Next offset per partition as this member had completed it when the tracker was last reset
+   * (a revoke: a rebalance, a rejoin after a broker outage), kept across the reset. Whether or not
+   * the revoke's commit got through (during an outage it cannot), the client fetches again from
+   * the group's committed offset: records below this position were processed already and are
+   * skipped ({@link alreadyDone}), and the position is committed again ({@link toCommit}).
+   */
+  private readonly carried = new Map<string, bigint>();
+  /** Partitions whose carried position is ahead of where the client fetches: it is committed. */
+  private readonly carriedAhead = new Set<string>();
 
   /** The progress of a partition whose events are about to be delivered, from `firstOffset` on. */
   progress(topic: string, partition: number, firstOffset: string): PartitionProgress {
@@ -36,7 +46,35 @@ export class PartitionBook {
 
   /** Records offsets the group confirmed. */
   committedAt(offsets: readonly OffsetToCommit[]): void {
-    for (const { topic, partition, offset } of offsets) this.committed.set(partitionKey(topic, partition), offset);
+    for (const { topic, partition, offset } of offsets) {
+      const key = partitionKey(topic, partition);
+      this.committed.set(key, offset);
+      const carried = this.carried.get(key);
+      if (carried !== undefined && BigInt(offset) >= carried) this.dropCarried(key);
+    }
+  }
+
+  /**
+   * How many of `records` (the next records fetched for a partition, in offset order) this member
+   * completed before the last reset: the caller skips them instead of processing them again.
+   * After a join a client fetches from the group's committed offset; a first record at or past
+   * the carried position means the group is there already (or another member moved it on), and
+   * the carried position is dropped. Skipping is safe whoever held the partition meanwhile: only
+   * records this member's handler completed are skipped.
+   */
+  alreadyDone(topic: string, partition: number, records: readonly { offset: string }[]): number {
+    const key = partitionKey(topic, partition);
+    const carried = this.carried.get(key);
+    if (carried === undefined || records.length === 0) return 0;
+    if (BigInt(records[0]!.offset) >= carried) {
+      this.dropCarried(key);
+      return 0;
+    }
+    if (!this.partitions.has(key)) this.partitions.set(key, { topic, partition });
+    this.carriedAhead.add(key); // the group's position is behind: commit it (toCommit)
+    let skip = 1;
+    while (skip < records.length && BigInt(records[skip]!.offset) < carried) skip++;
+    return skip;
   }
 
   /** Each partition's next offset (one past the highest contiguous acked) not committed yet. */
@@ -52,6 +90,15 @@ export class PartitionBook {
       const where = this.partitions.get(key);
       if (where) offsets.push({ ...where, offset: next });
     }
+    // Positions carried over a reset and found ahead of the group's, with nothing tracked past
+    // them yet: the commit that failed (or was refused) before the reset, tried again.
+    for (const key of this.carriedAhead) {
+      if (include && !include(key)) continue;
+      if (this.tracker.has(key) && this.tracker.partition(key).committable !== undefined) continue;
+      const next = this.carried.get(key)!.toString();
+      const where = this.partitions.get(key);
+      if (where && this.committed.get(key) !== next) offsets.push({ ...where, offset: next });
+    }
     return offsets;
   }
 
@@ -62,8 +109,19 @@ export class PartitionBook {
     return count;
   }
 
-  /** Forgets everything in flight (a revoke): acks of events delivered so far are ignored. */
+  /**
+   * Forgets everything in flight (a revoke): acks of events delivered so far are ignored. Each
+   * partition's completed position is carried over (see {@link alreadyDone}).
+   */
   reset(): void {
+    for (const progress of this.tracker.all()) {
+      const done = progress.committable;
+      if (done === undefined) continue;
+      const next = BigInt(done) + 1n;
+      const carried = this.carried.get(progress.partition);
+      if (carried === undefined || next > carried) this.carried.set(progress.partition, next);
+      this.carriedAhead.delete(progress.partition); // confirmed again by the next fetch
+    }
     for (const progress of this.tracker.all()) progress.reset();
     this.committed.clear();
     this.basePositions.clear();
@@ -77,6 +135,19 @@ export class PartitionBook {
       this.partitions.delete(key);
       this.highWatermarks.delete(key);
     }
+    // A partition assigned elsewhere: whoever reads it now commits it; a position carried from
+    // before would only be stale if it came back (or wrong, were the topic recreated meanwhile).
+    for (const key of [...this.carried.keys()]) if (!held(key)) this.dropCarried(key);
+  }
+
+  /** Positions carried over resets, for logs and tests. */
+  carriedPositions(): Map<string, string> {
+    return new Map([...this.carried].map(([key, offset]) => [key, offset.toString()]));
+  }
+
+  private dropCarried(key: string): void {
+    this.carried.delete(key);
+    this.carriedAhead.delete(key);
   }
 
   /** Each held partition's lag in the shared vocabulary (see kafka-lag.ts). */

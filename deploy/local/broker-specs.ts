@@ -108,7 +108,7 @@ export const BROKERS: Record<BrokerName, BrokerSpec> = {
     marker: 'kafka.Kafka',
     startTimeoutMs: 180_000,
     stopGraceMs: 30_000,
-    prepare: prepareKafka,
+    prepare: (log) => prepareKafka(log),
     health: () => kafkaHealth(ENDPOINTS.kafka.brokers),
   },
   pubsub: {

@@ -9,14 +9,16 @@ import { stringify } from 'yaml';
 import { SLUICE_CLI } from '../sluice-cli.ts';
 
 // Appends each processed event's number to a file before returning (and so before the ack):
-// a line can only be missing if the event was never processed.
+// a line can only be missing if the event was never processed. SLUICE_TEST_HANDLER_MS sets how
+// long each event takes (default 2 ms).
 const RECORDING_HANDLER = `
 import { openSync, writeFileSync, writeSync } from 'node:fs';
 const out = openSync(process.env.SLUICE_TEST_OUT, 'a');
 // When the app loads its handler it is about to connect: tests that time a restart start here.
 if (process.env.SLUICE_TEST_LOADED) writeFileSync(process.env.SLUICE_TEST_LOADED, String(Date.now()));
+const ms = Number(process.env.SLUICE_TEST_HANDLER_MS ?? 2);
 export default async function handle(event) {
-  await new Promise((resolve) => setTimeout(resolve, 2));
+  await new Promise((resolve) => setTimeout(resolve, ms));
   writeSync(out, JSON.parse(event.payload.toString()).n + '\\n');
 }
 `;

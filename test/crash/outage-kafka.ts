@@ -1,0 +1,85 @@
+// The Kafka rows of the broker-outage scenario: a private Kafka node (its own ports and folder,
+// deploy/local/private-kafka.ts), stopped by pid (SIGTERM, SIGKILL after 10 s) for the outage and
+// started again on the same storage, so topics and committed offsets survive as in production.
+import type { ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { dataDir } from '../../deploy/local/paths.ts';
+import { PrivateKafka } from '../../deploy/local/private-kafka.ts';
+import { freePort } from '../sluice-cli.ts';
+import { type OutagePlan, runOutage, uniqueName } from './outage-run.ts';
+import type { ScenarioRow } from './scenario.ts';
+
+export type KafkaClientName = 'kafkajs' | 'platformatic';
+
+export interface KafkaOutageOptions {
+  clients: KafkaClientName[];
+  events: number;
+  keys: number;
+  outageMs: number;
+  queue: number;
+  pool: number;
+  dir: string;
+  children: Set<ChildProcess>;
+  log: (msg: string) => void;
+}
+
+async function produce(brokers: string[], topic: string, events: number, keys: number): Promise<void> {
+  const kafka = new Kafka({ clientId: 'outage-producer', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 4, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  for (let start = 0; start < events; start += 2_000) {
+    const messages = [];
+    for (let n = start; n < Math.min(events, start + 2_000); n++) messages.push({ key: `key-${n % keys}`, value: JSON.stringify({ n }) });
+    await producer.send({ topic, messages });
+  }
+  await producer.disconnect();
+}
+
+export async function kafkaOutageRows(options: KafkaOutageOptions): Promise<ScenarioRow[]> {
+  const { log } = options;
+  const node = new PrivateKafka(
+    { name: `kafka-outage-${process.pid}`, dir: join(dataDir('kafka-outage'), String(process.pid)), port: await freePort(), controllerPort: await freePort() },
+    log,
+  );
+  const rows: ScenarioRow[] = [];
+  try {
+    await node.start();
+    log(`private kafka on ${node.brokers.join(',')} (pid ${node.pid})`);
+    for (const client of options.clients) {
+      const topic = uniqueName(`outage-${client}`);
+      await produce(node.brokers, topic, options.events, options.keys);
+      const plan: OutagePlan = {
+        broker: `kafka (${client})`,
+        name: `kafka-${client}`,
+        dir: options.dir,
+        events: options.events,
+        outageMs: options.outageMs,
+        children: options.children,
+        log,
+        env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+        // A user's config: the client's defaults for sessions, commits and retries.
+        config: {
+          broker: { type: 'kafka', kafka: { brokers: node.brokers, client, topics: [topic], group: `${topic}-group` } },
+          queue: { maxEvents: options.queue },
+          pool: { size: options.pool, orderByKey: true },
+          deadLetter: { type: 'none' },
+        },
+        cut: async () => {
+          log(`kafka: stopping the broker (${await node.stop(10_000)})`);
+        },
+        restore: () => node.start(),
+      };
+      rows.push(await runOutage(plan));
+    }
+  } finally {
+    await node.stop(5_000);
+    await rm(node.instance.dir, { recursive: true, force: true });
+  }
+  return rows;
+}
