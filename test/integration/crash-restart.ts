@@ -74,7 +74,8 @@ export function runSluice(configPath: string, out: string, options: Pick<CrashRe
 
 /**
  * Writes `<name>.sluice.yaml` in `dir`: `config` plus a handler that appends each event's number
- * to the file SLUICE_TEST_OUT names. Returns its path.
+ * to the file SLUICE_TEST_OUT names. Metrics are off and logs at warn unless `config` says
+ * otherwise. Returns its path.
  */
 export async function writeRecordingConfig(dir: string, name: string, config: Record<string, unknown>): Promise<string> {
   const configPath = join(dir, `${name}.sluice.yaml`);
@@ -82,7 +83,12 @@ export async function writeRecordingConfig(dir: string, name: string, config: Re
   await writeFile(handler, RECORDING_HANDLER);
   await writeFile(
     configPath,
-    stringify({ ...config, handler: { module: handler }, metrics: { enabled: false }, log: { level: 'warn', summaryIntervalMs: 0 } }),
+    stringify({
+      ...config,
+      handler: { module: handler },
+      metrics: { enabled: false, ...(config.metrics as object | undefined) },
+      log: { level: 'warn', summaryIntervalMs: 0, ...(config.log as object | undefined) },
+    }),
   );
   return configPath;
 }

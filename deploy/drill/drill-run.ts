@@ -1,0 +1,182 @@
+// One drill run: one broker, one fault. Fresh destination, Sluice under steady load, a warm-up
+// until Prometheus sees a healthy pipeline, then inject → detected (the intended alert arrives at
+// the webhook) or held 90 s → remove → recovered (lag < 5 s, up and ready in Prometheus, and the
+// intended alert resolved at the webhook) → drain → count lost and duplicated events.
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { DrillBroker, FreePort } from './drill-brokers.ts';
+import type { DrillFault, FaultContext } from './drill-faults.ts';
+import { SluiceChild, SteadyProducer } from './load.ts';
+import type { Monitoring } from './monitoring.ts';
+import type { AlertWebhook } from './webhook.ts';
+
+export interface DrillRow {
+  broker: string;
+  fault: string;
+  title: string;
+  intended: string;
+  repeat: number;
+  /** Fault start → intended alert firing at the webhook, s; null: not within the hold. */
+  detectS: number | null;
+  /** Fault end → lag < 5 s (and up, ready) and the intended alert resolved, s; null: not within the wait. */
+  recoverS: number | null;
+  /** Fault end → lag back under the threshold, s. */
+  lagBackS: number | null;
+  heldS: number;
+  published: number;
+  lost: number;
+  duplicates: number;
+  /** Other alerts that fired for this run from the fault's start to its recovery. */
+  others: string[];
+  /** Why the row does not apply, or what went wrong. */
+  notApplicable?: string;
+  error?: string;
+}
+
+export interface DrillSettings {
+  dir: string;
+  steadyRate: number;
+  handlerMs: number;
+  queue: number;
+  pool: number;
+  /** The longest a fault is held when its alert does not come. */
+  holdMs: number;
+  /** How long after the fault's end recovery is waited for. */
+  recoverWaitMs: number;
+  /** Lag under this many seconds counts as recovered. */
+  lagThresholdS: number;
+  warmupMs: number;
+}
+
+export interface DrillEnv {
+  monitoring: Monitoring;
+  webhook: AlertWebhook;
+  freePort: FreePort;
+  children: Set<ChildProcess>;
+  log: (msg: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+async function until(timeoutMs: number, check: () => Promise<boolean> | boolean, everyMs = 500): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return true;
+    } catch {
+      // Prometheus briefly unreachable: ask again
+    }
+    if (Date.now() > deadline) return false;
+    await sleep(everyMs);
+  }
+}
+
+export async function runDrill(env: DrillEnv, settings: DrillSettings, broker: DrillBroker, fault: DrillFault, repeat: number): Promise<DrillRow> {
+  const row: DrillRow = {
+    broker: broker.name,
+    fault: fault.id,
+    title: fault.title,
+    intended: fault.intended,
+    repeat,
+    detectS: null,
+    recoverS: null,
+    lagBackS: null,
+    heldS: 0,
+    published: 0,
+    lost: 0,
+    duplicates: 0,
+    others: [],
+  };
+  const notApplicable = fault.notApplicable?.(broker);
+  if (notApplicable) return { ...row, notApplicable };
+
+  const { monitoring, webhook, log } = env;
+  const id = `drill-${broker.name}-${fault.id}-${repeat}-${randomBytes(3).toString('hex')}`;
+  const say = (msg: string) => log(`[${broker.name} ${fault.id} #${repeat}] ${msg}`);
+  const run = await broker.prepare(id);
+  const sluice = new SluiceChild({
+    dir: settings.dir,
+    name: id,
+    run,
+    metricsPort: await env.freePort(),
+    handlerMs: settings.handlerMs,
+    queue: settings.queue,
+    pool: settings.pool,
+    children: env.children,
+  });
+  const producer = new SteadyProducer(run, settings.steadyRate, say);
+  const context: FaultContext = { broker, sluice, producer, steadyRate: settings.steadyRate };
+  const selector = `drill_run="${id}"`;
+  const healthy = async () =>
+    (await monitoring.query(`max(up{${selector}})`)) === 1 &&
+    (await monitoring.query(`min(sluice_ready{${selector}})`)) === 1 &&
+    ((await monitoring.query(`max(sluice_source_lag_seconds{${selector}})`)) ?? 0) < settings.lagThresholdS;
+  let injected = false;
+  let removed = false;
+  try {
+    await sluice.start();
+    producer.start();
+    monitoring.setTargets([{ address: sluice.metricsUrl.replace('http://', ''), labels: { drill_run: id, drill_broker: broker.name, drill_fault: fault.id } }]);
+    const warmStart = Date.now();
+    const warm = await until(settings.warmupMs + 60_000, async () => Date.now() - warmStart >= settings.warmupMs && (await healthy()), 1_000);
+    if (!warm) throw new Error(`not healthy after ${seconds(Date.now() - warmStart)} s of warm-up`);
+    const early = webhook.of(id).filter((arrival) => arrival.status === 'firing');
+    if (early.length > 0) say(`alerts before the fault: ${[...new Set(early.map((a) => a.alertname))].join(', ')}`);
+
+    say(`inject: ${fault.title}`);
+    const start = Date.now();
+    injected = true;
+    await fault.inject(context);
+    await until(settings.holdMs, () => webhook.first(id, fault.intended, 'firing', start) !== undefined);
+    const detected = webhook.first(id, fault.intended, 'firing', start);
+    row.detectS = detected ? seconds(detected.at - start) : null;
+    say(detected ? `detected by ${fault.intended} in ${row.detectS} s` : `${fault.intended} did not fire within ${seconds(settings.holdMs)} s`);
+
+    await fault.remove(context);
+    removed = true;
+    const end = Date.now();
+    row.heldS = seconds(end - start);
+    let lagBack: number | undefined;
+    const recovered = await until(
+      settings.recoverWaitMs,
+      async () => {
+        if (lagBack === undefined && (await healthy())) lagBack = Date.now();
+        return lagBack !== undefined && !webhook.firing(id, fault.intended);
+      },
+      1_000,
+    );
+    row.lagBackS = lagBack === undefined ? null : seconds(lagBack - end);
+    if (recovered && lagBack !== undefined) {
+      const resolved = webhook.of(id, start).filter((a) => a.alertname === fault.intended && a.status === 'resolved').at(-1);
+      row.recoverS = seconds(Math.max(lagBack, resolved?.at ?? 0) - end);
+    }
+    say(`recovered: ${row.recoverS ?? 'no'} s (lag back ${row.lagBackS ?? 'never'} s)`);
+    row.others = [
+      ...new Set(
+        webhook
+          .of(id, start)
+          .filter((a) => a.status === 'firing' && a.alertname !== fault.intended)
+          .map((a) => a.alertname),
+      ),
+    ];
+
+    await producer.stop();
+    row.published = producer.confirmed.length;
+    await until(120_000, async () => (await sluice.recorded()).seen.size >= new Set(producer.confirmed).size, 1_000);
+    const { all, seen } = await sluice.recorded();
+    row.lost = producer.confirmed.filter((n) => !seen.has(n)).length;
+    row.duplicates = all.length - seen.size;
+    say(`published ${row.published}, lost ${row.lost}, duplicates ${row.duplicates}`);
+  } catch (error) {
+    row.error = (error as Error).message;
+    say(`failed: ${row.error}`);
+  } finally {
+    if (injected && !removed) await fault.remove(context).catch((error) => say(`could not remove the fault: ${String(error)}`));
+    await producer.stop(5_000);
+    await sluice.stop();
+    monitoring.setTargets([]);
+    await run.cleanup();
+  }
+  return row;
+}
