@@ -5,7 +5,7 @@
 // Debian's packages without installing them.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir } from '../local/paths.ts';
@@ -41,7 +41,13 @@ export const ALERTMANAGER_VERSION = '0.25.0';
  * `<cache>/<name>-<version>/`. CI runs as root on a fresh machine; nothing lands in /usr.
  * `files` maps a path inside the package to the binary's name in the cache folder.
  */
-function debianBinaries(pkg: string, version: string, name: string, files: Record<string, string>): Record<string, string> {
+function debianBinaries(
+  pkg: string,
+  version: string,
+  name: string,
+  files: Record<string, string>,
+  finish: (root: string, dir: string) => void = () => undefined,
+): Record<string, string> {
   const dir = join(cacheDir, `${name}-${version}`);
   const binaries = Object.fromEntries(Object.values(files).map((binary) => [binary, join(dir, binary)]));
   if (Object.values(binaries).every((binary) => existsSync(binary))) return binaries;
@@ -68,6 +74,7 @@ function debianBinaries(pkg: string, version: string, name: string, files: Recor
       copyFileSync(join(work, 'root', inside), binaries[binary]!);
       chmodSync(binaries[binary]!, 0o755);
     }
+    finish(join(work, 'root'), dir);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -84,11 +91,35 @@ export function prometheusServer(): string {
   return debianBinaries('prometheus', PROMTOOL_VERSION, 'prometheus', { 'usr/bin/prometheus': 'prometheus' }).prometheus!;
 }
 
-/** Alertmanager, from Debian's prometheus-alertmanager package, for the drill (deploy/drill). */
+/**
+ * Alertmanager, from Debian's prometheus-alertmanager package, for the drill (deploy/drill).
+ * **Run it with its folder as the working directory.** Debian's build reads its default
+ * notification template from /usr/share/prometheus/alertmanager/ (upstream embeds it) and has no
+ * flag to move it; rather than writing into /usr, the package's share folder is copied next to
+ * the binary and the path in the binary is rewritten to a relative one of the same length
+ * (`/usr/share/…` → `.////share/…`), a change Go's string headers allow since the length is kept.
+ */
 export function alertmanager(): string {
-  return debianBinaries('prometheus-alertmanager', ALERTMANAGER_VERSION, 'alertmanager', {
-    'usr/bin/prometheus-alertmanager': 'alertmanager',
-  }).alertmanager!;
+  const absolute = Buffer.from('/usr/share/prometheus/alertmanager');
+  const relative = Buffer.from('.////share/prometheus/alertmanager'); // the same 34 bytes
+  return debianBinaries(
+    'prometheus-alertmanager',
+    ALERTMANAGER_VERSION,
+    'alertmanager',
+    { 'usr/bin/prometheus-alertmanager': 'alertmanager' },
+    (root, dir) => {
+      cpSync(join(root, 'usr', 'share', 'prometheus', 'alertmanager'), join(dir, 'share', 'prometheus', 'alertmanager'), { recursive: true });
+      const binary = join(dir, 'alertmanager');
+      const bytes = readFileSync(binary);
+      let patched = 0;
+      for (let at = bytes.indexOf(absolute); at >= 0; at = bytes.indexOf(absolute, at + 1)) {
+        relative.copy(bytes, at);
+        patched++;
+      }
+      if (patched === 0) throw new Error('alertmanager: /usr/share/prometheus/alertmanager not found in the binary; see deploy/check/tools.ts');
+      writeFileSync(binary, bytes);
+    },
+  ).alertmanager!;
 }
 
 /**

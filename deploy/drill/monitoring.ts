@@ -3,7 +3,7 @@
 // packages (deploy/check/tools.ts), on 127.0.0.1, ports and data folders of their own under
 // .sluice/drill/, started and stopped by pid.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { alertmanager, prometheusServer } from '../check/tools.ts';
 import { repoRoot } from '../local/paths.ts';
@@ -117,7 +117,8 @@ export class Monitoring {
   }
 
   private launch(name: string, binary: string, args: string[]): void {
-    const process = launchGroup({ command: binary, args }, join(this.dir, 'logs', `${name}.log`));
+    // Alertmanager finds its templates relative to its folder (deploy/check/tools.ts).
+    const process = launchGroup({ command: binary, args, cwd: dirname(binary) }, join(this.dir, 'logs', `${name}.log`));
     this.launched.push({ name, process, binary: name });
   }
 
