@@ -35,6 +35,16 @@ export function median(values: (number | null)[]): number | null {
   return Number.isFinite(m) ? Math.round(m * 10) / 10 : null;
 }
 
+function mergeOthers(others: string[]): string[] {
+  const earliest = new Map<string, number>();
+  for (const other of others) {
+    const [name = other, at = '0'] = other.split('@');
+    const s = Number.parseInt(at, 10);
+    earliest.set(name, Math.min(earliest.get(name) ?? s, s));
+  }
+  return [...earliest].sort((a, b) => a[1] - b[1]).map(([name, s]) => `${name}@${s}s`);
+}
+
 export function summarise(rows: DrillRow[]): DrillSummary[] {
   const groups = new Map<string, DrillRow[]>();
   for (const row of rows) {
@@ -57,7 +67,8 @@ export function summarise(rows: DrillRow[]): DrillSummary[] {
       recoverEachS,
       lost: runs.reduce((sum, r) => sum + r.lost, 0),
       duplicates: runs.reduce((sum, r) => sum + r.duplicates, 0),
-      others: [...new Set(runs.flatMap((r) => r.others))],
+      // One entry per alert name: the earliest time any run saw it.
+      others: mergeOthers(runs.flatMap((r) => r.others)),
       notApplicable: first.notApplicable,
       errors: runs.flatMap((r) => (r.error ? [r.error] : [])),
       ok: true,

@@ -26,7 +26,7 @@ export interface DrillRow {
   published: number;
   lost: number;
   duplicates: number;
-  /** Other alerts that fired for this run from the fault's start to its recovery. */
+  /** Other alerts that fired for this run from the fault's start to its recovery, `name@<s after start>`. */
   others: string[];
   /** Why the row does not apply, or what went wrong. */
   notApplicable?: string;
@@ -152,14 +152,13 @@ export async function runDrill(env: DrillEnv, settings: DrillSettings, broker: D
       row.recoverS = seconds(Math.max(lagBack, resolved?.at ?? 0) - end);
     }
     say(`recovered: ${row.recoverS ?? 'no'} s (lag back ${row.lagBackS ?? 'never'} s)`);
-    row.others = [
-      ...new Set(
-        webhook
-          .of(id, start)
-          .filter((a) => a.status === 'firing' && a.alertname !== fault.intended)
-          .map((a) => a.alertname),
-      ),
-    ];
+    // Each other alert with the time it first fired after the fault's start, e.g. `SluiceLagHigh@47s`.
+    const firstFired = new Map<string, number>();
+    for (const arrival of webhook.of(id, start)) {
+      if (arrival.status === 'firing' && arrival.alertname !== fault.intended && !firstFired.has(arrival.alertname))
+        firstFired.set(arrival.alertname, arrival.at);
+    }
+    row.others = [...firstFired].map(([name, at]) => `${name}@${Math.round((at - start) / 1000)}s`);
 
     await producer.stop();
     row.published = producer.confirmed.length;

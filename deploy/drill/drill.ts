@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { dropHarmlessWarnings } from '../../src/cli/harmless-warnings.ts';
 import { freePort } from '../../test/sluice-cli.ts';
 import { brokersDown, brokersUp } from '../local/broker-manager.ts';
 import type { BrokerName } from '../local/endpoints.ts';
@@ -37,6 +38,8 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 });
+
+dropHarmlessWarnings(); // kafkajs' TimeoutNegativeWarning, as `sluice` does
 
 const log = (msg: string) => console.error(`[drill ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
