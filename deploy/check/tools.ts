@@ -5,7 +5,18 @@
 // Debian's packages without installing them.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir } from '../local/paths.ts';
@@ -108,7 +119,9 @@ export function alertmanager(): string {
     'alertmanager',
     { 'usr/bin/prometheus-alertmanager': 'alertmanager' },
     (root, dir) => {
-      cpSync(join(root, 'usr', 'share', 'prometheus', 'alertmanager'), join(dir, 'share', 'prometheus', 'alertmanager'), { recursive: true });
+      cpSync(join(root, 'usr', 'share', 'prometheus', 'alertmanager'), join(dir, 'share', 'prometheus', 'alertmanager'), {
+        recursive: true,
+      });
       const binary = join(dir, 'alertmanager');
       const bytes = readFileSync(binary);
       let patched = 0;
@@ -116,7 +129,8 @@ export function alertmanager(): string {
         relative.copy(bytes, at);
         patched++;
       }
-      if (patched === 0) throw new Error('alertmanager: /usr/share/prometheus/alertmanager not found in the binary; see deploy/check/tools.ts');
+      if (patched === 0)
+        throw new Error('alertmanager: /usr/share/prometheus/alertmanager not found in the binary; see deploy/check/tools.ts');
       writeFileSync(binary, bytes);
     },
   ).alertmanager!;

@@ -73,11 +73,19 @@ async function withPublisher(admin: BrokerAdmin, publisher: Publisher, destinati
   await publisher.connect();
 }
 
-export async function kafkaBroker(toxiproxy: Toxiproxy, freePort: FreePort, stateDir: string, log: (msg: string) => void): Promise<DrillBroker> {
+export async function kafkaBroker(
+  toxiproxy: Toxiproxy,
+  freePort: FreePort,
+  stateDir: string,
+  log: (msg: string) => void,
+): Promise<DrillBroker> {
   const [port, controllerPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
   const address = `127.0.0.1:${proxyPort}`;
   await toxiproxy.createProxy({ name: 'drill-kafka', listen: address, upstream: `127.0.0.1:${port}` });
-  const node = new PrivateKafka({ name: `kafka-drill-${process.pid}`, dir: join(stateDir, 'kafka'), port, controllerPort, advertisedPort: proxyPort }, log);
+  const node = new PrivateKafka(
+    { name: `kafka-drill-${process.pid}`, dir: join(stateDir, 'kafka'), port, controllerPort, advertisedPort: proxyPort },
+    log,
+  );
   await node.start();
   log(`private kafka pid ${node.pid} on ${port}, clients through toxiproxy ${address}`);
   const links = await proxied(toxiproxy, ['drill-kafka']);
@@ -118,7 +126,11 @@ export async function kinesisBroker(toxiproxy: Toxiproxy, freePort: FreePort): P
     restartNa: 'kinesalite and dynalite keep streams and leases in memory: a restart loses them all',
     async prepare(run) {
       const common = { stream: run, application: `${run}-app`, region: AWS_REGION, credentials: { ...AWS_LOCAL_CREDENTIALS } };
-      const direct = kinesisConfigSchema.parse({ ...common, endpoint: ENDPOINTS.kinesis.url, leases: { type: 'dynamodb', endpoint: ENDPOINTS.dynamodb.url } });
+      const direct = kinesisConfigSchema.parse({
+        ...common,
+        endpoint: ENDPOINTS.kinesis.url,
+        leases: { type: 'dynamodb', endpoint: ENDPOINTS.dynamodb.url },
+      });
       const adapter = new KinesisAdapter(direct, { logger: silent() });
       const admin = adapter.createAdmin();
       const publisher = adapter.createPublisher();
@@ -126,7 +138,11 @@ export async function kinesisBroker(toxiproxy: Toxiproxy, freePort: FreePort): P
       return {
         sluiceBroker: {
           type: 'kinesis',
-          kinesis: { ...common, endpoint: `http://127.0.0.1:${kinesisPort}`, leases: { type: 'dynamodb', endpoint: `http://127.0.0.1:${dynamoPort}` } },
+          kinesis: {
+            ...common,
+            endpoint: `http://127.0.0.1:${kinesisPort}`,
+            leases: { type: 'dynamodb', endpoint: `http://127.0.0.1:${dynamoPort}` },
+          },
         },
         env: {},
         publisher,
@@ -134,7 +150,9 @@ export async function kinesisBroker(toxiproxy: Toxiproxy, freePort: FreePort): P
         async cleanup() {
           await publisher.close().catch(() => undefined);
           await admin.deleteDestination(run).catch(() => undefined);
-          await (admin as { deleteLeaseTable?: (app: string) => Promise<void> }).deleteLeaseTable?.(common.application).catch(() => undefined);
+          await (admin as { deleteLeaseTable?: (app: string) => Promise<void> })
+            .deleteLeaseTable?.(common.application)
+            .catch(() => undefined);
           await admin.close().catch(() => undefined);
         },
       };
@@ -152,8 +170,17 @@ export async function pubsubBroker(toxiproxy: Toxiproxy, freePort: FreePort): Pr
     ...links,
     restartNa: 'the Pub/Sub emulator keeps topics and subscriptions in memory: a restart loses them all',
     async prepare(run) {
-      const section = { projectId: PUBSUB_PROJECT_ID, topic: run, subscription: `${run}-sub`, subscriptionSettings: { messageOrdering: false } };
-      const adapter = new PubSubAdapter(pubsubConfigSchema.parse({ ...section, endpoint: ENDPOINTS.pubsub.emulatorHost }), silent(), new Registry());
+      const section = {
+        projectId: PUBSUB_PROJECT_ID,
+        topic: run,
+        subscription: `${run}-sub`,
+        subscriptionSettings: { messageOrdering: false },
+      };
+      const adapter = new PubSubAdapter(
+        pubsubConfigSchema.parse({ ...section, endpoint: ENDPOINTS.pubsub.emulatorHost }),
+        silent(),
+        new Registry(),
+      );
       const admin = adapter.createAdmin();
       const publisher = adapter.createPublisher();
       await withPublisher(admin, publisher, run, 1);

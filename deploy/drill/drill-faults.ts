@@ -72,8 +72,12 @@ export const FAULTS: readonly DrillFault[] = [
     id: 'overload',
     title: 'overload 10x (producer rate x10)',
     intended: 'SluiceQueueSaturated',
-    inject: async ({ producer, steadyRate }) => void (producer.rate = steadyRate * 10),
-    remove: async ({ producer, steadyRate }) => void (producer.rate = steadyRate),
+    inject: async ({ producer, steadyRate }) => {
+      producer.rate = steadyRate * 10;
+    },
+    remove: async ({ producer, steadyRate }) => {
+      producer.rate = steadyRate;
+    },
   },
 ];
 

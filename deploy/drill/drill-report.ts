@@ -126,7 +126,12 @@ export interface DrillMeta {
 /** The HTML section: the table, rows that miss a goal marked, and how it was measured. */
 export function renderHtmlSection(summaries: DrillSummary[], meta: DrillMeta): string {
   const body = summaries
-    .map((s) => `<tr class="${s.ok ? 'ok' : 'miss'}">${cells(s).map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .map(
+      (s) =>
+        `<tr class="${s.ok ? 'ok' : 'miss'}">${cells(s)
+          .map((c) => `<td>${escapeHtml(c)}</td>`)
+          .join('')}</tr>`,
+    )
     .join('\n');
   return `<section id="drill"><h2>Drill: time to detect and recover per fault</h2>
 <p class="note">Real Prometheus 2.42 (scrape and evaluation every 5 s, the shipped rules) and Alertmanager 0.25

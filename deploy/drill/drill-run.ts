@@ -72,7 +72,13 @@ async function until(timeoutMs: number, check: () => Promise<boolean> | boolean,
   }
 }
 
-export async function runDrill(env: DrillEnv, settings: DrillSettings, broker: DrillBroker, fault: DrillFault, repeat: number): Promise<DrillRow> {
+export async function runDrill(
+  env: DrillEnv,
+  settings: DrillSettings,
+  broker: DrillBroker,
+  fault: DrillFault,
+  repeat: number,
+): Promise<DrillRow> {
   const row: DrillRow = {
     broker: broker.name,
     fault: fault.id,
@@ -117,9 +123,15 @@ export async function runDrill(env: DrillEnv, settings: DrillSettings, broker: D
   try {
     await sluice.start();
     producer.start();
-    monitoring.setTargets([{ address: sluice.metricsUrl.replace('http://', ''), labels: { drill_run: id, drill_broker: broker.name, drill_fault: fault.id } }]);
+    monitoring.setTargets([
+      { address: sluice.metricsUrl.replace('http://', ''), labels: { drill_run: id, drill_broker: broker.name, drill_fault: fault.id } },
+    ]);
     const warmStart = Date.now();
-    const warm = await until(settings.warmupMs + 60_000, async () => Date.now() - warmStart >= settings.warmupMs && (await healthy()), 1_000);
+    const warm = await until(
+      settings.warmupMs + 60_000,
+      async () => Date.now() - warmStart >= settings.warmupMs && (await healthy()),
+      1_000,
+    );
     if (!warm) throw new Error(`not healthy after ${seconds(Date.now() - warmStart)} s of warm-up`);
     const early = webhook.of(id).filter((arrival) => arrival.status === 'firing');
     if (early.length > 0) say(`alerts before the fault: ${[...new Set(early.map((a) => a.alertname))].join(', ')}`);
@@ -131,7 +143,11 @@ export async function runDrill(env: DrillEnv, settings: DrillSettings, broker: D
     await until(settings.holdMs, () => webhook.first(id, fault.intended, 'firing', start) !== undefined);
     const detected = webhook.first(id, fault.intended, 'firing', start);
     row.detectS = detected ? seconds(detected.at - start) : null;
-    say(detected ? `detected by ${fault.intended} in ${row.detectS} s` : `${fault.intended} did not fire within ${seconds(settings.holdMs)} s`);
+    say(
+      detected
+        ? `detected by ${fault.intended} in ${row.detectS} s`
+        : `${fault.intended} did not fire within ${seconds(settings.holdMs)} s`,
+    );
 
     await fault.remove(context);
     removed = true;
@@ -148,7 +164,10 @@ export async function runDrill(env: DrillEnv, settings: DrillSettings, broker: D
     );
     row.lagBackS = lagBack === undefined ? null : seconds(lagBack - end);
     if (recovered && lagBack !== undefined) {
-      const resolved = webhook.of(id, start).filter((a) => a.alertname === fault.intended && a.status === 'resolved').at(-1);
+      const resolved = webhook
+        .of(id, start)
+        .filter((a) => a.alertname === fault.intended && a.status === 'resolved')
+        .at(-1);
       row.recoverS = seconds(Math.max(lagBack, resolved?.at ?? 0) - end);
     }
     say(`recovered: ${row.recoverS ?? 'no'} s (lag back ${row.lagBackS ?? 'never'} s)`);

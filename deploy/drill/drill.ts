@@ -112,7 +112,9 @@ async function main(): Promise<number> {
   cleanups.push(() => webhook.stop());
   cleanups.push(() => monitoring.stop());
   await monitoring.start();
-  log(`prometheus ${monitoring.prometheusUrl}, alertmanager :${monitoring.ports.alertmanager} (group_wait ${GROUP_WAIT}), webhook :${monitoring.ports.webhook}`);
+  log(
+    `prometheus ${monitoring.prometheusUrl}, alertmanager :${monitoring.ports.alertmanager} (group_wait ${GROUP_WAIT}), webhook :${monitoring.ports.webhook}`,
+  );
 
   const toxiproxy = new Toxiproxy(await freePort(), log);
   cleanups.push(() => toxiproxy.stop());
@@ -140,7 +142,13 @@ async function main(): Promise<number> {
   const rows = args.parallel ? (await Promise.all(brokers.map(lane))).flat() : await sequential(brokers, lane);
   const summaries = summarise(rows);
   const durationS = (Date.now() - started) / 1000;
-  const meta = { startedAt: new Date(started).toISOString(), durationS, repeat, settings: { ...settings, dir: undefined }, groupWait: GROUP_WAIT };
+  const meta = {
+    startedAt: new Date(started).toISOString(),
+    durationS,
+    repeat,
+    settings: { ...settings, dir: undefined },
+    groupWait: GROUP_WAIT,
+  };
 
   console.log(`\n${renderTable(summaries)}\n`);
   console.log(`drill took ${Math.round(durationS)} s (group_wait ${GROUP_WAIT}; detect and recover are medians of ${repeat})`);
@@ -149,9 +157,12 @@ async function main(): Promise<number> {
 
   const broken = summaries.filter((s) => !s.notApplicable && (s.lost > 0 || s.errors.length > 0 || (args.quick && s.detectS === null)));
   const missed = summaries.filter((s) => !s.ok);
-  if (missed.length > 0) console.log(`goals missed (detect < 60 s, recover < 120 s, 0 lost): ${missed.map((s) => `${s.broker}/${s.fault}`).join(', ')}`);
+  if (missed.length > 0)
+    console.log(`goals missed (detect < 60 s, recover < 120 s, 0 lost): ${missed.map((s) => `${s.broker}/${s.fault}`).join(', ')}`);
   if (broken.length > 0) {
-    console.error(`DRILL FAILED: ${broken.map((s) => `${s.broker}/${s.fault}: lost ${s.lost}, detect ${s.detectS ?? 'never'}${s.errors.length ? `, ${s.errors.join('; ')}` : ''}`).join('; ')}`);
+    console.error(
+      `DRILL FAILED: ${broken.map((s) => `${s.broker}/${s.fault}: lost ${s.lost}, detect ${s.detectS ?? 'never'}${s.errors.length ? `, ${s.errors.join('; ')}` : ''}`).join('; ')}`,
+    );
     return 1;
   }
   return 0;

@@ -127,7 +127,8 @@ export class Monitoring {
     for (;;) {
       const entry = this.launched.find((launched) => launched.name === name);
       const exit = entry?.process.exited();
-      if (exit) throw new Error(`${name} exited (${exit.code ?? exit.signal}) while starting; see ${join(this.dir, 'logs', `${name}.log`)}`);
+      if (exit)
+        throw new Error(`${name} exited (${exit.code ?? exit.signal}) while starting; see ${join(this.dir, 'logs', `${name}.log`)}`);
       try {
         if ((await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok) return;
       } catch {
