@@ -123,9 +123,10 @@ export async function runDrill(
   try {
     await sluice.start();
     producer.start();
-    monitoring.setTargets([
-      { address: sluice.metricsUrl.replace('http://', ''), labels: { drill_run: id, drill_broker: broker.name, drill_fault: fault.id } },
-    ]);
+    monitoring.setTarget(id, {
+      address: sluice.metricsUrl.replace('http://', ''),
+      labels: { drill_run: id, drill_broker: broker.name, drill_fault: fault.id },
+    });
     const warmStart = Date.now();
     const warm = await until(
       settings.warmupMs + 60_000,
@@ -193,7 +194,7 @@ export async function runDrill(
     if (injected && !removed) await fault.remove(context).catch((error) => say(`could not remove the fault: ${String(error)}`));
     await producer.stop(5_000);
     await sluice.stop();
-    monitoring.setTargets([]);
+    monitoring.setTarget(id, undefined);
     await run.cleanup();
   }
   return row;

@@ -31,6 +31,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Monitoring {
   private readonly launched: { name: string; process: Launched; binary: string }[] = [];
   private readonly targetsFile: string;
+  private readonly targets = new Map<string, ScrapeTarget>();
 
   constructor(
     private readonly dir: string,
@@ -47,7 +48,7 @@ export class Monitoring {
   async start(): Promise<void> {
     const [promBin, amBin] = [prometheusServer(), alertmanager()];
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
-    this.setTargets([]);
+    this.setTarget('', undefined);
     const amConfig = join(this.dir, 'alertmanager.yml');
     writeFileSync(
       amConfig,
@@ -83,9 +84,14 @@ export class Monitoring {
     await this.waitReady(`${this.prometheusUrl}/-/ready`, 'prometheus');
   }
 
-  /** Replaces what Prometheus scrapes (file-based discovery: picked up within seconds). */
-  setTargets(targets: ScrapeTarget[]): void {
-    const groups = targets.map((target) => ({ targets: [target.address], labels: target.labels }));
+  /**
+   * Adds (or, with `undefined`, removes) the target of run `id`. Runs in parallel lanes each have
+   * one; file-based discovery picks the change up within seconds.
+   */
+  setTarget(id: string, target: ScrapeTarget | undefined): void {
+    if (target) this.targets.set(id, target);
+    else this.targets.delete(id);
+    const groups = [...this.targets.values()].map((t) => ({ targets: [t.address], labels: t.labels }));
     // Written aside and renamed, so Prometheus never reads a half-written file.
     writeFileSync(`${this.targetsFile}.tmp`, JSON.stringify(groups));
     renameSync(`${this.targetsFile}.tmp`, this.targetsFile);
