@@ -133,9 +133,18 @@ async function main(): Promise<number> {
   }
 
   const env = { monitoring, webhook, freePort, children, log };
+  const done: DrillRow[] = [];
   const lane = async (broker: DrillBroker) => {
     const rows: DrillRow[] = [];
-    for (const fault of faults) for (let r = 1; r <= repeat; r++) rows.push(await runDrill(env, settings, broker, fault, r));
+    for (const fault of faults) {
+      for (let r = 1; r <= repeat; r++) {
+        const row = await runDrill(env, settings, broker, fault, r);
+        rows.push(row);
+        done.push(row);
+        // A long drill stopped half-way still leaves what it measured.
+        if (args.out) writeFileSync(args.out, `${JSON.stringify({ partial: true, rows: done }, null, 2)}\n`);
+      }
+    }
     return rows;
   };
   // --parallel: one lane per broker at once (faster, noisier timings on a small machine).
