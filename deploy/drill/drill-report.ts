@@ -22,6 +22,7 @@ export interface DrillSummary {
   others: string[];
   notApplicable?: string;
   errors: string[];
+  notes: string[];
   /** Every goal met (n/a rows: true). */
   ok: boolean;
 }
@@ -71,6 +72,7 @@ export function summarise(rows: DrillRow[]): DrillSummary[] {
       others: mergeOthers(runs.flatMap((r) => r.others)),
       notApplicable: first.notApplicable,
       errors: runs.flatMap((r) => (r.error ? [r.error] : [])),
+      notes: [...new Set(runs.flatMap((r) => (r.note ? [`#${r.repeat}: ${r.note}`] : [])))],
       ok: true,
     };
     summary.ok =
@@ -90,7 +92,7 @@ const each = (values: (number | null)[]) => (values.length > 1 ? ` (${values.map
 
 function cells(s: DrillSummary): string[] {
   if (s.notApplicable) return [s.broker, s.fault, s.intended, 'n/a', 'n/a', '', '', s.notApplicable];
-  const remarks = [s.others.join(', '), ...s.errors.map((e) => `error: ${e}`)].filter(Boolean).join('; ');
+  const remarks = [s.others.join(', '), ...s.notes, ...s.errors.map((e) => `error: ${e}`)].filter(Boolean).join('; ');
   return [
     s.broker,
     s.fault,

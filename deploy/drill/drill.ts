@@ -70,6 +70,7 @@ const settings: DrillSettings = {
   lagThresholdS: 5,
   // Two 30 s rate windows' worth of samples, so ratio rules see a healthy baseline first.
   warmupMs: 35_000,
+  drainWaitMs: 300_000,
 };
 
 const children = new Set<ChildProcess>();

@@ -25,6 +25,8 @@ export class SteadyProducer {
   private pump: Promise<void> | undefined;
   private stopping = false;
   failures = 0;
+  /** Events the broker never confirmed by the time {@link stop} gave up (not counted as published). */
+  unconfirmed = 0;
 
   constructor(
     private readonly run: BrokerRun,
@@ -52,7 +54,9 @@ export class SteadyProducer {
       await sleep(100);
     }
     this.stopping = true;
-    if (this.pending.length > 0) this.log(`producer: ${this.pending.length} events never confirmed (not counted as published)`);
+    if (this.pending.length > 0 && this.pending.length !== this.unconfirmed)
+      this.log(`producer: ${this.pending.length} events never confirmed (not counted as published)`);
+    this.unconfirmed = this.pending.length;
   }
 
   private async publishPending(): Promise<void> {
