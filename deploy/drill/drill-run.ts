@@ -4,7 +4,7 @@
 // intended alert resolved at the webhook) → drain → count lost and duplicated events.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { DrillBroker, FreePort } from './drill-brokers.ts';
+import type { BrokerRun, DrillBroker, FreePort } from './drill-brokers.ts';
 import type { DrillFault, FaultContext } from './drill-faults.ts';
 import { SluiceChild, SteadyProducer } from './load.ts';
 import type { Monitoring } from './monitoring.ts';
@@ -78,15 +78,10 @@ async function until(timeoutMs: number, check: () => Promise<boolean> | boolean,
   }
 }
 
-export async function runDrill(
-  env: DrillEnv,
-  settings: DrillSettings,
-  broker: DrillBroker,
-  fault: DrillFault,
-  repeat: number,
-): Promise<DrillRow> {
-  const row: DrillRow = {
-    broker: broker.name,
+/** A row with nothing measured yet. */
+export function emptyRow(broker: string, fault: DrillFault, repeat: number): DrillRow {
+  return {
+    broker,
     fault: fault.id,
     title: fault.title,
     intended: fault.intended,
@@ -101,13 +96,34 @@ export async function runDrill(
     duplicates: 0,
     others: [],
   };
+}
+
+export async function runDrill(
+  env: DrillEnv,
+  settings: DrillSettings,
+  broker: DrillBroker,
+  fault: DrillFault,
+  repeat: number,
+): Promise<DrillRow> {
+  const row = emptyRow(broker.name, fault, repeat);
   const notApplicable = fault.notApplicable?.(broker);
   if (notApplicable) return { ...row, notApplicable };
 
   const { monitoring, webhook, log } = env;
   const id = `drill-${broker.name}-${fault.id}-${repeat}-${randomBytes(3).toString('hex')}`;
   const say = (msg: string) => log(`[${broker.name} ${fault.id} #${repeat}] ${msg}`);
-  const run = await broker.prepare(id);
+  // A broker that was just restarted may refuse to create a topic for a few seconds (partition
+  // leaders not elected yet): a few tries before the run counts as failed, and the lane goes on.
+  let run: BrokerRun | undefined;
+  for (let attempt = 1; !run; attempt++) {
+    try {
+      run = await broker.prepare(id);
+    } catch (error) {
+      if (attempt >= 5) return { ...row, error: `could not create the destination: ${(error as Error).message}` };
+      say(`create the destination: ${(error as Error).message.slice(0, 160)}; retrying`);
+      await sleep(5_000);
+    }
+  }
   const sluice = new SluiceChild({
     dir: settings.dir,
     name: id,
@@ -213,7 +229,7 @@ export async function runDrill(
     await producer.stop(5_000);
     await sluice.stop();
     monitoring.setTarget(id, undefined);
-    await run.cleanup();
+    await run.cleanup().catch((error) => say(`cleanup: ${String(error)}`));
   }
   return row;
 }
