@@ -1,6 +1,7 @@
 // The drill's results: one summary per broker × fault (medians over --repeat), printed as a table,
 // written as JSON (--out) and as a self-contained HTML section (--report) in the bench report's
 // style (src/bench/report-html.ts).
+import { FAULTS } from './drill-faults.ts';
 import type { DrillRow } from './drill-run.ts';
 
 /** The issue's goals: detected < 60 s (median), recovered < 120 s after the fault ends, 0 lost. */
@@ -52,7 +53,9 @@ export function summarise(rows: DrillRow[]): DrillSummary[] {
     const key = `${row.broker}\u0000${row.fault}`;
     groups.set(key, [...(groups.get(key) ?? []), row]);
   }
-  return [...groups.values()].map((runs) => {
+  const order = (row: DrillRow) => `${row.broker}\u0000${String(FAULTS.findIndex((f) => f.id === row.fault)).padStart(2, '0')}`;
+  const sorted = [...groups.values()].sort((a, b) => order(a[0]!).localeCompare(order(b[0]!)));
+  return sorted.map((runs) => {
     const first = runs[0]!;
     const detectEachS = runs.map((r) => r.detectS);
     const recoverEachS = runs.map((r) => r.recoverS);
@@ -72,7 +75,13 @@ export function summarise(rows: DrillRow[]): DrillSummary[] {
       others: mergeOthers(runs.flatMap((r) => r.others)),
       notApplicable: first.notApplicable,
       errors: runs.flatMap((r) => (r.error ? [r.error] : [])),
-      notes: [...new Set(runs.flatMap((r) => (r.note ? [`#${r.repeat}: ${r.note}`] : [])))],
+      notes: runs.flatMap((r) => {
+        const tag = runs.length > 1 ? `#${r.repeat}: ` : '';
+        const notes = r.note ? [`${tag}${r.note}`] : [];
+        // Events that arrive long after the producer stopped: late redelivery the lag metric may not show.
+        if (r.drainS !== null && r.drainS > 15) notes.push(`${tag}last events recorded ${Math.round(r.drainS)} s after the load stopped`);
+        return notes;
+      }),
       ok: true,
     };
     summary.ok =
