@@ -45,13 +45,14 @@ export class Sluice {
     const registry = container.get(TOKENS.Registry);
     const user = options.handler ? { handler: options.handler, close: async () => undefined } : container.get(TOKENS.UserHandler);
     const deadLetter = container.get(TOKENS.DeadLetter);
+    const audit = container.get(TOKENS.AckAudit);
     const abort = new AbortController();
     const wrappers: HandlerWrapper[] = [];
     if (config.handler.decode === 'json') wrappers.push(withJsonDecode());
     wrappers.push(withRetry(config.handler.retry, abort.signal));
     if (config.handler.timeoutMs > 0) wrappers.push(withTimeout(config.handler.timeoutMs));
     // Innermost, where the user's handler would fail or hang: retry and timeout see injected faults as real ones.
-    const faults = installFaults(config.faults, logger, registry, abort.signal);
+    const faults = installFaults(config.faults, logger, registry, adapter.type, abort.signal);
     if (faults) wrappers.push(faults.handlerWrapper);
     const source = adapter.createSource();
     const pipeline = new Pipeline(
@@ -66,6 +67,7 @@ export class Sluice {
         source: faults ? faults.wrapSource(source) : source,
         handler: wrap(user.handler, wrappers),
         deadLetter,
+        audit,
         logger,
         abort,
         onClose: () => user.close(),

@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 // One command runs both projects: `npm test`. Unit tests need nothing outside the process;
@@ -23,6 +23,10 @@ export default defineConfig({
           name: 'integration',
           root,
           include: ['test/integration/**/*.test.ts'],
+          // The crash scenarios (SIGKILL, outages, handoffs) run in CI through the crash-restart
+          // harness (`npm run crash-restart -- --quick`, one table); `npm run test:crash` runs the
+          // same scenarios as vitest tests. Running them here too would double CI's longest step.
+          exclude: [...configDefaults.exclude, 'test/integration/crash/**'],
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,

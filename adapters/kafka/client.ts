@@ -3,7 +3,7 @@ import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, ty
 import type { Logger } from 'pino';
 import { AuthenticationError, ConfigError, ConnectionError, NotFoundError, SluiceError } from '../../src/errors.ts';
 import type { KafkaConfig } from './config.ts';
-import { AUTH_ERROR_NAMES } from './protocol-errors.ts';
+import { AUTH_ERROR_NAMES, TLS_CERTIFICATE_ERROR_CODES, untrustedCertificateMessage } from './protocol-errors.ts';
 
 /**
  * kafkajs logs through our pino logger, at warn and above only (its info level narrates every
@@ -77,14 +77,14 @@ export function createKafka(config: KafkaConfig, logger: Logger, role: string, o
 }
 
 /** The innermost cause of a kafkajs error (retry wrappers nest the real one). */
-function rootCause(error: unknown): { name?: string; message?: string; type?: string; retriable?: boolean } {
+function rootCause(error: unknown): { name?: string; message?: string; type?: string; retriable?: boolean; code?: string } {
   let current = error as { cause?: unknown; originalError?: unknown } | undefined;
   for (let depth = 0; depth < 10 && current; depth++) {
     const next = current.cause ?? current.originalError;
     if (!next || typeof next !== 'object') break;
     current = next as typeof current;
   }
-  return (current ?? {}) as { name?: string; message?: string; type?: string };
+  return (current ?? {}) as { name?: string; message?: string; type?: string; code?: string };
 }
 
 const CONNECTION_ERRORS = new Set([
@@ -116,6 +116,11 @@ export function toSluiceError(error: unknown, config: Pick<KafkaConfig, 'brokers
         ? ' (does the listener at these brokers accept this SASL mechanism? A PLAINTEXT listener refuses SASL)'
         : '';
     return new AuthenticationError(`kafka: brokers ${brokers} refused ${who} (${what}): ${detail}${hint}`, error);
+  }
+  // kafkajs' ConnectionError carries Node's TLS error code.
+  const code = (outer as { code?: string }).code ?? cause.code;
+  if (code && TLS_CERTIFICATE_ERROR_CODES.has(code)) {
+    return new AuthenticationError(untrustedCertificateMessage(brokers, what, detail, config.ssl), error);
   }
   if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return new NotFoundError(`kafka: ${what} at ${brokers}: ${detail}`, error);
   if (CONNECTION_ERRORS.has(outer.name ?? '') || CONNECTION_ERRORS.has(cause.name ?? '')) {

@@ -84,6 +84,12 @@ export const kafkaConfigSchema = z
       .describe(
         'Static membership with the id taken from the environment: SLUICE_INSTANCE_ID, else POD_NAME, else HOSTNAME (a StatefulSet pod name is stable across restarts). platformatic only.',
       ),
+    leaveGroupOnClose: z
+      .boolean()
+      .default(true)
+      .describe(
+        'On close (SIGTERM), leave the group after the final commit so that the partitions move to the other members at once. false keeps a static member in the group: restarted under the same instance id within sessionTimeoutMs it gets its partitions back without a rebalance, but until then nobody reads them. Static members (platformatic, classic protocol) only.',
+      ),
     clientId: z.string().min(1).default('sluice').describe('Client id the brokers see in their logs and quotas.'),
     topics: z
       .array(z.string().min(1))
@@ -129,7 +135,11 @@ export const kafkaConfigSchema = z
       .prefault({})
       .describe('Client retries; they bound how long an unreachable broker takes to be reported.'),
     startTimeoutMs: ms(60_000, 'start() fails if connecting, checking the topics and joining the group take longer.'),
-    sessionTimeoutMs: ms(30_000, 'The group drops a member it has not heard from for this long.', 6_000),
+    sessionTimeoutMs: ms(
+      30_000,
+      "The group drops a member it has not heard from for this long: after a crash, a dynamic member's partitions wait this long for a new owner. Lower fails over faster but drops a member whose heartbeats stall that long (rebalance, duplicates); the broker's group.min.session.timeout.ms (6000 by default) is the least it accepts.",
+      6_000,
+    ),
     heartbeatIntervalMs: ms(
       3_000,
       'Heartbeat period, also while the source waits for room in the queue; about a third of sessionTimeoutMs.',
@@ -247,6 +257,14 @@ export const kafkaConfigSchema = z
           message: 'the consumer protocol (KIP-848) needs client: platformatic',
         });
       }
+    }
+    if (!config.leaveGroupOnClose && (!(config.groupInstanceId || config.staticMembership) || config.groupProtocol !== 'classic')) {
+      context.addIssue({
+        code: 'custom',
+        path: ['leaveGroupOnClose'],
+        message:
+          'false needs static membership (groupInstanceId or staticMembership, client: platformatic, groupProtocol: classic): a dynamic member that does not leave only makes its partitions wait for its session to expire',
+      });
     }
     if (config.groupInstanceId && config.staticMembership) {
       context.addIssue({ code: 'custom', path: ['staticMembership'], message: 'set either groupInstanceId or staticMembership, not both' });

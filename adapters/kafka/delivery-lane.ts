@@ -1,4 +1,15 @@
 import type { SourceEvent } from '../../src/broker/contract.ts';
+import type { KafkaRecord } from './kafka-event.ts';
+
+/** How KafkaSourceCore.deliver runs one partition's records through the lane. */
+export interface DeliverOptions {
+  /** Asked when a part's turn in the lane has come: false drops it and the rest. */
+  wanted?: () => boolean;
+  /** Runs after each delivered part with its last record. */
+  afterPart?: (last: KafkaRecord) => void;
+  /** Wraps each wait for the sink (kafkajs heartbeats meanwhile). */
+  waitFor?: <T>(work: Promise<T>) => Promise<T>;
+}
 
 /**
  * One lane into the sink. kafkajs may run several partition batches at once

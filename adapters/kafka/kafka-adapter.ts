@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
 import { connectionOptions, createKafka } from './client.ts';
 import type { KafkaConfig } from './config.ts';
@@ -28,6 +29,7 @@ export class KafkaAdapter implements BrokerAdapter {
     readonly config: KafkaConfig,
     private readonly logger: Logger,
     registry: Registry,
+    private readonly audit?: AckAudit,
   ) {
     this.connection = connectionOptions(config);
     this.metrics = KafkaMetrics.on(registry);
@@ -35,9 +37,21 @@ export class KafkaAdapter implements BrokerAdapter {
 
   createSource(): Source {
     if (this.config.client === 'platformatic') {
-      return new PlatformaticSource(platformaticOptions(this.config, 'source', this.connection), this.config, this.logger, this.metrics);
+      return new PlatformaticSource(
+        platformaticOptions(this.config, 'source', this.connection),
+        this.config,
+        this.logger,
+        this.metrics,
+        this.audit,
+      );
     }
-    return new KafkaSource(createKafka(this.config, this.logger, 'source', this.connection), this.config, this.logger, this.metrics);
+    return new KafkaSource(
+      createKafka(this.config, this.logger, 'source', this.connection),
+      this.config,
+      this.logger,
+      this.metrics,
+      this.audit,
+    );
   }
 
   createPublisher(): Publisher {

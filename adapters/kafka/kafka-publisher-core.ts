@@ -2,6 +2,7 @@ import type { OutgoingEvent, Publisher } from '../../src/broker/contract.ts';
 import { SluiceError } from '../../src/errors.ts';
 import { within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
+import { checkBrokerCertificates } from './certificate-check.ts';
 
 /** Splits a batch into runs of at most `maxBytes` (payload + key + headers), keeping order. */
 export function chunkByBytes<T extends OutgoingEvent>(events: readonly T[], maxBytes: number): T[][] {
@@ -77,6 +78,7 @@ export abstract class KafkaPublisherCore implements Publisher {
 
   private async connectNow(): Promise<void> {
     try {
+      await checkBrokerCertificates(this.config);
       await within(
         this.openProducer(),
         this.config.startTimeoutMs,

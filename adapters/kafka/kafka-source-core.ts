@@ -1,28 +1,19 @@
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { ConfigError, errorMessage, SluiceError } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
+import { sleep } from '../../src/util/sleep.ts';
 import { partitionKey, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
-import { DeliveryLane } from './delivery-lane.ts';
-import { KafkaEvent, type KafkaEventOwner, type KafkaRecord, type PartitionContext, parseMillis } from './kafka-event.ts';
+import { type DeliverOptions, DeliveryLane } from './delivery-lane.ts';
+import { KafkaEvent, type KafkaEventOwner, type KafkaRecord, type PartitionContext, recordMillis } from './kafka-event.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 import { type OffsetToCommit, PartitionBook, type TopicPartition } from './partition-book.ts';
 import { topicsToRead } from './topics-to-read.ts';
 
 type GroupState = 'new' | 'joining' | 'joined' | 'rebalancing' | 'crashed' | 'closed';
 export type { OffsetToCommit, TopicPartition };
-
-export interface DeliverOptions {
-  /** Asked when a part's turn in the lane has come: false drops it and the rest. */
-  wanted?: () => boolean;
-  /** Runs after each delivered part with its last record. */
-  afterPart?: (last: KafkaRecord) => void;
-  /** Wraps each wait for the sink (kafkajs heartbeats meanwhile). */
-  waitFor?: <T>(work: Promise<T>) => Promise<T>;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * What both Kafka sources (kafkajs, @platformatic/kafka) share; a client binding extends it and
@@ -43,8 +34,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  *   oldest record read and not yet acked (kafka-lag.ts).
  */
 export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaSourceView {
-  /** Offsets, commits, high watermarks and lag of the partitions read. */
-  protected readonly book = new PartitionBook();
+  /** Offsets, commits, high watermarks and lag of the partitions read (and, audited, what a commit covers). */
+  protected readonly book: PartitionBook;
   /** Offset commits made and failed, by topic (the shared sluice_source_commit* series). */
   readonly commits = new CommitCounts();
   /** Partitions assigned at the last join, by `topic/partition`. */
@@ -79,7 +70,9 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     protected readonly config: KafkaConfig,
     protected readonly logger: Logger,
     protected readonly metrics: KafkaMetrics,
+    audit?: AckAudit,
   ) {
+    this.book = new PartitionBook(audit);
     if (!config.topics && !config.topicPattern) {
       throw new ConfigError('broker.kafka.topics', 'a Kafka source needs `topics` (a list) or `topicPattern` (a regular expression)');
     }
@@ -213,9 +206,9 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
    * Delivers `records` of one partition (offset order) in parts of at most sink.maxBatch, each
    * awaited. `wanted` is asked when a part's turn in the lane has come; when it says no (or the
    * source stopped, or a revoke began since `epoch`), nothing more is delivered and this resolves
-   * to the number of records delivered (or skipped) so far. Records this member completed before
-   * its last revoke (a rejoin after a broker outage fetches from the committed offset again) are
-   * skipped, not processed twice: see PartitionBook.alreadyDone.
+   * to the number of records delivered (or skipped) so far. Records this member delivered in this
+   * generation or completed before its last revoke (a rejoin after a broker outage, or a new
+   * fetch stream, reads from the committed offset again) are skipped: PartitionBook.alreadyDone.
    */
   protected async deliver(
     topic: string,
@@ -244,7 +237,9 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
           const record = records[i]!;
           events[i - start] = new KafkaEvent(context, record, progress.track(record.offset), 1);
         }
-        progress.stamp((events[0] as KafkaEvent).ticket, end - start, (i) => parseMillis(records[start + i]!.timestamp));
+        progress.stamp((events[0] as KafkaEvent).ticket, end - start, (i) => recordMillis(records[start + i]!));
+        this.book.tracked(topic, partition, records[end - 1]!.offset);
+        this.book.audited(key, records, start, end);
         return events;
       };
       const delivering = this.lane!.run(build);
@@ -398,6 +393,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
   private async commitNow(include?: (key: string) => boolean): Promise<void> {
     const offsets = this.book.toCommit(include);
     if (offsets.length === 0) return;
+    this.book.auditCommit(offsets);
     try {
       await within(
         this.commitOffsets(offsets),

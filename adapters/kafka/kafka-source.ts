@@ -1,10 +1,12 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { SluiceError } from '../../src/errors.ts';
 import { partitionKey, toSluiceError } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import type { KafkaMetrics } from './kafka-metrics.ts';
 import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
+import { checkBrokerCertificates } from './certificate-check.ts';
 
 /** Errors telling a member that its generation is over: it must give its partitions up and rejoin. */
 const REJOIN_TYPES = new Set([
@@ -39,12 +41,15 @@ export class KafkaSource extends KafkaSourceCore {
     config: KafkaConfig,
     logger: Logger,
     metrics: KafkaMetrics,
+    audit?: AckAudit,
   ) {
-    super(config, logger, metrics);
+    super(config, logger, metrics, audit);
   }
 
   protected async connectAndJoin(): Promise<void> {
     const { config } = this;
+    this.step = 'check the TLS certificates of the brokers';
+    await checkBrokerCertificates(config);
     this.step = 'connect';
     this.topics = await this.resolveTopics();
     if (this.closed) return;

@@ -4,7 +4,7 @@ import type { KafkaConfig } from './config.ts';
 import { KafkaAdapter } from './kafka-adapter.ts';
 
 export function createAdapter(config: KafkaConfig, deps: AdapterDeps): BrokerAdapter {
-  return new KafkaAdapter(config, deps.logger, deps.registry);
+  return new KafkaAdapter(config, deps.logger, deps.registry, deps.audit);
 }
 
 /** Reads topic `destination` as consumer group `group` (a topic pattern is dropped). */

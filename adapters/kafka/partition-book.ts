@@ -1,3 +1,5 @@
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
+import { type DeliveredLedger, ledgerOf } from '../../src/audit/delivered-ledger.ts';
 import type { PartitionLag } from '../../src/broker/contract.ts';
 import { OffsetTracker, type PartitionProgress } from '../../src/core/offset-tracker.ts';
 import { partitionKey } from './client.ts';
@@ -31,6 +33,12 @@ export class PartitionBook {
   private readonly carried = new Map<string, bigint>();
   /** Partitions whose carried position is ahead of where the client fetches: it is committed. */
   private readonly carriedAhead = new Set<string>();
+  /** Highest offset delivered per partition since the last reset. */
+  private readonly lastTracked = new Map<string, bigint>();
+  /** With the ack audit on: per partition, what was delivered and no commit covered yet. */
+  private readonly delivered = new Map<string, DeliveredLedger>();
+
+  constructor(private readonly audit?: AckAudit) {}
 
   /** The progress of a partition whose events are about to be delivered, from `firstOffset` on. */
   progress(topic: string, partition: number, firstOffset: string): PartitionProgress {
@@ -38,6 +46,28 @@ export class PartitionBook {
     if (!this.partitions.has(key)) this.partitions.set(key, { topic, partition });
     if (!this.basePositions.has(key)) this.basePositions.set(key, firstOffset);
     return this.tracker.partition(key);
+  }
+
+  /** With the audit on: records records[from..to) of partition `key` as delivered. */
+  audited(key: string, records: readonly { offset: string }[], from: number, to: number): void {
+    if (!this.audit) return;
+    const ledger = ledgerOf(this.delivered, key);
+    for (let i = from; i < to; i++) ledger.record(records[i]!.offset, `${key}@${records[i]!.offset}`);
+  }
+
+  /**
+   * With the audit on: writes the commits about to be sent, each with the delivered offsets it
+   * moves past (Kafka commits the next offset to read: everything below it). Called right before
+   * the commit request goes out, with what it sends.
+   */
+  auditCommit(offsets: readonly OffsetToCommit[]): void {
+    if (!this.audit) return;
+    this.audit.committed(
+      offsets.map(({ topic, partition, offset }) => {
+        const key = partitionKey(topic, partition);
+        return { partition: key, position: offset, ids: this.delivered.get(key)?.take(offset, false) ?? [] };
+      }),
+    );
   }
 
   setHighWatermark(topic: string, partition: number, offset: string): void {
@@ -56,25 +86,37 @@ export class PartitionBook {
 
   /**
    * How many of `records` (the next records fetched for a partition, in offset order) this member
-   * completed before the last reset: the caller skips them instead of processing them again.
-   * After a join a client fetches from the group's committed offset; a first record at or past
-   * the carried position means the group is there already (or another member moved it on), and
-   * the carried position is dropped. Skipping is safe whoever held the partition meanwhile: only
-   * records this member's handler completed are skipped.
+   * has already: delivered in this generation (a client that opened a new fetch stream reads from
+   * the committed offset again), or completed before the last reset. The caller skips them
+   * instead of processing them again. After a join a client fetches from the group's committed
+   * offset; a first record at or past the carried position means the group is there already (or
+   * another member moved it on), and the carried position is dropped. Skipping is safe whoever
+   * held the partition meanwhile: only records this member tracks or completed are skipped.
    */
   alreadyDone(topic: string, partition: number, records: readonly { offset: string }[]): number {
+    if (records.length === 0) return 0;
     const key = partitionKey(topic, partition);
+    const first = BigInt(records[0]!.offset);
+    let limit = -1n;
     const carried = this.carried.get(key);
-    if (carried === undefined || records.length === 0) return 0;
-    if (BigInt(records[0]!.offset) >= carried) {
-      this.dropCarried(key);
-      return 0;
+    if (carried !== undefined && first >= carried) this.dropCarried(key);
+    else if (carried !== undefined) {
+      if (!this.partitions.has(key)) this.partitions.set(key, { topic, partition });
+      this.carriedAhead.add(key); // the group's position is behind: commit it (toCommit)
+      limit = carried;
     }
-    if (!this.partitions.has(key)) this.partitions.set(key, { topic, partition });
-    this.carriedAhead.add(key); // the group's position is behind: commit it (toCommit)
-    let skip = 1;
-    while (skip < records.length && BigInt(records[skip]!.offset) < carried) skip++;
+    const tracked = this.lastTracked.get(key);
+    if (tracked !== undefined && tracked >= limit) limit = tracked + 1n;
+    let skip = 0;
+    while (skip < records.length && BigInt(records[skip]!.offset) < limit) skip++;
     return skip;
+  }
+
+  /** `offset` was delivered (tracked) in this generation: a fetch that returns it again skips it. */
+  tracked(topic: string, partition: number, offset: string): void {
+    const key = partitionKey(topic, partition);
+    const value = BigInt(offset);
+    if ((this.lastTracked.get(key) ?? -1n) < value) this.lastTracked.set(key, value);
   }
 
   /** Each partition's next offset (one past the highest contiguous acked) not committed yet. */
@@ -123,8 +165,11 @@ export class PartitionBook {
       this.carriedAhead.delete(progress.partition); // confirmed again by the next fetch
     }
     for (const progress of this.tracker.all()) progress.reset();
+    this.lastTracked.clear();
     this.committed.clear();
     this.basePositions.clear();
+    // Fetching starts again from the committed offsets, which re-records what comes back.
+    this.delivered.clear();
   }
 
   /** Drops the partitions for which `held` is false (no longer assigned). */
@@ -134,6 +179,8 @@ export class PartitionBook {
       this.tracker.remove(key);
       this.partitions.delete(key);
       this.highWatermarks.delete(key);
+      this.lastTracked.delete(key);
+      this.delivered.delete(key);
     }
     // A partition assigned elsewhere: whoever reads it now commits it; a position carried from
     // before would only be stale if it came back (or wrong, were the topic recreated meanwhile).

@@ -2,7 +2,7 @@ import type { BaseOptions, SASLOptions } from '@platformatic/kafka';
 import { AuthenticationError, ConnectionError, NotFoundError, SluiceError } from '../../src/errors.ts';
 import type { connectionOptions } from './client.ts';
 import type { KafkaConfig } from './config.ts';
-import { AUTH_ERROR_NAMES } from './protocol-errors.ts';
+import { AUTH_ERROR_NAMES, TLS_CERTIFICATE_ERROR_CODES, untrustedCertificateMessage } from './protocol-errors.ts';
 
 /**
  * @platformatic/kafka client options from the config: the same brokers, timeouts, retries, TLS
@@ -21,7 +21,11 @@ export function platformaticOptions(
     requestTimeout: config.requestTimeoutMs,
     timeout: config.requestTimeoutMs,
     retries,
-    retryDelay: (_client, _operation, attempt) => Math.min(maxRetryTimeMs, initialRetryTimeMs * 2 ** Math.max(0, attempt - 1)),
+    // The library retries a refused password or an untrusted certificate like a network error
+    // (its AuthenticationError arrives wrapped in a retriable NetworkError); waiting cannot fix
+    // either, so those tries go out at once and start-up fails within a second or two.
+    retryDelay: (_client, _operation, attempt, _retries, error) =>
+      cannotHeal(error) ? 0 : Math.min(maxRetryTimeMs, initialRetryTimeMs * 2 ** Math.max(0, attempt - 1)),
   };
   if (connection.ssl === true) options.tls = {};
   else if (connection.ssl) {
@@ -51,6 +55,13 @@ function flatten(error: unknown, into: Cause[] = [], depth = 0): Cause[] {
   return into;
 }
 
+/** A refused SASL authentication or an untrusted broker certificate somewhere in the error. */
+function cannotHeal(error: unknown): boolean {
+  return flatten(error).some(
+    (cause) => cause.code === 'PLT_KFK_AUTHENTICATION' || (cause.code && TLS_CERTIFICATE_ERROR_CODES.has(cause.code)),
+  );
+}
+
 /** The protocol error ids (`REBALANCE_IN_PROGRESS`…) found in a @platformatic/kafka error. */
 export function protocolErrorIds(error: unknown): string[] {
   return flatten(error)
@@ -72,6 +83,9 @@ export function platformaticError(error: unknown, config: Pick<KafkaConfig, 'bro
     .filter((message, index, list) => message && list.indexOf(message) === index)
     .join(': ');
   const ids = new Set(protocolErrorIds(error));
+  const certificate = all.find((cause) => cause.code && TLS_CERTIFICATE_ERROR_CODES.has(cause.code));
+  if (certificate)
+    return new AuthenticationError(untrustedCertificateMessage(brokers, what, certificate.message ?? detail, config.ssl), error);
   if (all.some((cause) => cause.code === 'PLT_KFK_AUTHENTICATION') || [...ids].some((id) => AUTH_ERROR_NAMES.has(id))) {
     const who = config.sasl ? `SASL ${config.sasl.mechanism} as ${config.sasl.username}` : 'no SASL';
     const hint =

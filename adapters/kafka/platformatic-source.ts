@@ -1,5 +1,6 @@
 import { Admin, Consumer, type ConsumeOptions, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { SluiceError } from '../../src/errors.ts';
 import { errorMessage } from '../../src/errors.ts';
 import { partitionKey } from './client.ts';
@@ -8,6 +9,7 @@ import type { KafkaRecord } from './kafka-event.ts';
 import type { KafkaMetrics } from './kafka-metrics.ts';
 import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
 import { platformaticError, type platformaticOptions, protocolErrorIds } from './platformatic-client.ts';
+import { checkBrokerCertificates } from './certificate-check.ts';
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 type Options = ReturnType<typeof platformaticOptions>;
@@ -22,6 +24,13 @@ const REJOIN_IDS = new Set([
   'STALE_MEMBER_EPOCH',
 ]);
 
+/** One partition's records of a delivery, in offset order. */
+interface PartitionRun {
+  topic: string;
+  partition: number;
+  records: KafkaRecord[];
+}
+
 /** A @platformatic/kafka message as the record the core builds events from. */
 function toRecord(message: Message<Buffer, Buffer, Buffer, Buffer>): KafkaRecord {
   let headers: Record<string, Buffer> | undefined;
@@ -33,7 +42,7 @@ function toRecord(message: Message<Buffer, Buffer, Buffer, Buffer>): KafkaRecord
     key: message.key ?? null,
     value: message.value ?? null,
     offset: message.offset.toString(),
-    timestamp: message.timestamp.toString(),
+    timestamp: Number(message.timestamp),
     headers,
   };
 }
@@ -41,9 +50,9 @@ function toRecord(message: Message<Buffer, Buffer, Buffer, Buffer>): KafkaRecord
 /**
  * The @platformatic/kafka binding of the Kafka source (the shared part is {@link KafkaSourceCore}).
  *
- * - Fetching: the client's MessagesStream, read in paused mode: records are taken out only when
- *   the previous delivery resolved, so a full queue fills the stream's buffer (highWaterMark) and
- *   the stream stops fetching. The client heartbeats on its own timer meanwhile.
+ * - Fetching: the client's MessagesStream in flowing mode, paused while a delivery is pending
+ *   (see {@link read}), so a full queue fills the stream's buffer (highWaterMark) and the stream
+ *   stops fetching. The client heartbeats on its own timer meanwhile.
  * - Membership: classic protocol (with static membership when a group instance id is set: a
  *   restarted instance gets its partitions back at once) or KIP-848's consumer protocol, where
  *   the broker assigns and revokes partitions incrementally.
@@ -63,12 +72,15 @@ export class PlatformaticSource extends KafkaSourceCore {
     config: KafkaConfig,
     logger: Logger,
     metrics: KafkaMetrics,
+    audit?: AckAudit,
   ) {
-    super(config, logger.child({ kafkaClient: options.clientId }), metrics);
+    super(config, logger.child({ kafkaClient: options.clientId }), metrics, audit);
   }
 
   protected async connectAndJoin(): Promise<void> {
     const { config } = this;
+    this.step = 'check the TLS certificates of the brokers';
+    await checkBrokerCertificates(config);
     this.step = 'connect';
     this.topics = await this.resolveTopics();
     if (this.closed) return;
@@ -160,59 +172,74 @@ export class PlatformaticSource extends KafkaSourceCore {
     if (now.size !== this.assignment.size || [...now.keys()].some((key) => !this.assignment.has(key))) this.assignment = now;
   }
 
-  /** Takes records out of `stream` while it is the current one, delivering each partition's in order. */
+  /**
+   * Reads `stream` while it is the current one, in flowing mode, as the bare client is read:
+   * each message becomes a record as it arrives, so the client's message objects (a Map of
+   * headers, a bound commit function, bigints each) die at once instead of waiting in the stream's
+   * buffer until a paused-mode read() takes them out, and no read() is paid per message. What
+   * arrived in one go (a fetch response) is delivered from a microtask, partition by partition,
+   * with the stream paused meanwhile: while the sink keeps the delivery pending (a full queue),
+   * the stream buffers up to its highWaterMark and then stops fetching. It resumes once the sink
+   * accepted everything, so at most one delivery's worth of records waits here.
+   */
   private read(stream: Stream): void {
     this.stream = stream;
-    // A listener for good: the stream fetches only while it has one (or is flowing); removing the
-    // last one would stop it at the next fetch.
-    let wake: (() => void) | undefined;
-    stream.on('readable', () => wake?.());
+    const max = Math.max(1, this.sink.maxBatch);
+    let runs = new Map<string, PartitionRun>();
+    // A fetch response holds each partition's records together: the run is looked up again only
+    // when the partition changes, not with a new `topic/partition` string per message.
+    let last: PartitionRun | undefined;
+    let collected = 0;
+    let flushing = false;
+    const flush = async (): Promise<void> => {
+      stream.pause();
+      try {
+        while (collected > 0 && stream === this.stream && !this.stopped) {
+          const batch = runs;
+          runs = new Map();
+          last = undefined;
+          collected = 0;
+          if (this.revoking) await this.revoking;
+          this.syncAssignment();
+          const epoch = this.epoch;
+          for (const [key, { topic, partition, records }] of batch) {
+            if (!this.assignment.has(key)) continue; // fetched before the partition was revoked
+            await this.deliver(topic, partition, records, epoch, { wanted: () => stream === this.stream });
+          }
+        }
+      } finally {
+        flushing = false;
+      }
+      if (stream === this.stream && !this.stopped) stream.resume();
+    };
+    stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => {
+      let run = last;
+      if (run === undefined || run.partition !== message.partition || run.topic !== message.topic) {
+        const key = partitionKey(message.topic, message.partition);
+        run = runs.get(key);
+        if (!run) {
+          run = { topic: message.topic, partition: message.partition, records: [] };
+          runs.set(key, run);
+        }
+        last = run;
+      }
+      run.records.push(toRecord(message));
+      // A fetch response larger than a delivery: the rest waits in the stream until this is delivered.
+      if (++collected >= max) stream.pause();
+      if (flushing) return;
+      flushing = true;
+      queueMicrotask(() =>
+        flush().catch((error: unknown) => {
+          // Not expected (the sink does not reject); nothing would read on, so Sluice stops.
+          this.logger.error({ error: errorMessage(error) }, 'kafka: reading the message stream failed');
+          this.onCrash(error, false);
+        }),
+      );
+    });
     stream.on('error', (error: Error) => {
       if (stream !== this.stream || this.closed || this.stopped) return;
       this.logger.warn({ group: this.config.group, error: errorMessage(error) }, 'kafka: the message stream failed; opening a new one');
       void this.replaceStream(this.config.retry.initialRetryTimeMs);
-    });
-    void (async () => {
-      while (stream === this.stream && !this.stopped && !stream.destroyed) {
-        const max = Math.max(1, this.sink.maxBatch);
-        const batch: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
-        for (let message = stream.read(); message !== null; message = batch.length < max ? stream.read() : null) batch.push(message);
-        if (batch.length === 0) {
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              clearTimeout(timer);
-              stream.off('close', done);
-              wake = undefined;
-              resolve();
-            };
-            const timer = setTimeout(done, 1_000);
-            wake = done;
-            stream.on('close', done);
-          });
-          continue;
-        }
-        if (this.revoking) await this.revoking;
-        this.syncAssignment();
-        const epoch = this.epoch;
-        const byPartition = new Map<string, { topic: string; partition: number; records: KafkaRecord[] }>();
-        for (const message of batch) {
-          const key = partitionKey(message.topic, message.partition);
-          let run = byPartition.get(key);
-          if (!run) {
-            run = { topic: message.topic, partition: message.partition, records: [] };
-            byPartition.set(key, run);
-          }
-          run.records.push(toRecord(message));
-        }
-        for (const [key, { topic, partition, records }] of byPartition) {
-          if (!this.assignment.has(key)) continue; // buffered before the partition was revoked
-          await this.deliver(topic, partition, records, epoch, { wanted: () => stream === this.stream });
-        }
-      }
-    })().catch((error: unknown) => {
-      // Not expected (the sink does not reject); nothing would read on, so Sluice stops.
-      this.logger.error({ error: errorMessage(error) }, 'kafka: reading the message stream failed');
-      this.onCrash(error, false);
     });
   }
 
@@ -290,7 +317,14 @@ export class PlatformaticSource extends KafkaSourceCore {
     this.consumer = undefined;
     this.stream = undefined;
     await stream?.close().catch(() => undefined);
-    // force: close the streams still open, then leave the group.
+    if (consumer && !this.config.leaveGroupOnClose) {
+      // A static member staying in the group: close() would send LeaveGroup (by member id, which
+      // removes a static member too). Without a member id leaveGroup() sends nothing and marks
+      // the membership inactive, which stops the heartbeats; close() then only disconnects.
+      consumer.memberId = null;
+      await new Promise<void>((resolve) => consumer.leaveGroup(true, () => resolve()));
+    }
+    // force: close the streams still open, then leave the group (unless left above).
     await consumer?.close(true);
   }
 }

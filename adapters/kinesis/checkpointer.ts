@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../../src/errors.ts';
 import type { CommitCounts } from '../../src/metrics/source-metrics.ts';
-import { SHARD_END } from './lease.ts';
+import { type Lease, SHARD_END } from './lease.ts';
 import type { LeaseCoordinator } from './lease-coordinator.ts';
 import type { ShardConsumer } from './shard-consumer.ts';
 
@@ -20,6 +20,15 @@ export type CheckpointOutcome = 'written' | 'nothing' | 'lost' | 'failed';
 export class Checkpointer {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Checkpoint each shard was last read from (the lease's, or a carried one). */
+  private readonly startedFrom = new Map<string, string>();
+  /**
+   * Per shard whose lease this instance lost while its checkpoint could not be written (the table
+   * unreachable: a broker outage): the position processed, and the checkpoint it follows.
+   */
+  private readonly carried = new Map<string, { value: string; after: string }>();
+  /** Carried positions a re-acquired shard resumed from, to write at its next flush. */
+  private readonly pending = new Map<string, string>();
 
   constructor(
     private readonly coordinator: LeaseCoordinator,
@@ -50,10 +59,29 @@ export class Checkpointer {
    * keeps it until written.
    */
   capture(consumer: ShardConsumer): void {
-    const value = consumer.progress.takeCommittable();
+    const pending = this.pending.get(consumer.shardId);
+    this.pending.delete(consumer.shardId);
+    const value = consumer.progress.takeCommittable() ?? pending;
     if (value === undefined) return;
     consumer.unwritten = value;
     consumer.unwrittenCount = consumer.progress.completed;
+  }
+
+  /**
+   * Where to read a shard just acquired. If this instance lost the lease with progress it could
+   * not checkpoint, and the lease still holds the checkpoint that progress follows (nobody moved
+   * it meanwhile), reading resumes after that progress instead of processing it again, and the
+   * next flush writes it (the failed checkpoint, tried again). Otherwise the lease's checkpoint.
+   */
+  resumeFrom(lease: Pick<Lease, 'leaseKey' | 'checkpoint'>): string {
+    const carried = this.carried.get(lease.leaseKey);
+    this.carried.delete(lease.leaseKey);
+    const resumed = carried !== undefined && carried.after === lease.checkpoint;
+    if (resumed) this.pending.set(lease.leaseKey, carried.value);
+    else this.pending.delete(lease.leaseKey);
+    const from = resumed ? carried.value : lease.checkpoint;
+    this.startedFrom.set(lease.leaseKey, from);
+    return from;
   }
 
   /** Writes what the shard processed, or `final` (SHARD_END). */
@@ -65,6 +93,7 @@ export class Checkpointer {
       if (value === undefined) return 'nothing';
       const count = final === undefined ? consumer.unwrittenCount : consumer.progress.completed;
       try {
+        consumer.auditCheckpoint(value);
         const outcome = await this.coordinator.checkpoint(consumer.shardId, value, childShardIds);
         if (outcome === 'lost') {
           consumer.unwritten = undefined;
@@ -79,6 +108,9 @@ export class Checkpointer {
         return 'written';
       } catch (error) {
         this.commits.fail(consumer.stream);
+        // The lease is gone and the table unreachable: keep the position for when it comes back.
+        const after = consumer.written ?? this.startedFrom.get(consumer.shardId);
+        if (consumer.released && final === undefined && after !== undefined) this.carried.set(consumer.shardId, { value, after });
         this.logger.warn(
           { shard: consumer.shardId, checkpoint: value, error: errorMessage(error) },
           'kinesis: checkpoint failed; will try again',

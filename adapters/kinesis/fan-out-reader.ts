@@ -12,9 +12,8 @@ import { errorMessage } from '../../src/errors.ts';
 import { awsErrorKind, PersistentFailure, toSluiceError } from './aws-errors.ts';
 import { Backoff, sleep } from './backoff.ts';
 import type { Sendable } from './clients.ts';
-import type { FanOutFactory } from './kinesis-source.ts';
 import type { KinesisMetrics } from './metrics.ts';
-import { iteratorStart, ReaderAborted, type ShardBatch, type ShardReader } from './shard-reader.ts';
+import { type FanOutFactory, iteratorStart, ReaderAborted, type ShardBatch, type ShardReader } from './shard-reader.ts';
 
 export interface FanOutOptions {
   startTimestamp: Date | undefined;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { BrokerAdapter, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
 import { SluiceError } from '../../src/errors.ts';
 import { KinesisAdmin } from './admin.ts';
@@ -13,6 +14,8 @@ import { KinesisSource } from './kinesis-source.ts';
 export interface KinesisAdapterDeps {
   readonly logger: Logger;
   readonly registry?: Registry;
+  /** The ack audit, when on (src/audit). */
+  readonly audit?: AckAudit;
   /** Builds the SDK clients; tests wrap `send` here to inject faults. */
   readonly clients?: (config: KinesisConfig) => KinesisClients;
 }
@@ -62,7 +65,7 @@ export class KinesisAdapter implements BrokerAdapter {
         this.metrics,
       );
     }
-    return new KinesisSource(config, clients, { logger: this.deps.logger, metrics: this.metrics, fanOut });
+    return new KinesisSource(config, clients, { logger: this.deps.logger, metrics: this.metrics, fanOut, audit: this.deps.audit });
   }
 
   createPublisher(): Publisher {

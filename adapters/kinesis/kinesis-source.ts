@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { EventSink, Health, PartitionLag, Source } from '../../src/broker/contract.ts';
 import { OffsetTracker } from '../../src/core/offset-tracker.ts';
 import { ConnectionError, SluiceError, errorMessage } from '../../src/errors.ts';
@@ -18,7 +19,7 @@ import { DynamoLeaseTable } from './lease-table.ts';
 import { KinesisEvent } from './kinesis-event.ts';
 import type { KinesisMetrics } from './metrics.ts';
 import { ShardConsumer, type ConsumerContext } from './shard-consumer.ts';
-import { PollingShardReader, type ShardReader } from './shard-reader.ts';
+import { type FanOutFactory, PollingShardReader } from './shard-reader.ts';
 import { listShards } from './shard-lister.ts';
 import { ShardSync } from './shard-sync.ts';
 
@@ -27,14 +28,8 @@ export interface SourceDeps {
   readonly metrics?: KinesisMetrics;
   /** Reader factory for consumer.type efo (fan-out-reader.ts); polling when absent. */
   readonly fanOut?: FanOutFactory;
-}
-
-/** Creates enhanced fan-out readers once the stream consumer is registered. */
-export interface FanOutFactory {
-  /** Registers the stream consumer if needed and waits until it is ACTIVE. */
-  prepare(signal: AbortSignal): Promise<void>;
-  reader(shardId: string, checkpoint: string, signal: AbortSignal, onFatal: (error: Error) => void): ShardReader;
-  close(): Promise<void>;
+  /** The ack audit: each checkpoint is written with the records it covers (checkpointer.ts). */
+  readonly audit?: AckAudit;
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'closed';
@@ -126,6 +121,7 @@ export class KinesisSource implements Source, LeaseHost {
       deaggregate: this.config.consumer.deaggregate,
       logger: this.logger,
       metrics: this.metrics,
+      audit: this.deps.audit,
       redeliver: (event) => this.redeliver(event),
       shardEnded: (consumer, children) => this.shardEnded(consumer, children),
       consumerFailed: (consumer) => void this.giveUp(consumer),
@@ -228,17 +224,17 @@ export class KinesisSource implements Source, LeaseHost {
     }
     this.tracker.remove(lease.leaseKey);
     const progress = this.tracker.partition(lease.leaseKey);
-    const onFatal = (error: Error) => this.fatal(error);
+    const [onFatal, from] = [(error: Error) => this.fatal(error), this.checkpointer.resumeFrom(lease)];
     const consumer = new ShardConsumer(
       lease.leaseKey,
       progress,
       (signal) =>
-        this.deps.fanOut?.reader(lease.leaseKey, lease.checkpoint, signal, onFatal) ??
+        this.deps.fanOut?.reader(lease.leaseKey, from, signal, onFatal) ??
         new PollingShardReader(
           this.clients.kinesis,
           this.config.stream,
           lease.leaseKey,
-          lease.checkpoint,
+          from,
           {
             pollIntervalMs: this.config.consumer.pollIntervalMs,
             throttleBackoffMs: this.config.consumer.throttleBackoffMs,

@@ -5,7 +5,7 @@ import type { KinesisConfig } from './config.ts';
 import { KinesisAdapter } from './kinesis-adapter.ts';
 
 export function createAdapter(config: KinesisConfig, deps: AdapterDeps): BrokerAdapter {
-  return new KinesisAdapter(config, { logger: deps.logger, registry: deps.registry });
+  return new KinesisAdapter(config, { logger: deps.logger, registry: deps.registry, audit: deps.audit });
 }
 
 /**

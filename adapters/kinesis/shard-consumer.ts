@@ -1,5 +1,7 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
+import { DeliveredLedger } from '../../src/audit/delivered-ledger.ts';
 import type { PartitionLag, SourceEvent } from '../../src/broker/contract.ts';
 import type { PartitionProgress } from '../../src/core/offset-tracker.ts';
 import { errorMessage } from '../../src/errors.ts';
@@ -8,6 +10,7 @@ import { isEnvelope, unwrapEnvelope } from './envelope.ts';
 import { AggregateGroup, KinesisEvent, NO_HEADERS } from './kinesis-event.ts';
 import { deaggregate, looksAggregated } from './kpl-deaggregate.ts';
 import type { KinesisMetrics } from './metrics.ts';
+import { SHARD_END } from './lease.ts';
 import { ReaderAborted, type ShardReader } from './shard-reader.ts';
 
 /** What a shard consumer needs from its source. */
@@ -19,6 +22,8 @@ export interface ConsumerContext {
   readonly deaggregate: boolean;
   readonly logger: Logger;
   readonly metrics?: KinesisMetrics;
+  /** The ack audit, when on (src/audit). */
+  readonly audit?: AckAudit;
   /** Delivers a nacked event again after the nack delay. */
   redeliver(event: KinesisEvent): void;
   /** Every record of the shard was read and processed: checkpoint SHARD_END, free the children. */
@@ -50,6 +55,8 @@ export class ShardConsumer {
   /** How many of the shard's tickets (Kinesis records) {@link unwritten} / {@link written} cover. */
   unwrittenCount = 0;
   writtenCount = 0;
+  /** With the ack audit on: the records delivered and not yet covered by a checkpoint. */
+  private readonly delivered: DeliveredLedger | undefined;
   /** MillisBehindLatest of the last read, and when that read returned (for the lag metrics). */
   private behind = { millis: 0, at: 0 };
 
@@ -60,6 +67,19 @@ export class ShardConsumer {
     private readonly context: ConsumerContext,
   ) {
     this.reader = createReader(this.abort.signal);
+    this.delivered = context.audit ? new DeliveredLedger() : undefined;
+  }
+
+  /**
+   * With the audit on: writes the checkpoint about to be sent with the delivered records it
+   * covers (those up to and including `value`, every one for SHARD_END). Called by the
+   * checkpointer right before the write, with what it writes.
+   */
+  auditCheckpoint(value: string): void {
+    const ledger = this.delivered;
+    if (!ledger) return;
+    const ids = value === SHARD_END ? ledger.takeAll() : ledger.take(value, true);
+    this.context.audit!.committed([{ partition: this.shardId, position: value, ids }]);
   }
 
   get stream(): string {
@@ -203,7 +223,9 @@ export class ShardConsumer {
       const unwrapped = unwrapEnvelope(data);
       if (unwrapped) ({ payload, headers } = unwrapped);
     }
-    return new KinesisEvent(this, sequenceNumber, subSequenceNumber, key, payload, headers, timestamp, ticket, group, 1);
+    const event = new KinesisEvent(this, sequenceNumber, subSequenceNumber, key, payload, headers, timestamp, ticket, group, 1);
+    this.delivered?.record(sequenceNumber, event.id);
+    return event;
   }
 }
 

@@ -155,3 +155,11 @@ export class PollingShardReader implements ShardReader {
     return this.failure;
   }
 }
+
+/** Creates enhanced fan-out readers once the stream consumer is registered. */
+export interface FanOutFactory {
+  /** Registers the stream consumer if needed and waits until it is ACTIVE. */
+  prepare(signal: AbortSignal): Promise<void>;
+  reader(shardId: string, checkpoint: string, signal: AbortSignal, onFatal: (error: Error) => void): ShardReader;
+  close(): Promise<void>;
+}

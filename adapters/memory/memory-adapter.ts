@@ -1,3 +1,4 @@
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
 import { MemoryPublisher } from './memory-publisher.ts';
 import type { MemoryConfig } from './config.ts';
@@ -23,10 +24,11 @@ export class MemoryAdapter implements BrokerAdapter {
   constructor(
     readonly config: MemoryConfig,
     readonly broker: MemoryBroker = MemoryBroker.shared('default', config.maxBacklog),
+    private readonly audit?: AckAudit,
   ) {}
 
   createSource(): Source {
-    return new MemorySource(this.broker, this.config);
+    return new MemorySource(this.broker, this.config, this.audit);
   }
 
   createPublisher(): Publisher {

@@ -1,3 +1,5 @@
+import type { AckAudit, AuditedCommit } from '../../src/audit/ack-audit.ts';
+import { type DeliveredLedger, ledgerOf } from '../../src/audit/delivered-ledger.ts';
 import type { EventSink, Health, PartitionLag, Position, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { OffsetTracker, type PartitionProgress } from '../../src/core/offset-tracker.ts';
 import { Notifier } from '../../src/util/notifier.ts';
@@ -82,10 +84,13 @@ export class MemorySource implements Source {
   private closed = false;
   private started = false;
   private generator: LoadGenerator | undefined;
+  /** With the ack audit on: per partition, what was delivered and no commit covered yet. */
+  private readonly delivered = new Map<string, DeliveredLedger>();
 
   constructor(
     private readonly broker: MemoryBroker,
     private readonly options: SourceOptions,
+    private readonly audit?: AckAudit,
   ) {}
 
   async start(sink: EventSink): Promise<void> {
@@ -194,6 +199,7 @@ export class MemorySource implements Source {
           events[i] = new MemoryEvent(this, record, partition, progress, progress.track(String(record.offset)), 1);
         }
         progress.stamp((events[0] as MemoryEvent).ticket, records.length, (i) => records[i]!.timestamp);
+        if (this.audit) this.record(partitionId(partition), records);
         this.cursors.set(partition, records[records.length - 1]!.offset + 1);
         await sink.deliver(events);
         delivered = true;
@@ -204,14 +210,29 @@ export class MemorySource implements Source {
 
   /** Writes each partition's next offset to read: one past the highest contiguous acked one. */
   private commit(): void {
+    const commits: { partition: MemoryPartition; next: number }[] = [];
     for (const progress of this.tracker.all()) {
       const offset = progress.takeCommittable();
       if (offset === undefined) continue;
       const partition = this.partitionByName(progress.partition);
-      if (!partition) continue;
-      this.broker.commit(this.options.group, partition, Number(offset) + 1);
+      if (partition) commits.push({ partition, next: Number(offset) + 1 });
+    }
+    if (this.audit && commits.length > 0) this.audit.committed(commits.map(({ partition, next }) => this.audited(partition, next)));
+    for (const { partition, next } of commits) {
+      this.broker.commit(this.options.group, partition, next);
       this.commits.commit(this.options.topic);
     }
+  }
+
+  private record(name: string, records: readonly MemoryRecord[]): void {
+    const ledger = ledgerOf(this.delivered, name);
+    for (const record of records) ledger.record(String(record.offset), `${name}@${record.offset}`);
+  }
+
+  /** The commit of `next` (the next offset to read) with the delivered events below it. */
+  private audited(partition: MemoryPartition, next: number): AuditedCommit {
+    const name = partitionId(partition);
+    return { partition: name, position: String(next), ids: this.delivered.get(name)?.take(String(next), false) ?? [] };
   }
 
   private partitionByName(name: string): MemoryPartition | undefined {

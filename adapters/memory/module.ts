@@ -3,8 +3,8 @@ import type { BrokerAdapter } from '../../src/broker/contract.ts';
 import type { MemoryConfig } from './config.ts';
 import { MemoryAdapter } from './memory-adapter.ts';
 
-export function createAdapter(config: MemoryConfig, _deps: AdapterDeps): BrokerAdapter {
-  return new MemoryAdapter(config);
+export function createAdapter(config: MemoryConfig, deps: AdapterDeps): BrokerAdapter {
+  return new MemoryAdapter(config, undefined, deps.audit);
 }
 
 /** Reads `destination` as `group`; the synthetic load is off (the benchmark brings its own). */

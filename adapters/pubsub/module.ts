@@ -4,7 +4,7 @@ import type { PubSubConfig } from './config.ts';
 import { PubSubAdapter } from './pubsub-adapter.ts';
 
 export function createAdapter(config: PubSubConfig, deps: AdapterDeps): BrokerAdapter {
-  return new PubSubAdapter(config, deps.logger, deps.registry);
+  return new PubSubAdapter(config, deps.logger, deps.registry, deps.audit);
 }
 
 /** Reads topic `destination` through subscription `group` (BrokerAdmin.createDestination creates both). */

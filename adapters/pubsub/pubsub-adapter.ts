@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
 import type { PubSubConfig } from './config.ts';
 import { PubSubMetrics } from './metrics.ts';
@@ -21,12 +22,13 @@ export class PubSubAdapter implements BrokerAdapter {
     readonly config: PubSubConfig,
     private readonly logger: Logger,
     registry: Registry,
+    private readonly audit?: AckAudit,
   ) {
     this.metrics = PubSubMetrics.for(registry);
   }
 
   createSource(): Source {
-    return new PubSubSource(this.config, this.metrics, this.logger);
+    return new PubSubSource(this.config, this.metrics, this.logger, this.audit);
   }
 
   createPublisher(): Publisher {

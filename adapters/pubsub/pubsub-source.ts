@@ -1,5 +1,6 @@
 import { Duration, Message, type PubSub, type Subscription, type SubscriberOptions } from '@google-cloud/pubsub';
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { errorMessage, NotFoundError } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
@@ -8,6 +9,7 @@ import type { PubSubConfig } from './config.ts';
 import type { PubSubMetrics } from './metrics.ts';
 import { OrderingGate, SUPERSEDED } from './ordering-gate.ts';
 import { PubSubEvent, type EventOwner } from './pubsub-event.ts';
+import { capLeaseLatency } from './lease-latency.ts';
 import { describeSubscription, ensureSubscription, type SubscriptionInfo } from './resources.ts';
 
 /** A stream error older than this, with no error since, no longer makes the source unready. */
@@ -75,6 +77,7 @@ export class PubSubSource implements Source, EventOwner {
     private readonly config: PubSubConfig,
     private readonly metrics: PubSubMetrics,
     private readonly logger: Logger,
+    private readonly audit?: AckAudit,
   ) {
     this.sourceName = shortName(config.subscription);
     this.commits.declare(this.sourceName);
@@ -82,15 +85,14 @@ export class PubSubSource implements Source, EventOwner {
     // (modAckWithResponse on exactly-once subscriptions) for each extension. The receipt modAck is
     // sent before a message reaches us, and nack() goes through the subscriber, so only extensions
     // are counted. One function per source, assigned to each message: no closure per message.
-    const metricsRef = metrics;
     const modAck = Message.prototype.modAck;
     const modAckWithResponse = Message.prototype.modAckWithResponse;
     this.countingModAck = function (this: Message, deadline: number) {
-      if (deadline > 0) metricsRef.leaseExtensions++;
+      if (deadline > 0) metrics.leaseExtensions++;
       return modAck.call(this, deadline);
     };
     this.countingModAckWithResponse = function (this: Message, deadline: number) {
-      if (deadline > 0) metricsRef.leaseExtensions++;
+      if (deadline > 0) metrics.leaseExtensions++;
       return modAckWithResponse.call(this, deadline);
     };
   }
@@ -138,7 +140,7 @@ export class PubSubSource implements Source, EventOwner {
       ...(lease.maxAckDeadlineSeconds ? { maxAckDeadline: Duration.from({ seconds: lease.maxAckDeadlineSeconds }) } : {}),
       closeOptions: { behavior: 'NACK', timeout: Duration.from({ milliseconds: config.closeTimeoutMs }) },
     };
-    const subscription = client.subscription(config.subscription, options);
+    const subscription = capLeaseLatency(client.subscription(config.subscription, options), this.logger);
     this.subscription = subscription;
     subscription.on('error', this.onError);
     subscription.on('close', this.onClose);
@@ -221,10 +223,7 @@ export class PubSubSource implements Source, EventOwner {
   *lag(): Iterable<PartitionLag> {
     if (!this.started || this.closed) return;
     let oldestMs: number | undefined;
-    for (const event of this.outstanding) {
-      const published = event.timestamp;
-      if (oldestMs === undefined || published < oldestMs) oldestMs = published;
-    }
+    for (const { timestamp } of this.outstanding) if (oldestMs === undefined || timestamp < oldestMs) oldestMs = timestamp;
     yield { source: this.sourceName, partition: '', events: this.outstanding.size, oldestMs };
   }
 
@@ -232,9 +231,9 @@ export class PubSubSource implements Source, EventOwner {
   acked(event: PubSubEvent): void {
     if (this.closed) return;
     this.outstanding.delete(event);
-    const metrics = this.metrics;
     const message = event.message;
-    metrics.ackLatency.observe((Date.now() - message.received) / 1000);
+    this.metrics.ackLatency.observe((Date.now() - message.received) / 1000);
+    this.audit?.acked(message.id); // where Sluice hands the ack to the client (which sends it in batches)
     if (this.exactlyOnce) {
       message.ackWithResponse().then(
         () => this.commits.commit(this.sourceName),

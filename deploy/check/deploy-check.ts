@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../local/paths.ts';
 import { testAlertRules } from './alerts-test.ts';
+import { checkDashboardQueries } from './dashboard-check.ts';
 import { validateRenderedConfig } from './rendered-config.ts';
 import { HELM_VERSION, helm, PROMTOOL_VERSION, promtool, validator } from './tools.ts';
 
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
   await step('alert rules: promtool test rules (each fault detected in time, a healthy pipeline silent)', () =>
     testAlertRules(promtoolBin),
   );
+  await step('dashboard: every panel query parsed by promtool', () => console.log(`  ${checkDashboardQueries(promtoolBin)} queries`));
   const validate = await step('build the manifest checker (deploy/check/validate)', () => validator(repoRoot));
   await step('checker tests: broken manifests must fail (go test)', () =>
     exec('go', ['-C', join(repoRoot, 'deploy', 'check', 'validate'), 'test', './...']),

@@ -79,11 +79,11 @@ export async function kafkaBroker(
   stateDir: string,
   log: (msg: string) => void,
 ): Promise<DrillBroker> {
-  const [port, controllerPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, controllerPort, saslPort, proxyPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const address = `127.0.0.1:${proxyPort}`;
   await toxiproxy.createProxy({ name: 'drill-kafka', listen: address, upstream: `127.0.0.1:${port}` });
   const node = new PrivateKafka(
-    { name: `kafka-drill-${process.pid}`, dir: join(stateDir, 'kafka'), port, controllerPort, advertisedPort: proxyPort },
+    { name: `kafka-drill-${process.pid}`, dir: join(stateDir, 'kafka'), port, controllerPort, saslPort, advertisedPort: proxyPort },
     log,
   );
   await node.start();

@@ -4,7 +4,7 @@
 // injection enabled.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { processedNumbers, runSluice, writeRecordingConfig } from '../../test/integration/crash-restart.ts';
+import { processedNumbers, runSluice, writeRecordingConfig } from '../../test/crash/sluice-child.ts';
 import type { BrokerRun } from './drill-brokers.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -198,7 +198,7 @@ export async function brokersUp(names: BrokerName[], log: Logger = defaultLog): 
     names.map((name) => {
       const spec = BROKERS[name];
       // The lock wait covers a concurrent cold Kafka download by another process.
-      return withLock(name, 25 * 60_000, () => upOne(spec, log)).catch(
+      return withLock(name, 25 * 60_000, () => upOne(spec, log).then((outcome) => withLiveEndpoint(spec, outcome))).catch(
         (err): UpOutcome => ({
           name,
           state: 'failed',
@@ -210,6 +210,12 @@ export async function brokersUp(names: BrokerName[], log: Logger = defaultLog): 
       );
     }),
   );
+}
+
+/** A healthy broker's endpoint as it runs (Kafka: with its SASL_SSL listener, if that answers). */
+async function withLiveEndpoint(spec: BrokerSpec, outcome: UpOutcome): Promise<UpOutcome> {
+  if (outcome.state === 'failed' || !spec.endpoint) return outcome;
+  return { ...outcome, endpoint: await spec.endpoint() };
 }
 
 export interface DownOutcome {

@@ -1,10 +1,20 @@
 // The five local brokers: how each is prepared, launched and probed. The manager
 // (broker-manager.ts) treats them all alike.
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { ENDPOINTS, LOCAL_HOST, PORTS, PUBSUB_PROJECT_ID, type BrokerName } from './endpoints.ts';
+import {
+  type BrokerEndpoint,
+  type BrokerName,
+  ENDPOINTS,
+  type KafkaEndpoint,
+  LOCAL_HOST,
+  PORTS,
+  PUBSUB_PROJECT_ID,
+  withKafkaSasl,
+} from './endpoints.ts';
 import { dynamodbHealth, kafkaHealth, kinesisHealth, pubsubHealth } from './health-checks.ts';
 import { checkJava, KAFKA_VERSION, prepareKafka, PrerequisiteMissing } from './kafka-dist.ts';
+import { KAFKA_SASL_MECHANISM, kafkaSecurityDir, readKafkaSecurity } from './kafka-security.ts';
 import { dataDir, deployDir } from './paths.ts';
 import type { LaunchCommand } from './process-group.ts';
 
@@ -24,6 +34,8 @@ export interface BrokerSpec {
   prepare(log: (msg: string) => void): Promise<LaunchCommand>;
   /** Resolves with a one-line summary if the broker answers a real request; throws otherwise. */
   health(): Promise<string>;
+  /** The endpoint of a healthy broker as it runs (default: ENDPOINTS[name], fixed). */
+  endpoint?(): Promise<BrokerEndpoint>;
 }
 
 const node = (script: string, args: string[] = [], env?: Record<string, string>): LaunchCommand => ({
@@ -100,16 +112,53 @@ function pubsubEmulatorCommand(): LaunchCommand {
   };
 }
 
+/**
+ * Kafka's endpoint with its SASL_SSL listener when that listener lets the local SCRAM user in;
+ * otherwise without, and why (a broker started by an older checkout has no such listener).
+ */
+async function kafkaEndpoint(): Promise<KafkaEndpoint> {
+  const base = ENDPOINTS.kafka;
+  const restart = 'restart Kafka (npm run brokers:down -- kafka, then brokers:up, from the checkout that started it) to get it';
+  const security = readKafkaSecurity();
+  if (!security) return { ...base, saslUnavailable: `no CA and SCRAM password in ${kafkaSecurityDir}; ${restart}` };
+  const endpoint = withKafkaSasl(base, {
+    caFile: security.caFile,
+    mechanism: KAFKA_SASL_MECHANISM,
+    username: security.username,
+    password: security.password,
+  });
+  const options = {
+    ssl: { ca: [readFileSync(security.caFile, 'utf8')] },
+    sasl: { mechanism: KAFKA_SASL_MECHANISM, username: security.username, password: security.password } as const,
+  };
+  // Tried for a while: the PLAINTEXT listener may answer before this one does.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await kafkaHealth(endpoint.sasl!.brokers, options, 10_000);
+      return endpoint;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (Date.now() < deadline && !/authentication failed|ECONNREFUSED/i.test(message)) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        continue;
+      }
+      return { ...base, saslUnavailable: `the SASL_SSL listener ${endpoint.sasl!.address} refused: ${message}; ${restart}` };
+    }
+  }
+}
+
 export const BROKERS: Record<BrokerName, BrokerSpec> = {
   kafka: {
     name: 'kafka',
     title: `Apache Kafka ${KAFKA_VERSION} (KRaft, broker+controller)`,
-    ports: [PORTS.kafka, PORTS.kafkaController],
+    ports: [PORTS.kafka, PORTS.kafkaController, PORTS.kafkaSasl],
     marker: 'kafka.Kafka',
     startTimeoutMs: 180_000,
     stopGraceMs: 30_000,
     prepare: (log) => prepareKafka(log),
     health: () => kafkaHealth(ENDPOINTS.kafka.brokers),
+    endpoint: kafkaEndpoint,
   },
   pubsub: {
     name: 'pubsub',

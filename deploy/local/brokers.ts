@@ -8,7 +8,7 @@
 // Exit status: `up` 1 if a broker could not start; `down` 1 if a process survived SIGKILL;
 // 2 on bad usage. `status` only reports (0).
 import { brokersDown, brokersStatus, brokersUp, type UpOutcome } from './broker-manager.ts';
-import { ENDPOINTS, parseBrokerList, type BrokerName } from './endpoints.ts';
+import { parseBrokerList, type BrokerName } from './endpoints.ts';
 
 const [command, ...rest] = process.argv.slice(2);
 
@@ -18,8 +18,8 @@ function selected(): BrokerName[] {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
-function envLines(names: BrokerName[]): string[] {
-  return names.flatMap((n) => Object.entries(ENDPOINTS[n].env).map(([k, v]) => `export ${k}=${v}`));
+function envLines(outcomes: UpOutcome[]): string[] {
+  return outcomes.flatMap((o) => (o.state === 'failed' ? [] : Object.entries(o.endpoint.env).map(([k, v]) => `export ${k}=${v}`)));
 }
 
 async function up(): Promise<number> {
@@ -29,7 +29,7 @@ async function up(): Promise<number> {
   for (const o of outcomes) printOutcome(o);
   const ok = outcomes.filter((o) => o.state !== 'failed').map((o) => o.name);
   console.log(`\n${ok.length}/${outcomes.length} broker(s) up in ${seconds(Date.now() - t0)}`);
-  if (ok.length > 0) console.log(`\n# Point Sluice at them:\n${envLines(ok).join('\n')}`);
+  if (ok.length > 0) console.log(`\n# Point Sluice at them:\n${envLines(outcomes).join('\n')}`);
   return outcomes.some((o) => o.state === 'failed') ? 1 : 0;
 }
 
@@ -45,6 +45,10 @@ function printOutcome(o: UpOutcome): void {
       ? `started in ${seconds(o.ms)} (pid ${o.pid})`
       : `already running${o.pid ? ` (pid ${o.pid})` : ' (not started by sluice)'}`;
   console.log(`${name}${o.endpoint.address.padEnd(17)} ${how}; ${o.detail}`);
+  if (o.endpoint.name !== 'kafka') return;
+  const sasl = o.endpoint.sasl;
+  if (sasl) console.log(`${''.padEnd(13)}${sasl.address.padEnd(17)} SASL_SSL, ${sasl.mechanism} user ${sasl.username}, CA ${sasl.caFile}`);
+  else console.log(`${''.padEnd(13)}no SASL_SSL listener: ${o.endpoint.saslUnavailable}`);
 }
 
 const indent = (text: string) =>

@@ -24,6 +24,23 @@ export interface KafkaEndpoint extends EndpointBase {
   name: 'kafka';
   /** Bootstrap list for kafkajs `brokers`. */
   brokers: string[];
+  /** The SASL_SSL listener, when it answered SCRAM with the local credentials (see kafka-security.ts). */
+  sasl?: KafkaSaslEndpoint;
+  /** Why `sasl` is missing (a broker started before the listener existed, credentials gone…). */
+  saslUnavailable?: string;
+}
+
+/** The secured listener of the local Kafka: TLS with a local CA, then SASL/SCRAM-SHA-512. */
+export interface KafkaSaslEndpoint {
+  address: string;
+  port: number;
+  brokers: string[];
+  /** PEM of the CA that signed the broker's certificate (`ssl.ca`). */
+  caFile: string;
+  mechanism: 'scram-sha-512';
+  username: string;
+  /** A throwaway secret of the local stack; Sluice reads it through `sasl.passwordEnv`. */
+  password: string;
 }
 
 export interface PubSubEndpoint extends EndpointBase {
@@ -46,15 +63,30 @@ export interface AwsEndpoint extends EndpointBase {
 export type BrokerEndpoint = KafkaEndpoint | PubSubEndpoint | AwsEndpoint;
 export type EndpointOf<N extends BrokerName> = N extends 'kafka' ? KafkaEndpoint : N extends 'pubsub' ? PubSubEndpoint : AwsEndpoint;
 
+/**
+ * A port from the environment, else its default. Only Kafka's ports move: a second, private
+ * Kafka (own ports, own SLUICE_BROKERS_STATE_DIR) can then run beside the shared one, e.g. to
+ * stop it in a test or to try a change of its configuration.
+ */
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`${name}=${raw} is not a TCP port`);
+  return port;
+}
+
 export const PORTS = {
-  kafka: 9092,
-  kafkaController: 9093,
+  kafka: portFromEnv('SLUICE_KAFKA_PORT', 9092),
+  kafkaController: portFromEnv('SLUICE_KAFKA_CONTROLLER_PORT', 9093),
+  /** The SASL_SSL (SCRAM-SHA-512) listener. */
+  kafkaSasl: portFromEnv('SLUICE_KAFKA_SASL_PORT', 9094),
   pubsub: 8085,
   kinesis: 4567,
   kinesisMock: 4568,
   kinesisMockTls: 4570,
   dynamodb: 4569,
-} as const;
+};
 
 const at = (port: number) => ({ host: LOCAL_HOST, port, address: `${LOCAL_HOST}:${port}` });
 
@@ -98,6 +130,26 @@ export const ENDPOINTS: { [N in BrokerName]: EndpointOf<N> } = {
   'kinesis-mock': aws('kinesis-mock', PORTS.kinesisMock, 'SLUICE_KINESIS_MOCK_ENDPOINT', PORTS.kinesisMockTls),
   dynamodb: aws('dynamodb', PORTS.dynamodb, 'SLUICE_DYNAMODB_ENDPOINT'),
 };
+
+/**
+ * The Kafka endpoint with its SASL_SSL listener, and the variables that point Sluice at it:
+ * SLUICE_KAFKA_SASL_BROKERS, SLUICE_KAFKA_SASL_CA (file), SLUICE_KAFKA_SASL_USERNAME and
+ * SLUICE_KAFKA_SASL_PASSWORD (a config names the last in `sasl.passwordEnv`).
+ */
+export function withKafkaSasl(base: KafkaEndpoint, sasl: Omit<KafkaSaslEndpoint, 'address' | 'port' | 'brokers'>): KafkaEndpoint {
+  const address = `${LOCAL_HOST}:${PORTS.kafkaSasl}`;
+  return {
+    ...base,
+    sasl: { address, port: PORTS.kafkaSasl, brokers: [address], ...sasl },
+    env: {
+      ...base.env,
+      SLUICE_KAFKA_SASL_BROKERS: address,
+      SLUICE_KAFKA_SASL_CA: sasl.caFile,
+      SLUICE_KAFKA_SASL_USERNAME: sasl.username,
+      SLUICE_KAFKA_SASL_PASSWORD: sasl.password,
+    },
+  };
+}
 
 export function isBrokerName(name: string): name is BrokerName {
   return (BROKER_NAMES as readonly string[]).includes(name);

@@ -1,6 +1,7 @@
 // Health means "answers a real request of its own protocol", never just "the port is open":
 // a JVM broker opens its port seconds before it can serve metadata.
 import { connect } from 'node:net';
+import type { KafkaConfig } from 'kafkajs';
 
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -20,15 +21,22 @@ async function within<T>(ms: number, what: string, fn: () => Promise<T>): Promis
 /**
  * Kafka: a kafkajs admin client connects, describes the cluster, lists topics and finds the
  * group coordinator. The last step creates the offsets topic on a fresh broker, so consumer
- * groups work (rather than answer "coordinator not available") once this passes.
+ * groups work (rather than answer "coordinator not available") once this passes. `security`:
+ * TLS and SASL for a secured listener (whose TLS handshake needs a longer `connectionTimeout`
+ * while the JVM warms up).
  */
-export async function kafkaHealth(brokers: string[]): Promise<string> {
+export async function kafkaHealth(
+  brokers: string[],
+  security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {},
+  connectionTimeout = 2_000,
+): Promise<string> {
   const { Kafka, logLevel } = await import('kafkajs');
   const kafka = new Kafka({
     clientId: 'sluice-health',
     brokers,
+    ...security,
     logLevel: logLevel.NOTHING,
-    connectionTimeout: 2_000,
+    connectionTimeout,
     requestTimeout: 4_000,
     retry: { retries: 0 },
   });

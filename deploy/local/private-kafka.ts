@@ -51,7 +51,8 @@ export class PrivateKafka {
         await kafkaHealth(this.brokers);
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`${this.instance.name} not healthy within ${timeoutMs} ms: ${String(error)}; see ${log}`);
+        if (Date.now() > deadline)
+          throw new Error(`${this.instance.name} not healthy within ${timeoutMs} ms: ${String(error)}; see ${log}`);
       }
       await sleep(500);
     }

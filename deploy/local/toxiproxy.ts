@@ -116,7 +116,10 @@ export class Toxiproxy {
    * Adds a toxic (latency, bandwidth, timeout, reset_peer, …; see toxiproxy's README) to a proxy,
    * e.g. `{ type: 'timeout', attributes: { timeout: 0 } }` holds every connection open and silent.
    */
-  async addToxic(proxy: string, toxic: { name: string; type: string; stream?: 'upstream' | 'downstream'; attributes: object }): Promise<void> {
+  async addToxic(
+    proxy: string,
+    toxic: { name: string; type: string; stream?: 'upstream' | 'downstream'; attributes: object },
+  ): Promise<void> {
     await this.call('POST', `/proxies/${proxy}/toxics`, { stream: 'downstream', toxicity: 1, ...toxic });
   }
 

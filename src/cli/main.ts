@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.ts';
+import type { SluiceConfig } from '../config/schema.ts';
 import { ConfigError, errorMessage, SluiceError } from '../errors.ts';
 import { parseWork } from '../bench/rate.ts';
 import { runLogger, startSluice } from './run.ts';
@@ -30,9 +32,23 @@ async function run(options: { config?: string; quiet?: boolean; fault?: string[]
     config.faults = { ...config.faults, ...faults, enabled: true };
   }
   const logger = runLogger(config);
+  // A running gateway waits for its broker for as long as it takes. During an outage, or while
+  // start-up waits on a lease table or a group, it may hold no open socket and only unref'd timers
+  // (a Kinesis source that lost every lease while the lease table was unreachable; two members
+  // racing for a fresh lease table): without this ref'd timer Node would find nothing left to do
+  // and exit (code 13, an unsettled top-level await) with nothing logged. Armed before start-up,
+  // cleared once the run ends.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    return await runUntilStopped(config, logger, options);
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function runUntilStopped(config: SluiceConfig, logger: Logger, options: { quiet?: boolean }): Promise<number> {
   const running = await startSluice(config, logger, { quiet: options.quiet });
   const sluice = running.sluice;
-
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -71,6 +87,14 @@ async function checkConfig(options: { config?: string }): Promise<number> {
   return EXIT.ok;
 }
 
+async function verifyCommand(file: string, options: { json?: boolean }): Promise<number> {
+  const { formatAuditReport, verifyAudit } = await import('../audit/verify.ts');
+  if (!existsSync(file)) throw new ConfigError('(audit file)', `${file} does not exist`);
+  const report = await verifyAudit(file);
+  process.stdout.write(`${options.json ? JSON.stringify(report) : formatAuditReport(report)}\n`);
+  return report.violations === 0 ? EXIT.ok : EXIT.failure;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command()
@@ -101,6 +125,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('-c, --config <file>', 'YAML config file')
     .action(async (options: { config?: string }) => {
       code = await checkConfig(options);
+    });
+  program
+    .command('audit')
+    .description('ack audit tools (audit.file)')
+    .command('verify <file>')
+    .description('check that every acked event id was completed or dead-lettered before its ack (exit 1 if not)')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, options: { json?: boolean }) => {
+      code = await verifyCommand(file, options);
     });
   program
     .command('bench-core')

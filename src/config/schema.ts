@@ -125,6 +125,24 @@ export const configSchema = z
             });
         }
       }),
+    audit: z
+      .object({
+        file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Ack audit: append every ack/commit/checkpoint and the completions it rests on to this NDJSON file (off when unset); check it with `sluice audit verify FILE`.',
+          ),
+        flushIntervalMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(200)
+          .describe('How often buffered audit lines are written (commits are always written ahead).'),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

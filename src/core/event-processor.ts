@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AckAudit } from '../audit/ack-audit.ts';
 import type { SourceEvent } from '../broker/contract.ts';
 import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
 import { errorMessage } from '../errors.ts';
@@ -23,10 +24,23 @@ export class EventProcessor {
     private readonly stats: PipelineStats,
     private readonly broker: string,
     private readonly logger: Logger,
+    /** The ack audit: each completion is recorded before the ack it allows. */
+    private readonly audit?: AckAudit,
   ) {}
 
-  process(event: SourceEvent): void | Promise<void> {
-    const started = performance.now();
+  /** When the last observed event finished (performance.now()). */
+  private lastFinished = 0;
+
+  /**
+   * `continued`: the caller's previous event finished synchronously just before this one and
+   * nothing ran in between, so this one starts when that one finished. A backlog drained by a
+   * synchronous handler then reads the clock once per event instead of twice; where the clock is
+   * slow (about 0.4 µs a read on this project's VM, a third of Sluice's own per-event work) that
+   * counts. The duration then includes the pool's few tens of ns between the two events, far
+   * below the histogram's first bucket (100 µs).
+   */
+  process(event: SourceEvent, continued = false): void | Promise<void> {
+    const started = continued ? this.lastFinished : performance.now();
     const context: HandlerContext = { attempt: 1, broker: this.broker, logger: this.logger };
     let result: unknown;
     try {
@@ -44,6 +58,7 @@ export class EventProcessor {
   }
 
   private succeed(event: SourceEvent, context: HandlerContext, started: number): void {
+    this.audit?.completed(event.id);
     event.ack();
     if (context.attempt > 1) this.stats.processed.retried++;
     else this.stats.processed.success++;
@@ -54,6 +69,7 @@ export class EventProcessor {
     if (this.deadLetter) {
       try {
         await this.deadLetter.write(event, error, context.attempt);
+        this.audit?.deadLettered(event.id);
         event.ack();
         this.stats.processed.dead_lettered++;
         this.logger.warn(
@@ -90,6 +106,7 @@ export class EventProcessor {
 
   private observe(event: SourceEvent, started: number): void {
     const now = performance.now();
+    this.lastFinished = now;
     this.stats.processingSeconds.observe((now - started) / 1000);
     this.stats.endToEndSeconds.observe(Math.max(0, TIME_ORIGIN + now - event.timestamp) / 1000);
   }

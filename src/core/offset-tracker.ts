@@ -18,7 +18,7 @@ export class PartitionProgress {
   private lastCompleted: string | undefined;
   private lastTaken: string | undefined;
   /** Broker timestamps of tracked events, one entry per delivered batch (see {@link stamp}). */
-  private stamps: { first: number; count: number; at: (index: number) => number }[] = [];
+  private stamps: ({ first: number; count: number; at: (index: number) => number } | undefined)[] = [];
   private stampHead = 0;
 
   constructor(readonly partition: string) {}
@@ -41,6 +41,14 @@ export class PartitionProgress {
     while (head < length && this.done[head]) head++;
     this.lastCompleted = this.offsets[head - 1];
     this.head = head;
+    // Nothing in flight: no stamp can be read any more. Dropped here rather than at the next
+    // stamp(), because a stamp's `at` usually closes over its batch's records, whose payloads point
+    // into the client's fetch buffers: kept, they outlive young-generation collections and are
+    // promoted, which costs more in the garbage collector than everything else Sluice does per event.
+    if (head === length && this.stamps.length > 0) {
+      this.stamps.length = 0;
+      this.stampHead = 0;
+    }
     if (head > 1024 && head * 2 > length) this.compact();
   }
 
@@ -54,7 +62,10 @@ export class PartitionProgress {
     // as long as the batches still in flight even when nobody reads the timestamps.
     const done = this.base + this.head;
     const stamps = this.stamps;
-    while (this.stampHead < stamps.length && stamps[this.stampHead]!.first + stamps[this.stampHead]!.count <= done) this.stampHead++;
+    // The slot is cleared, not only skipped: see complete() for what a stamp keeps alive.
+    while (this.stampHead < stamps.length && stamps[this.stampHead]!.first + stamps[this.stampHead]!.count <= done) {
+      stamps[this.stampHead++] = undefined;
+    }
     if (this.stampHead > 64 && this.stampHead * 2 > stamps.length) {
       this.stamps = stamps.slice(this.stampHead);
       this.stampHead = 0;

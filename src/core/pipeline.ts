@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AckAudit } from '../audit/ack-audit.ts';
 import type { EventSink, Source, SourceEvent } from '../broker/contract.ts';
 import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
 import { SluiceError } from '../errors.ts';
@@ -23,6 +24,8 @@ export interface PipelineParts {
   /** The handler with its wrappers (retry, timeout) already applied. */
   handler: Handler;
   deadLetter?: DeadLetterSink;
+  /** The ack audit (`audit.file`): completions are recorded before their acks; closed last. */
+  audit?: AckAudit;
   logger: Logger;
   /** Aborted when the shutdown bound is hit, so retry backoffs stop waiting. */
   abort?: AbortController;
@@ -58,12 +61,18 @@ export class Pipeline {
       ...options.queue,
       onDrop: (event) => {
         // A lossy policy chose to lose it: ack so the broker does not redeliver, and count it.
+        parts.audit?.dropped(event.id);
         event.ack();
         this.stats.processed.dropped++;
       },
     });
-    const processor = new EventProcessor(parts.handler, parts.deadLetter, this.stats, options.broker, parts.logger);
-    this.pool = new WorkerPool(this.queue, options.pool.size, (event) => processor.process(event), options.pool.orderByKey);
+    const processor = new EventProcessor(parts.handler, parts.deadLetter, this.stats, options.broker, parts.logger, parts.audit);
+    this.pool = new WorkerPool(
+      this.queue,
+      options.pool.size,
+      (event, continued) => processor.process(event, continued),
+      options.pool.orderByKey,
+    );
     const capacity = { events: options.queue.maxEvents, bytes: options.queue.maxBytes };
     this.sink = {
       deliver: (events) => this.deliver(events),
@@ -128,6 +137,7 @@ export class Pipeline {
     } catch (error) {
       this.queue.close();
       await this.parts.source.close().catch(() => undefined);
+      this.parts.audit?.close();
       this.stateValue = 'stopped';
       throw error;
     }
@@ -189,6 +199,8 @@ export class Pipeline {
     const reason = new SluiceError('sluice is shutting down', { retriable: true });
     for (const event of leftover) event.nack(reason);
     await this.parts.source.close();
+    // After the source's final commits, so they are in the file.
+    this.parts.audit?.close();
     await this.parts.deadLetter?.close();
     await this.parts.onClose?.();
     this.stateValue = 'stopped';

@@ -20,7 +20,12 @@ export class WorkerPool {
   constructor(
     private readonly queue: BoundedQueue,
     readonly size: number,
-    private readonly process: (event: SourceEvent) => void | Promise<void>,
+    /**
+     * Runs one event; returns nothing when it finished synchronously. `continued` is true when
+     * this worker's previous event finished synchronously just before, with nothing run in
+     * between (see EventProcessor.process).
+     */
+    private readonly process: (event: SourceEvent, continued: boolean) => void | Promise<void>,
     private readonly orderByKey: boolean,
   ) {}
 
@@ -60,10 +65,13 @@ export class WorkerPool {
 
   private async work(worker: number): Promise<void> {
     const queue = this.queue;
+    // The previous event of this worker finished synchronously and nothing ran since.
+    let continued = false;
     for (;;) {
       const event = queue.shift();
       if (event === undefined) {
         if (queue.isClosed) return;
+        continued = false;
         await queue.waitForEvent();
         continue;
       }
@@ -75,8 +83,10 @@ export class WorkerPool {
         }
         this.keyed.set(event.key, []);
         await this.runKey(worker, event);
+        continued = false;
       } else {
-        const running = this.run(worker, event);
+        const running = this.run(worker, event, continued);
+        continued = !running;
         if (running) await running;
       }
     }
@@ -86,19 +96,19 @@ export class WorkerPool {
     const waiting = this.keyed.get(first.key!)!;
     let event: SourceEvent | undefined = first;
     while (event) {
-      await this.run(worker, event);
+      await this.run(worker, event, false);
       event = waiting.shift();
     }
     this.keyed.delete(first.key!);
   }
 
-  private run(worker: number, event: SourceEvent): void | Promise<void> {
+  private run(worker: number, event: SourceEvent, continued: boolean): void | Promise<void> {
     this.queue.release(1, event.payload.length);
     this.busy++;
     this.current[worker] = event;
     let result: void | Promise<void>;
     try {
-      result = this.process(event);
+      result = this.process(event, continued);
     } catch (error) {
       this.finish(worker);
       throw error;

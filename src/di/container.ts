@@ -1,6 +1,7 @@
 import { Container, ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { type AckAudit, FileAckAudit } from '../audit/ack-audit.ts';
 import type { AdapterModule } from '../broker/registry.ts';
 import { adapters } from '../broker/registry.ts';
 import type { SluiceConfig } from '../config/schema.ts';
@@ -26,6 +27,7 @@ export async function brokerContainerModule(type: string, section: unknown, toke
         module.createAdapter(section as never, {
           logger: context.get(TOKENS.Logger).child({ broker: type }),
           registry: context.get(TOKENS.Registry),
+          audit: token === TOKENS.BrokerAdapter ? context.get(TOKENS.AckAudit) : undefined,
         }),
       )
       .inSingletonScope();
@@ -46,6 +48,11 @@ export async function createContainer(config: SluiceConfig, logger: Logger, over
   container.bind(TOKENS.Registry).toConstantValue(overrides.registry ?? new Registry());
 
   const type = config.broker.type;
+  const { file: auditFile, flushIntervalMs } = config.audit;
+  container
+    .bind(TOKENS.AckAudit)
+    .toDynamicValue((): AckAudit | undefined => (auditFile ? new FileAckAudit(auditFile, type, flushIntervalMs) : undefined))
+    .inSingletonScope();
   container.load(await brokerContainerModule(type, config.broker[type], TOKENS.BrokerAdapter));
 
   const dlq = config.deadLetter;

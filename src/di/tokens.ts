@@ -1,6 +1,7 @@
 import type { ServiceIdentifier } from 'inversify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { AckAudit } from '../audit/ack-audit.ts';
 import type { BrokerAdapter } from '../broker/contract.ts';
 import type { SluiceConfig } from '../config/schema.ts';
 import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
@@ -21,6 +22,8 @@ export const TOKENS = {
   /** The user's handler as loaded, before wrappers. */
   UserHandler: Symbol.for('sluice.UserHandler') as ServiceIdentifier<LoadedHandler>,
   DeadLetter: Symbol.for('sluice.DeadLetter') as ServiceIdentifier<DeadLetterSink | undefined>,
+  /** The ack audit (`audit.file`), or undefined when it is off. */
+  AckAudit: Symbol.for('sluice.AckAudit') as ServiceIdentifier<AckAudit | undefined>,
 } as const;
 
 export interface LoadedHandler {

@@ -21,9 +21,15 @@ export interface FaultInjection {
 
 /**
  * Sets up fault injection for `config` (undefined when it is not enabled: then nothing is
- * wrapped and nothing costs). Exports `sluice_faults_active{fault}` (1 while that fault is on).
+ * wrapped and nothing costs). Exports `sluice_faults_active{broker,fault}` (1 while that fault is on).
  */
-export function installFaults(config: FaultsConfig, logger: Logger, registry: Registry, signal: AbortSignal): FaultInjection | undefined {
+export function installFaults(
+  config: FaultsConfig,
+  logger: Logger,
+  registry: Registry,
+  broker: string,
+  signal: AbortSignal,
+): FaultInjection | undefined {
   if (!config.enabled) return undefined;
   const { enabled: _, ...initial } = config;
   logger.warn(
@@ -33,10 +39,11 @@ export function installFaults(config: FaultsConfig, logger: Logger, registry: Re
   new Gauge({
     name: 'sluice_faults_active',
     help: 'Fault injection (faults.enabled): 1 while the named fault is on. Absent when fault injection is disabled.',
-    labelNames: ['fault'],
+    labelNames: ['broker', 'fault'],
     registers: [registry],
     collect() {
-      for (const fault of Object.keys(NO_FAULTS) as (keyof Faults)[]) this.set({ fault }, state.faults[fault] !== NO_FAULTS[fault] ? 1 : 0);
+      for (const fault of Object.keys(NO_FAULTS) as (keyof Faults)[])
+        this.set({ broker, fault }, state.faults[fault] !== NO_FAULTS[fault] ? 1 : 0);
     },
   });
   return {

@@ -1,5 +1,5 @@
 // The Kafka rows of the broker-outage scenario: a private Kafka node (its own ports and folder,
-// deploy/local/private-kafka.ts), stopped by pid (SIGTERM, SIGKILL after 10 s) for the outage and
+// deploy/local/private-kafka.ts), stopped by pid (SIGTERM, SIGKILL after 2 s) for the outage and
 // started again on the same storage, so topics and committed offsets survive as in production.
 import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
@@ -23,6 +23,7 @@ export interface KafkaOutageOptions {
   dir: string;
   children: Set<ChildProcess>;
   log: (msg: string) => void;
+  entry?: readonly string[];
 }
 
 async function produce(brokers: string[], topic: string, events: number, keys: number): Promise<void> {
@@ -41,10 +42,32 @@ async function produce(brokers: string[], topic: string, events: number, keys: n
   await producer.disconnect();
 }
 
+/** Whether `group` committed the end offset of every partition of `topic`. */
+async function committedToEnd(brokers: string[], topic: string, group: string): Promise<boolean> {
+  const admin = new Kafka({ clientId: 'outage-check', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const at = new Map(committed!.partitions.map((p) => [p.partition, p.offset]));
+    return ends.every((end) => at.get(end.partition) === end.high);
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 export async function kafkaOutageRows(options: KafkaOutageOptions): Promise<ScenarioRow[]> {
   const { log } = options;
   const node = new PrivateKafka(
-    { name: `kafka-outage-${process.pid}`, dir: join(dataDir('kafka-outage'), String(process.pid)), port: await freePort(), controllerPort: await freePort() },
+    {
+      name: `kafka-outage-${process.pid}`,
+      dir: join(dataDir('kafka-outage'), String(process.pid)),
+      port: await freePort(),
+      controllerPort: await freePort(),
+      saslPort: await freePort(),
+    },
     log,
   );
   const rows: ScenarioRow[] = [];
@@ -62,6 +85,7 @@ export async function kafkaOutageRows(options: KafkaOutageOptions): Promise<Scen
         outageMs: options.outageMs,
         children: options.children,
         log,
+        entry: options.entry,
         env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
         // A user's config: the client's defaults for sessions, commits and retries.
         config: {
@@ -70,10 +94,13 @@ export async function kafkaOutageRows(options: KafkaOutageOptions): Promise<Scen
           pool: { size: options.pool, orderByKey: true },
           deadLetter: { type: 'none' },
         },
+        // SIGTERM, and SIGKILL if the broker still runs 2 s later: gone at once, as in a crash
+        // or a node replaced, rather than after a controlled shutdown that keeps serving fetches.
         cut: async () => {
-          log(`kafka: stopping the broker (${await node.stop(10_000)})`);
+          log(`kafka: broker ${await node.stop(2_000)}`);
         },
         restore: () => node.start(),
+        settled: () => committedToEnd(node.brokers, topic, `${topic}-group`),
       };
       rows.push(await runOutage(plan));
     }

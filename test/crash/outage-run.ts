@@ -4,7 +4,9 @@
 // while, Sluice is stopped with SIGTERM and the records are counted: lost and duplicates.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { processedNumbers, runSluice, writeRecordingConfig } from '../integration/crash-restart.ts';
+import { createWriteStream } from 'node:fs';
+import { processedNumbers, runSluice, writeRecordingConfig } from './sluice-child.ts';
+import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
 import type { ScenarioRow } from './scenario.ts';
 
 export interface OutagePlan {
@@ -24,10 +26,19 @@ export interface OutagePlan {
   restore(): Promise<void>;
   /** How long nothing new may be recorded before the run counts as settled. */
   quietMs?: number;
+  /**
+   * True once the broker holds every event as done (Kafka: the group committed the end of every
+   * partition), so nothing can come again. Without it, quietMs alone decides.
+   */
+  settled?: () => Promise<boolean>;
   /** Longest wait for every event after the restore. */
   drainTimeoutMs?: number;
   children: Set<ChildProcess>;
   log?: (msg: string) => void;
+  /** How to start sluice (default: the sources through tsx). */
+  entry?: readonly string[];
+  /** Why the row carries no duplicates bound (measured and reported only), if it does not. */
+  unbounded?: string;
 }
 
 export const SCENARIO = (outageMs: number) => `broker outage ${Math.round(outageMs / 1000)}s`;
@@ -47,43 +58,62 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
   const log = plan.log ?? (() => undefined);
   const { events, outageMs } = plan;
   const out = `${plan.dir}/${plan.name}.processed.txt`;
-  const configPath = await writeRecordingConfig(plan.dir, plan.name, plan.config);
-  const child = runSluice(configPath, out, { env: { SLUICE_TEST_HANDLER_MS: '4', ...plan.env }, children: plan.children });
+  const auditFile = `${plan.dir}/${plan.name}.audit.ndjson`;
+  const configPath = await writeRecordingConfig(plan.dir, plan.name, {
+    ...plan.config,
+    audit: { file: auditFile },
+    log: { level: process.env.SLUICE_OUTAGE_LOG ?? 'warn', summaryIntervalMs: 0 },
+  });
+  // Sluice's own log, kept for the reader of a surprising row (SLUICE_OUTAGE_LOG=info for more).
+  const logFile = `${plan.dir}/${plan.name}.sluice.log`;
+  const child = runSluice(configPath, out, { env: plan.env, children: plan.children, logFile, delayMs: 4, entry: plan.entry });
+  const stderr = createWriteStream(logFile, { flags: 'a' });
+  child.stderr!.on('data', (chunk: Buffer) => stderr.write(chunk));
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `sluice exited ${code ?? signal}`));
   const distinct = async () => new Set(await processedNumbers(out)).size;
-  const waitFor = async (what: string, ms: number, check: () => Promise<boolean>): Promise<boolean> => {
+  const waitFor = async (what: string, ms: number, check: () => Promise<boolean>, pollMs = 100): Promise<boolean> => {
     const deadline = Date.now() + ms;
     while (!(await check())) {
       if (exited || Date.now() > deadline) {
         log(`${plan.broker}: ${exited ?? `timed out after ${ms} ms`} waiting for ${what}`);
         return false;
       }
-      await sleep(100);
+      await sleep(pollMs);
     }
     return true;
   };
 
   const notes: string[] = [];
+  const errors: string[] = [];
   let drainMs = Number.NaN;
   try {
     if (await waitFor('a quarter of the events', 180_000, async () => (await distinct()) >= events / 4)) {
-      const atCut = (await processedNumbers(out)).length;
+      log(`${plan.broker}: cutting the broker after ${(await processedNumbers(out)).length} records`);
       await plan.cut();
-      log(`${plan.broker}: broker cut after ${atCut} records`);
+      const cutDone = (await processedNumbers(out)).length;
+      log(`${plan.broker}: broker gone (${cutDone} records); back in ${outageMs} ms`);
       await sleep(outageMs);
       const restoreStarted = Date.now();
       await plan.restore();
       const restored = Date.now();
       log(`${plan.broker}: broker back (${restored - restoreStarted} ms to serve again)`);
       if (await waitFor(`all ${events} events`, plan.drainTimeoutMs ?? 300_000, async () => (await distinct()) >= events)) {
+        // Redeliveries may still be on their way (a late rejoin, an ack deadline): wait until the
+        // broker holds everything as done, then until nothing new is recorded for quietMs.
+        if (plan.settled && !(await waitFor('the broker to hold every event as done', 180_000, plan.settled, 1_000))) {
+          errors.push('not settled within 180 s (commits did not reach the end)');
+        }
         drainMs = Date.now() - restored;
-        // Redeliveries may still be on their way (a late rejoin, an ack deadline): wait until
-        // nothing new is recorded for quietMs.
         let last = -1;
+        const giveUpAt = Date.now() + 120_000;
         for (;;) {
           const now = (await processedNumbers(out)).length;
           if (now === last || exited) break;
+          if (Date.now() > giveUpAt) {
+            notes.push(`still processing redeliveries 120 s after the last event first arrived (${now} records)`);
+            break;
+          }
           last = now;
           await sleep(plan.quietMs ?? 10_000);
         }
@@ -92,9 +122,17 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
   } finally {
     if (!exited) {
       child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    } else notes.push(exited);
+      const stopped = await Promise.race([new Promise((resolve) => child.once('exit', () => resolve(true))), sleep(60_000)]);
+      if (!stopped) {
+        errors.push('sluice did not exit within 60 s of SIGTERM (killed)');
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    } else errors.push(`${exited} by itself`);
+    stderr.end();
   }
+  const audit = await verifyAudit(auditFile);
+  if (audit.violations > 0) log(formatAuditReport(audit));
   const all = await processedNumbers(out);
   const seen = new Set(all);
   let lost = 0;
@@ -106,9 +144,12 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
     lost,
     duplicates: all.length - seen.size,
     drainMs,
-    audit: 'off',
-    bounds: { duplicatesMax: duplicatesBound(plan) },
-    notes: [`queue ${plan.config.queue.maxEvents}, pool ${plan.config.pool.size}, handler 4 ms`, ...notes].join('; '),
+    audit: { acks: audit.acks, violations: audit.violations },
+    ...(plan.unbounded ? {} : { bounds: { duplicatesMax: duplicatesBound(plan) } }),
+    ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
+    notes: [`queue ${plan.config.queue.maxEvents}, pool ${plan.config.pool.size}, handler 4 ms`, ...notes, plan.unbounded ?? '']
+      .filter(Boolean)
+      .join('; '),
   };
   log(`${plan.broker}: ${JSON.stringify(row)}`);
   return row;

@@ -29,11 +29,14 @@ export interface ScenarioRow {
   bounds?: { duplicatesMax?: number; resumeMsMax?: number; takeoverMsMax?: number };
   /** Free text for the table's notes column. */
   notes?: string;
+  /** The scenario could not run to the end (setup failed, a child exited by itself): the row fails. */
+  error?: string;
 }
 
 /** Why a row failed, or an empty list. */
 export function rowFailures(row: ScenarioRow): string[] {
   const failures: string[] = [];
+  if (row.error) failures.push(`error: ${row.error}`);
   if (row.lost > 0) failures.push(`${row.lost} lost`);
   if (row.audit !== 'off' && row.audit.violations > 0) failures.push(`audit: ${row.audit.violations} acked but not processed`);
   if (row.orderViolations !== undefined && row.orderViolations > 0) failures.push(`${row.orderViolations} order violations`);

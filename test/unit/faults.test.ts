@@ -142,8 +142,8 @@ describe('fault injection in a running Sluice (memory broker)', () => {
       expect((await put('{"handlerErrorRate":0.5}')).status).toBe(200);
       await eventually(() => stats.processed.retried > 50, 10_000, 'retried events under a 50% error rate');
       const metrics = await (await fetch(`${base}/metrics`)).text();
-      expect(metrics).toMatch(/^sluice_faults_active\{fault="handlerErrorRate"\} 1$/m);
-      expect(metrics).toMatch(/^sluice_faults_active\{fault="commitDelayMs"\} 0$/m);
+      expect(metrics).toMatch(/^sluice_faults_active\{broker="memory",fault="handlerErrorRate"\} 1$/m);
+      expect(metrics).toMatch(/^sluice_faults_active\{broker="memory",fault="commitDelayMs"\} 0$/m);
 
       const bad = await put('{"handlerErrorRate":7}');
       expect(bad.status).toBe(400);

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
 import { MemorySource } from '../../adapters/memory/memory-source.ts';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { OutgoingEvent } from '../../src/broker/contract.ts';
 import type { DeadLetterSink } from '../../src/dead-letter/dead-letter.ts';
 import { Pipeline, type PipelineOptions } from '../../src/core/pipeline.ts';
@@ -27,16 +28,20 @@ export const seqOf = (payload: Buffer) => Number(payload.toString());
 export function memoryPipeline(
   broker: MemoryBroker,
   handler: Handler,
-  options: Partial<PipelineOptions> & { topic?: string; group?: string; deadLetter?: DeadLetterSink } = {},
+  options: Partial<PipelineOptions> & { topic?: string; group?: string; deadLetter?: DeadLetterSink; audit?: AckAudit } = {},
 ) {
-  const source = new MemorySource(broker, {
-    topic: options.topic ?? 'events',
-    partitions: 4,
-    group: options.group ?? 'g',
-    startFrom: 'earliest',
-    nackDelayMs: 5,
-    commitIntervalMs: 10,
-  });
+  const source = new MemorySource(
+    broker,
+    {
+      topic: options.topic ?? 'events',
+      partitions: 4,
+      group: options.group ?? 'g',
+      startFrom: 'earliest',
+      nackDelayMs: 5,
+      commitIntervalMs: 10,
+    },
+    options.audit,
+  );
   const pipeline = new Pipeline(
     {
       broker: 'memory',
@@ -45,7 +50,7 @@ export function memoryPipeline(
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5_000,
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
     },
-    { source, handler, logger: silent, deadLetter: options.deadLetter },
+    { source, handler, logger: silent, deadLetter: options.deadLetter, audit: options.audit },
   );
   return { pipeline, source };
 }

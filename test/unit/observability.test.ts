@@ -3,8 +3,10 @@ import { Registry } from 'prom-client';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
+import { installFaults } from '../../src/faults/install.ts';
+import { NO_FAULTS } from '../../src/faults/fault-state.ts';
 import { registerPipelineMetrics } from '../../src/metrics/prometheus.ts';
-import { memoryPipeline } from './helpers.ts';
+import { memoryPipeline, silent } from './helpers.ts';
 
 /**
  * Broker-specific metrics (sluice_<broker>_<thing>) that alert rules and dashboards may use too.
@@ -16,6 +18,8 @@ async function coreMetricNames(): Promise<Set<string>> {
   const registry = new Registry();
   const { pipeline } = memoryPipeline(new MemoryBroker(), () => undefined);
   registerPipelineMetrics(registry, pipeline, 'memory');
+  // Present only with fault injection enabled; the dashboard shows it.
+  installFaults({ ...NO_FAULTS, enabled: true }, silent, registry, 'memory', new AbortController().signal);
   const names = new Set<string>();
   for (const metric of await registry.getMetricsAsJSON()) {
     names.add(metric.name);
@@ -25,6 +29,22 @@ async function coreMetricNames(): Promise<Set<string>> {
 }
 
 const referenced = (expr: string) => [...expr.matchAll(/\b(sluice_[a-z_]+)/g)].map((m) => m[1]!);
+
+interface DashboardModel {
+  panels: {
+    id: number;
+    type: string;
+    title: string;
+    repeat?: string;
+    gridPos: { x: number; y: number; w: number; h: number };
+    targets?: { expr: string }[];
+  }[];
+  templating: { list: { name: string; query?: string }[] };
+}
+
+async function dashboard(): Promise<DashboardModel> {
+  return JSON.parse(await readFile('deploy/helm/sluice/files/grafana-dashboard.json', 'utf8')) as DashboardModel;
+}
 
 describe('alert rules and dashboard', () => {
   it('alert rules are well formed and use only metrics Sluice exports', async () => {
@@ -44,11 +64,27 @@ describe('alert rules and dashboard', () => {
 
   it('dashboard panels query only metrics Sluice exports', async () => {
     const names = await coreMetricNames();
-    const dashboard = JSON.parse(await readFile('deploy/helm/sluice/files/grafana-dashboard.json', 'utf8')) as {
-      panels: { targets: { expr: string }[] }[];
-    };
-    const exprs = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
+    const exprs = (await dashboard()).panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr));
     expect(exprs.length).toBeGreaterThan(8);
     for (const expr of exprs) for (const metric of referenced(expr)) expect([...names, ...ADAPTER_METRICS], metric).toContain(metric);
+  });
+
+  it('dashboard is a well-formed Grafana model: unique ids, panels on the 24-column grid, one row per broker', async () => {
+    const { panels, templating } = await dashboard();
+    const ids = panels.map((panel) => panel.id);
+    expect(new Set(ids).size, 'panel ids are unique').toBe(ids.length);
+    for (const panel of panels) {
+      const { x, w, h } = panel.gridPos;
+      expect(x + w, `${panel.title} fits the grid`).toBeLessThanOrEqual(24);
+      expect(h, `${panel.title} has a height`).toBeGreaterThan(0);
+      if (panel.type !== 'row') expect(panel.targets?.length, `${panel.title} has queries`).toBeGreaterThan(0);
+    }
+    const broker = templating.list.find((variable) => variable.name === 'broker');
+    expect(broker?.query).toMatch(/label_values\(sluice_\w+, broker\)/);
+    expect(panels.filter((panel) => panel.type === 'row' && panel.repeat === 'broker')).toHaveLength(1);
+    // Every panel after the repeated row is in it, so each query is scoped to that row's broker.
+    const row = panels.findIndex((panel) => panel.repeat === 'broker');
+    for (const panel of panels.slice(row + 1))
+      for (const target of panel.targets ?? []) expect(target.expr, panel.title).toContain('broker=~"$broker"');
   });
 });

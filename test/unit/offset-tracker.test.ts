@@ -93,6 +93,35 @@ describe('PartitionProgress timestamps', () => {
     expect([progress.tracked, progress.completed]).toEqual([5, 5]);
   });
 
+  // A stamp's `at` closes over its batch's records, whose payloads point into the client's fetch
+  // buffers: kept after the batch finished, they are promoted out of the young generation and the
+  // garbage collector costs more than the rest of Sluice's per-event work.
+  it('keeps no finished batch alive: neither once the partition is idle nor behind a pending one', async () => {
+    const setFlags = (await import('node:v8')).setFlagsFromString;
+    setFlags('--expose-gc');
+    const gc = (await import('node:vm')).runInNewContext('gc') as () => void;
+    const progress = new PartitionProgress('p0');
+    const stampBatch = (size: number) => {
+      const records = Array.from({ length: size }, (_, i) => ({ timestamp: 1000 + i, payload: Buffer.alloc(1024) }));
+      const tickets = records.map((_, i) => progress.track(String(i)));
+      progress.stamp(tickets[0]!, size, (i) => records[i]!.timestamp);
+      return { tickets, records: new WeakRef(records) };
+    };
+    const idle = stampBatch(100);
+    for (const ticket of idle.tickets) progress.complete(ticket); // the partition is idle now
+    const finished = stampBatch(100);
+    const pending = stampBatch(10); // in flight: its records must stay
+    for (const ticket of finished.tickets) progress.complete(ticket);
+    const next = stampBatch(5); // the first stamp after `finished` finished, behind `pending`
+    await new Promise((resolve) => setTimeout(resolve, 0)); // WeakRefs hold their target until the job ends
+    gc();
+    expect(idle.records.deref()).toBeUndefined();
+    expect(finished.records.deref()).toBeUndefined();
+    expect(pending.records.deref()).toBeDefined();
+    expect(next.records.deref()).toBeDefined();
+    expect(progress.oldestPendingTimestamp).toBe(1000);
+  });
+
   it('forgets finished batches as new ones are stamped, and everything on reset', () => {
     const progress = new PartitionProgress('p0');
     for (let batch = 0; batch < 1000; batch++) {

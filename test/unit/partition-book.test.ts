@@ -56,3 +56,14 @@ describe('PartitionBook across a reset', () => {
     expect(book.toCommit()).toEqual([]);
   });
 });
+
+describe('PartitionBook within one generation', () => {
+  it('skips records fetched again that were already delivered (a new fetch stream from the committed offset)', () => {
+    const book = new PartitionBook();
+    book.progress('t', 0, '0');
+    book.tracked('t', 0, '49');
+    expect(book.alreadyDone('t', 0, records(10, 60))).toBe(40);
+    book.reset();
+    expect(book.alreadyDone('t', 0, records(10, 60))).toBe(0); // nothing completed: read again
+  });
+});

@@ -281,6 +281,34 @@ describe('pipeline', () => {
   });
 });
 
+describe('pipeline timing', () => {
+  // Events a worker runs back to back synchronously share a clock read (one per event, not two):
+  // each event's duration must still be its own, not smeared over its neighbours.
+  it('measures each synchronous event on its own when a worker runs them back to back', async () => {
+    const broker = new MemoryBroker();
+    const { pipeline } = memoryPipeline(
+      broker,
+      (event) => {
+        if (seqOf(event.payload) % 2 === 0) return; // fast
+        const until = performance.now() + 60; // slow: 60 ms busy
+        while (performance.now() < until);
+      },
+      { pool: { size: 1, orderByKey: false } },
+    );
+    await pipeline.start();
+    await broker.publish('events', numbered(10, 1));
+    await eventually(() => pipeline.stats.completed === 10, 20_000, 'all 10 events');
+    await pipeline.stop();
+    const histogram = pipeline.stats.processingSeconds;
+    const upTo50ms = histogram.buckets.indexOf(0.05);
+    let fast = 0;
+    for (let i = 0; i <= upTo50ms; i++) fast += histogram.counts[i]!;
+    expect(histogram.count).toBe(10);
+    expect(fast).toBe(5);
+    expect(histogram.sum).toBeGreaterThanOrEqual(5 * 0.06);
+  });
+});
+
 describe('pipeline sink extras', () => {
   it('discard takes back queued and set-aside events without settling them', async () => {
     const broker = new MemoryBroker();

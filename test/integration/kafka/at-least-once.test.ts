@@ -47,7 +47,7 @@ describeWithKafka('kafka at-least-once across SIGKILL', (endpoint) => {
     }));
     for (let i = 0; i < EVENTS; i += 2_000) await publisher.publish(topic, events.slice(i, i + 2_000));
 
-    const { atKill, duplicates } = await killMidStreamAndRestart({
+    const { atKill, duplicates, acks } = await killMidStreamAndRestart({
       dir,
       name: 'kafka',
       events: EVENTS,
@@ -74,7 +74,7 @@ describeWithKafka('kafka at-least-once across SIGKILL', (endpoint) => {
       },
     });
     console.log(
-      `kafka at-least-once: ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart`,
+      `kafka at-least-once: ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart, audit clean over ${acks} acks`,
     );
   });
 });

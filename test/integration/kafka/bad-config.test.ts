@@ -126,6 +126,11 @@ describe('kafka config validation', () => {
     expect((await configError({ topics: ['t'], client: 'platformatic', groupInstanceId: 'a', staticMembership: true })).key).toBe(
       'broker.kafka.staticMembership',
     );
+    // Only a static member can stay in the group on close.
+    expect((await configError({ topics: ['t'], leaveGroupOnClose: false })).key).toBe('broker.kafka.leaveGroupOnClose');
+    expect((await configError({ topics: ['t'], client: 'platformatic', leaveGroupOnClose: false })).key).toBe(
+      'broker.kafka.leaveGroupOnClose',
+    );
   });
 
   it('accepts brokers as a comma-separated string (environment overrides) and fills defaults', async () => {

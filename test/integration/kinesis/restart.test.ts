@@ -65,7 +65,7 @@ describeWithBroker('kinesis', 'kinesis at-least-once across SIGKILL', (kinesis) 
               .createAdmin()
               .deleteLeaseTable(section.application),
           );
-        const { atKill, duplicates } = await killMidStreamAndRestart({
+        const { atKill, duplicates, acks } = await killMidStreamAndRestart({
           dir,
           name: leases,
           events: EVENTS,
@@ -78,7 +78,7 @@ describeWithBroker('kinesis', 'kinesis at-least-once across SIGKILL', (kinesis) 
           },
         });
         console.log(
-          `kinesis at-least-once (${leases} leases): ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart`,
+          `kinesis at-least-once (${leases} leases): ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart, audit clean over ${acks} acks`,
         );
       });
     }

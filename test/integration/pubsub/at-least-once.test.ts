@@ -52,7 +52,7 @@ describeWithBroker('pubsub', 'pubsub at-least-once across SIGKILL', (endpoint) =
     for (let i = 0; i < EVENTS; i += 1_000) await publisher.publish(config.topic, events.slice(i, i + 1_000));
 
     // What the killed client held is redelivered when its leases expire (the ack deadline).
-    const { atKill, duplicates } = await killMidStreamAndRestart({
+    const { atKill, duplicates, acks } = await killMidStreamAndRestart({
       dir,
       name: 'pubsub',
       events: EVENTS,
@@ -76,7 +76,7 @@ describeWithBroker('pubsub', 'pubsub at-least-once across SIGKILL', (endpoint) =
       },
     });
     console.log(
-      `pubsub at-least-once: ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart`,
+      `pubsub at-least-once: ${EVENTS} events, ${atKill} distinct processed before SIGKILL, ${duplicates} duplicates after restart, audit clean over ${acks} acks`,
     );
   }, 240_000);
 });
