@@ -82,7 +82,7 @@ export interface SluiceChildOptions {
   name: string;
   run: BrokerRun;
   metricsPort: number;
-  /** The recording handler's time per event (SLUICE_TEST_HANDLER_MS). */
+  /** The recording handler's time per event (SLUICE_TEST_DELAY_MS). */
   handlerMs: number;
   queue: number;
   pool: number;
@@ -121,7 +121,7 @@ export class SluiceChild {
   /** Spawns the child again with the same config (after {@link kill}). */
   spawn(): void {
     this.child = runSluice(this.configPath, this.out, {
-      env: { SLUICE_TEST_HANDLER_MS: String(this.options.handlerMs), ...this.options.run.env },
+      env: { SLUICE_TEST_DELAY_MS: String(this.options.handlerMs), ...this.options.run.env },
       children: this.options.children,
     });
   }
