@@ -15,15 +15,31 @@ export class KafkaAdmin implements BrokerAdmin {
   /** Creates `name` with `partitions` partitions (default 4); an existing topic is left as it is. */
   async createDestination(name: string, options: { partitions?: number } = {}): Promise<void> {
     const admin = await this.connect();
+    const partitions = options.partitions ?? 4;
     try {
       await admin.createTopics({
-        topics: [{ topic: name, numPartitions: options.partitions ?? 4, replicationFactor: this.config.admin.replicationFactor }],
+        topics: [{ topic: name, numPartitions: partitions, replicationFactor: this.config.admin.replicationFactor }],
         waitForLeaders: true,
         timeout: this.config.requestTimeoutMs,
       });
     } catch (error) {
-      throw toSluiceError(error, this.config, `create topic ${name}`);
+      // The topic was created, but kafkajs' wait for its leaders asked a broker whose metadata
+      // cache did not know it yet (KRaft propagates it a moment later): wait for the leaders here.
+      if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !(await this.leadersOf(admin, name, partitions)))
+        throw toSluiceError(error, this.config, `create topic ${name}`);
     }
+  }
+
+  /** Whether every partition of `topic` has a leader within the start timeout (metadata polled). */
+  private async leadersOf(admin: Admin, topic: string, partitions: number): Promise<boolean> {
+    const deadline = Date.now() + this.config.startTimeoutMs;
+    while (Date.now() < deadline) {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+      const found = metadata?.topics.find((t) => t.name === topic);
+      if (found && found.partitions.length === partitions && found.partitions.every((p) => p.leader >= 0)) return true;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return false;
   }
 
   async deleteDestination(name: string): Promise<void> {

@@ -1,5 +1,5 @@
-// The five local brokers: how each is prepared, launched and probed. The manager
-// (broker-manager.ts) treats them all alike.
+// The local brokers (Kafka, the Pub/Sub emulator and pstest, kinesalite, kinesis-mock, dynalite):
+// how each is prepared, launched and probed. The manager (broker-manager.ts) treats them all alike.
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import {
@@ -12,10 +12,11 @@ import {
   PUBSUB_PROJECT_ID,
   withKafkaSasl,
 } from './endpoints.ts';
-import { dynamodbHealth, kafkaHealth, kinesisHealth, pubsubHealth } from './health-checks.ts';
+import { dynamodbHealth, kafkaHealth, kinesisHealth, pstestHealth, pubsubHealth } from './health-checks.ts';
 import { checkJava, KAFKA_VERSION, prepareKafka, PrerequisiteMissing } from './kafka-dist.ts';
 import { KAFKA_SASL_MECHANISM, kafkaSecurityDir, readKafkaSecurity } from './kafka-security.ts';
 import { dataDir, deployDir } from './paths.ts';
+import { ensurePstest, pstestVersion } from './pstest-dist.ts';
 import type { LaunchCommand } from './process-group.ts';
 
 export interface BrokerSpec {
@@ -169,6 +170,20 @@ export const BROKERS: Record<BrokerName, BrokerSpec> = {
     stopGraceMs: 15_000,
     prepare: async () => pubsubEmulatorCommand(),
     health: () => pubsubHealth(ENDPOINTS.pubsub.emulatorHost, PUBSUB_PROJECT_ID),
+  },
+  pstest: {
+    name: 'pstest',
+    title: `pstest ${pstestVersion()} (cloud.google.com/go/pubsub/v2/pstest as a gRPC server: a second Pub/Sub implementation)`,
+    ports: [PORTS.pstest],
+    marker: 'pstest-server',
+    startTimeoutMs: 30_000,
+    stopGraceMs: 5_000,
+    // Built once per machine (minutes, cold) into the user cache; a cached build is reused.
+    prepare: async (log) => {
+      const { binary } = await ensurePstest(log);
+      return { command: binary, args: [`--port=${PORTS.pstest}`] };
+    },
+    health: () => pstestHealth(ENDPOINTS.pstest.emulatorHost, PUBSUB_PROJECT_ID),
   },
   kinesis: {
     name: 'kinesis',

@@ -1,6 +1,6 @@
 // Local brokers for development and integration tests, as processes on 127.0.0.1.
 //
-//   npm run brokers:up                      # all: kafka pubsub kinesis kinesis-mock dynamodb
+//   npm run brokers:up                      # all: kafka pubsub pstest kinesis kinesis-mock dynamodb
 //   npm run brokers:up -- kafka pubsub      # a subset (or SLUICE_BROKERS=kafka,pubsub)
 //   npm run brokers:status
 //   npm run brokers:down

@@ -2,7 +2,7 @@
 // global setup to the test workers), and the single place where ports and the environment
 // variables that point Sluice at the brokers are written down.
 
-export const BROKER_NAMES = ['kafka', 'pubsub', 'kinesis', 'kinesis-mock', 'dynamodb'] as const;
+export const BROKER_NAMES = ['kafka', 'pubsub', 'pstest', 'kinesis', 'kinesis-mock', 'dynamodb'] as const;
 export type BrokerName = (typeof BROKER_NAMES)[number];
 
 export const LOCAL_HOST = '127.0.0.1';
@@ -43,9 +43,13 @@ export interface KafkaSaslEndpoint {
   password: string;
 }
 
+/**
+ * A local implementation of the Pub/Sub API: `pubsub` is the gcloud emulator, `pstest` the Go
+ * client's fake (deploy/local/pstest-dist.ts), a second implementation to cross-check against.
+ */
 export interface PubSubEndpoint extends EndpointBase {
-  name: 'pubsub';
-  /** Value for PUBSUB_EMULATOR_HOST / the client's `apiEndpoint`. */
+  name: 'pubsub' | 'pstest';
+  /** Value for PUBSUB_EMULATOR_HOST / the client's `apiEndpoint` / `broker.pubsub.endpoint`. */
   emulatorHost: string;
   projectId: string;
 }
@@ -61,7 +65,11 @@ export interface AwsEndpoint extends EndpointBase {
 }
 
 export type BrokerEndpoint = KafkaEndpoint | PubSubEndpoint | AwsEndpoint;
-export type EndpointOf<N extends BrokerName> = N extends 'kafka' ? KafkaEndpoint : N extends 'pubsub' ? PubSubEndpoint : AwsEndpoint;
+export type EndpointOf<N extends BrokerName> = N extends 'kafka'
+  ? KafkaEndpoint
+  : N extends 'pubsub' | 'pstest'
+    ? PubSubEndpoint
+    : AwsEndpoint;
 
 /**
  * A port from the environment, else its default. Only Kafka's ports move: a second, private
@@ -82,6 +90,7 @@ export const PORTS = {
   /** The SASL_SSL (SCRAM-SHA-512) listener. */
   kafkaSasl: portFromEnv('SLUICE_KAFKA_SASL_PORT', 9094),
   pubsub: 8085,
+  pstest: 8086,
   kinesis: 4567,
   kinesisMock: 4568,
   kinesisMockTls: 4570,
@@ -125,6 +134,15 @@ export const ENDPOINTS: { [N in BrokerName]: EndpointOf<N> } = {
       // even in emulator mode: traffic off this machine and a MetadataLookupWarning.
       METADATA_SERVER_DETECTION: 'none',
     },
+  },
+  // Not PUBSUB_EMULATOR_HOST (that one points at the emulator): tests pass this endpoint to the
+  // adapter as broker.pubsub.endpoint (emulator mode: plain text, no credentials).
+  pstest: {
+    name: 'pstest',
+    ...at(PORTS.pstest),
+    emulatorHost: `${LOCAL_HOST}:${PORTS.pstest}`,
+    projectId: PUBSUB_PROJECT_ID,
+    env: { SLUICE_PSTEST_HOST: `${LOCAL_HOST}:${PORTS.pstest}`, METADATA_SERVER_DETECTION: 'none' },
   },
   kinesis: aws('kinesis', PORTS.kinesis, 'SLUICE_KINESIS_ENDPOINT'),
   'kinesis-mock': aws('kinesis-mock', PORTS.kinesisMock, 'SLUICE_KINESIS_MOCK_ENDPOINT', PORTS.kinesisMockTls),

@@ -65,6 +65,24 @@ export async function pubsubHealth(hostPort: string, projectId: string): Promise
 }
 
 /**
+ * pstest (gRPC only, no REST face): the Pub/Sub client lists the project's topics, in emulator
+ * mode (plain text; an explicit universe domain so the auth library never probes the metadata
+ * server).
+ */
+export async function pstestHealth(hostPort: string, projectId: string): Promise<string> {
+  const { PubSub } = await import('@google-cloud/pubsub');
+  const client = new PubSub({ apiEndpoint: hostPort, emulatorMode: true, projectId, universeDomain: 'googleapis.com' } as never);
+  try {
+    return await within(PROBE_TIMEOUT_MS, 'pstest', async () => {
+      const [topics] = await client.getTopics({ gaxOpts: { timeout: PROBE_TIMEOUT_MS, retry: null } } as never);
+      return `${topics.length} topic(s) in ${projectId} (gRPC)`;
+    });
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/**
  * An AWS JSON-protocol call (Kinesis, DynamoDB). The local servers check that a SigV4
  * Authorization header is present but not its signature, so a fixed fake one will do.
  */

@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { dataDir } from '../../deploy/local/paths.ts';
 import { PrivateKafka } from '../../deploy/local/private-kafka.ts';
 import { freePort } from '../sluice-cli.ts';
+import { createTopicWithLeaders } from './kafka-topic.ts';
 import { type OutagePlan, runOutage, uniqueName } from './outage-run.ts';
 import type { ScenarioRow } from './scenario.ts';
 
@@ -30,7 +31,7 @@ async function produce(brokers: string[], topic: string, events: number, keys: n
   const kafka = new Kafka({ clientId: 'outage-producer', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 4, replicationFactor: 1 }], waitForLeaders: true });
+  await createTopicWithLeaders(admin, topic, 4);
   await admin.disconnect();
   const producer = kafka.producer();
   await producer.connect();

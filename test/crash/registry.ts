@@ -29,12 +29,8 @@ export interface ScenarioEntry {
   run(context: ScenarioContext): Promise<ScenarioRow[]>;
 }
 
-// A row on a second Pub/Sub implementation is one more target of `sigkill x3`, e.g.
-//   run: (context) => sigkillScenario(context, [...crashTargets(),
-//     pubsubTarget({ endpoint: '127.0.0.1:<port>', implementation: 'pstest', ordered: true })]),
-// with the server's local broker name in `brokers` so the runner starts it.
 export const SCENARIOS: ScenarioEntry[] = [
-  { name: 'sigkill x3', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: sigkillScenario },
+  { name: 'sigkill x3', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub', 'pstest'], run: sigkillScenario },
   { name: 'sigkill resume', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: resumeScenario },
   { name: 'broker outage', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: outageScenario },
   { name: 'sigterm handoff', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: handoffScenario },

@@ -31,15 +31,24 @@ export interface ScenarioRow {
   notes?: string;
   /** The scenario could not run to the end (setup failed, a child exited by itself): the row fails. */
   error?: string;
+  /**
+   * A documented fault of the broker implementation (not of Sluice) that makes this row lose or
+   * reorder events, with where it is reproduced without Sluice. Losses and order violations are
+   * reported but do not fail the row; the audit must still be clean (Sluice acked nothing it had
+   * not processed), and the same row on a faithful implementation must pass.
+   */
+  knownFault?: string;
 }
 
 /** Why a row failed, or an empty list. */
 export function rowFailures(row: ScenarioRow): string[] {
   const failures: string[] = [];
   if (row.error) failures.push(`error: ${row.error}`);
-  if (row.lost > 0) failures.push(`${row.lost} lost`);
+  if (row.lost > 0 && !row.knownFault) failures.push(`${row.lost} lost`);
   if (row.audit !== 'off' && row.audit.violations > 0) failures.push(`audit: ${row.audit.violations} acked but not processed`);
-  if (row.orderViolations !== undefined && row.orderViolations > 0) failures.push(`${row.orderViolations} order violations`);
+  if (row.knownFault && row.audit === 'off') failures.push('a known broker fault needs the audit on to clear Sluice');
+  if (row.orderViolations !== undefined && row.orderViolations > 0 && !row.knownFault)
+    failures.push(`${row.orderViolations} order violations`);
   const b = row.bounds ?? {};
   if (b.duplicatesMax !== undefined && row.duplicates > b.duplicatesMax) failures.push(`${row.duplicates} duplicates > ${b.duplicatesMax}`);
   const slowest = Math.max(0, ...(row.resumeMs ?? []));

@@ -1,7 +1,8 @@
 // Scenario "sigkill x3" (issue #12): a backlog of unique sequence numbers over 64 keys; `sluice
-// run` with a recording handler is SIGKILLed at a random moment 4–8 s after each of three
-// starts (from the moment its handler is loaded), then started once more and left to drain. Counts lost, duplicates and per-key
-// out-of-order first deliveries, times each resume and the drain, and verifies the ack audit.
+// run` with a recording handler is SIGKILLed at a random moment 4–8 s after each of three starts
+// (counted from the run's first processed event: see below), then started once more and left to
+// drain. Counts lost, duplicates and per-key out-of-order first deliveries, times each resume and
+// the drain, and verifies the ack audit.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -20,6 +21,8 @@ const KILLS = 3;
 
 interface Sizes {
   events: (target: CrashTarget) => number;
+  /** The recording handler's time per event. */
+  handlerMs: number;
   /** A kill comes uniformly at random in [min, max) ms after a start. */
   killAfterMs: { min: number; max: number };
   drainTimeoutMs: number;
@@ -29,14 +32,20 @@ interface Sizes {
 
 const FULL: Sizes = {
   events: (target) => (target.label.startsWith('pubsub') ? 20_000 : 40_000),
+  handlerMs: 4,
   killAfterMs: { min: 4_000, max: 8_000 },
   drainTimeoutMs: 240_000,
   stallMs: 60_000,
 };
 
-/** CI: fewer events, the same kill window (a start takes seconds; shorter windows kill before work). */
+/**
+ * CI: fewer events and a slower handler (15 ms: at most ~1,000 events/s with 16 workers), so that
+ * all three kills still come mid-stream; the same kill window. Pub/Sub gets fewer: an ordered
+ * subscription on pstest hands out one message per key at a time.
+ */
 const QUICK: Sizes = {
-  events: (target) => (target.label.startsWith('pubsub') ? 12_000 : 20_000),
+  events: (target) => (target.label.startsWith('pubsub') ? 10_000 : 24_000),
+  handlerMs: 15,
   killAfterMs: { min: 4_000, max: 8_000 },
   drainTimeoutMs: 150_000,
   stallMs: 45_000,
@@ -96,13 +105,16 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
       const startedAt = Date.now();
       const loaded = `${out}.loaded`;
       const env = { ...prepared.env, SLUICE_TEST_LOADED: loaded };
-      const child = runSluice(configPath, out, { children, env, entry: context.entry, delayMs: 4 });
+      const child = runSluice(configPath, out, { children, env, entry: context.entry, delayMs: sizes.handlerMs });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       if (run < KILLS) {
-        // The kill window starts when Sluice has started (its handler is loaded, it is about to
-        // connect): on an idle machine that is well under a second after the spawn, on a loaded
-        // one it can be several seconds, and a kill before that would test nothing.
+        // The kill window starts when this run has started working: its first processed event
+        // (or, if none comes, 60 s after its handler loaded). Counted from the spawn, a loaded
+        // machine's start-up, a Kafka group waiting out a dead member's session or an ordered
+        // Pub/Sub key waiting for a dead client's leases would swallow the window, and a kill of a
+        // run that processed nothing tests nothing.
         await untilExists(loaded, 60_000, exited);
+        await untilProcessing(out, 60_000, exited);
         const killAfter = sizes.killAfterMs.min + Math.random() * (sizes.killAfterMs.max - sizes.killAfterMs.min);
         await Promise.race([sleep(killAfter), exited]);
         if (child.exitCode !== null) throw new Error(`sluice exited by itself (code ${child.exitCode}) in run ${run + 1}`);
@@ -153,6 +165,7 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
     resumeMs,
     drainMs,
     audit: { acks: audit.acks, violations: audit.violations },
+    knownFault: target.knownFault,
     notes: notes.join('; ') || undefined,
   };
 }
@@ -195,6 +208,14 @@ async function distinct(outs: readonly string[]): Promise<number> {
   const seen = new Set<number>();
   for (const out of outs) for (const { n } of await processedRecords(out)) seen.add(n);
   return seen.size;
+}
+
+/** Resolves once the run recording to `out` processed an event, `ms` passed, or `exited` resolved. */
+async function untilProcessing(out: string, ms: number, exited: Promise<void>): Promise<void> {
+  let over = false;
+  void exited.then(() => (over = true));
+  const deadline = Date.now() + ms;
+  while (!over && Date.now() < deadline && (await processedRecords(out)).length === 0) await sleep(100);
 }
 
 /** Resolves once `file` exists, `ms` passed, or `exited` resolved. */

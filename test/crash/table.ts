@@ -26,8 +26,14 @@ export function formatTable(rows: readonly ScenarioRow[]): string {
       row.audit === 'off'
         ? 'off'
         : `${row.audit.violations === 0 ? 'clean' : `${row.audit.violations} violations`} (${row.audit.acks} acks)`,
-      failures.length === 0 ? 'pass' : `FAIL: ${failures.join(', ')}`,
-      [row.error ? `error: ${row.error}` : '', row.notes ?? ''].filter(Boolean).join('; '),
+      failures.length > 0
+        ? `FAIL: ${failures.join(', ')}`
+        : row.knownFault && (row.lost > 0 || (row.orderViolations ?? 0) > 0)
+          ? 'broker fault'
+          : 'pass',
+      [row.error ? `error: ${row.error}` : '', row.knownFault ? `known broker fault: ${row.knownFault}` : '', row.notes ?? '']
+        .filter(Boolean)
+        .join('; '),
     );
     lines.push(`| ${cells.join(' | ')} |`);
   }

@@ -5,8 +5,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
-import { processedNumbers, runSluice, waitFor, writeRecordingConfig } from '../crash/sluice-child.ts';
+import { type AuditReport, formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
+import { countDeliveries } from '../crash/deliveries.ts';
+import { processedNumbers, processedRecords, runSluice, waitFor, writeRecordingConfig } from '../crash/sluice-child.ts';
 
 export { processedNumbers, runSluice, writeRecordingConfig } from '../crash/sluice-child.ts';
 
@@ -54,4 +55,80 @@ export async function killMidStreamAndRestart(options: CrashRestartOptions): Pro
   expect(audit.runs, 'both runs wrote to the audit').toBe(2);
   expect(audit.acks, 'acks were audited').toBeGreaterThan(0);
   return { atKill, duplicates: all.length - seen.size, acks: audit.acks };
+}
+
+export interface RepeatedKillOptions extends CrashRestartOptions {
+  /** SIGKILLs before the final drain. */
+  kills: number;
+  /** The handler's wait per event, ms. */
+  delayMs: number;
+  /**
+   * Each kill comes this long (uniformly random in [min, max]) after the child's first processed
+   * event, not after its start: a start takes seconds on a loaded machine, and on an ordered
+   * subscription a restart first waits for the killed child's leases, so a kill timed from the
+   * start often hits a child that has not processed anything yet.
+   */
+  killAfterFirstEventMs: [number, number];
+  /** The drain ends when all events were processed or none was for this long. */
+  idleMs: number;
+  /** Whether per-key order is counted (records carry the event's key). */
+  ordered: boolean;
+}
+
+export interface RepeatedKillResult {
+  lost: number;
+  lostExamples: number[];
+  duplicates: number;
+  orderViolations: number;
+  /** Distinct events processed when each kill came. */
+  atKills: number[];
+  drainMs: number;
+  audit: AuditReport;
+}
+
+/**
+ * The scenario of issue #12 with every kill mid-stream: `sluice run` (ack audit on) SIGKILLed
+ * `kills` times, each a random moment after it processed its first event, then started once more
+ * and left to drain. Does not assert what the broker decides (lost, order): returns it, with the
+ * audit's verdict, so a test can hold each implementation to what it promises. Asserts only that
+ * the last child exits 0 on SIGTERM.
+ */
+export async function killRepeatedlyThenDrain(options: RepeatedKillOptions): Promise<RepeatedKillResult> {
+  const { dir, name, events } = options;
+  const out = join(dir, `${name}.processed.txt`);
+  const auditFile = join(dir, `${name}.audit.ndjson`);
+  const configPath = await writeRecordingConfig(dir, name, { ...options.config, audit: { file: auditFile } });
+  const child = (): ChildProcess => runSluice(configPath, out, { ...options, delayMs: options.delayMs });
+  const distinct = async () => new Set(await processedNumbers(out)).size;
+  const atKills: number[] = [];
+  for (let kill = 0; kill < options.kills; kill++) {
+    const running = child();
+    const before = (await processedNumbers(out)).length;
+    await waitFor('a processed event', 120_000, async () => (await processedNumbers(out)).length > before, running);
+    const [min, max] = options.killAfterFirstEventMs;
+    await new Promise((resolve) => setTimeout(resolve, min + Math.random() * (max - min)));
+    process.kill(running.pid!, 'SIGKILL');
+    await new Promise((resolve) => running.once('exit', resolve));
+    atKills.push(await distinct());
+  }
+  const last = child();
+  const started = Date.now();
+  let seen = -1;
+  let progressAt = Date.now();
+  for (;;) {
+    const now = await distinct();
+    if (now >= events) break;
+    if (now !== seen) {
+      seen = now;
+      progressAt = Date.now();
+    } else if (Date.now() - progressAt > options.idleMs) break;
+    if (last.exitCode !== null) throw new Error(`sluice child exited (${last.exitCode}) during the drain`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const drainMs = Date.now() - started;
+  last.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => last.once('exit', (exitCode) => resolve(exitCode)));
+  expect(code, 'graceful exit of the last consumer').toBe(0);
+  const counts = countDeliveries(await processedRecords(out), events, options.ordered);
+  return { ...counts, atKills, drainMs, audit: await verifyAudit(auditFile) };
 }

@@ -6,12 +6,41 @@ import type { SluiceConfig } from '../../../src/config/schema.ts';
 import { pubsubConfigSchema, type PubSubConfig } from '../../../adapters/pubsub/config.ts';
 import { createClient } from '../../../adapters/pubsub/client.ts';
 import { PubSubAdapter } from '../../../adapters/pubsub/pubsub-adapter.ts';
-import { uniqueName, type PubSubEndpoint } from '../brokers.ts';
+import { describe } from 'vitest';
+import { describeWithBroker, uniqueName, type PubSubEndpoint } from '../brokers.ts';
+
+/**
+ * The local implementations of the Pub/Sub API: `emulator` (gcloud's, broker `pubsub`) and
+ * `pstest` (the Go client's fake as a gRPC server, broker `pstest`; deploy/local/pstest-dist.ts).
+ * SLUICE_PUBSUB_IMPLS=emulator (or pstest) runs one of them.
+ */
+export type PubSubImplementation = 'emulator' | 'pstest';
+export const PUBSUB_IMPLEMENTATIONS: PubSubImplementation[] = (process.env.SLUICE_PUBSUB_IMPLS ?? 'emulator,pstest')
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name): name is PubSubImplementation => name === 'emulator' || name === 'pstest');
+
+/**
+ * A Pub/Sub suite run once per implementation (as describeWithKafka runs one per client), so a
+ * verdict on delivery semantics never rests on one fake. `body` gets that implementation's
+ * endpoint; pubsubTestConfig points the adapter at it.
+ */
+export function describeWithPubSub(
+  title: string,
+  body: (endpoint: PubSubEndpoint, implementation: PubSubImplementation) => void,
+  implementations = PUBSUB_IMPLEMENTATIONS,
+): void {
+  describe(title, () => {
+    for (const implementation of implementations) {
+      describeWithBroker(implementation === 'emulator' ? 'pubsub' : 'pstest', implementation, (endpoint) => body(endpoint, implementation));
+    }
+  });
+}
 
 /** Test logs: silent unless SLUICE_TEST_LOG=debug|info|warn is set. */
 export const testLogger = (): Logger => pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' });
 
-/** A config for the emulator reading a fresh topic through a fresh subscription. */
+/** A config for the endpoint's implementation reading a fresh topic through a fresh subscription. */
 export function pubsubTestConfig(endpoint: PubSubEndpoint, overrides: Record<string, unknown> = {}): PubSubConfig {
   const topic = uniqueName('t');
   return pubsubConfigSchema.parse({
