@@ -102,7 +102,8 @@ export async function writeRecordingConfig(dir: string, name: string, config: Re
     stringify({
       ...config,
       handler: { module: handler },
-      metrics: { enabled: false },
+      // A `metrics` in `config` turns them on (the drill scrapes each child with Prometheus).
+      metrics: { enabled: false, ...(config.metrics as object | undefined) },
       // A `log` in `config` may raise the level (a scenario keeping Sluice's log for its reader).
       log: { level: 'warn', summaryIntervalMs: 0, ...(config.log as object | undefined) },
     }),
