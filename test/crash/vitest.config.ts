@@ -2,8 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // `npm run test:crash`: the crash scenarios of test/crash (SIGKILL resume, broker outage, SIGTERM
-// handoff, ordered Pub/Sub under SIGKILL on both implementations) as vitest tests, at their quick sizes, against the local brokers. CI runs the same
-// scenarios through `npm run crash-restart -- --quick` instead, which prints them as one table.
+// handoff, ordered Pub/Sub under SIGKILL on both implementations) as vitest tests, at their quick
+// sizes, against the local brokers. CI runs the same scenarios through
+// `npm run crash-restart -- --quick` instead, which prints them as one table.
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export default defineConfig({
