@@ -23,6 +23,11 @@ interface Sizes {
   events: (target: CrashTarget) => number;
   /** The recording handler's time per event. */
   handlerMs: number;
+  /**
+   * kafkajs' group session (undefined: the default 30 s). A kafkajs restart waits for the killed
+   * member's session to expire; CI shortens the wait (the resume scenario measures the trade-off).
+   */
+  kafkajsSessionTimeoutMs?: number;
   /** A kill comes uniformly at random in [min, max) ms after a start. */
   killAfterMs: { min: number; max: number };
   drainTimeoutMs: number;
@@ -46,6 +51,7 @@ const FULL: Sizes = {
 const QUICK: Sizes = {
   events: (target) => (target.label.startsWith('pubsub') ? 10_000 : 24_000),
   handlerMs: 15,
+  kafkajsSessionTimeoutMs: 10_000,
   killAfterMs: { min: 4_000, max: 8_000 },
   drainTimeoutMs: 150_000,
   stallMs: 45_000,
@@ -87,7 +93,7 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
   const prepared = await target.prepare({ events, keys: KEYS });
   const auditFile = join(context.dir, `${name}.audit.ndjson`);
   const configPath = await writeRecordingConfig(context.dir, name, {
-    broker: prepared.broker,
+    broker: withSession(prepared.broker, sizes.kafkajsSessionTimeoutMs),
     queue: { maxEvents: 2_000 },
     pool: { size: 16, orderByKey: true },
     deadLetter: { type: 'none' },
@@ -97,6 +103,9 @@ export async function sigkillRow(context: ScenarioContext, target: CrashTarget):
   const outs: string[] = [];
   const resumeMs: number[] = [];
   const notes: string[] = [];
+  const kafka = prepared.broker.kafka as { client?: string } | undefined;
+  if (sizes.kafkajsSessionTimeoutMs !== undefined && kafka?.client === 'kafkajs')
+    notes.push(`sessionTimeoutMs ${sizes.kafkajsSessionTimeoutMs} (quick; default 30000)`);
   let drainMs = Number.NaN;
   try {
     for (let run = 0; run <= KILLS; run++) {
@@ -208,6 +217,13 @@ async function distinct(outs: readonly string[]): Promise<number> {
   const seen = new Set<number>();
   for (const out of outs) for (const { n } of await processedRecords(out)) seen.add(n);
   return seen.size;
+}
+
+/** `broker` with kafkajs' session timeout set to `ms` (other brokers and clients unchanged). */
+function withSession(broker: Record<string, unknown>, ms: number | undefined): Record<string, unknown> {
+  const kafka = broker.kafka as Record<string, unknown> | undefined;
+  if (ms === undefined || broker.type !== 'kafka' || kafka?.client !== 'kafkajs') return broker;
+  return { ...broker, kafka: { ...kafka, sessionTimeoutMs: ms } };
 }
 
 /** Resolves once the run recording to `out` processed an event, `ms` passed, or `exited` resolved. */
