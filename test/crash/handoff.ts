@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BrokerRig, kafkaRig, kinesisRig, pubsubRig } from './broker-rig.ts';
-import { auditOf, count, drain, errorRow, killLeft, Load, Member, sleep, until, writeMembersConfig } from './members.ts';
+import { auditOf, count, drain, collectRows, killLeft, Load, Member, sleep, until, writeMembersConfig } from './members.ts';
 import type { ScenarioContext } from './registry.ts';
 import type { ScenarioRow } from './scenario.ts';
 import type { Processed } from './sluice-child.ts';
@@ -82,19 +82,13 @@ export const HANDOFF_SCENARIO = 'sigterm handoff';
 
 /** The harness's entry (registry.ts): one row per case the context wants; a case that cannot run is an error row. */
 export async function handoffScenario(context: ScenarioContext, cases: HandoffCase[] = handoffCases()): Promise<ScenarioRow[]> {
-  const rows: ScenarioRow[] = [];
-  for (const handoffCase of cases) {
-    if (!context.wants(HANDOFF_SCENARIO, handoffCase.rig.label)) continue;
-    try {
-      rows.push(await handoffRow(context, handoffCase));
-    } catch (error) {
-      context.log(
-        `[${HANDOFF_SCENARIO} / ${handoffCase.rig.label}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
-      rows.push(errorRow(HANDOFF_SCENARIO, handoffCase.rig.label, error));
-    }
-  }
-  return rows;
+  return collectRows(
+    context,
+    HANDOFF_SCENARIO,
+    cases,
+    (item) => item.rig.label,
+    (item) => handoffRow(context, item),
+  );
 }
 
 /** The partitions (shards) `records` came from since `from`. */

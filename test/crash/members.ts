@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { type Processed, processedRecords, runSluice, writeRecordingConfig } from './sluice-child.ts';
 import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
 import type { RigRun } from './broker-rig.ts';
+import type { OutgoingEvent, Publisher } from '../../src/broker/contract.ts';
+import type { ScenarioContext } from './registry.ts';
 import type { ScenarioRow } from './scenario.ts';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -177,6 +179,48 @@ export async function auditOf(members: Member[], log: (line: string) => void): P
 export function errorRow(scenario: string, broker: string, error: unknown): ScenarioRow {
   const reason = error instanceof Error ? error.message : String(error);
   return { scenario, broker, events: 0, lost: 0, duplicates: 0, drainMs: Number.NaN, audit: 'off', error: reason };
+}
+
+/**
+ * One row per case of `scenario` that `context` wants, in order; a case that throws becomes an
+ * {@link errorRow} (logged with its stack) instead of ending the scenario.
+ */
+export async function collectRows<C>(
+  context: ScenarioContext,
+  scenario: string,
+  cases: Iterable<C>,
+  label: (item: C) => string,
+  row: (item: C) => Promise<ScenarioRow>,
+): Promise<ScenarioRow[]> {
+  const rows: ScenarioRow[] = [];
+  for (const item of cases) {
+    const broker = label(item);
+    if (!context.wants(scenario, broker)) continue;
+    try {
+      rows.push(await row(item));
+    } catch (error) {
+      context.log(`[${scenario} / ${broker}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      rows.push(errorRow(scenario, broker, error));
+    }
+  }
+  return rows;
+}
+
+/** Publishes `{"n": n}` for n in 0..events-1 with keys `key-<n % keys>`, in batches of `batch`. */
+export async function publishNumbered(
+  publisher: Publisher,
+  destination: string,
+  events: number,
+  keys: number,
+  batch: number,
+): Promise<void> {
+  for (let start = 0; start < events; start += batch) {
+    const outgoing: OutgoingEvent[] = [];
+    for (let n = start; n < Math.min(events, start + batch); n++) {
+      outgoing.push({ key: `key-${n % keys}`, payload: Buffer.from(JSON.stringify({ n })) });
+    }
+    await publisher.publish(destination, outgoing);
+  }
 }
 
 /** SIGKILLs whatever a scenario left running (by pid). */

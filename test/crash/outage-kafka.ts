@@ -1,7 +1,6 @@
 // The Kafka rows of the broker-outage scenario: a private Kafka node (its own ports and folder,
 // deploy/local/private-kafka.ts), stopped by pid (SIGTERM, SIGKILL after 2 s) for the outage and
 // started again on the same storage, so topics and committed offsets survive as in production.
-import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -9,22 +8,13 @@ import { dataDir } from '../../deploy/local/paths.ts';
 import { PrivateKafka } from '../../deploy/local/private-kafka.ts';
 import { freePort } from '../sluice-cli.ts';
 import { createTopicWithLeaders } from './kafka-topic.ts';
-import { type OutagePlan, runOutage, uniqueName } from './outage-run.ts';
+import { type OutageOptions, type OutagePlan, runOutage, uniqueName } from './outage-run.ts';
 import type { ScenarioRow } from './scenario.ts';
 
 export type KafkaClientName = 'kafkajs' | 'platformatic';
 
-export interface KafkaOutageOptions {
+export interface KafkaOutageOptions extends OutageOptions {
   clients: KafkaClientName[];
-  events: number;
-  keys: number;
-  outageMs: number;
-  queue: number;
-  pool: number;
-  dir: string;
-  children: Set<ChildProcess>;
-  log: (msg: string) => void;
-  entry?: readonly string[];
 }
 
 async function produce(brokers: string[], topic: string, events: number, keys: number): Promise<void> {

@@ -1,27 +1,19 @@
 // The Kinesis row of the broker-outage scenario. kinesalite and dynalite keep everything in
 // memory, so they are not restarted: toxiproxy sits between Sluice and both (the stream and the
 // lease table) and the outage cuts both links at once.
-import type { ChildProcess } from 'node:child_process';
 import pino from 'pino';
 import { kinesisConfigSchema } from '../../adapters/kinesis/config.ts';
 import { KinesisAdapter } from '../../adapters/kinesis/kinesis-adapter.ts';
 import { AWS_LOCAL_CREDENTIALS, AWS_REGION, ENDPOINTS } from '../../deploy/local/endpoints.ts';
 import type { Toxiproxy } from '../../deploy/local/toxiproxy.ts';
 import { freePort } from '../sluice-cli.ts';
-import { runOutage, uniqueName } from './outage-run.ts';
+import { type OutageOptions, runOutage, uniqueName } from './outage-run.ts';
+import { publishNumbered } from './members.ts';
 import type { ScenarioRow } from './scenario.ts';
 
-export interface ProxiedOutageOptions {
+/** An outage cut by toxiproxy between Sluice and the broker. */
+export interface ProxiedOutageOptions extends OutageOptions {
   toxiproxy: Toxiproxy;
-  events: number;
-  keys: number;
-  outageMs: number;
-  queue: number;
-  pool: number;
-  dir: string;
-  children: Set<ChildProcess>;
-  log: (msg: string) => void;
-  entry?: readonly string[];
 }
 
 export async function kinesisOutageRow(options: ProxiedOutageOptions): Promise<ScenarioRow> {
@@ -41,13 +33,7 @@ export async function kinesisOutageRow(options: ProxiedOutageOptions): Promise<S
   await admin.createDestination(stream, { partitions: 4 });
   try {
     const publisher = adapter.createPublisher();
-    for (let start = 0; start < options.events; start += 500) {
-      const batch = [];
-      for (let n = start; n < Math.min(options.events, start + 500); n++) {
-        batch.push({ key: `key-${n % options.keys}`, payload: Buffer.from(JSON.stringify({ n })) });
-      }
-      await publisher.publish(stream, batch);
-    }
+    await publishNumbered(publisher, stream, options.events, options.keys, 500);
     await publisher.close();
 
     const kinesisPort = await freePort();

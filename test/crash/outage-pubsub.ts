@@ -10,6 +10,7 @@ import { ENDPOINTS, PUBSUB_PROJECT_ID } from '../../deploy/local/endpoints.ts';
 import { freePort } from '../sluice-cli.ts';
 import type { ProxiedOutageOptions } from './outage-kinesis.ts';
 import { runOutage, uniqueName } from './outage-run.ts';
+import { publishNumbered } from './members.ts';
 import type { ScenarioRow } from './scenario.ts';
 
 export async function pubsubOutageRow(options: ProxiedOutageOptions): Promise<ScenarioRow> {
@@ -31,13 +32,7 @@ export async function pubsubOutageRow(options: ProxiedOutageOptions): Promise<Sc
   try {
     const publisher = adapter.createPublisher();
     await publisher.connect();
-    for (let start = 0; start < options.events; start += 1_000) {
-      const batch = [];
-      for (let n = start; n < Math.min(options.events, start + 1_000); n++) {
-        batch.push({ key: `key-${n % options.keys}`, payload: Buffer.from(JSON.stringify({ n })) });
-      }
-      await publisher.publish(topic, batch);
-    }
+    await publishNumbered(publisher, topic, options.events, options.keys, 1_000);
     await publisher.close();
 
     const port = await freePort();

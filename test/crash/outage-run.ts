@@ -9,6 +9,19 @@ import { processedNumbers, runSluice, writeRecordingConfig } from './sluice-chil
 import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
 import type { ScenarioRow } from './scenario.ts';
 
+/** What every broker's outage row is given: the backlog, the outage, the pipeline's sizes. */
+export interface OutageOptions {
+  events: number;
+  keys: number;
+  outageMs: number;
+  queue: number;
+  pool: number;
+  dir: string;
+  children: Set<ChildProcess>;
+  log: (msg: string) => void;
+  entry?: readonly string[];
+}
+
 export interface OutagePlan {
   /** Broker column of the row, e.g. `kafka (kafkajs)`. */
   broker: string;

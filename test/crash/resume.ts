@@ -19,7 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BrokerRig, kafkaRig, kinesisRig, pubsubRig } from './broker-rig.ts';
 import type { ScenarioSize } from './handoff.ts';
-import { auditOf, count, drain, errorRow, killLeft, Load, Member, sleep, writeMembersConfig } from './members.ts';
+import { auditOf, count, drain, collectRows, killLeft, Load, Member, sleep, writeMembersConfig } from './members.ts';
 import type { ScenarioContext } from './registry.ts';
 import type { ScenarioRow } from './scenario.ts';
 
@@ -86,19 +86,13 @@ export const RESUME_SCENARIO = 'sigkill resume';
 
 /** The harness's entry (registry.ts): one row per case the context wants; a case that cannot run is an error row. */
 export async function resumeScenario(context: ScenarioContext, cases?: ResumeCase[]): Promise<ScenarioRow[]> {
-  const rows: ScenarioRow[] = [];
-  for (const resumeCase of cases ?? resumeCases(context.quick ? 'quick' : 'full')) {
-    if (!context.wants(RESUME_SCENARIO, resumeCase.rig.label)) continue;
-    try {
-      rows.push(await resumeRow(context, resumeCase));
-    } catch (error) {
-      context.log(
-        `[${RESUME_SCENARIO} / ${resumeCase.rig.label}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
-      rows.push(errorRow(RESUME_SCENARIO, resumeCase.rig.label, error));
-    }
-  }
-  return rows;
+  return collectRows(
+    context,
+    RESUME_SCENARIO,
+    cases ?? resumeCases(context.quick ? 'quick' : 'full'),
+    (item) => item.rig.label,
+    (item) => resumeRow(context, item),
+  );
 }
 
 /** One case: a member under load, killed and restarted `kills` times, then drained; the row. */

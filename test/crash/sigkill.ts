@@ -11,6 +11,7 @@ import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
 import type { ScenarioContext } from './registry.ts';
 import type { ScenarioRow } from './scenario.ts';
 import { countDeliveries } from './deliveries.ts';
+import { collectRows } from './members.ts';
 import { processedRecords, runSluice, writeRecordingConfig } from './sluice-child.ts';
 import { type CrashTarget, crashTargets } from './targets.ts';
 
@@ -58,29 +59,13 @@ const QUICK: Sizes = {
 };
 
 export async function sigkillScenario(context: ScenarioContext, targets: CrashTarget[] = crashTargets()): Promise<ScenarioRow[]> {
-  const rows: ScenarioRow[] = [];
-  for (const target of targets) {
-    if (!context.wants(SIGKILL_SCENARIO, target.label)) continue;
-    try {
-      rows.push(await sigkillRow(context, target));
-    } catch (error) {
-      context.log(
-        `[${SIGKILL_SCENARIO} / ${target.label}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
-      const reason = error instanceof Error ? error.message : String(error);
-      rows.push({
-        scenario: SIGKILL_SCENARIO,
-        broker: target.label,
-        events: 0,
-        lost: 0,
-        duplicates: 0,
-        drainMs: Number.NaN,
-        audit: 'off',
-        error: reason,
-      });
-    }
-  }
-  return rows;
+  return collectRows(
+    context,
+    SIGKILL_SCENARIO,
+    targets,
+    (target) => target.label,
+    (target) => sigkillRow(context, target),
+  );
 }
 
 /** One row: prepare the backlog, kill three times, drain, count. */
