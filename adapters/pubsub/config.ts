@@ -131,6 +131,36 @@ export const pubsubConfigSchema = z
       })
       .strict()
       .prefault({}),
+    probe: z
+      .object({
+        intervalMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(10_000)
+          .describe(
+            'While no message arrives for this long, ask the server (GetSubscription) whether it answers; also at once when a stream ends. A failed probe makes Sluice unready (the client retries a cut stream silently). 0: off.',
+          ),
+        timeoutMs: z.number().int().min(100).default(5_000).describe('How long a probe may take before the server counts as unreachable.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Reachability probe of the subscription.'),
+    redeliveries: z
+      .object({
+        rememberAcked: z
+          .number()
+          .int()
+          .min(0)
+          .default(100_000)
+          .describe(
+            'Ids of acked messages remembered, so that a copy Pub/Sub delivers again is acked without a second handler call. 0: off.',
+          ),
+        windowSeconds: z.number().int().min(1).default(600).describe('How long an acked id is remembered.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Copies of messages Sluice already finished or still holds (at-least-once redeliveries).'),
     ordering: z
       .object({
         guard: z

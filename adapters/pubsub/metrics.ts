@@ -30,6 +30,10 @@ export class PubSubMetrics {
   nacks = 0;
   leaseExtensions = 0;
   redeliveries = 0;
+  /** Copies of a message the source still held, settled with it. */
+  copiesJoined = 0;
+  /** Copies of a message the source had acked lately, acked again without processing. */
+  copiesAcked = 0;
   streamErrors = 0;
   /** Receipt by the client to Sluice's ack: how long Pub/Sub's lease had to hold the message. */
   readonly ackLatency = new FastHistogram(ACK_LATENCY_BUCKETS);
@@ -80,9 +84,24 @@ export class PubSubMetrics {
     );
     counter(
       'sluice_pubsub_redeliveries_total',
-      'Messages received with a delivery attempt above 1 (known on subscriptions with a dead-letter policy).',
+      'Messages received again: a delivery attempt above 1 (subscriptions with a dead-letter policy), or a copy of a message this source held or had acked lately.',
       () => this.redeliveries,
     );
+    const copies = 'sluice_pubsub_copies_suppressed_total';
+    if (!registry.getSingleMetric(copies)) {
+      new Counter({
+        name: copies,
+        help: 'Redelivered copies that did not reach the handler: joined (the source still held the message) or acked (it had acked it lately).',
+        labelNames: [...labelNames, 'how'],
+        registers: [registry],
+        collect: () => {
+          const metric = registry.getSingleMetric(copies) as Counter;
+          metric.reset();
+          metric.inc({ ...labels, how: 'joined' }, this.copiesJoined);
+          metric.inc({ ...labels, how: 'acked' }, this.copiesAcked);
+        },
+      });
+    }
     counter('sluice_pubsub_stream_errors_total', 'Errors of the StreamingPull stream.', () => this.streamErrors);
     histogram(registry, 'sluice_pubsub_ack_latency_seconds', 'Time from receipt by the client to the ack.', this.ackLatency, labels);
     histogram(

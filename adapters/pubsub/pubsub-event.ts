@@ -19,6 +19,12 @@ const SETTLED = 1;
  */
 export class PubSubEvent implements SourceEvent {
   readonly key: string | undefined;
+  /**
+   * Copies of this message Pub/Sub delivered again while Sluice held it (its lease ran out
+   * somewhere on the way, so the server sent it anew, with a new ack id). They are settled with
+   * it: one handler call, every ack id acked (or nacked).
+   */
+  copies: Message[] | undefined;
   private state = PENDING;
 
   constructor(

@@ -4,12 +4,15 @@ import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { errorMessage, NotFoundError } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
+import { withTimeout } from '../../src/util/with-timeout.ts';
 import { createClient, describeEndpoint, grpcCode, GrpcCode, shortName, toSluiceError } from './client.ts';
 import type { PubSubConfig } from './config.ts';
 import type { PubSubMetrics } from './metrics.ts';
 import { OrderingGate, SUPERSEDED } from './ordering-gate.ts';
 import { PubSubEvent, type EventOwner } from './pubsub-event.ts';
 import { capLeaseLatency } from './lease-latency.ts';
+import { Reachability } from './reachability.ts';
+import { RecentAcks } from './recent-acks.ts';
 import { describeSubscription, ensureSubscription, type SubscriptionInfo } from './resources.ts';
 
 /** A stream error older than this, with no error since, no longer makes the source unready. */
@@ -35,6 +38,10 @@ export function flowControlFor(
  *   management extends their ack deadlines until Sluice acks them (up to lease.maxExtensionMinutes).
  * - Awaitable push: messages arriving while a delivery is pending are collected (bounded by that
  *   flow control) and delivered as the next batch of at most sink.maxBatch.
+ * - Redeliveries: a copy of a message this source still holds is joined to it (settled with it),
+ *   a copy of one it acked lately is acked at once ({@link RecentAcks}); neither reaches the core.
+ * - Reachability: the client retries a cut stream silently, so a {@link Reachability} probe asks
+ *   the server while nothing arrives; while it fails, health() is not connected.
  * - Ordered subscriptions: an {@link OrderingGate} hands the core one event per ordering key at a
  *   time so that a nacked event is not overtaken (see there).
  * - stop(): no more deliveries; what arrives meanwhile stays leased and is nacked by close().
@@ -61,8 +68,10 @@ export class PubSubSource implements Source, EventOwner {
   private started = false;
   private stopped = false;
   private closed = false;
-  /** Received from the client and not yet acked or nacked (in the adapter, the queue or a worker). */
-  private readonly outstanding = new Set<PubSubEvent>();
+  /** Received from the client and not yet acked or nacked (in the adapter, the queue or a worker), by message id. */
+  private readonly outstanding = new Map<string, PubSubEvent>();
+  private readonly recentAcks: RecentAcks;
+  private reachability: Reachability | undefined;
   private lastError: { message: string; at: number; error: Error } | undefined;
   private lastMessageAt = 0;
   private reopenAttempts = 0;
@@ -80,6 +89,7 @@ export class PubSubSource implements Source, EventOwner {
     private readonly audit?: AckAudit,
   ) {
     this.sourceName = shortName(config.subscription);
+    this.recentAcks = new RecentAcks(config.redeliveries.rememberAcked, config.redeliveries.windowSeconds * 1000);
     this.commits.declare(this.sourceName);
     // Lease extensions are observable because the client's lease manager calls message.modAck()
     // (modAckWithResponse on exactly-once subscriptions) for each extension. The receipt modAck is
@@ -144,6 +154,14 @@ export class PubSubSource implements Source, EventOwner {
     this.subscription = subscription;
     subscription.on('error', this.onError);
     subscription.on('close', this.onClose);
+    subscription.on('debug', this.onDebug);
+    this.reachability = new Reachability(
+      (timeout) => subscription.getMetadata({ timeout, maxRetries: 0 }),
+      config.probe.intervalMs,
+      config.probe.timeoutMs,
+      this.logger,
+    );
+    this.reachability.start();
     subscription.on('message', this.onMessage); // opens the streaming pull
     this.metrics.heldBySource.add(this.readHeld);
     this.started = true;
@@ -173,6 +191,8 @@ export class PubSubSource implements Source, EventOwner {
     this.closed = true;
     clearTimeout(this.reopenTimer);
     clearInterval(this.sweepTimer);
+    this.reachability?.stop();
+    this.recentAcks.clear();
     this.gate?.clear();
     this.ready = [];
     this.readyHead = 0;
@@ -189,6 +209,7 @@ export class PubSubSource implements Source, EventOwner {
       );
       subscription.removeListener('message', this.onMessage);
       subscription.removeListener('close', this.onClose);
+      subscription.removeListener('debug', this.onDebug);
       // Errors after close (a cancelled stream) must not crash the process: keep a listener.
       subscription.removeListener('error', this.onError);
       subscription.on('error', () => undefined);
@@ -205,6 +226,11 @@ export class PubSubSource implements Source, EventOwner {
         connected: false,
         detail: `pubsub subscription ${name}: stream closed${this.lastError ? ` (${this.lastError.message})` : ''}, reopening`,
       };
+    }
+    const unreachable = this.reachability?.problem;
+    if (unreachable) {
+      const seconds = Math.round((Date.now() - unreachable.since) / 1000);
+      return { connected: false, detail: `pubsub subscription ${name}: server unreachable for ${seconds} s (${unreachable.message})` };
     }
     const error = this.lastError;
     if (error && error.at > this.lastMessageAt && Date.now() - error.at < ERROR_WINDOW_MS) {
@@ -223,17 +249,20 @@ export class PubSubSource implements Source, EventOwner {
   *lag(): Iterable<PartitionLag> {
     if (!this.started || this.closed) return;
     let oldestMs: number | undefined;
-    for (const { timestamp } of this.outstanding) if (oldestMs === undefined || timestamp < oldestMs) oldestMs = timestamp;
+    for (const { timestamp } of this.outstanding.values()) if (oldestMs === undefined || timestamp < oldestMs) oldestMs = timestamp;
     yield { source: this.sourceName, partition: '', events: this.outstanding.size, oldestMs };
   }
 
   /** @internal called by PubSubEvent.ack */
   acked(event: PubSubEvent): void {
     if (this.closed) return;
-    this.outstanding.delete(event);
     const message = event.message;
-    this.metrics.ackLatency.observe((Date.now() - message.received) / 1000);
+    const now = Date.now();
+    this.outstanding.delete(message.id);
+    this.recentAcks.add(message.id, now);
+    this.metrics.ackLatency.observe((now - message.received) / 1000);
     this.audit?.acked(message.id); // where Sluice hands the ack to the client (which sends it in batches)
+    if (event.copies) for (const copy of event.copies) this.ackCopy(copy);
     if (this.exactlyOnce) {
       message.ackWithResponse().then(
         () => this.commits.commit(this.sourceName),
@@ -253,9 +282,10 @@ export class PubSubSource implements Source, EventOwner {
   /** @internal called by PubSubEvent.nack */
   nacked(event: PubSubEvent, reason?: Error): void {
     if (this.closed) return;
-    this.outstanding.delete(event);
+    this.outstanding.delete(event.message.id);
     this.metrics.nacks++;
     event.message.nack();
+    if (event.copies) for (const copy of event.copies) copy.nack();
     // Nacks the gate asked for (later events of a nacked key) do not start a wait of their own.
     if (this.gate && event.key !== undefined && reason !== SUPERSEDED) this.gate.settled(event, event.key, false);
   }
@@ -293,11 +323,29 @@ export class PubSubSource implements Source, EventOwner {
       metrics.deliveryAttempts.observe(attempt);
       if (attempt > 1) metrics.redeliveries++;
     }
+    this.reachability?.alive();
     const leased = message as unknown as { modAck: unknown; modAckWithResponse: unknown };
     leased.modAck = this.countingModAck;
     leased.modAckWithResponse = this.countingModAckWithResponse;
+    const held = this.outstanding.get(message.id);
+    if (held) {
+      // Delivered again while Sluice still holds it: settled with the first delivery.
+      if (held.copies) held.copies.push(message);
+      else held.copies = [message];
+      metrics.redeliveries++;
+      metrics.copiesJoined++;
+      return;
+    }
+    if (this.recentAcks.has(message.id, this.lastMessageAt)) {
+      // Delivered again after Sluice finished it: acked, not processed twice.
+      metrics.redeliveries++;
+      metrics.copiesAcked++;
+      this.audit?.acked(message.id);
+      this.ackCopy(message);
+      return;
+    }
     const event = new PubSubEvent(this, message);
-    this.outstanding.add(event);
+    this.outstanding.set(message.id, event);
     if (this.gate && event.key !== undefined) this.gate.admit(event, event.key);
     else this.enqueue(event);
   };
@@ -317,6 +365,12 @@ export class PubSubSource implements Source, EventOwner {
    * non-zero, and a restart fails start() with a clear error). Anything else: open it again,
    * with backoff.
    */
+  /** The client reports a stream that ended (it retries it by itself): is the server still there? */
+  private readonly onDebug = (message: { error?: unknown }): void => {
+    if (!message.error || this.closed || this.stopped) return;
+    void this.reachability?.probe();
+  };
+
   private readonly onClose = (): void => {
     if (this.closed || this.stopped) return;
     const last = this.lastError;
@@ -336,6 +390,12 @@ export class PubSubSource implements Source, EventOwner {
     }, delay);
     this.reopenTimer.unref();
   };
+
+  /** Acks another delivery of a message already acked (a failure only means it comes once more). */
+  private ackCopy(copy: Message): void {
+    if (this.exactlyOnce) copy.ackWithResponse().catch(() => undefined);
+    else copy.ack();
+  }
 
   private enqueue(event: PubSubEvent): void {
     this.ready.push(event);
@@ -380,14 +440,4 @@ export class PubSubSource implements Source, EventOwner {
     }
     return batch;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
