@@ -25,11 +25,10 @@ import { AlertWebhook } from './webhook.ts';
 
 /**
  * --quick: one fault per broker, the one that exercises the most: a cut link (adapter, proxy,
- * rules, pager, redelivery after it). Not on Pub/Sub: the client retries a cut stream silently
- * and the emulator has no backlog metric, so no rule sees that cut (a finding of the full drill);
- * its quick run is the stalled handler.
+ * rules, pager, redelivery after it). On Pub/Sub the client retries a cut stream silently; the
+ * adapter's reachability probe is what turns the cut into SluiceNotReady.
  */
-const QUICK_FAULT: Record<DrillBrokerName, string> = { kafka: 'unreachable', kinesis: 'unreachable', pubsub: 'handler-stall' };
+const QUICK_FAULT: Record<DrillBrokerName, string> = { kafka: 'unreachable', kinesis: 'unreachable', pubsub: 'unreachable' };
 
 const { values: args } = parseArgs({
   options: {
