@@ -32,7 +32,7 @@ export interface EnvLayer {
 /** The sections of the config (`QUEUE`, `DEAD_LETTER`, …) as they start a variable's name. */
 const sectionPrefixes = Object.keys(configSchema.shape).map((key) => envName(key).slice(ENV_PREFIX.length));
 
-/** Whether a variable without `__` starts like a config variable: `SLUICE_QUEUE`, `SLUICE_QUEUE_…`. */
+/** Whether a variable without `__` starts like a config variable: a section's name, alone or then `_`. */
 function looksLikeConfig(rest: string): boolean {
   return sectionPrefixes.some((section) => rest === section || rest.startsWith(`${section}_`));
 }
@@ -40,7 +40,7 @@ function looksLikeConfig(rest: string): boolean {
 /** Reads the config variables of `env`; `known` (key paths) feeds the "did you mean". */
 export function readEnv(env: NodeJS.ProcessEnv, known: readonly string[] = []): EnvLayer {
   const layer: EnvLayer = { values: {}, origins: new Origins(), issues: [] };
-  const names = known.map(envName);
+  const names = configVariables(known);
   for (const [name, raw] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
     const rest = name.slice(ENV_PREFIX.length);
@@ -67,6 +67,11 @@ export function readEnv(env: NodeJS.ProcessEnv, known: readonly string[] = []): 
 /** The config object of `env`'s config variables alone (no checks): deploy checks, tests. */
 export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return readEnv(env).values;
+}
+
+/** The config variables of key paths: those at least two levels deep. */
+export function configVariables(known: readonly string[]): string[] {
+  return known.filter((path) => path.includes('.')).map(envName);
 }
 
 /**

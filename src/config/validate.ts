@@ -1,8 +1,8 @@
 import type { ZodError, ZodType } from 'zod';
 import { adapters } from '../broker/registry.ts';
-import { suggestEnv } from './env.ts';
+import { configVariables, suggestEnv } from './env.ts';
 import { type ConfigIssue, closest, throwIssues } from './issues.ts';
-import { envName, knownKeyPaths } from './keys.ts';
+import { knownKeyPaths } from './keys.ts';
 import type { Origins } from './locate.ts';
 import { configSchema, type SluiceConfig } from './schema.ts';
 import { isPlainObject } from './values.ts';
@@ -92,7 +92,7 @@ async function located(found: ReturnType<typeof issuesOf>, origins: Origins | un
     const siblings = known.filter((p) => p.slice(0, p.lastIndexOf('.')) === dlqParent).map((p) => p.slice(p.lastIndexOf('.') + 1));
     const meant =
       origin && 'env' in origin
-        ? suggestEnv(origin.env, known.map(envName))
+        ? suggestEnv(origin.env, configVariables(known))
         : closest(String(path[path.length - 1]), parent === '' ? known.filter((p) => !p.includes('.')) : siblings);
     return { key, reason: meant ? `${reason}: did you mean ${meant}?` : reason, origin };
   });
