@@ -54,6 +54,11 @@ export async function validateConfig(raw: unknown, origins?: Origins): Promise<S
   } else {
     sections[type] = validateSection(await entry.schema(), isPlainObject(rawBroker) ? rawBroker[type] : undefined, ['broker', type], found);
   }
+  // `broker` takes a section per adapter (another broker's serves a dead-letter broker); a
+  // section no adapter owns is a typo that would otherwise be ignored.
+  for (const key of isPlainObject(rawBroker) ? Object.keys(rawBroker) : []) {
+    if (key !== 'type' && !adapters[key]) found.push({ path: ['broker', key], reason: 'unknown key', unknown: true });
+  }
   const deadLetter = isPlainObject(raw) ? raw.deadLetter : undefined;
   const dlqBroker = isPlainObject(deadLetter) ? deadLetter.broker : undefined;
   const dlqType = stringAt(dlqBroker, 'type');

@@ -148,3 +148,10 @@ describe('--set and precedence', () => {
     ]);
   });
 });
+
+describe('broker sections', () => {
+  it('refuses a broker section no adapter owns (a typo would be ignored)', async () => {
+    const file = await yamlFile('broker:\n  type: memory\n  kafak:\n    brokers: [h:9092]\n');
+    expect(await failure(loadConfig(file, {}))).toBe(`config broker.kafak: unknown key: did you mean kafka? (at ${file}:3)`);
+  });
+});
