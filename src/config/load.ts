@@ -37,7 +37,9 @@ export async function loadConfig(
   options: LoadOptions = {},
 ): Promise<SluiceConfig> {
   const file = path ? await readConfigFile(path, env) : { values: {}, origins: new Origins(), issues: [] };
-  const fromEnv = readEnv(env, await knownKeyPaths());
+  // The key paths (every adapter's schema) feed only the "did you mean": loaded when needed.
+  let fromEnv = readEnv(env);
+  if (fromEnv.issues.length > 0) fromEnv = readEnv(env, await knownKeyPaths());
   const fromSet = readSets(options.set ?? []);
   const layerIssues = [...file.issues, ...fromEnv.issues, ...fromSet.issues];
   const raw = deepMerge(deepMerge(file.values, fromEnv.values), fromSet.values);
