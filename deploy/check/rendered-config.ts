@@ -3,7 +3,10 @@
 // values from the downward API or Secrets are stand-ins; a profile whose config Sluice would
 // refuse at start-up fails here rather than in a crash-looping pod.
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { deepMerge, envOverrides, validateConfig } from '../../src/config/load.ts';
+import { readEnv } from '../../src/config/env.ts';
+import { throwIssues } from '../../src/config/issues.ts';
+import { knownKeyPaths } from '../../src/config/keys.ts';
+import { deepMerge, validateConfig } from '../../src/config/load.ts';
 import type { SluiceConfig } from '../../src/config/schema.ts';
 
 interface EnvVar {
@@ -29,5 +32,8 @@ export async function validateRenderedConfig(rendered: string): Promise<SluiceCo
   for (const variable of workload.spec?.template?.spec?.containers?.[0]?.env ?? []) {
     env[variable.name] = variable.value ?? `stand-in-for-${variable.name.toLowerCase()}`;
   }
-  return validateConfig(deepMerge(parseYaml(configMap.data!['config.yaml']!) ?? {}, envOverrides(env)));
+  // The environment as `sluice run` reads it: a look-alike of a config variable fails here too.
+  const fromEnv = readEnv(env, await knownKeyPaths());
+  throwIssues(fromEnv.issues);
+  return validateConfig(deepMerge(parseYaml(configMap.data!['config.yaml']!) ?? {}, fromEnv.values), fromEnv.origins);
 }

@@ -14,6 +14,8 @@ export interface BenchCommandOptions {
   workload: Omit<Workload, 'rate'>;
   /** Profile file by broker type, or by `type:client` for that variant alone. */
   profiles: Record<string, string>;
+  /** `--set key.path=value` flags, applied over every broker's profile. */
+  set?: readonly string[];
   out?: string;
   report?: string;
   quiet?: boolean;
@@ -88,7 +90,7 @@ export async function benchCommand(options: BenchCommandOptions): Promise<number
   // Every broker, client and profile checked before the first run: a typo fails at once.
   const brokers: ResolvedBroker[] = [];
   for (const spec of options.brokers) {
-    const resolved = await resolveBroker(spec, profileFor(options.profiles, { spec, type: spec.split(':')[0]! }));
+    const resolved = await resolveBroker(spec, profileFor(options.profiles, { spec, type: spec.split(':')[0]! }), '--brokers', options.set);
     const same = brokers.find((other) => other.label === resolved.label);
     if (same) throw new ConfigError('--brokers', `${same.spec} and ${spec} are the same run (${resolved.label})`);
     brokers.push(resolved);
@@ -97,14 +99,14 @@ export async function benchCommand(options: BenchCommandOptions): Promise<number
     const profile = profileFor(options.profiles, broker);
     let rate = options.rate;
     if (rate === 'max') {
-      const search = await findMaxRate(broker.spec, options.workload, profile, progress);
+      const search = await findMaxRate(broker.spec, options.workload, profile, progress, options.set);
       output.maxRate = { ...output.maxRate, [broker.label]: search };
       rate = search.rate;
       process.stderr.write(`\n${broker.label}: max sustained rate ${num(rate)} events/s\n`);
       if (rate === 0) continue;
     }
     try {
-      output.runs.push(await runBroker(broker.spec, { ...options.workload, rate }, { profile, onProgress: progress }));
+      output.runs.push(await runBroker(broker.spec, { ...options.workload, rate }, { profile, set: options.set, onProgress: progress }));
     } catch (error) {
       output.runs.push({ broker: broker.label, workload: { ...options.workload, rate }, error: (error as Error).message } as BrokerRun);
     }

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { parse as parseYaml } from 'yaml';
 import { type RunningSluice, runLogger, startSluice } from '../cli/run.ts';
+import { throwIssues } from '../config/issues.ts';
 import { deepMerge, validateConfig } from '../config/load.ts';
+import { readSets } from '../config/set.ts';
 import type { SluiceConfig } from '../config/schema.ts';
 import type { Handler } from '../handler/handler.ts';
 import { childExecArgv, moduleUrl } from '../util/runtime.ts';
@@ -44,18 +45,9 @@ export function runConfigFor(broker: string, section: Record<string, unknown>, o
 
 /** `--set queue.maxEvents=1000` flags as a config object (values read as YAML scalars). */
 export function settings(assignments: string[]): Record<string, unknown> {
-  let result: Record<string, unknown> = {};
-  for (const assignment of assignments) {
-    const at = assignment.indexOf('=');
-    if (at <= 0) throw new Error(`--set: expected key=value, got ${assignment}`);
-    const value: unknown = parseYaml(assignment.slice(at + 1));
-    const nested = assignment
-      .slice(0, at)
-      .split('.')
-      .reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
-    result = deepMerge(result, nested) as Record<string, unknown>;
-  }
-  return result;
+  const layer = readSets(assignments);
+  throwIssues(layer.issues);
+  return layer.values;
 }
 
 /** Sluice in this process, started exactly as `sluice run` starts it, and scraped like Prometheus. */

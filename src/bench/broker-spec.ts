@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { ZodType } from 'zod';
 import { adapters, brokerTypes } from '../broker/registry.ts';
-import { validateConfig } from '../config/load.ts';
+import { deepMerge, validateConfig } from '../config/load.ts';
+import { throwIssues } from '../config/issues.ts';
+import { readSets } from '../config/set.ts';
 import type { SluiceConfig } from '../config/schema.ts';
 import { ConfigError, SluiceError } from '../errors.ts';
 
@@ -69,9 +71,15 @@ async function checkClient(type: string, client: string, spec: string, flag: str
 
 /**
  * The broker a spec names, with its profile (`config/local/<type>.yaml`, or `profile`), the
- * client override applied and the result validated: a bad spec fails here, before anything runs.
+ * client override and `--set` flags (`set`) applied and the result validated: a bad spec fails
+ * here, before anything runs.
  */
-export async function resolveBroker(spec: string, profile?: string, flag = '--brokers'): Promise<ResolvedBroker> {
+export async function resolveBroker(
+  spec: string,
+  profile?: string,
+  flag = '--brokers',
+  set: readonly string[] = [],
+): Promise<ResolvedBroker> {
   const parsed = parseBrokerSpec(spec, flag);
   const { type, client } = parsed;
   if (client !== undefined) await checkClient(type, client, spec, flag);
@@ -80,7 +88,10 @@ export async function resolveBroker(spec: string, profile?: string, flag = '--br
     const broker = raw.broker as Record<string, unknown>;
     raw = { ...raw, broker: { ...broker, [type]: { ...(broker[type] as object), client } } };
   }
-  const config = await validateConfig(raw);
+  const sets = readSets(set);
+  throwIssues(sets.issues);
+  raw = deepMerge(raw, sets.values) as Record<string, unknown>;
+  const config = await validateConfig(raw, sets.origins);
   const chosen = (config.broker[type] as { client?: unknown } | undefined)?.client;
   return { ...parsed, raw, config, label: typeof chosen === 'string' ? `${type} (${chosen})` : type };
 }

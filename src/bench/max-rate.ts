@@ -32,13 +32,14 @@ export async function findMaxRate(
   workload: Omit<Workload, 'rate'>,
   profile: string | undefined,
   onProgress: (line: string) => void,
+  set: readonly string[] = [],
 ): Promise<{ rate: number; trials: Trial[] }> {
   const trialWorkload = { ...workload, warmupS: Math.min(workload.warmupS, 2), durationS: Math.min(workload.durationS, 8) };
   const trials: Trial[] = [];
   const attempt = async (rate: number): Promise<boolean> => {
     let trial: Trial;
     try {
-      trial = judge(await runBroker(broker, { ...trialWorkload, rate }, { profile, onProgress }));
+      trial = judge(await runBroker(broker, { ...trialWorkload, rate }, { profile, set, onProgress }));
     } catch (error) {
       trial = { rate, sustained: false, reason: (error as Error).message };
     }

@@ -110,9 +110,9 @@ async function stopChild(child: ChildProcess | undefined, graceful?: ToConsumer)
 export async function runBroker(
   spec: string,
   workload: Workload,
-  options: { profile?: string; onProgress?: (line: string) => void } = {},
+  options: { profile?: string; set?: readonly string[]; onProgress?: (line: string) => void } = {},
 ): Promise<BrokerRun> {
-  const resolved = await resolveBroker(spec, options.profile);
+  const resolved = await resolveBroker(spec, options.profile, '--brokers', options.set);
   const { raw, config, type: broker, label } = resolved;
   const entry = adapters[broker]!;
   const module = await entry.module();

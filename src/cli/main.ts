@@ -19,9 +19,9 @@ function configPath(option: string | undefined): string | undefined {
   return existsSync('config/default.yaml') ? 'config/default.yaml' : undefined;
 }
 
-async function run(options: { config?: string; quiet?: boolean; fault?: string[] }): Promise<number> {
+async function run(options: { config?: string; quiet?: boolean; fault?: string[]; set?: string[] }): Promise<number> {
   const path = configPath(options.config);
-  const config = await loadConfig(path);
+  const config = await loadConfig(path, process.env, { set: options.set });
   if (options.fault && options.fault.length > 0) {
     let faults: ReturnType<typeof parseFaultFlags>;
     try {
@@ -78,9 +78,9 @@ async function runUntilStopped(config: SluiceConfig, logger: Logger, options: { 
   });
 }
 
-async function checkConfig(options: { config?: string }): Promise<number> {
+async function checkConfig(options: { config?: string; set?: string[] }): Promise<number> {
   const path = configPath(options.config);
-  const config = await loadConfig(path);
+  const config = await loadConfig(path, process.env, { set: options.set });
   process.stdout.write(
     `config ${path ?? '(defaults and environment)'} is valid: broker ${config.broker.type}, queue ${config.queue.maxEvents} events, pool ${config.pool.size} ${config.pool.mode}\n`,
   );
@@ -94,6 +94,13 @@ async function verifyCommand(file: string, options: { json?: boolean }): Promise
   process.stdout.write(`${options.json ? JSON.stringify(report) : formatAuditReport(report)}\n`);
   return report.violations === 0 ? EXIT.ok : EXIT.failure;
 }
+
+/** `--set key.path=value` (repeatable) of run, config check and bench: over the file and the environment. */
+const setFlag = [
+  '--set <key.path=value>',
+  'set a config key, over the file and SLUICE_* variables (repeatable): --set queue.maxEvents=5000',
+  (value: string, previous: string[] = []) => [...previous, value],
+] as const;
 
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
@@ -115,7 +122,8 @@ export async function main(argv: string[]): Promise<number> {
       'inject a fault (repeatable; enables faults and PUT /faults): handler-error-rate=0.2, handler-latency=500ms, handler-stall, commit-delay=2s',
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .action(async (options: { config?: string; quiet?: boolean; fault?: string[] }) => {
+    .option(...setFlag)
+    .action(async (options: { config?: string; quiet?: boolean; fault?: string[]; set?: string[] }) => {
       code = await run(options);
     });
   const config = program.command('config').description('configuration tools');
@@ -123,7 +131,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('check')
     .description('validate a config file (and SLUICE_* environment overrides) without starting')
     .option('-c, --config <file>', 'YAML config file')
-    .action(async (options: { config?: string }) => {
+    .option(...setFlag)
+    .action(async (options: { config?: string; set?: string[] }) => {
       code = await checkConfig(options);
     });
   program
@@ -178,6 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     out?: string;
     report?: string;
     quiet?: boolean;
+    set?: string[];
   };
   const workloadOf = (o: WorkloadFlags) => {
     try {
@@ -219,7 +229,8 @@ export async function main(argv: string[]): Promise<number> {
         '--profile <broker=file...>',
         'config profile of a broker (default config/local/<broker>.yaml); kafka:platformatic=file for that variant alone',
         [],
-      ),
+      )
+      .option(...setFlag),
   ).action(async (o: WorkloadFlags & { brokers: string; rate: string; queueSize?: number; poolSize?: number; profile: string[] }) => {
     const { benchCommand } = await import('../bench/bench-command.ts');
     const rate = o.rate === 'max' ? 'max' : int('--rate')(o.rate);
@@ -228,6 +239,7 @@ export async function main(argv: string[]): Promise<number> {
       rate,
       workload: { ...workloadOf(o), queueSize: o.queueSize, poolSize: o.poolSize },
       profiles: profiles(o.profile),
+      set: o.set ?? [],
       out: o.out,
       report: o.report,
       quiet: o.quiet,

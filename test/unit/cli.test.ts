@@ -30,6 +30,42 @@ describe('sluice CLI', () => {
     expect(output.stderr).toMatch(/config queue\.maxEvents: /);
   });
 
+  it('config check lists every problem with its line, variable or flag, and exits 2', async () => {
+    const path = await yaml('queue:\n  maxEvents: 0\npool:\n  sise: 4\n');
+    const { output, exited } = sluice(['config', 'check', '--config', path, '--set', 'handler.timeoutMs=soon'], {
+      SLUICE_METRICS__PORT: 'abc',
+      SLUICE_QUEUE_MAX_EVENTS: '5',
+    });
+    expect(await exited).toBe(2);
+    expect(output.stderr).toMatch(/^sluice: 5 config problems:\n/);
+    expect(output.stderr).toContain(
+      'config SLUICE_QUEUE_MAX_EVENTS: not read: config variables separate levels with a double underscore; did you mean SLUICE_QUEUE__MAX_EVENTS?',
+    );
+    expect(output.stderr).toContain(`config queue.maxEvents: Too small: expected number to be >=1 (at ${path}:2)`);
+    expect(output.stderr).toContain(`config pool.sise: unknown key: did you mean size? (at ${path}:4)`);
+    expect(output.stderr).toContain('config metrics.port: Invalid input: expected number, received string (from SLUICE_METRICS__PORT)');
+    expect(output.stderr).toContain(
+      'config handler.timeoutMs: Invalid input: expected number, received string (from --set handler.timeoutMs)',
+    );
+  });
+
+  it('config check and bench take --set over the file', async () => {
+    const check = sluice(['config', 'check', '--config', 'config/default.yaml', '--set', 'queue.maxEvents=123', '--set', 'pool.size=3']);
+    expect(await check.exited).toBe(0);
+    expect(check.output.stdout).toMatch(/queue 123 events, pool 3 async/);
+    // An unknown key fails before any broker runs.
+    const bench = sluice(['bench', '--brokers', 'memory', '--duration', '1', '--set', 'queue.maxEventz=10']);
+    expect(await bench.exited).toBe(2);
+    expect(bench.output.stderr).toContain('config queue.maxEventz: unknown key: did you mean maxEvents? (from --set queue.maxEventz)');
+  });
+
+  it('config check refuses an empty file, naming it', async () => {
+    const path = await yaml('');
+    const { output, exited } = sluice(['config', 'check', '--config', path]);
+    expect(await exited).toBe(2);
+    expect(output.stderr).toContain(`${path} is empty`);
+  });
+
   it('config check accepts the shipped default config', async () => {
     const { output, exited } = sluice(['config', 'check', '--config', 'config/default.yaml']);
     expect(await exited).toBe(0);
@@ -40,6 +76,9 @@ describe('sluice CLI', () => {
     const { output, exited } = sluice(['run', '--config', 'config/default.yaml'], { SLUICE_POOL__SIZE: 'many' });
     expect(await exited).toBe(2);
     expect(output.stderr).toMatch(/pool\.size/);
+    const set = sluice(['run', '--config', 'config/default.yaml', '--set', 'pool.size=0']);
+    expect(await set.exited).toBe(2);
+    expect(set.output.stderr).toContain('config pool.size: Too small: expected number to be >=1 (from --set pool.size)');
   });
 
   it('run --fault refuses an unknown fault before starting, naming the flag', async () => {
