@@ -25,7 +25,7 @@ const NUMBER_AND_UNIT = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)$/i;
 export const durationForms = (unit: DurationUnit) => `500ms, 10s, 5m, 1h (a bare number is ${unit === 's' ? 'seconds' : 'milliseconds'})`;
 
 /** The accepted forms of a size, for help texts and errors. */
-export const sizeForms = '512 (bytes), 1KB = 1000 B, 1KiB = 1024 B, 64MB, 1MiB, 1GiB';
+export const sizeForms = '512 (bytes), 1KB (1000 B), 1KiB (1024 B), 64MB, 1MiB, 1GiB';
 
 /**
  * A duration in `unit` (fractions kept: `500ms` is 0.5 s). A bare number is already in `unit`,

@@ -43,7 +43,7 @@ describe('durations and sizes on the command line', () => {
   it('refuses a bad size naming the flag and the accepted forms', () => {
     for (const bad of ['big', '1 KiBs', '-1', '1KIBB', '1TB'])
       expect(() => parseSize(bad, '--message-size')).toThrow(
-        /config --message-size: expected a size such as 512 \(bytes\), 1KB = 1000 B, 1KiB = 1024 B/,
+        /config --message-size: expected a size such as 512 \(bytes\), 1KB \(1000 B\), 1KiB \(1024 B\)/,
       );
   });
 
@@ -74,7 +74,7 @@ describe('sluice CLI flags', () => {
     expect(duration!.output.stderr).toMatch(/--duration: expected a duration such as 500ms, 10s, 5m, 1h/);
     expect(duration!.output.stdout).toBe('');
     expect(await size!.exited).toBe(2);
-    expect(size!.output.stderr).toMatch(/--message-size: expected a size such as 512 \(bytes\), 1KB = 1000 B, 1KiB = 1024 B/);
+    expect(size!.output.stderr).toMatch(/--message-size: expected a size such as 512 \(bytes\), 1KB \(1000 B\), 1KiB \(1024 B\)/);
     expect(await fraction!.exited).toBe(2);
     expect(fraction!.output.stderr).toMatch(/--duration: expected whole seconds/);
     expect(await slo!.exited).toBe(2);
