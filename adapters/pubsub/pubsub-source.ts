@@ -75,6 +75,7 @@ export class PubSubSource implements Source, EventOwner {
   private lastError: { message: string; at: number; error: Error } | undefined;
   private lastMessageAt = 0;
   private reopenAttempts = 0;
+  private reopening = false;
   private reopenTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly readHeld = () => this.gate?.heldCount ?? 0;
@@ -160,6 +161,7 @@ export class PubSubSource implements Source, EventOwner {
       config.probe.intervalMs,
       config.probe.timeoutMs,
       this.logger,
+      () => void this.reopenStreams(),
     );
     this.reachability.start();
     subscription.on('message', this.onMessage); // opens the streaming pull
@@ -372,7 +374,7 @@ export class PubSubSource implements Source, EventOwner {
   };
 
   private readonly onClose = (): void => {
-    if (this.closed || this.stopped) return;
+    if (this.closed || this.stopped || this.reopening) return;
     const last = this.lastError;
     const code = grpcCode(last?.error);
     if (last && (code === GrpcCode.NOT_FOUND || code === GrpcCode.PERMISSION_DENIED || code === GrpcCode.UNAUTHENTICATED)) {
@@ -390,6 +392,27 @@ export class PubSubSource implements Source, EventOwner {
     }, delay);
     this.reopenTimer.unref();
   };
+
+  /**
+   * The server answers again after an outage: reopen the streams now instead of waiting for the
+   * client's retry backoff (it doubles up to 60 s, so after a long cut the backlog could wait
+   * that long). Only when the source holds nothing: closing nacks what the client holds.
+   */
+  private async reopenStreams(): Promise<void> {
+    const subscription = this.subscription;
+    if (!subscription || this.closed || this.stopped || this.reopening || this.outstanding.size > 0) return;
+    this.reopening = true;
+    try {
+      await withTimeout(subscription.close(), this.config.closeTimeoutMs + 1000, 'closing the streams');
+    } catch (error) {
+      this.logger.warn({ error: errorMessage(error) }, 'pubsub: closing the streams to reopen them failed');
+    } finally {
+      this.reopening = false;
+    }
+    if (this.closed || this.stopped || subscription.isOpen) return;
+    this.logger.info('pubsub: reopening the streams now that the server answers');
+    subscription.open();
+  }
 
   /** Acks another delivery of a message already acked (a failure only means it comes once more). */
   private ackCopy(copy: Message): void {

@@ -14,7 +14,8 @@ import { withTimeout } from '../../src/util/with-timeout.ts';
  * - at once when the client reports that a stream ended (the 'debug' event), which is how a cut
  *   link shows first.
  * A failed probe makes the source unready (health names the error) until a probe succeeds or a
- * message arrives.
+ * message arrives. `onBack` runs when a probe succeeds after a failure: the client's own stream
+ * retries back off up to 60 s, so the source reopens its streams at once rather than wait.
  */
 export class Reachability {
   private failure: { message: string; since: number } | undefined;
@@ -27,6 +28,7 @@ export class Reachability {
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    private readonly onBack: () => void = () => undefined,
   ) {}
 
   /** What is wrong, while the last probe failed and nothing arrived since. */
@@ -60,7 +62,10 @@ export class Reachability {
     try {
       await withTimeout(this.check(this.timeoutMs), this.timeoutMs, 'GetSubscription');
       this.lastSign = Date.now();
-      if (this.failure) this.recovered('it answers again');
+      if (this.failure) {
+        this.recovered('it answers again');
+        this.onBack();
+      }
     } catch (error) {
       if (!this.failure) {
         this.failure = { message: errorMessage(error) || 'no answer', since: Date.now() };

@@ -18,10 +18,19 @@ export interface DrillRow {
   repeat: number;
   /** Fault start → intended alert firing at the webhook, s; null: not within the hold. */
   detectS: number | null;
-  /** Fault end → lag < 5 s (and up, ready) and the intended alert resolved, s; null: not within the wait. */
+  /**
+   * Fault end → lag < 5 s (and up, ready), an event published after the fault's end processed,
+   * and the intended alert resolved, s; null: not within the wait.
+   */
   recoverS: number | null;
   /** Fault end → lag back under the threshold, s. */
   lagBackS: number | null;
+  /**
+   * Fault end → the first event published after it recorded by the handler, s: events flow again.
+   * (Lag alone can miss this: a Pub/Sub subscriber's lag covers what it holds, not the
+   * subscription's backlog, so a subscriber whose stream has not reconnected yet shows lag 0.)
+   */
+  flowingS: number | null;
   heldS: number;
   published: number;
   lost: number;
@@ -89,6 +98,7 @@ export function emptyRow(broker: string, fault: DrillFault, repeat: number): Dri
     detectS: null,
     recoverS: null,
     lagBackS: null,
+    flowingS: null,
     heldS: 0,
     drainS: null,
     published: 0,
@@ -177,24 +187,31 @@ export async function runDrill(
     removed = true;
     const end = Date.now();
     row.heldS = seconds(end - start);
+    const confirmedAtEnd = producer.confirmed.length;
     let lagBack: number | undefined;
+    let flowing: number | undefined;
     const recovered = await until(
       settings.recoverWaitMs,
       async () => {
         if (lagBack === undefined && (await healthy())) lagBack = Date.now();
-        return lagBack !== undefined && !webhook.firing(id, fault.intended);
+        if (flowing === undefined && producer.confirmed.length > confirmedAtEnd) {
+          const { seen } = await sluice.recorded();
+          if (producer.confirmed.slice(confirmedAtEnd).some((n) => seen.has(n))) flowing = Date.now();
+        }
+        return lagBack !== undefined && flowing !== undefined && !webhook.firing(id, fault.intended);
       },
       1_000,
     );
     row.lagBackS = lagBack === undefined ? null : seconds(lagBack - end);
-    if (recovered && lagBack !== undefined) {
+    row.flowingS = flowing === undefined ? null : seconds(flowing - end);
+    if (recovered && lagBack !== undefined && flowing !== undefined) {
       const resolved = webhook
         .of(id, start)
         .filter((a) => a.alertname === fault.intended && a.status === 'resolved')
         .at(-1);
-      row.recoverS = seconds(Math.max(lagBack, resolved?.at ?? 0) - end);
+      row.recoverS = seconds(Math.max(lagBack, flowing, resolved?.at ?? 0) - end);
     }
-    say(`recovered: ${row.recoverS ?? 'no'} s (lag back ${row.lagBackS ?? 'never'} s)`);
+    say(`recovered: ${row.recoverS ?? 'no'} s (lag back ${row.lagBackS ?? 'never'} s, events flowing ${row.flowingS ?? 'never'} s)`);
     // Each other alert with the time it first fired after the fault's start, e.g. `SluiceLagHigh@47s`.
     const firstFired = new Map<string, number>();
     for (const arrival of webhook.of(id, start)) {
