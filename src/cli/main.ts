@@ -8,6 +8,7 @@ import { runLogger, startSluice } from './run.ts';
 import { sluiceVersion } from '../util/runtime.ts';
 import { parseFaultFlags } from '../faults/cli-faults.ts';
 import { addBenchCommands } from './bench-commands.ts';
+import { addCompletionCommand } from './completion.ts';
 import { defaultLogFormat, type LogFormat, LOG_FORMATS, parseLogFormat } from './log-format.ts';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 bad configuration or usage. */
@@ -151,6 +152,7 @@ export async function main(argv: string[]): Promise<number> {
   addBenchCommands(program, (result) => {
     code = result;
   });
+  addCompletionCommand(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

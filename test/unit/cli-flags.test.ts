@@ -1,5 +1,6 @@
 // The CLI accepts what people type (issue #16): durations and sizes with units wherever a flag
 // takes one, flags checked before any work starts, --version / -V, bench-core --no-overload.
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,4 +126,26 @@ describe('sluice CLI flags', () => {
     expect(result.overload).toBeUndefined();
     expect(output.stderr).not.toMatch(/^overload:/m);
   }, 60_000);
+});
+
+describe('sluice completion', () => {
+  it('prints a bash script that completes commands, subcommands and flags (run in a real bash)', async () => {
+    const { output, exited } = spawnSluice(['completion', 'bash']);
+    expect(await exited).toBe(0);
+    const complete = (words: string[]) => {
+      const script = `${output.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _sluice; echo "\${COMPREPLY[*]}"`;
+      return execFileSync('bash', ['-c', script], { encoding: 'utf8' }).trim();
+    };
+    expect(complete(['sluice', 'be'])).toBe('bench-core bench');
+    expect(complete(['sluice', 'config', 'ch'])).toBe('check');
+    expect(complete(['sluice', 'bench', '--brokers', 'kafka', '--mes'])).toBe('--message-size');
+    expect(complete(['sluice', 'bench-core', '--no'])).toBe('--no-overload');
+    expect(complete(['sluice', 'run', '--log-format', ''])).toBe('json pretty');
+    const zsh = spawnSluice(['completion', 'zsh']);
+    expect(await zsh.exited).toBe(0);
+    expect(zsh.output.stdout).toMatch(/^autoload -U \+X bashcompinit && bashcompinit\n/);
+    const fish = spawnSluice(['completion', 'fish']);
+    expect(await fish.exited).toBe(2);
+    expect(fish.output.stderr).toMatch(/completion <shell>: expected bash or zsh, got "fish"/);
+  });
 });
