@@ -58,6 +58,12 @@ export function formatPretty(line: string, colors = false): string {
   }
   const level = LEVELS[entry.level as number] ?? { label: String(entry.level).padEnd(5), color: 0 };
   const paint = (code: number, text: string) => (colors && code ? `\x1b[${code}m${text}\x1b[0m` : text);
+  // pino's err serializer gives { type, message, stack }: the message inline, the stack below.
+  const err = entry.err as { message?: unknown; stack?: unknown } | undefined;
+  if (err && typeof err === 'object' && typeof err.stack === 'string') {
+    entry.stack ??= err.stack;
+    entry.err = err.message;
+  }
   const fields = Object.entries(entry)
     .filter(([key]) => !HEAD.has(key))
     .map(([key, v]) => `${paint(2, `${key}=`)}${value(v)}`);

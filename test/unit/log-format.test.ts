@@ -3,7 +3,10 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { logLevel } from 'kafkajs';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { kafkaLogCreator } from '../../adapters/kafka/client.ts';
 import { defaultLogFormat, formatPretty, parseLogFormat } from '../../src/cli/log-format.ts';
 import { freePort, spawnSluice } from '../sluice-cli.ts';
 import { eventually } from './helpers.ts';
@@ -31,6 +34,13 @@ describe('pretty log lines', () => {
         '    Error: boom\n        at here\n',
     );
     expect(formatPretty('not json')).toBe('not json\n');
+    const err = JSON.stringify({
+      level: 50,
+      time: 0,
+      err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at here' },
+      msg: 'failed',
+    });
+    expect(formatPretty(err)).toMatch(/ERROR failed {2}err=boom\n {4}Error: boom\n {8}at here\n$/);
   });
 
   it('is the default on a terminal, JSON otherwise; other formats are refused naming the flag', () => {
@@ -64,6 +74,36 @@ describe('sluice run --log-format', () => {
     const { output, exited } = spawnSluice(['run', '--config', 'config/default.yaml', '--log-format', 'yaml']);
     expect(await exited).toBe(2);
     expect(output.stderr).toMatch(/--log-format: expected json or pretty/);
+  });
+});
+
+describe("kafkajs' log lines", () => {
+  it('go to debug when they are an attempt kafkajs retries or a failure Sluice reports itself; the rest keep their level', () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(JSON.parse(line)) }).child({ broker: 'kafka' });
+    const log = kafkaLogCreator(logger)(logLevel.WARN);
+    const entry = (namespace: string, level: logLevel, message: string, extra: Record<string, unknown> = {}) =>
+      log({ namespace, level, label: 'ERROR', log: { message, timestamp: 'now', logger: 'kafkajs', ...extra } });
+    entry('Connection', logLevel.ERROR, 'Connection error: connect ECONNREFUSED', { broker: '127.0.0.1:1' });
+    entry('BrokerPool', logLevel.ERROR, 'Failed to connect to seed broker', { retryCount: 0, retryTime: 300 });
+    entry('Producer', logLevel.ERROR, 'Failed to send messages: timeout', { retryCount: 2, retryTime: 900 });
+    entry('Consumer', logLevel.ERROR, 'Crash: KafkaJSNumberOfRetriesExceeded: connect ECONNREFUSED', { groupId: 'g', retryCount: 5 });
+    entry('Consumer', logLevel.ERROR, 'Restarting the consumer in 3000ms', { groupId: 'g' });
+    entry('Runner', logLevel.WARN, 'The group is rebalancing, re-joining', { groupId: 'g' });
+    entry('SASLPlainAuthenticator', logLevel.ERROR, 'SASL PLAIN authentication failed', { broker: '127.0.0.1:9092' });
+    entry('Consumer', logLevel.WARN, 'consumer#run was called, but the consumer is already running', { groupId: 'g' });
+    expect(lines.map((line) => [line.level, line.msg])).toEqual([
+      [20, 'Connection error: connect ECONNREFUSED'],
+      [20, 'Failed to connect to seed broker'],
+      [20, 'Failed to send messages: timeout'],
+      [20, 'Crash: KafkaJSNumberOfRetriesExceeded: connect ECONNREFUSED'],
+      [20, 'Restarting the consumer in 3000ms'],
+      [30, 'The group is rebalancing, re-joining'],
+      [50, 'SASL PLAIN authentication failed'],
+      [40, 'consumer#run was called, but the consumer is already running'],
+    ]);
+    expect(lines[0]).toMatchObject({ broker: 'kafka', address: '127.0.0.1:1', kafkajs: 'Connection' });
+    expect(lines[6]).toMatchObject({ broker: 'kafka', address: '127.0.0.1:9092' });
   });
 });
 
