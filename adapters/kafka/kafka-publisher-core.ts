@@ -3,6 +3,7 @@ import { SluiceError } from '../../src/errors.ts';
 import { within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import { checkBrokerCertificates } from './certificate-check.ts';
+import { producerStateLost } from './protocol-errors.ts';
 
 /** Splits a batch into runs of at most `maxBytes` (payload + key + headers), keeping order. */
 export function chunkByBytes<T extends OutgoingEvent>(events: readonly T[], maxBytes: number): T[][] {
@@ -28,6 +29,9 @@ export function chunkByBytes<T extends OutgoingEvent>(events: readonly T[], maxB
  * What both Kafka publishers share: connect once (again after a failure), send each publish as
  * one request per `maxBatchBytes` of records, in order, each bounded by `producer.timeoutMs`,
  * errors mapped to Sluice errors. A client binding opens, sends one chunk and closes.
+ * A send that fails because the idempotent producer's state no longer matches the brokers'
+ * ({@link producerStateLost}) drops that producer: the error reaches the caller (retriable), and
+ * the next publish connects a new one instead of failing the same way for good.
  */
 export abstract class KafkaPublisherCore implements Publisher {
   private connecting: Promise<void> | undefined;
@@ -63,6 +67,16 @@ export abstract class KafkaPublisherCore implements Publisher {
           () => `kafka: publish to ${destination} not confirmed within ${timeoutMs} ms (broker.kafka.producer.timeoutMs)`,
         );
       } catch (error) {
+        if (producerStateLost(error)) {
+          this.open = false;
+          this.connecting = undefined;
+          await this.closeProducer().catch(() => undefined);
+          const cause = this.toSluiceError(error, `publish to ${destination}`);
+          throw new SluiceError(`${cause.message} (the producer's sequence state was lost; the next publish uses a new producer)`, {
+            retriable: true,
+            cause: error,
+          });
+        }
         throw this.toSluiceError(error, `publish to ${destination}`);
       }
     }

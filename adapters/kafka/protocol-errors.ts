@@ -39,3 +39,27 @@ export function untrustedCertificateMessage(brokers: string, what: string, detai
       : 'only the system CAs are trusted (broker.kafka.ssl.ca is not set)';
   return `kafka: the TLS certificate of brokers ${brokers} is not trusted (${what}): ${detail}; ${trusted}`;
 }
+
+/**
+ * Protocol errors after which an idempotent producer's state (its producer id and per-partition
+ * sequence numbers) no longer matches the brokers', so that every later send fails the same way.
+ * Seen after a cut link: a batch whose fate the producer never learned leaves a gap in its
+ * sequence, and kafkajs then gets OUT_OF_ORDER_SEQUENCE_NUMBER on every retry, for good (the
+ * drill's producer retried for minutes). The cure is a new producer (a new producer id).
+ */
+export const PRODUCER_STATE_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
+
+/** Whether `error`, or any error it wraps (kafkajs `type`/`cause`, platformatic `apiId`/`errors`), is one of PRODUCER_STATE_ERROR_NAMES. */
+export function producerStateLost(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 8) return false;
+  const e = error as { type?: unknown; apiId?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
+  if (typeof e.type === 'string' && PRODUCER_STATE_ERROR_NAMES.has(e.type)) return true;
+  if (typeof e.apiId === 'string' && PRODUCER_STATE_ERROR_NAMES.has(e.apiId)) return true;
+  if (producerStateLost(e.cause, depth + 1) || producerStateLost(e.originalError, depth + 1)) return true;
+  return Array.isArray(e.errors) && e.errors.some((inner) => producerStateLost(inner, depth + 1));
+}

@@ -84,9 +84,17 @@ export class LeaseCoordinator {
     return this.held.size;
   }
 
-  /** False when the lease table has not answered for two lease durations (or two scans, if longer). */
+  /**
+   * False when the lease table has not answered for a lease duration while this instance holds
+   * leases (renewals run every third of it, so that is three failed renewals in a row, and its
+   * leases are being lost), or for two lease durations (or two scans, if longer) while it holds
+   * none (only the scans talk to the table then). The drill measured SluiceNotReady 55 s after a
+   * cut with two durations in both cases: too close to the one-minute goal.
+   */
   get healthy(): boolean {
-    return Date.now() - this.lastTableSuccess < 2 * Math.max(this.options.durationMs, this.options.takeIntervalMs);
+    const { durationMs, takeIntervalMs } = this.options;
+    const window = this.held.size > 0 ? durationMs : 2 * Math.max(durationMs, takeIntervalMs);
+    return Date.now() - this.lastTableSuccess < window;
   }
 
   /**

@@ -4,6 +4,7 @@ import { expect, it } from 'vitest';
 import { ConnectionError, NotFoundError } from '../../../src/errors.ts';
 import { registerSourceMetrics } from '../../../src/metrics/source-metrics.ts';
 import { CollectingSink, eventually } from '../../contract/universal-suite.ts';
+import { TcpLink } from '../tcp-link.ts';
 import { describeWithBroker, uniqueName } from '../brokers.ts';
 import { adapterFor, freshStream, localConfig } from './helpers.ts';
 
@@ -58,6 +59,29 @@ describeWithBroker('kinesis', 'kinesis start-up and metrics', (kinesis) => {
         expect(sink.fatalErrors[0]!.message).toContain(config.stream);
       } finally {
         await source.close();
+        await cleanup();
+      }
+    });
+
+    it('is not ready while the lease table cannot be reached, and ready again once it can', async () => {
+      const { config, cleanup } = await freshStream(localConfig({ kinesis, dynamodb }), 1);
+      const url = new URL(dynamodb.url);
+      const link = new TcpLink(url.hostname, Number(url.port));
+      await link.open();
+      const linked = { ...config, leases: { ...config.leases, endpoint: `http://${link.address}` } } as typeof config;
+      const source = adapterFor(linked).createSource();
+      try {
+        await source.start(new CollectingSink(50, true));
+        await eventually(() => (source.health().detail ?? '').includes('1 shard(s) leased'), 20_000, 'the shard leased');
+        expect(source.health().connected).toBe(true);
+        await link.cut();
+        await eventually(() => !source.health().connected, 20_000, 'not ready after the cut');
+        expect(source.health().detail).toContain('lease table not answering');
+        await link.open();
+        await eventually(() => source.health().connected, 30_000, 'ready again');
+      } finally {
+        await source.close();
+        await link.close();
         await cleanup();
       }
     });
