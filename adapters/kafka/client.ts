@@ -7,20 +7,44 @@ import { AUTH_ERROR_NAMES, TLS_CERTIFICATE_ERROR_CODES, untrustedCertificateMess
 
 /**
  * kafkajs logs through our pino logger, at warn and above only (its info level narrates every
- * join and fetch). Its `extra` fields are kept; none of them carries the SASL password.
+ * join and fetch). Its `extra` fields are kept; none of them carries the SASL password. Its
+ * `broker` field (the address) is renamed `address`: the logger's own `broker` key names the
+ * broker type, and JSON with the key twice is read differently by every log tool.
+ *
+ * kafkajs logs each failed attempt of a retry loop at error level (a Kafka that cannot be reached
+ * gave 12 error lines before Sluice's own message), and the failure those attempts end in
+ * surfaces as an error Sluice handles and reports once, clearly: start-up fails naming the
+ * brokers, a consumer crash logs "kafka consumer failed", a send rejects to its caller. So the
+ * attempts themselves (entries with retryCount / retryTime, connection errors, the crash notice)
+ * go to debug, where they still are when someone wants the detail.
  */
 export function kafkaLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
-      const { message, timestamp: _timestamp, logger: _name, ...extra } = log as { message: string; timestamp?: string; logger?: string };
-      const fields = { kafkajs: namespace, ...extra };
-      // kafkajs logs every error response of the protocol at error level, rebalance notices
-      // included. The ones that matter surface as errors Sluice handles and logs itself.
-      if (namespace === 'Connection' && message.startsWith('Response ')) logger.debug(fields, message);
+      const {
+        message,
+        timestamp: _timestamp,
+        logger: _name,
+        broker: address,
+        ...extra
+      } = log as { message: string; timestamp?: string; logger?: string; broker?: string };
+      const fields = { kafkajs: namespace, ...(address === undefined ? {} : { address }), ...extra };
+      if (isRetryChatter(namespace, message, extra)) logger.debug(fields, message);
       else if (namespace === 'Runner' && message.startsWith('The group is rebalancing')) logger.info(fields, message);
       else if (level === logLevel.ERROR) logger.error(fields, message);
       else if (level === logLevel.WARN) logger.warn(fields, message);
     };
+}
+
+/**
+ * An attempt kafkajs will retry, or the notice of a failure Sluice reports itself: every error
+ * response of the protocol (rebalance notices included), every connection error, each attempt of
+ * a retry loop, and the consumer's crash and restart notices (Sluice logs the CRASH event).
+ */
+function isRetryChatter(namespace: string, message: string, extra: Record<string, unknown>): boolean {
+  if (namespace === 'Connection' || namespace === 'BrokerPool') return true;
+  if ('retryCount' in extra || 'retryTime' in extra) return true;
+  return namespace === 'Consumer' && (message.startsWith('Crash: ') || message.startsWith('Restarting the consumer'));
 }
 
 /** Reads the files and the secret environment variables the config names, once, at creation. */

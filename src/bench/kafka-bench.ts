@@ -50,6 +50,7 @@ import {
 } from './bench-support.ts';
 import { type Contender, KAFKA_CLIENTS, kafkaContenders, parseClients, summarizeContenders } from './kafka-bare.ts';
 import { childExecArgv } from '../util/runtime.ts';
+import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -76,15 +77,14 @@ const { values: args } = parseArgs({
   },
 });
 const EVENTS = Number(args.events);
-const PAYLOAD = Number(args.payload);
+const PAYLOAD = flagOrExit(() => parseSize(args.payload, '--payload'));
 const RATE = Number(args.rate);
-const SECONDS = Number(args.seconds);
+const SECONDS = flagOrExit(() => parseDuration(args.seconds, '--seconds', 's'));
 const ROUNDS = Math.max(1, Number(args.rounds));
 const CLIENTS = parseClients(args.clients!);
 const PARTITIONS = 4;
 const run = runId();
 const CONTENDERS = new Set(args.contenders!.split(',').map((name) => name.trim()));
-
 const logger = benchLogger();
 
 function config(topic: string, group: string): KafkaConfig {

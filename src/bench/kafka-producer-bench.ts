@@ -16,6 +16,7 @@ import { runProducer } from './producer.ts';
 import { publishesInFlight } from './run-broker.ts';
 import { nowMs } from './stamp.ts';
 import { table } from './table.ts';
+import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,8 +30,9 @@ const { values: args } = parseArgs({
   },
 });
 const RATE = Number(args.rate);
-const SECONDS = Number(args.seconds);
+const SECONDS = flagOrExit(() => parseDuration(args.seconds, '--seconds', 's'));
 const IN_FLIGHT = Number(args['in-flight']);
+const MESSAGE_SIZE = flagOrExit(() => parseSize(args['message-size'], '--message-size'));
 const logger = benchLogger();
 
 /** One round: the rate offered (events confirmed / time until the last was confirmed) and CPU per event. */
@@ -50,7 +52,7 @@ async function offer(client: KafkaClient): Promise<{ offered: number; cpuUsPerEv
       {
         rate: RATE,
         seconds: SECONDS,
-        messageSize: Number(args['message-size']),
+        messageSize: MESSAGE_SIZE,
         keys: 100,
         startMs,
         // As run-broker.ts sizes them.

@@ -33,6 +33,7 @@ import { KinesisAdapter } from '../../adapters/kinesis/kinesis-adapter.ts';
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
 import { maxBatchFor } from '../core/pipeline.ts';
 import { benchLogger, fmt, runConfigFor, runId, say, sleep, startSluiceAsRun, waitUntil } from './bench-support.ts';
+import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,10 +47,10 @@ const { values: args } = parseArgs({
   },
 });
 const RECORDS = Number(args.records);
-const PAYLOAD = Number(args.payload);
+const PAYLOAD = flagOrExit(() => parseSize(args.payload, '--payload'));
 const SHARDS = Number(args.shards);
 const RATE = Number(args.rate);
-const SECONDS = Number(args.seconds);
+const SECONDS = flagOrExit(() => parseDuration(args.seconds, '--seconds', 's'));
 const ROUNDS = Math.max(1, Number(args.rounds));
 const QUEUE = 10_000;
 const run = runId();

@@ -54,6 +54,7 @@ import {
   waitUntil,
 } from './bench-support.ts';
 import { childExecArgv } from '../util/runtime.ts';
+import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -70,14 +71,13 @@ const { values: args } = parseArgs({
   },
 });
 const EVENTS = Number(args.events);
-const PAYLOAD = Number(args.payload);
+const PAYLOAD = flagOrExit(() => parseSize(args.payload, '--payload'));
 const RATE = Number(args.rate);
-const SECONDS = Number(args.seconds);
+const SECONDS = flagOrExit(() => parseDuration(args.seconds, '--seconds', 's'));
 const ROUNDS = Math.max(1, Number(args.rounds));
 /** Sluice's default queue: the bare client gets the flow control Sluice derives from it. */
 const QUEUE = configSchema.parse({}).queue;
 const run = runId();
-
 const logger = benchLogger();
 
 /** The `broker.pubsub` section of a config, as a user would write it. */

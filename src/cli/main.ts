@@ -4,10 +4,13 @@ import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.ts';
 import type { SluiceConfig } from '../config/schema.ts';
 import { ConfigError, errorMessage, SluiceError } from '../errors.ts';
-import { parseWork } from '../bench/rate.ts';
 import { runLogger, startSluice } from './run.ts';
 import { sluiceVersion } from '../util/runtime.ts';
 import { parseFaultFlags } from '../faults/cli-faults.ts';
+import { setFlag } from './set-flag.ts';
+import { addBenchCommands } from './bench-commands.ts';
+import { addCompletionCommand } from './completion.ts';
+import { defaultLogFormat, type LogFormat, LOG_FORMATS, parseLogFormat } from './log-format.ts';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 bad configuration or usage. */
 export const EXIT = { ok: 0, failure: 1, config: 2 } as const;
@@ -19,7 +22,15 @@ function configPath(option: string | undefined): string | undefined {
   return existsSync('config/default.yaml') ? 'config/default.yaml' : undefined;
 }
 
-async function run(options: { config?: string; quiet?: boolean; fault?: string[]; set?: string[] }): Promise<number> {
+interface RunFlags {
+  config?: string;
+  quiet?: boolean;
+  fault?: string[];
+  set?: string[];
+  logFormat?: LogFormat;
+}
+
+async function run(options: RunFlags): Promise<number> {
   const path = configPath(options.config);
   const config = await loadConfig(path, process.env, { set: options.set });
   if (options.fault && options.fault.length > 0) {
@@ -31,7 +42,7 @@ async function run(options: { config?: string; quiet?: boolean; fault?: string[]
     }
     config.faults = { ...config.faults, ...faults, enabled: true };
   }
-  const logger = runLogger(config);
+  const logger = runLogger(config, undefined, options.logFormat ?? defaultLogFormat());
   // A running gateway waits for its broker for as long as it takes. During an outage, or while
   // start-up waits on a lease table or a group, it may hold no open socket and only unref'd timers
   // (a Kinesis source that lost every lease while the lease table was unreachable; two members
@@ -95,13 +106,6 @@ async function verifyCommand(file: string, options: { json?: boolean }): Promise
   return report.violations === 0 ? EXIT.ok : EXIT.failure;
 }
 
-/** `--set key.path=value` (repeatable) of run, config check and bench: over the file and the environment. */
-const setFlag = [
-  '--set <key.path=value>',
-  'set a config key, over the file and SLUICE_* variables (repeatable): --set queue.maxEvents=5000',
-  (value: string, previous: string[] = []) => [...previous, value],
-] as const;
-
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command()
@@ -123,7 +127,12 @@ export async function main(argv: string[]): Promise<number> {
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(...setFlag)
-    .action(async (options: { config?: string; quiet?: boolean; fault?: string[]; set?: string[] }) => {
+    .option(
+      `--log-format <${LOG_FORMATS.join('|')}>`,
+      'log lines as JSON, or pretty (one readable line each); default: pretty on a terminal, JSON otherwise',
+      parseLogFormat,
+    )
+    .action(async (options: RunFlags) => {
       code = await run(options);
     });
   const config = program.command('config').description('configuration tools');
@@ -144,136 +153,10 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (file: string, options: { json?: boolean }) => {
       code = await verifyCommand(file, options);
     });
-  program
-    .command('bench-core')
-    .description('benchmark the core: memory broker → queue → pool → noop handler (prints one JSON line last)')
-    .option('--events <n>', 'events to push', '5000000')
-    .option('--payload <bytes>', 'payload size', '100')
-    .option('--overload', 'also run a 10x-overload phase and report memory growth')
-    .action(async (options: { events: string; payload: string; overload?: boolean }) => {
-      const { runCoreBench } = await import('../bench/core-bench.ts');
-      code = await runCoreBench({
-        events: Number(options.events),
-        payloadSize: Number(options.payload),
-        overload: options.overload ?? true,
-      });
-    });
-  const int = (name: string) => (value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) throw new ConfigError(name, `expected a number, got ${value}`);
-    return n;
-  };
-  const list = (name: string) => (value: string) => value.split(',').map((v) => int(name)(v.trim()));
-  const workloadOptions = (command: Command) =>
-    command
-      .option('--duration <s>', 'measured seconds', int('--duration'), 60)
-      .option('--warmup <s>', 'warm-up seconds (not in latency figures)', int('--warmup'), 5)
-      .option('--message-size <bytes>', 'event size', int('--message-size'), 1024)
-      .option('--keys <n>', 'distinct keys', int('--keys'), 100)
-      .option('--partitions <n>', 'Kafka partitions / Kinesis shards of the fresh destination', int('--partitions'), 4)
-      .option('--work <spec>', 'handler work: none, fixed:<ms>, exp:<ms> (exponential mean), cpu:<ms> (busy loop)', 'none')
-      .option('--drain-timeout <s>', 'longest wait for the last events after production ends', int('--drain-timeout'), 60)
-      .option('--out <file>', 'write all results and series as JSON')
-      .option('--report <file>', 'write a self-contained HTML report with charts')
-      .option('-q, --quiet', 'no progress lines');
-  type WorkloadFlags = {
-    duration: number;
-    warmup: number;
-    messageSize: number;
-    keys: number;
-    partitions: number;
-    work: string;
-    drainTimeout: number;
-    out?: string;
-    report?: string;
-    quiet?: boolean;
-    set?: string[];
-  };
-  const workloadOf = (o: WorkloadFlags) => {
-    try {
-      parseWork(o.work);
-    } catch (error) {
-      throw new ConfigError('--work', (error as Error).message);
-    }
-    return {
-      durationS: o.duration,
-      warmupS: o.warmup,
-      messageSize: o.messageSize,
-      keys: o.keys,
-      partitions: o.partitions,
-      work: o.work,
-      drainTimeoutS: o.drainTimeout,
-    };
-  };
-  const profiles = (values: string[]) =>
-    Object.fromEntries(
-      values.map((value) => {
-        const [broker, file] = value.split('=');
-        if (!broker || !file) throw new ConfigError('--profile', `expected broker=file, got ${value}`);
-        return [broker, file];
-      }),
-    );
-  workloadOptions(
-    program
-      .command('bench')
-      .description('run the same workload through each broker and compare throughput, latency, loss and duplicates')
-      .option(
-        '--brokers <list>',
-        'brokers in order, from their config profiles; broker:client picks the client library (kafka:platformatic, kafka:kafkajs), so one broker can run through both',
-        'memory',
-      )
-      .option('--rate <n|max>', 'events per second (open loop), or max to search the highest sustained rate', '10000')
-      .option('--queue-size <n>', "queue.maxEvents (default: the profile's)", int('--queue-size'))
-      .option('--pool-size <n>', "pool.size (default: the profile's)", int('--pool-size'))
-      .option(
-        '--profile <broker=file...>',
-        'config profile of a broker (default config/local/<broker>.yaml); kafka:platformatic=file for that variant alone',
-        [],
-      )
-      .option(...setFlag),
-  ).action(async (o: WorkloadFlags & { brokers: string; rate: string; queueSize?: number; poolSize?: number; profile: string[] }) => {
-    const { benchCommand } = await import('../bench/bench-command.ts');
-    const rate = o.rate === 'max' ? 'max' : int('--rate')(o.rate);
-    code = await benchCommand({
-      brokers: o.brokers.split(',').map((b) => b.trim()),
-      rate,
-      workload: { ...workloadOf(o), queueSize: o.queueSize, poolSize: o.poolSize },
-      profiles: profiles(o.profile),
-      set: o.set ?? [],
-      out: o.out,
-      report: o.report,
-      quiet: o.quiet,
-    });
+  addBenchCommands(program, (result) => {
+    code = result;
   });
-  workloadOptions(
-    program
-      .command('tune')
-      .description('sweep queue and pool sizes for one broker; recommend the smallest meeting the p99 SLO with zero loss')
-      .option('--broker <name>', 'broker (from its config profile); kafka:platformatic / kafka:kafkajs picks the client', 'memory')
-      .option('--rate <n>', 'events per second', int('--rate'), 5000)
-      .option('--slo-p99 <ms>', 'p99 end-to-end latency objective', int('--slo-p99'), 100)
-      .option('--queue-sizes <list>', 'queue.maxEvents values', list('--queue-sizes'), [100, 1000, 10000])
-      .option('--pool-sizes <list>', 'pool.size values', list('--pool-sizes'), [1, 4, 16, 64])
-      .option('--profile <file>', 'config profile (default config/local/<broker>.yaml)'),
-  ).action(
-    async (
-      o: WorkloadFlags & { broker: string; rate: number; sloP99: number; queueSizes: number[]; poolSizes: number[]; profile?: string },
-    ) => {
-      const { tuneCommand } = await import('../bench/tune.ts');
-      code = await tuneCommand({
-        broker: o.broker,
-        rate: o.rate,
-        sloP99Ms: o.sloP99,
-        queueSizes: o.queueSizes,
-        poolSizes: o.poolSizes,
-        workload: workloadOf(o),
-        profile: o.profile,
-        out: o.out,
-        report: o.report,
-        quiet: o.quiet,
-      });
-    },
-  );
+  addCompletionCommand(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

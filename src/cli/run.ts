@@ -3,12 +3,18 @@ import type { Registry } from 'prom-client';
 import { Sluice } from '../app.ts';
 import type { SluiceConfig } from '../config/schema.ts';
 import type { Handler } from '../handler/handler.ts';
+import { type LogFormat, prettyDestination } from './log-format.ts';
 import { SummaryReporter } from './summary.ts';
 
-/** The logger `sluice run` writes with: JSON lines at `log.level` (stdout unless told otherwise). */
-export function runLogger(config: SluiceConfig, destination?: DestinationStream): Logger {
+/**
+ * The logger `sluice run` writes with, at `log.level`: JSON lines (stdout unless told otherwise),
+ * or with `format: 'pretty'` one readable line per entry (./log-format.ts) to stdout.
+ */
+export function runLogger(config: SluiceConfig, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
+  // A given destination (the benchmarks' stderr) always gets JSON.
   const options = { level: config.log.level, base: { service: 'sluice' } };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  return format === 'pretty' ? pino(options, prettyDestination()) : pino(options);
 }
 
 export interface RunOptions {

@@ -1,3 +1,5 @@
+import { parseDuration } from '../cli/units.ts';
+import type { ConfigError } from '../errors.ts';
 import type { Faults } from './fault-state.ts';
 
 /** `--fault` names as people type them, and the {@link Faults} field each sets. */
@@ -8,13 +10,10 @@ const NAMES: Record<string, keyof Faults> = {
   'commit-delay': 'commitDelayMs',
 };
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
 /**
  * Parses `sluice run --fault` values: `handler-error-rate=0.2`, `handler-latency=500ms`,
- * `handler-stall`, `commit-delay=2s` (durations in ms, s or m; a bare number is ms). Throws an
- * error naming the flag and the value.
+ * `handler-stall`, `commit-delay=2s` (durations as every flag takes them, ../cli/units.ts; a bare
+ * number is ms). Throws an error naming the flag and the value.
  */
 export function parseFaultFlags(flags: readonly string[]): Partial<Faults> {
   const faults: Partial<Faults> = {};
@@ -32,9 +31,11 @@ export function parseFaultFlags(flags: readonly string[]): Partial<Faults> {
         throw new Error(`--fault ${flag}: expected a share from 0 to 1, e.g. handler-error-rate=0.2`);
       faults.handlerErrorRate = rate;
     } else {
-      const match = DURATION.exec(value ?? '');
-      if (!match) throw new Error(`--fault ${flag}: expected a duration, e.g. ${name}=500ms or ${name}=2s`);
-      faults[key] = Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 'ms']!);
+      try {
+        faults[key] = Math.round(parseDuration(value ?? '', '--fault', 'ms'));
+      } catch (error) {
+        throw new Error(`--fault ${flag}: ${(error as ConfigError).reason}, e.g. ${name}=500ms or ${name}=2s`);
+      }
     }
   }
   return faults;

@@ -1,0 +1,173 @@
+// The benchmark commands of the `sluice` CLI: bench-core, bench and tune. Every flag is parsed
+// and checked here, as commander reads it, so a bad value fails before a broker is touched or a
+// child process started; durations and sizes go through ./units.ts like every other flag.
+import type { Command } from 'commander';
+import { parseWork } from '../bench/rate.ts';
+import { ConfigError } from '../errors.ts';
+import { count, duration, parseDuration, size, sizeForms } from './units.ts';
+import { setFlag } from './set-flag.ts';
+
+/**
+ * A duration in whole seconds: `bench` measures, and cuts its warm-up, per second of its series,
+ * so `--duration 1500ms` would be measured as 1 s and reported as 1.5: refused instead.
+ */
+const wholeSeconds = (flag: string) => (value: string) => {
+  const seconds = parseDuration(value, flag, 's');
+  if (!Number.isInteger(seconds)) throw new ConfigError(flag, `expected whole seconds (the bench measures per second), got "${value}"`);
+  return seconds;
+};
+const countList = (flag: string) => (value: string) => value.split(',').map((v) => count(flag)(v.trim()));
+
+interface WorkloadFlags {
+  duration: number;
+  warmup: number;
+  messageSize: number;
+  keys: number;
+  partitions: number;
+  work: string;
+  drainTimeout: number;
+  out?: string;
+  report?: string;
+  quiet?: boolean;
+  set?: string[];
+}
+
+function workloadOptions(command: Command): Command {
+  return command
+    .option('--duration <time>', 'measured time: 60, 60s, 2m (whole seconds; a bare number is seconds)', wholeSeconds('--duration'), 60)
+    .option('--warmup <time>', 'warm-up, not in latency figures: 5, 5s (whole seconds)', wholeSeconds('--warmup'), 5)
+    .option('--message-size <size>', `event size: ${sizeForms}`, size('--message-size'), 1024)
+    .option('--keys <n>', 'distinct keys', count('--keys'), 100)
+    .option('--partitions <n>', 'Kafka partitions / Kinesis shards of the fresh destination', count('--partitions'), 4)
+    .option('--work <spec>', 'handler work: none, fixed:<ms>, exp:<ms> (exponential mean), cpu:<ms> (busy loop)', 'none')
+    .option(
+      '--drain-timeout <time>',
+      'longest wait for the last events after production ends: 60, 30s, 2m (a bare number is seconds)',
+      duration('--drain-timeout', 's'),
+      60,
+    )
+    .option('--out <file>', 'write all results and series as JSON')
+    .option('--report <file>', 'write a self-contained HTML report with charts')
+    .option('-q, --quiet', 'no progress lines');
+}
+
+function workloadOf(o: WorkloadFlags) {
+  try {
+    parseWork(o.work);
+  } catch (error) {
+    throw new ConfigError('--work', (error as Error).message);
+  }
+  return {
+    durationS: o.duration,
+    warmupS: o.warmup,
+    messageSize: o.messageSize,
+    keys: o.keys,
+    partitions: o.partitions,
+    work: o.work,
+    drainTimeoutS: o.drainTimeout,
+  };
+}
+
+function profiles(values: string[]): Record<string, string> {
+  return Object.fromEntries(
+    values.map((value) => {
+      const [broker, file] = value.split('=');
+      if (!broker || !file) throw new ConfigError('--profile', `expected broker=file, got ${value}`);
+      return [broker, file];
+    }),
+  );
+}
+
+/** Adds bench-core, bench and tune to `program`; each reports its exit code through `done`. */
+export function addBenchCommands(program: Command, done: (code: number) => void): void {
+  program
+    .command('bench-core')
+    .description('benchmark the core: memory broker → queue → pool → noop handler (prints one JSON line last)')
+    .option('--events <n>', 'events to push', count('--events'), 5_000_000)
+    .option('--payload <size>', `payload size: ${sizeForms}`, size('--payload'), 100)
+    .option('--overload', 'run the 10x-overload phase, memory growth under overload (the default)')
+    .option('--no-overload', 'skip the overload phase')
+    .action(async (options: { events: number; payload: number; overload?: boolean }) => {
+      const { runCoreBench } = await import('../bench/core-bench.ts');
+      done(await runCoreBench({ events: options.events, payloadSize: options.payload, overload: options.overload ?? true }));
+    });
+
+  workloadOptions(
+    program
+      .command('bench')
+      .description('run the same workload through each broker and compare throughput, latency, loss and duplicates')
+      .option(
+        '--brokers <list>',
+        'brokers in order, from their config profiles; broker:client picks the client library (kafka:platformatic, kafka:kafkajs), so one broker can run through both',
+        'memory',
+      )
+      .option('--rate <n|max>', 'events per second (open loop), or max to search the highest sustained rate', '10000')
+      .option('--queue-size <n>', "queue.maxEvents (default: the profile's)", count('--queue-size'))
+      .option('--pool-size <n>', "pool.size (default: the profile's)", count('--pool-size'))
+      .option(
+        '--profile <broker=file...>',
+        'config profile of a broker (default config/local/<broker>.yaml); kafka:platformatic=file for that variant alone',
+        [],
+      )
+      .option(...setFlag),
+  ).action(async (o: WorkloadFlags & { brokers: string; rate: string; queueSize?: number; poolSize?: number; profile: string[] }) => {
+    const rate = o.rate === 'max' ? 'max' : count('--rate')(o.rate);
+    const workload = { ...workloadOf(o), queueSize: o.queueSize, poolSize: o.poolSize };
+    const { parseBrokerSpec } = await import('../bench/broker-spec.ts');
+    const brokers = o.brokers.split(',').map((b) => b.trim());
+    for (const broker of brokers) parseBrokerSpec(broker); // an unknown broker fails before any profile is read
+    const { benchCommand } = await import('../bench/bench-command.ts');
+    done(
+      await benchCommand({
+        brokers,
+        rate,
+        workload,
+        profiles: profiles(o.profile),
+        set: o.set ?? [],
+        out: o.out,
+        report: o.report,
+        quiet: o.quiet,
+      }),
+    );
+  });
+
+  workloadOptions(
+    program
+      .command('tune')
+      .description('sweep queue and pool sizes for one broker; recommend the smallest meeting the p99 SLO with zero loss')
+      .option('--broker <name>', 'broker (from its config profile); kafka:platformatic / kafka:kafkajs picks the client', 'memory')
+      .option('--rate <n>', 'events per second', count('--rate'), 5000)
+      .option(
+        '--slo-p99 <time>',
+        'p99 end-to-end latency objective: 100, 100ms, 1.5s (a bare number is milliseconds)',
+        duration('--slo-p99', 'ms'),
+        100,
+      )
+      .option('--queue-sizes <list>', 'queue.maxEvents values', countList('--queue-sizes'), [100, 1000, 10000])
+      .option('--pool-sizes <list>', 'pool.size values', countList('--pool-sizes'), [1, 4, 16, 64])
+      .option('--profile <file>', 'config profile (default config/local/<broker>.yaml)'),
+  ).action(
+    async (
+      o: WorkloadFlags & { broker: string; rate: number; sloP99: number; queueSizes: number[]; poolSizes: number[]; profile?: string },
+    ) => {
+      const workload = workloadOf(o);
+      const { parseBrokerSpec } = await import('../bench/broker-spec.ts');
+      parseBrokerSpec(o.broker, '--broker');
+      const { tuneCommand } = await import('../bench/tune.ts');
+      done(
+        await tuneCommand({
+          broker: o.broker,
+          rate: o.rate,
+          sloP99Ms: o.sloP99,
+          queueSizes: o.queueSizes,
+          poolSizes: o.poolSizes,
+          workload,
+          profile: o.profile,
+          out: o.out,
+          report: o.report,
+          quiet: o.quiet,
+        }),
+      );
+    },
+  );
+}
