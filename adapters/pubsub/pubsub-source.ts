@@ -325,7 +325,7 @@ export class PubSubSource implements Source, EventOwner {
       metrics.deliveryAttempts.observe(attempt);
       if (attempt > 1) metrics.redeliveries++;
     }
-    this.reachability?.alive();
+    this.reachability?.alive(this.lastMessageAt);
     const leased = message as unknown as { modAck: unknown; modAckWithResponse: unknown };
     leased.modAck = this.countingModAck;
     leased.modAckWithResponse = this.countingModAckWithResponse;
@@ -360,6 +360,12 @@ export class PubSubSource implements Source, EventOwner {
     this.logger.warn({ error: message, code: (error as { code?: unknown }).code }, 'pubsub stream error');
   };
 
+  /** The client reports a stream that ended (it retries it by itself): is the server still there? */
+  private readonly onDebug = (message: { error?: unknown }): void => {
+    if (!message.error || this.closed || this.stopped) return;
+    void this.reachability?.probe();
+  };
+
   /**
    * The client closed the subscriber by itself: its stream ended with a status it does not retry
    * (it nacked what it held, so those messages come again). A subscription that is gone or no
@@ -367,12 +373,6 @@ export class PubSubSource implements Source, EventOwner {
    * non-zero, and a restart fails start() with a clear error). Anything else: open it again,
    * with backoff.
    */
-  /** The client reports a stream that ended (it retries it by itself): is the server still there? */
-  private readonly onDebug = (message: { error?: unknown }): void => {
-    if (!message.error || this.closed || this.stopped) return;
-    void this.reachability?.probe();
-  };
-
   private readonly onClose = (): void => {
     if (this.closed || this.stopped || this.reopening) return;
     const last = this.lastError;

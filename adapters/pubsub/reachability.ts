@@ -49,9 +49,9 @@ export class Reachability {
     this.timer = undefined;
   }
 
-  /** A message arrived: the server is there. */
-  alive(): void {
-    this.lastSign = Date.now();
+  /** A message arrived (at `at`, ms): the server is there. */
+  alive(at: number): void {
+    this.lastSign = at;
     if (this.failure) this.recovered('a message arrived');
   }
 

@@ -68,9 +68,29 @@ async function proxied(toxiproxy: Toxiproxy, names: string[]) {
   };
 }
 
-async function withPublisher(admin: BrokerAdmin, publisher: Publisher, destination: string, partitions: number) {
+/**
+ * Creates `destination` and connects `publisher`; returns them with the cleanup that undoes it
+ * (`also` runs before the admin closes, e.g. dropping a lease table). Cleanup never throws.
+ */
+async function withPublisher(
+  admin: BrokerAdmin,
+  publisher: Publisher,
+  destination: string,
+  partitions: number,
+  also: () => Promise<unknown> = async () => undefined,
+): Promise<{ publisher: Publisher; destination: string; cleanup(): Promise<void> }> {
   await admin.createDestination(destination, { partitions });
   await publisher.connect();
+  return {
+    publisher,
+    destination,
+    async cleanup() {
+      await publisher.close().catch(() => undefined);
+      await admin.deleteDestination(destination).catch(() => undefined);
+      await also().catch(() => undefined);
+      await admin.close().catch(() => undefined);
+    },
+  };
 }
 
 export async function kafkaBroker(
@@ -98,17 +118,10 @@ export async function kafkaBroker(
       const adapter = new KafkaAdapter(kafkaConfigSchema.parse(section), silent(), new Registry());
       const admin = adapter.createAdmin();
       const publisher = adapter.createPublisher();
-      await withPublisher(admin, publisher, run, 4);
       return {
         sluiceBroker: { type: 'kafka', kafka: section },
         env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-        publisher,
-        destination: run,
-        async cleanup() {
-          await publisher.close().catch(() => undefined);
-          await admin.deleteDestination(run).catch(() => undefined);
-          await admin.close().catch(() => undefined);
-        },
+        ...(await withPublisher(admin, publisher, run, 4)),
       };
     },
     close: async () => void (await node.stop(5_000)),
@@ -134,7 +147,9 @@ export async function kinesisBroker(toxiproxy: Toxiproxy, freePort: FreePort): P
       const adapter = new KinesisAdapter(direct, { logger: silent() });
       const admin = adapter.createAdmin();
       const publisher = adapter.createPublisher();
-      await withPublisher(admin, publisher, run, 2);
+      const prepared = await withPublisher(admin, publisher, run, 2, async () =>
+        (admin as { deleteLeaseTable?: (app: string) => Promise<void> }).deleteLeaseTable?.(common.application),
+      );
       return {
         sluiceBroker: {
           type: 'kinesis',
@@ -145,16 +160,7 @@ export async function kinesisBroker(toxiproxy: Toxiproxy, freePort: FreePort): P
           },
         },
         env: {},
-        publisher,
-        destination: run,
-        async cleanup() {
-          await publisher.close().catch(() => undefined);
-          await admin.deleteDestination(run).catch(() => undefined);
-          await (admin as { deleteLeaseTable?: (app: string) => Promise<void> })
-            .deleteLeaseTable?.(common.application)
-            .catch(() => undefined);
-          await admin.close().catch(() => undefined);
-        },
+        ...prepared,
       };
     },
     close: async () => undefined,
@@ -183,18 +189,11 @@ export async function pubsubBroker(toxiproxy: Toxiproxy, freePort: FreePort): Pr
       );
       const admin = adapter.createAdmin();
       const publisher = adapter.createPublisher();
-      await withPublisher(admin, publisher, run, 1);
       return {
         sluiceBroker: { type: 'pubsub', pubsub: { ...section, endpoint: `127.0.0.1:${port}` } },
         // The config names the endpoint (the proxy); the variable would send the client around it.
         env: { PUBSUB_EMULATOR_HOST: undefined },
-        publisher,
-        destination: run,
-        async cleanup() {
-          await publisher.close().catch(() => undefined);
-          await admin.deleteDestination(run).catch(() => undefined);
-          await admin.close().catch(() => undefined);
-        },
+        ...(await withPublisher(admin, publisher, run, 1)),
       };
     },
     close: async () => undefined,
