@@ -1,0 +1,432 @@
+// The simulation engine: a discrete-event model of src/core, driven by a delivery model of one
+// broker (delivery-*.ts). Event times come from three places only: the next worker to finish
+// (a binary min-heap of pool.size entries), the delivery model's next action, and nacked
+// events coming back. Events live in typed arrays (slots), so the per-event cost is a few array
+// writes and one heap operation: no object, no closure, no per-event heap entry beyond a worker's.
+//
+// Mirrors (file:function → here):
+//  - src/core/bounded-queue.ts BoundedQueue.offer/fits/admit/admitDroppingNewest/
+//    admitDroppingOldest/admitPending/release → offer, fits, admit, dropNewest, dropOldest,
+//    admitPending, start. Capacity is held from admission until a worker *starts* the event;
+//    a batch is admitted whole; any batch is admitted into an empty queue; drop-oldest evicts
+//    only ready events (never those set aside for a busy key).
+//  - src/core/pipeline.ts Pipeline.deliver (the source is paused while its offer waits: pause
+//    count and paused time) and maxBatchFor (batches of at most a quarter of the queue, ≤ 4096).
+//  - src/core/worker-pool.ts WorkerPool.work/runKey: pool.size workers take events in queue
+//    order; with orderByKey an event whose key is busy is set aside on that key's list at once
+//    (the worker does NOT wait: it takes the next event), and the worker holding the key runs the
+//    key's list before letting the key go → takeNext, onFinish.
+//  - adapters/kafka/delivery-lane.ts, adapters/kinesis/delivery-gate.ts: one delivery into the
+//    sink at a time, the others wait in FIFO order → deliver, gate.
+//  - nack → redelivery after the broker's nackDelayMs (memory, Kafka, Kinesis sources).
+// Simplified: Sluice's own CPU per event (a few µs) takes no simulated time, and every event has
+// the same payload size (--message-size); see README.md.
+import type { OverflowPolicy } from '../core/bounded-queue.ts';
+import type { BrokerLog } from './broker-log.ts';
+import { type HandlerModel, HandlerRun, Outcome } from './handler-model.ts';
+import { LatencyHistogram } from './histogram.ts';
+import type { Random } from './random.ts';
+import { SeriesRecorder } from './series.ts';
+import { SlotStore, WorkerHeap } from './slots.ts';
+
+/** A broker's delivery model: reads the broker log and delivers batches to the engine. */
+export interface DeliveryModel {
+  /** Next simulated time the model wants {@link act} (Infinity: it waits for a callback). */
+  nextAt: number;
+  act(t: number): void;
+  /** A batch delivered on `lane` was accepted (admitted or dropped) by the queue. */
+  accepted(t: number, lane: number): void;
+  /** An event was acked (flow control of Pub/Sub). */
+  settled?(t: number): void;
+}
+
+export interface EngineOptions {
+  /** Seconds of arrivals; the run then drains for at most {@link drain} seconds. */
+  horizon: number;
+  drain: number;
+  /** Events appended before this time are not in the latency figures (as the bench's warm-up). */
+  warmup: number;
+  queue: { maxEvents: number; maxBytes: number; policy: OverflowPolicy };
+  pool: { size: number; orderByKey: boolean };
+  messageSize: number;
+  handler: HandlerModel;
+  /** Delay before a nacked event is delivered again (the broker section's nackDelayMs), s. */
+  nackDelay: number;
+  keyCount: number;
+}
+
+export class Engine {
+  readonly latency = new LatencyHistogram();
+  readonly series = new SeriesRecorder();
+  readonly slots = new SlotStore();
+  readonly maxBatch: number;
+  model!: DeliveryModel;
+  // counters
+  readCount = 0;
+  admitted = 0;
+  dropped = 0;
+  started = 0;
+  completed = 0;
+  retried = 0;
+  deadLettered = 0;
+  nacked = 0;
+  pauses = 0;
+  pausedSeconds = 0;
+  peakInProcess = 0;
+  peakQueueDepth = 0;
+  /** Events accepted and not started (BoundedQueue.depth), set-aside ones included. */
+  held = 0;
+  now = 0;
+  horizonSnapshot: { completed: number; dropped: number; backlog: number; unfinished: number } | undefined;
+  // queue
+  private ready = new Int32Array(1024);
+  private readyHead = 0;
+  private readyLength = 0;
+  private pending: { slots: number[]; lane: number } | undefined;
+  private readonly gate: { slots: number[]; lane: number }[] = [];
+  private readonly notify: number[] = [];
+  private pausedSince = 0;
+  private pauseMark = 0;
+  // pool
+  private readonly workers: WorkerHeap;
+  private readonly idle: Int32Array;
+  private idleCount: number;
+  private readonly owns: Int32Array;
+  private readonly keyBusy: Uint8Array;
+  private readonly keyHead: Int32Array;
+  private readonly keyTail: Int32Array;
+  private dispatching = false;
+  private readonly run: HandlerRun;
+  // redeliveries: slots nacked, by the time they come back (nondecreasing)
+  private readonly redeliveries: { at: number; slot: number }[] = [];
+  private redeliveryHead = 0;
+
+  constructor(
+    readonly options: EngineOptions,
+    readonly broker: BrokerLog,
+    random: Random,
+  ) {
+    const size = options.pool.size;
+    this.workers = new WorkerHeap(size);
+    this.idle = Int32Array.from({ length: size }, (_, i) => size - 1 - i);
+    this.idleCount = size;
+    this.owns = new Int32Array(size).fill(-1);
+    const keys = Math.max(1, options.keyCount);
+    this.keyBusy = new Uint8Array(keys);
+    this.keyHead = new Int32Array(keys).fill(-1);
+    this.keyTail = new Int32Array(keys).fill(-1);
+    this.maxBatch = Math.max(1, Math.min(4096, Math.floor(options.queue.maxEvents / 4)));
+    this.run = new HandlerRun(options.handler, random);
+  }
+
+  /** Runs to the horizon plus the drain (or until nothing is left to do after the horizon). */
+  simulate(model: DeliveryModel): this {
+    this.model = model;
+    const end = this.options.horizon + this.options.drain;
+    const horizon = this.options.horizon;
+    const workers = this.workers;
+    let nextSample = 1;
+    for (;;) {
+      let t = workers.size > 0 ? workers.topTime : Number.POSITIVE_INFINITY;
+      let which = 0;
+      if (model.nextAt < t) {
+        t = model.nextAt;
+        which = 1;
+      }
+      const redelivery = this.redeliveryHead < this.redeliveries.length ? this.redeliveries[this.redeliveryHead]!.at : Number.POSITIVE_INFINITY;
+      if (redelivery < t) {
+        t = redelivery;
+        which = 2;
+      }
+      if (t >= horizon && !this.horizonSnapshot) this.snapshotHorizon(horizon);
+      if (t === Number.POSITIVE_INFINITY && nextSample > horizon) break;
+      if (t >= nextSample) {
+        if (nextSample > end) break;
+        this.sample(nextSample);
+        nextSample++;
+        continue;
+      }
+      if (t > end) break;
+      this.now = t;
+      if (which === 0) this.onFinish(workers.pop(), t);
+      else if (which === 1) model.act(t);
+      else this.redeliver(t);
+      if (this.notify.length > 0 || (this.gate.length > 0 && !this.pending)) this.settle(t);
+    }
+    if (!this.horizonSnapshot) this.snapshotHorizon(horizon);
+    if (this.pending) this.pausedSeconds += Math.min(this.now, end) - this.pausedSince;
+    return this;
+  }
+
+  /** Takes `count` records of partition `p` out of the broker into event slots. */
+  read(p: number, count: number): number[] {
+    const queue = this.broker.partitions[p]!;
+    const batch = new Array<number>(count);
+    for (let i = 0; i < count; i++) {
+      const at = queue.head + i;
+      batch[i] = this.slots.take(queue.times[at]!, queue.keys[at]!);
+    }
+    queue.head += count;
+    this.readCount += count;
+    const inProcess = this.readCount - this.completed - this.dropped;
+    if (inProcess > this.peakInProcess) this.peakInProcess = inProcess;
+    return batch;
+  }
+
+  /** Events read and not finished: in the source's hands, the queue, a worker, or nacked. */
+  get inProcess(): number {
+    return this.readCount - this.completed - this.dropped;
+  }
+
+  get inFlight(): number {
+    return this.workers.size;
+  }
+
+  /** Events handed to {@link deliver} and not accepted yet (DeliveryGate's `waiting`). */
+  get gateWaiting(): number {
+    let waiting = this.pending?.slots.length ?? 0;
+    for (const item of this.gate) waiting += item.slots.length;
+    return waiting;
+  }
+
+  /**
+   * The sink: true when the batch was accepted at once (the caller goes on); false when it waits
+   * (the queue is full, or another delivery is pending): the model hears {@link DeliveryModel.accepted}.
+   */
+  deliver(slots: number[], lane: number, t: number): boolean {
+    if (this.pending || this.gate.length > 0) {
+      this.gate.push({ slots, lane });
+      return false;
+    }
+    return this.offer(slots, lane, t);
+  }
+
+  private offer(slots: number[], lane: number, t: number): boolean {
+    const bytes = slots.length * this.options.messageSize;
+    if (this.fits(slots.length, bytes)) {
+      this.admit(slots, 0, slots.length, t);
+      return true;
+    }
+    const policy = this.options.queue.policy;
+    if (policy === 'drop-newest') {
+      this.dropNewest(slots, 0, t);
+      return true;
+    }
+    if (policy === 'drop-oldest') {
+      this.dropOldest(slots, bytes, t);
+      return true;
+    }
+    this.pending = { slots, lane };
+    this.pauses++;
+    this.pausedSince = t;
+    this.pauseMark = t;
+    return false;
+  }
+
+  private fits(count: number, bytes: number): boolean {
+    if (this.held === 0) return true;
+    const { maxEvents, maxBytes } = this.options.queue;
+    return this.held + count <= maxEvents && (this.held * this.options.messageSize + bytes) <= maxBytes;
+  }
+
+  private admit(slots: number[], from: number, to: number, t: number): void {
+    const count = to - from;
+    if (this.readyLength + count > this.ready.length) this.growReady(this.readyLength + count);
+    const ready = this.ready;
+    const mask = ready.length - 1;
+    let at = (this.readyHead + this.readyLength) & mask;
+    for (let i = from; i < to; i++) {
+      ready[at] = slots[i]!;
+      at = (at + 1) & mask;
+    }
+    this.readyLength += count;
+    this.held += count;
+    this.admitted += count;
+    if (this.held > this.peakQueueDepth) this.peakQueueDepth = this.held;
+    this.dispatch(t);
+  }
+
+  private dropNewest(slots: number[], from: number, t: number): void {
+    // BoundedQueue.admitDroppingNewest: each event is kept while it fits, else dropped.
+    const kept: number[] = [];
+    for (let i = from; i < slots.length; i++) {
+      if (this.fits(kept.length + 1, (kept.length + 1) * this.options.messageSize)) kept.push(slots[i]!);
+      else this.drop(slots[i]!);
+    }
+    if (kept.length > 0) this.admit(kept, 0, kept.length, t);
+  }
+
+  private dropOldest(slots: number[], bytes: number, t: number): void {
+    while (!this.fits(slots.length, bytes) && this.readyLength > 0) {
+      const oldest = this.shiftReady();
+      this.held--;
+      this.drop(oldest);
+    }
+    if (this.fits(slots.length, bytes)) this.admit(slots, 0, slots.length, t);
+    else this.dropNewest(slots, 0, t);
+  }
+
+  /** The pipeline acks a dropped event (Pipeline onDrop), so it leaves Pub/Sub's flow control too. */
+  private drop(slot: number): void {
+    this.dropped++;
+    this.series.drop(1);
+    this.slots.free(slot);
+    this.model.settled?.(this.now);
+  }
+
+  private shiftReady(): number {
+    const slot = this.ready[this.readyHead]!;
+    this.readyHead = (this.readyHead + 1) & (this.ready.length - 1);
+    this.readyLength--;
+    return slot;
+  }
+
+  private growReady(needed: number): void {
+    let size = this.ready.length * 2;
+    while (size < needed) size *= 2;
+    const bigger = new Int32Array(size);
+    for (let i = 0; i < this.readyLength; i++) bigger[i] = this.ready[(this.readyHead + i) & (this.ready.length - 1)]!;
+    this.ready = bigger;
+    this.readyHead = 0;
+  }
+
+  /** BoundedQueue.admitPending: after a release, the waiting offer goes in if it fits now. */
+  private admitPending(t: number): void {
+    const pending = this.pending;
+    if (!pending || !this.fits(pending.slots.length, pending.slots.length * this.options.messageSize)) return;
+    this.pending = undefined;
+    const paused = t - this.pausedSince;
+    this.pausedSeconds += paused;
+    this.series.paused(t - this.pauseMark);
+    this.notify.push(pending.lane);
+    this.admit(pending.slots, 0, pending.slots.length, t);
+  }
+
+  /** Resolves accepted deliveries (their models go on) and moves the gate, at time t. */
+  private settle(t: number): void {
+    for (;;) {
+      while (this.notify.length > 0) {
+        const lane = this.notify.shift()!;
+        if (lane >= 0) this.model.accepted(t, lane);
+      }
+      if (this.pending || this.gate.length === 0) return;
+      const next = this.gate.shift()!;
+      if (this.offer(next.slots, next.lane, t)) this.notify.push(next.lane);
+    }
+  }
+
+  /** Idle workers take ready events (queue.waitForEvent woke them). */
+  private dispatch(t: number): void {
+    if (this.dispatching) return;
+    this.dispatching = true;
+    while (this.idleCount > 0 && this.readyLength > 0) this.takeNext(this.idle[--this.idleCount]!, t);
+    this.dispatching = false;
+  }
+
+  /** WorkerPool.work: shift events; set aside those of a busy key; start the first one free. */
+  private takeNext(worker: number, t: number): void {
+    const keyed = this.options.pool.orderByKey;
+    const slots = this.slots;
+    while (this.readyLength > 0) {
+      const slot = this.shiftReady();
+      const key = slots.key[slot]!;
+      if (keyed && key >= 0) {
+        if (this.keyBusy[key]) {
+          slots.next[slot] = -1;
+          if (this.keyTail[key]! >= 0) slots.next[this.keyTail[key]!] = slot;
+          else this.keyHead[key] = slot;
+          this.keyTail[key] = slot;
+          continue;
+        }
+        this.keyBusy[key] = 1;
+        this.owns[worker] = key;
+      }
+      this.start(worker, slot, t);
+      return;
+    }
+    this.idle[this.idleCount++] = worker;
+  }
+
+  /** WorkerPool.run: release the event's room (admitting a waiting offer), then run the handler. */
+  private start(worker: number, slot: number, t: number): void {
+    this.held--;
+    this.started++;
+    const busy = this.run.busyTime();
+    this.slots.outcome[slot] = this.run.outcome;
+    this.workers.push(worker, slot, t + busy);
+    this.admitPending(t);
+  }
+
+  private onFinish(worker: number, t: number): void {
+    const slot = this.workers.slotOf(worker);
+    const slots = this.slots;
+    const outcome = slots.outcome[slot]!;
+    if (outcome === Outcome.Nacked) {
+      this.nacked++;
+      this.redeliveries.push({ at: t + this.options.nackDelay, slot });
+    } else {
+      this.completed++;
+      if (outcome === Outcome.DeadLettered) this.deadLettered++;
+      else if (outcome === Outcome.Retried) this.retried++;
+      const appended = slots.appended[slot]!;
+      const latency = t - appended;
+      if (appended >= this.options.warmup) this.latency.record(latency);
+      this.series.ack(latency);
+      slots.free(slot);
+      this.model.settled?.(t);
+    }
+    const key = this.owns[worker]!;
+    if (key >= 0) {
+      const next = this.keyHead[key]!;
+      if (next >= 0) {
+        this.keyHead[key] = slots.next[next]!;
+        if (this.keyHead[key] < 0) this.keyTail[key] = -1;
+        this.start(worker, next, t);
+        return;
+      }
+      this.keyBusy[key] = 0;
+      this.owns[worker] = -1;
+    }
+    this.takeNext(worker, t);
+  }
+
+  /** Nacked events due again are delivered as one batch (lane -1: the engine's own). */
+  private redeliver(t: number): void {
+    const batch: number[] = [];
+    const list = this.redeliveries;
+    while (this.redeliveryHead < list.length && list[this.redeliveryHead]!.at <= t && batch.length < this.maxBatch) {
+      batch.push(list[this.redeliveryHead++]!.slot);
+    }
+    if (this.redeliveryHead > 1024 && this.redeliveryHead * 2 > list.length) {
+      list.splice(0, this.redeliveryHead);
+      this.redeliveryHead = 0;
+    }
+    this.deliver(batch, -1, t);
+  }
+
+  private sample(t: number): void {
+    this.broker.appendUntil(t);
+    if (this.pending) {
+      this.series.paused(t - this.pauseMark);
+      this.pauseMark = t;
+    }
+    this.series.close(t, { sent: this.broker.sent, queueDepth: this.held, backlog: this.brokerBacklog(t), inFlight: this.workers.size });
+  }
+
+  /** Records appended by `t` and not read (not those a write limit still holds at the producer). */
+  brokerBacklog(t: number): number {
+    let total = 0;
+    for (let p = 0; p < this.broker.partitions.length; p++) total += this.broker.readable(p, t);
+    return total;
+  }
+
+  private snapshotHorizon(horizon: number): void {
+    this.broker.appendUntil(horizon);
+    this.horizonSnapshot = {
+      completed: this.completed,
+      dropped: this.dropped,
+      backlog: this.broker.backlog,
+      unfinished: this.inProcess,
+    };
+  }
+}
