@@ -6,6 +6,7 @@ import { parseWork } from '../bench/rate.ts';
 import { ConfigError } from '../errors.ts';
 import { count, duration, parseDuration, size, sizeForms } from './units.ts';
 import { setFlag } from './set-flag.ts';
+import { addSimulateCommand } from './simulate-command.ts';
 
 /**
  * A duration in whole seconds: `bench` measures, and cuts its warm-up, per second of its series,
@@ -80,6 +81,7 @@ function profiles(values: string[]): Record<string, string> {
 
 /** Adds bench-core, bench and tune to `program`; each reports its exit code through `done`. */
 export function addBenchCommands(program: Command, done: (code: number) => void): void {
+  addSimulateCommand(program, done);
   program
     .command('bench-core')
     .description('benchmark the core: memory broker → queue → pool → noop handler (prints one JSON line last)')

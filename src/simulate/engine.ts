@@ -5,88 +5,36 @@
 // writes and one heap operation: no object, no closure, no per-event heap entry beyond a worker's.
 //
 // Mirrors (file:function → here):
-//  - src/core/bounded-queue.ts BoundedQueue.offer/fits/admit/admitDroppingNewest/
-//    admitDroppingOldest/admitPending/release → offer, fits, admit, dropNewest, dropOldest,
-//    admitPending, start. Capacity is held from admission until a worker *starts* the event;
-//    a batch is admitted whole; any batch is admitted into an empty queue; drop-oldest evicts
-//    only ready events (never those set aside for a busy key).
-//  - src/core/pipeline.ts Pipeline.deliver (the source is paused while its offer waits: pause
-//    count and paused time) and maxBatchFor (batches of at most a quarter of the queue, ≤ 4096).
+//  - src/core/bounded-queue.ts, src/core/pipeline.ts Pipeline.deliver, the delivery lane / gate:
+//    sink-queue.ts (the base class). WorkerPool.run releases an event's room when it starts →
+//    start() calls admitPending.
 //  - src/core/worker-pool.ts WorkerPool.work/runKey: pool.size workers take events in queue
 //    order; with orderByKey an event whose key is busy is set aside on that key's list at once
 //    (the worker does NOT wait: it takes the next event), and the worker holding the key runs the
 //    key's list before letting the key go → takeNext, onFinish.
-//  - adapters/kafka/delivery-lane.ts, adapters/kinesis/delivery-gate.ts: one delivery into the
-//    sink at a time, the others wait in FIFO order → deliver, gate.
 //  - nack → redelivery after the broker's nackDelayMs (memory, Kafka, Kinesis sources).
 // Simplified: Sluice's own CPU per event (a few µs) takes no simulated time, and every event has
 // the same payload size (--message-size); see README.md.
-import type { OverflowPolicy } from '../core/bounded-queue.ts';
 import type { BrokerLog } from './broker-log.ts';
-import { type HandlerModel, HandlerRun, Outcome } from './handler-model.ts';
+import { HandlerRun, Outcome } from './handler-model.ts';
 import { LatencyHistogram } from './histogram.ts';
 import type { Random } from './random.ts';
-import { SeriesRecorder } from './series.ts';
-import { SlotStore, WorkerHeap } from './slots.ts';
+import { type DeliveryModel, type EngineOptions, SinkQueue } from './sink-queue.ts';
 
-/** A broker's delivery model: reads the broker log and delivers batches to the engine. */
-export interface DeliveryModel {
-  /** Next simulated time the model wants {@link act} (Infinity: it waits for a callback). */
-  nextAt: number;
-  act(t: number): void;
-  /** A batch delivered on `lane` was accepted (admitted or dropped) by the queue. */
-  accepted(t: number, lane: number): void;
-  /** An event was acked (flow control of Pub/Sub). */
-  settled?(t: number): void;
-}
+export type { DeliveryModel, EngineOptions };
+import { WorkerHeap } from './slots.ts';
 
-export interface EngineOptions {
-  /** Seconds of arrivals; the run then drains for at most {@link drain} seconds. */
-  horizon: number;
-  drain: number;
-  /** Events appended before this time are not in the latency figures (as the bench's warm-up). */
-  warmup: number;
-  queue: { maxEvents: number; maxBytes: number; policy: OverflowPolicy };
-  pool: { size: number; orderByKey: boolean };
-  messageSize: number;
-  handler: HandlerModel;
-  /** Delay before a nacked event is delivered again (the broker section's nackDelayMs), s. */
-  nackDelay: number;
-  keyCount: number;
-}
-
-export class Engine {
+export class Engine extends SinkQueue {
   readonly latency = new LatencyHistogram();
-  readonly series = new SeriesRecorder();
-  readonly slots = new SlotStore();
-  readonly maxBatch: number;
-  model!: DeliveryModel;
   // counters
   readCount = 0;
-  admitted = 0;
-  dropped = 0;
   started = 0;
   completed = 0;
   retried = 0;
   deadLettered = 0;
   nacked = 0;
-  pauses = 0;
-  pausedSeconds = 0;
   peakInProcess = 0;
-  peakQueueDepth = 0;
-  /** Events accepted and not started (BoundedQueue.depth), set-aside ones included. */
-  held = 0;
-  now = 0;
   horizonSnapshot: { completed: number; dropped: number; backlog: number; unfinished: number } | undefined;
-  // queue
-  private ready = new Int32Array(1024);
-  private readyHead = 0;
-  private readyLength = 0;
-  private pending: { slots: number[]; lane: number } | undefined;
-  private readonly gate: { slots: number[]; lane: number }[] = [];
-  private readonly notify: number[] = [];
-  private pausedSince = 0;
-  private pauseMark = 0;
   // pool
   private readonly workers: WorkerHeap;
   private readonly idle: Int32Array;
@@ -102,10 +50,11 @@ export class Engine {
   private redeliveryHead = 0;
 
   constructor(
-    readonly options: EngineOptions,
+    options: EngineOptions,
     readonly broker: BrokerLog,
     random: Random,
   ) {
+    super(options);
     const size = options.pool.size;
     this.workers = new WorkerHeap(size);
     this.idle = Int32Array.from({ length: size }, (_, i) => size - 1 - i);
@@ -115,7 +64,6 @@ export class Engine {
     this.keyBusy = new Uint8Array(keys);
     this.keyHead = new Int32Array(keys).fill(-1);
     this.keyTail = new Int32Array(keys).fill(-1);
-    this.maxBatch = Math.max(1, Math.min(4096, Math.floor(options.queue.maxEvents / 4)));
     this.run = new HandlerRun(options.handler, random);
   }
 
@@ -182,141 +130,8 @@ export class Engine {
     return this.workers.size;
   }
 
-  /** Events handed to {@link deliver} and not accepted yet (DeliveryGate's `waiting`). */
-  get gateWaiting(): number {
-    let waiting = this.pending?.slots.length ?? 0;
-    for (const item of this.gate) waiting += item.slots.length;
-    return waiting;
-  }
-
-  /**
-   * The sink: true when the batch was accepted at once (the caller goes on); false when it waits
-   * (the queue is full, or another delivery is pending): the model hears {@link DeliveryModel.accepted}.
-   */
-  deliver(slots: number[], lane: number, t: number): boolean {
-    if (this.pending || this.gate.length > 0) {
-      this.gate.push({ slots, lane });
-      return false;
-    }
-    return this.offer(slots, lane, t);
-  }
-
-  private offer(slots: number[], lane: number, t: number): boolean {
-    const bytes = slots.length * this.options.messageSize;
-    if (this.fits(slots.length, bytes)) {
-      this.admit(slots, 0, slots.length, t);
-      return true;
-    }
-    const policy = this.options.queue.policy;
-    if (policy === 'drop-newest') {
-      this.dropNewest(slots, 0, t);
-      return true;
-    }
-    if (policy === 'drop-oldest') {
-      this.dropOldest(slots, bytes, t);
-      return true;
-    }
-    this.pending = { slots, lane };
-    this.pauses++;
-    this.pausedSince = t;
-    this.pauseMark = t;
-    return false;
-  }
-
-  private fits(count: number, bytes: number): boolean {
-    if (this.held === 0) return true;
-    const { maxEvents, maxBytes } = this.options.queue;
-    return this.held + count <= maxEvents && (this.held * this.options.messageSize + bytes) <= maxBytes;
-  }
-
-  private admit(slots: number[], from: number, to: number, t: number): void {
-    const count = to - from;
-    if (this.readyLength + count > this.ready.length) this.growReady(this.readyLength + count);
-    const ready = this.ready;
-    const mask = ready.length - 1;
-    let at = (this.readyHead + this.readyLength) & mask;
-    for (let i = from; i < to; i++) {
-      ready[at] = slots[i]!;
-      at = (at + 1) & mask;
-    }
-    this.readyLength += count;
-    this.held += count;
-    this.admitted += count;
-    if (this.held > this.peakQueueDepth) this.peakQueueDepth = this.held;
-    this.dispatch(t);
-  }
-
-  private dropNewest(slots: number[], from: number, t: number): void {
-    // BoundedQueue.admitDroppingNewest: each event is kept while it fits, else dropped.
-    const kept: number[] = [];
-    for (let i = from; i < slots.length; i++) {
-      if (this.fits(kept.length + 1, (kept.length + 1) * this.options.messageSize)) kept.push(slots[i]!);
-      else this.drop(slots[i]!);
-    }
-    if (kept.length > 0) this.admit(kept, 0, kept.length, t);
-  }
-
-  private dropOldest(slots: number[], bytes: number, t: number): void {
-    while (!this.fits(slots.length, bytes) && this.readyLength > 0) {
-      const oldest = this.shiftReady();
-      this.held--;
-      this.drop(oldest);
-    }
-    if (this.fits(slots.length, bytes)) this.admit(slots, 0, slots.length, t);
-    else this.dropNewest(slots, 0, t);
-  }
-
-  /** The pipeline acks a dropped event (Pipeline onDrop), so it leaves Pub/Sub's flow control too. */
-  private drop(slot: number): void {
-    this.dropped++;
-    this.series.drop(1);
-    this.slots.free(slot);
-    this.model.settled?.(this.now);
-  }
-
-  private shiftReady(): number {
-    const slot = this.ready[this.readyHead]!;
-    this.readyHead = (this.readyHead + 1) & (this.ready.length - 1);
-    this.readyLength--;
-    return slot;
-  }
-
-  private growReady(needed: number): void {
-    let size = this.ready.length * 2;
-    while (size < needed) size *= 2;
-    const bigger = new Int32Array(size);
-    for (let i = 0; i < this.readyLength; i++) bigger[i] = this.ready[(this.readyHead + i) & (this.ready.length - 1)]!;
-    this.ready = bigger;
-    this.readyHead = 0;
-  }
-
-  /** BoundedQueue.admitPending: after a release, the waiting offer goes in if it fits now. */
-  private admitPending(t: number): void {
-    const pending = this.pending;
-    if (!pending || !this.fits(pending.slots.length, pending.slots.length * this.options.messageSize)) return;
-    this.pending = undefined;
-    const paused = t - this.pausedSince;
-    this.pausedSeconds += paused;
-    this.series.paused(t - this.pauseMark);
-    this.notify.push(pending.lane);
-    this.admit(pending.slots, 0, pending.slots.length, t);
-  }
-
-  /** Resolves accepted deliveries (their models go on) and moves the gate, at time t. */
-  private settle(t: number): void {
-    for (;;) {
-      while (this.notify.length > 0) {
-        const lane = this.notify.shift()!;
-        if (lane >= 0) this.model.accepted(t, lane);
-      }
-      if (this.pending || this.gate.length === 0) return;
-      const next = this.gate.shift()!;
-      if (this.offer(next.slots, next.lane, t)) this.notify.push(next.lane);
-    }
-  }
-
   /** Idle workers take ready events (queue.waitForEvent woke them). */
-  private dispatch(t: number): void {
+  protected dispatch(t: number): void {
     if (this.dispatching) return;
     this.dispatching = true;
     while (this.idleCount > 0 && this.readyLength > 0) this.takeNext(this.idle[--this.idleCount]!, t);
