@@ -3,7 +3,7 @@
 // Mirrors adapters/memory/memory-broker.ts (MemoryTopic.partitionFor: keyed events by hash,
 // keyless round-robin; MemoryPartition.read) and, for Kinesis, the per-shard write limit
 // (PutRecords: 1,000 records/s and 1 MB/s per shard) as a producer-side delay.
-import { Arrivals } from './workload.ts';
+import type { Arrivals } from './workload.ts';
 import type { KeySampler } from './keys.ts';
 import { partitionOfKey } from './keys.ts';
 
@@ -108,7 +108,7 @@ export class BrokerLog {
   readable(p: number, t: number): number {
     const queue = this.partitions[p]!;
     const times = queue.times;
-    let i = queue.head;
+    const i = queue.head;
     const tail = queue.tail;
     // Usually everything or nothing is readable: check the last one first.
     if (i === tail || times[i]! > t) return 0;
@@ -128,7 +128,7 @@ export class BrokerLog {
     const queue = this.partitions[p]!;
     if (queue.head < queue.tail) {
       const first = queue.times[queue.head]!;
-      return first > t ? first : t;
+      return Math.max(first, t);
     }
     return this.nextArrival;
   }

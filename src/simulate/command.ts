@@ -37,7 +37,8 @@ export async function scenarioFrom(flags: SimulateFlags): Promise<Scenario> {
   // Model flags first: a typo there fails before the config file is read.
   const workload = parseWorkload(flags.workload);
   const service = parseServiceTime(flags.serviceTime);
-  if (!(flags.failureRate >= 0 && flags.failureRate <= 1)) throw new ConfigError('--failure-rate', `expected 0..1, got ${flags.failureRate}`);
+  if (!(flags.failureRate >= 0 && flags.failureRate <= 1))
+    throw new ConfigError('--failure-rate', `expected 0..1, got ${flags.failureRate}`);
   if (!(flags.duration > 0)) throw new ConfigError('--duration', 'must be more than 0');
   if (flags.warmup >= flags.duration) throw new ConfigError('--warmup', 'must be shorter than --duration');
   const config = await loadConfig(flags.config, process.env, { set: flags.set });

@@ -22,7 +22,7 @@ export interface KafkaParams {
   perFetch: number;
 }
 
-const enum State {
+enum State {
   Request,
   Answer,
   Deliver,

@@ -29,7 +29,7 @@ export interface KinesisParams {
   messageSize: number;
 }
 
-const enum State {
+enum State {
   Room,
   Call,
   Answer,

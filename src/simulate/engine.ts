@@ -81,7 +81,8 @@ export class Engine extends SinkQueue {
         t = model.nextAt;
         which = 1;
       }
-      const redelivery = this.redeliveryHead < this.redeliveries.length ? this.redeliveries[this.redeliveryHead]!.at : Number.POSITIVE_INFINITY;
+      const redelivery =
+        this.redeliveryHead < this.redeliveries.length ? this.redeliveries[this.redeliveryHead]!.at : Number.POSITIVE_INFINITY;
       if (redelivery < t) {
         t = redelivery;
         which = 2;

@@ -9,7 +9,7 @@ import { backoffMs, type RetryPolicy } from '../handler/retry.ts';
 import type { Random } from './random.ts';
 import type { ServiceTime } from './service-time.ts';
 
-export const enum Outcome {
+export enum Outcome {
   Success = 0,
   /** Succeeded after at least one retry. */
   Retried = 1,

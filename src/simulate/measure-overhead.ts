@@ -27,11 +27,19 @@ const keys = Array.from({ length: 1000 }, (_, i) => `key-${i}`);
 const batch: OutgoingEvent[] = [];
 for (let published = 0; published < events; published += batch.length) {
   batch.length = 0;
-  for (let i = 0; i < Math.min(10_000, events - published); i++) batch.push({ key: keys[i % 1000], payload: Buffer.alloc(payloadSize, i % 251) });
+  for (let i = 0; i < Math.min(10_000, events - published); i++)
+    batch.push({ key: keys[i % 1000], payload: Buffer.alloc(payloadSize, i % 251) });
   await broker.publish('measure', batch, 4);
 }
 const before = await settle();
-const source = new MemorySource(broker, { topic: 'measure', partitions: 4, group: 'g', startFrom: 'earliest', nackDelayMs: 100, commitIntervalMs: 200 });
+const source = new MemorySource(broker, {
+  topic: 'measure',
+  partitions: 4,
+  group: 'g',
+  startFrom: 'earliest',
+  nackDelayMs: 100,
+  commitIntervalMs: 200,
+});
 const pipeline = new Pipeline(
   {
     broker: 'memory',

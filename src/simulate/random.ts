@@ -51,7 +51,7 @@ export class Random {
   /** Standard normal (Box-Muller, both deviates used). */
   normal(): number {
     const spare = this.spare;
-    if (spare === spare) {
+    if (!Number.isNaN(spare)) {
       this.spare = Number.NaN;
       return spare;
     }

@@ -19,9 +19,7 @@ const nameOf = (r: SimulationResult) => `queue ${r.queueSize}, pool ${r.poolSize
 
 export function renderSimulationReport(all: SimulationResult[], sweep?: SweepOutput): string {
   // A sweep draws the frontier (and the recommendation), not every point of the grid.
-  const drawn = sweep
-    ? all.filter((_, i) => sweep.points[i]!.frontier || sweep.points[i] === sweep.recommended).slice(0, 8)
-    : all;
+  const drawn = sweep ? all.filter((_, i) => sweep.points[i]!.frontier || sweep.points[i] === sweep.recommended).slice(0, 8) : all;
   const over = (pick: (p: SimulationResult['series'][number]) => number) =>
     drawn.map((r) => ({ name: nameOf(r), points: r.series.map((p) => [p.t, pick(p)] as [number, number]) }));
   const first = all[0];
@@ -46,11 +44,26 @@ export function renderSimulationReport(all: SimulationResult[], sweep?: SweepOut
 <p class="note">Simulated, not measured: workload ${escapeHtml(first?.workload ?? '')}, service time ${escapeHtml(first?.serviceTime ?? '')}, failure rate ${first?.failureRate ?? 0}, ${first?.keys ?? 0} keys (${escapeHtml(first?.keySkew ?? '')}), ${first?.messageSize ?? 0} B events, ${first?.partitions ?? 0} partitions, ${first?.durationS ?? 0} s, seed ${first?.seed ?? 0}. Latency from the broker append to the ack.</p>
 ${rowsTable(['queue', 'pool', 'throughput/s', 'p50 ms', 'p99 ms', 'max ms', 'peak queue', 'paused %', 'backlog', 'dropped', 'dead-lettered', 'memory MB', 'keeps up', sweep ? 'Pareto' : 'why'], rows, (i) => (i === recommended ? 'recommended' : sweep?.points[i]?.frontier ? 'frontier' : ''))}
 ${sweep ? `<h2>Recommendation</h2><pre>${escapeHtml(sweep.snippet)}</pre><p class="note">Charts: the Pareto frontier's configurations.</p>` : ''}
-${lineChart(over((p) => p.queueDepth), { title: 'Queue depth over time', xLabel: 'seconds', yLabel: 'events' })}
-${lineChart(over((p) => p.latencyMaxMs), { title: 'End-to-end latency over time (max per second)', xLabel: 'seconds', yLabel: 'ms' })}
-${lineChart(over((p) => p.latencyMeanMs), { title: 'End-to-end latency over time (mean per second)', xLabel: 'seconds', yLabel: 'ms' })}
-${lineChart(over((p) => p.completed), { title: 'Throughput over time', xLabel: 'seconds', yLabel: 'events / s' })}
-${lineChart(over((p) => p.backlog), { title: 'Backlog in the broker over time', xLabel: 'seconds', yLabel: 'events' })}
+${lineChart(
+  over((p) => p.queueDepth),
+  { title: 'Queue depth over time', xLabel: 'seconds', yLabel: 'events' },
+)}
+${lineChart(
+  over((p) => p.latencyMaxMs),
+  { title: 'End-to-end latency over time (max per second)', xLabel: 'seconds', yLabel: 'ms' },
+)}
+${lineChart(
+  over((p) => p.latencyMeanMs),
+  { title: 'End-to-end latency over time (mean per second)', xLabel: 'seconds', yLabel: 'ms' },
+)}
+${lineChart(
+  over((p) => p.completed),
+  { title: 'Throughput over time', xLabel: 'seconds', yLabel: 'events / s' },
+)}
+${lineChart(
+  over((p) => p.backlog),
+  { title: 'Backlog in the broker over time', xLabel: 'seconds', yLabel: 'events' },
+)}
 ${lineChart(
   drawn.map((r) => ({ name: nameOf(r), points: r.latencyCurve })),
   {

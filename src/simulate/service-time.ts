@@ -5,7 +5,8 @@ import { ConfigError } from '../errors.ts';
 import { parseDuration } from '../cli/units.ts';
 import type { Random } from './random.ts';
 
-export const serviceTimeForms = 'fixed:5ms | exp:5ms (mean) | lognormal:p50=4ms,p99=40ms | empirical:FILE[#broker] (a `sluice bench --out` JSON)';
+export const serviceTimeForms =
+  'fixed:5ms | exp:5ms (mean) | lognormal:p50=4ms,p99=40ms | empirical:FILE[#broker] (a `sluice bench --out` JSON)';
 
 export interface ServiceTime {
   spec: string;
@@ -20,7 +21,11 @@ export interface ServiceTime {
 /** z of the 99th percentile of the standard normal. */
 const Z99 = 2.3263478740408408;
 
-export function parseServiceTime(spec: string, flag = '--service-time', read: (path: string) => string = (p) => readFileSync(p, 'utf8')): ServiceTime {
+export function parseServiceTime(
+  spec: string,
+  flag = '--service-time',
+  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): ServiceTime {
   const text = spec.trim();
   const fail = (why: string): never => {
     throw new ConfigError(flag, `${why} in "${spec}"; accepted forms: ${serviceTimeForms}`);
@@ -84,13 +89,7 @@ interface BenchRunJson {
  * that is end-to-end latency, so it equals the service time only for a run far from saturation
  * (little queueing); the note says so, with the run's rate and work.
  */
-function empirical(
-  spec: string,
-  rest: string,
-  flag: string,
-  read: (path: string) => string,
-  fail: (why: string) => never,
-): ServiceTime {
+function empirical(spec: string, rest: string, flag: string, read: (path: string) => string, fail: (why: string) => never): ServiceTime {
   const [path, broker] = rest.split('#');
   if (!path) fail('empirical needs a file');
   let json: { runs?: BenchRunJson[] };

@@ -112,7 +112,7 @@ export abstract class SinkQueue {
   protected fits(count: number, bytes: number): boolean {
     if (this.held === 0) return true;
     const { maxEvents, maxBytes } = this.options.queue;
-    return this.held + count <= maxEvents && (this.held * this.options.messageSize + bytes) <= maxBytes;
+    return this.held + count <= maxEvents && this.held * this.options.messageSize + bytes <= maxBytes;
   }
 
   protected admit(slots: number[], from: number, to: number, t: number): void {

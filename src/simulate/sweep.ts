@@ -32,7 +32,11 @@ export function sweep(base: Scenario, queueSizes: number[], poolSizes: number[],
   const points: SweepPoint[] = [];
   for (const queueSize of queueSizes) {
     for (const poolSize of poolSizes) {
-      const config = { ...base.config, queue: { ...base.config.queue, maxEvents: queueSize }, pool: { ...base.config.pool, size: poolSize } };
+      const config = {
+        ...base.config,
+        queue: { ...base.config.queue, maxEvents: queueSize },
+        pool: { ...base.config.pool, size: poolSize },
+      };
       const scenario = { ...base, config };
       const { engine, wallMs } = runScenario(scenario);
       const result = summarize(scenario, engine, wallMs);
@@ -50,7 +54,8 @@ export function sweep(base: Scenario, queueSizes: number[], poolSizes: number[],
         keepsUp: result.verdict.keepsUp,
         reason: result.verdict.reason,
       };
-      point.meetsSlo = point.lost === 0 && result.verdict.keepsUp && point.p99Ms <= sloP99Ms && point.throughput >= result.offeredRate * 0.95;
+      point.meetsSlo =
+        point.lost === 0 && result.verdict.keepsUp && point.p99Ms <= sloP99Ms && point.throughput >= result.offeredRate * 0.95;
       points.push(point);
     }
   }
@@ -64,7 +69,10 @@ export function sweep(base: Scenario, queueSizes: number[], poolSizes: number[],
     sloP99Ms,
     points,
     recommended,
-    snippet: snippetFor(recommended, sloP99Ms, rate).replaceAll('sluice tune', 'sluice simulate').replace('(measured:', '(simulated:').replace('peak RSS', 'memory est.'),
+    snippet: snippetFor(recommended, sloP99Ms, rate)
+      .replaceAll('sluice tune', 'sluice simulate')
+      .replace('(measured:', '(simulated:')
+      .replace('peak RSS', 'memory est.'),
     results,
     wallMs: performance.now() - started,
   };

@@ -37,7 +37,11 @@ function rateOf(text: string | undefined, flag: string, spec: string): number {
 }
 
 /** Parses `--workload`. `read` reads a replay file (tests pass their own). */
-export function parseWorkload(spec: string, flag = '--workload', read: (path: string) => string = (p) => readFileSync(p, 'utf8')): Workload {
+export function parseWorkload(
+  spec: string,
+  flag = '--workload',
+  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): Workload {
   const text = spec.trim();
   const colon = text.indexOf(':');
   if (colon <= 0) return fail(flag, spec, 'expected <shape>:<parameters>');
@@ -170,6 +174,9 @@ export class Arrivals {
   /** Deterministic fast path: the gap and end of the current segment. */
   private gap = 0;
   private segmentEnd = 0;
+  /** t = base + steps × gap: no drift from adding the gap a million times. */
+  private base = 0;
+  private steps = 0;
 
   constructor(
     private readonly workload: Workload,
@@ -180,7 +187,7 @@ export class Arrivals {
   /** The next arrival time (s), or Infinity past the horizon. */
   next(): number {
     if (this.gap > 0) {
-      const t = this.t + this.gap;
+      const t = this.base + ++this.steps * this.gap;
       if (t < this.segmentEnd) {
         this.t = t;
         return t;
@@ -209,6 +216,8 @@ export class Arrivals {
     this.t = t;
     if (this.workload.arrivals === 'deterministic') {
       this.gap = 1 / rates[this.segment]!;
+      this.base = t;
+      this.steps = 0;
       this.segmentEnd = Math.min(this.horizon, this.segment + 1 < starts.length ? starts[this.segment + 1]! : this.horizon);
     }
     return t < this.horizon ? t : Number.POSITIVE_INFINITY;
