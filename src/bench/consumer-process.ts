@@ -46,7 +46,7 @@ function begin(message: ConsumerBegin): void {
   peakRss = process.memoryUsage().rss;
   setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    send({ type: 'progress', received: recorder!.received, unique: recorder!.uniqueSoFar, queueDepth: sluice!.pipeline.queue.depth });
+    send({ type: 'progress', at: nowMs(), received: recorder!.received, unique: recorder!.uniqueSoFar, queueDepth: sluice!.pipeline.queue.depth });
   }, 250).unref();
   if (message.producer) startProducerThread(message.producer);
 }
@@ -59,7 +59,15 @@ function startProducerThread(options: ProducerOptions & { destination: string })
   producerThread = new Worker(entry, { workerData: options });
   producerThread.on(
     'message',
-    async (message: { type: string; id?: number; events?: { key?: string; payload: Uint8Array }[]; sent?: number; report?: unknown }) => {
+    async (message: {
+      type: string;
+      id?: number;
+      events?: { key?: string; payload: Uint8Array }[];
+      at?: number;
+      published?: number;
+      confirmed?: number;
+      report?: unknown;
+    }) => {
       if (message.type === 'publish') {
         const events = message.events!.map((event) => ({
           key: event.key,
@@ -67,7 +75,8 @@ function startProducerThread(options: ProducerOptions & { destination: string })
         }));
         await MemoryBroker.shared('default').publish(options.destination, events);
         producerThread!.postMessage({ type: 'published', id: message.id });
-      } else if (message.type === 'progress') send({ type: 'producer-progress', sent: message.sent! });
+      } else if (message.type === 'progress')
+        send({ type: 'producer-progress', at: message.at!, published: message.published!, confirmed: message.confirmed! });
       else if (message.type === 'done') send({ type: 'producer-done', report: message.report as never });
     },
   );

@@ -18,7 +18,7 @@ process.on('message', (message: ProducerStart) => {
     const report = await runProducer(
       (events) => publisher.publish(message.destination, events),
       message.options,
-      (sent) => send({ type: 'progress', sent }),
+      (counts) => send({ type: 'progress', ...counts }),
     );
     await publisher.close();
     send({ type: 'done', report });
