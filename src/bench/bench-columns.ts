@@ -17,8 +17,12 @@ export const BENCH_COLUMNS: { header: string; title: string; cell: (run: BrokerR
   { header: 'p99 ms', title: 'end-to-end latency, 99th percentile', cell: (r) => ms(r.latencyMs.p99) },
   { header: 'p99.9 ms', title: 'end-to-end latency, 99.9th percentile', cell: (r) => ms(r.latencyMs.p999) },
   { header: 'max ms', title: 'end-to-end latency, maximum', cell: (r) => ms(r.latencyMs.max) },
-  { header: 'publish p99', title: "producer's publish call to broker confirmation, 99th percentile, ms", cell: (r) => ms(r.publishLatencyMs.p99) },
-  { header: 'cpu %', title: "consumer process CPU, % of one core", cell: (r) => r.cpuPercent },
+  {
+    header: 'publish p99',
+    title: "producer's publish call to broker confirmation, 99th percentile, ms",
+    cell: (r) => ms(r.publishLatencyMs.p99),
+  },
+  { header: 'cpu %', title: 'consumer process CPU, % of one core', cell: (r) => r.cpuPercent },
   { header: 'rss MB', title: 'consumer process peak resident memory', cell: (r) => r.peakRssMB },
 ];
 

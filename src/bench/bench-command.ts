@@ -113,7 +113,11 @@ export async function benchCommand(options: BenchCommandOptions): Promise<number
     const started = Date.now();
     let run: BrokerRun;
     try {
-      run = await runBroker(broker.spec, { ...options.workload, rate }, { profile, set: options.set, onProgress: (p) => progress.update(p) });
+      run = await runBroker(
+        broker.spec,
+        { ...options.workload, rate },
+        { profile, set: options.set, onProgress: (p) => progress.update(p) },
+      );
     } catch (error) {
       run = { broker: broker.label, workload: { ...options.workload, rate }, error: (error as Error).message } as BrokerRun;
     }

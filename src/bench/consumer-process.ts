@@ -46,7 +46,13 @@ function begin(message: ConsumerBegin): void {
   peakRss = process.memoryUsage().rss;
   setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    send({ type: 'progress', at: nowMs(), received: recorder!.received, unique: recorder!.uniqueSoFar, queueDepth: sluice!.pipeline.queue.depth });
+    send({
+      type: 'progress',
+      at: nowMs(),
+      received: recorder!.received,
+      unique: recorder!.uniqueSoFar,
+      queueDepth: sluice!.pipeline.queue.depth,
+    });
   }, 250).unref();
   if (message.producer) startProducerThread(message.producer);
 }

@@ -77,6 +77,9 @@ export function redactSecrets<T>(value: T): T {
   if (Array.isArray(value)) return value.map(redactSecrets) as T;
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
-    Object.entries(value).map(([key, v]) => [key, SECRET_KEY.test(key) && (typeof v === 'string' || typeof v === 'object') ? '***' : redactSecrets(v)]),
+    Object.entries(value).map(([key, v]) => [
+      key,
+      SECRET_KEY.test(key) && (typeof v === 'string' || typeof v === 'object') ? '***' : redactSecrets(v),
+    ]),
   ) as T;
 }

@@ -16,11 +16,7 @@ export { colorFor, lineChart, niceTicks } from './chart-svg.ts';
  * background fills that matter, charts and tables not split across pages).
  */
 
-function htmlTable(
-  headers: { text: string; title?: string }[],
-  rows: (string | number)[][],
-  rowClass?: (i: number) => string,
-): string {
+function htmlTable(headers: { text: string; title?: string }[], rows: (string | number)[][], rowClass?: (i: number) => string): string {
   const head = headers.map((h) => `<th${h.title ? ` title="${escapeHtml(h.title)}"` : ''}>${escapeHtml(h.text)}</th>`).join('');
   const body = rows
     .map((row, i) => {
@@ -76,7 +72,10 @@ ${body}
 }
 
 /** Version, commit, machine, times: a `<dl class="meta">` (each `dd` has `data-key`). */
-function metadata(o: { version?: string; commit?: string; machine: Machine; startedAt: string; finishedAt?: string }, extra: [string, string][] = []): string {
+function metadata(
+  o: { version?: string; commit?: string; machine: Machine; startedAt: string; finishedAt?: string },
+  extra: [string, string][] = [],
+): string {
   const m = o.machine;
   const rows: [string, string, string][] = [
     ['version', 'Sluice', o.version ?? 'unknown'],
@@ -113,7 +112,10 @@ export function renderBenchReport(output: BenchOutput): string {
       .slice(0, -1)
       .map((point, i, all) => [point.t, i === 0 ? point.delivered : point.delivered - all[i - 1]!.delivered] as [number, number]),
   }));
-  const backlog: Series[] = runs.map((run) => ({ name: run.broker, points: run.series.slice(0, -1).map((p) => [p.t, p.backlog] as [number, number]) }));
+  const backlog: Series[] = runs.map((run) => ({
+    name: run.broker,
+    points: run.series.slice(0, -1).map((p) => [p.t, p.backlog] as [number, number]),
+  }));
   const latency: Series[] = runs.map((run) => ({ name: run.broker, points: run.latencyCurve.map(([p, v]) => [p, v] as [number, number]) }));
   const span = BENCH_COLUMNS.length - 2;
   const rows = output.runs
@@ -137,7 +139,11 @@ ${
   output.maxRate
     ? `<h2>Maximum sustained rate</h2>${htmlTable(
         [{ text: 'broker' }, { text: 'rate/s' }, { text: 'trials (rate: sustained?)' }],
-        Object.entries(output.maxRate).map(([b, r]) => [b, r.rate, r.trials.map((t) => `${t.rate}:${t.sustained ? 'ok' : 'no'}`).join(' ')]),
+        Object.entries(output.maxRate).map(([b, r]) => [
+          b,
+          r.rate,
+          r.trials.map((t) => `${t.rate}:${t.sustained ? 'ok' : 'no'}`).join(' '),
+        ]),
       )}`
     : ''
 }

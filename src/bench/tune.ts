@@ -139,7 +139,9 @@ export async function tuneCommand(options: TuneOptions): Promise<number> {
       const p = points[points.length - 1]!;
       progress.note(
         `trial ${points.length}/${options.queueSizes.length * options.poolSizes.length} queue ${queueSize}, pool ${poolSize}: ${
-          p.error ? `error: ${p.error}` : `${num(p.throughput)}/s, p99 ${ms(p.p99Ms)} ms, lost ${p.lost}${p.meetsSlo ? ', meets the SLO' : ''}`
+          p.error
+            ? `error: ${p.error}`
+            : `${num(p.throughput)}/s, p99 ${ms(p.p99Ms)} ms, lost ${p.lost}${p.meetsSlo ? ', meets the SLO' : ''}`
         }`,
       );
     }
