@@ -123,7 +123,10 @@ describe('sluice bench on the memory broker (small scale)', () => {
         expect(p.delivered).toBeLessThanOrEqual(p.sent);
       },
     });
-    expect(phases).toEqual(['setup', 'warm-up', 'measure', 'drain']);
+    // In order; the 1 s warm-up may fall between two once-a-second reports on a busy machine.
+    const order: Phase[] = ['setup', 'warm-up', 'measure', 'drain'];
+    expect(phases).toEqual(order.filter((phase) => phases.includes(phase)));
+    expect(phases).toEqual(expect.arrayContaining(['setup', 'measure', 'drain']));
     // Every second of the series: delivered ≤ sent (bench once printed more delivered than sent).
     for (const point of run.series) {
       expect(point.delivered, `t=${point.t}`).toBeLessThanOrEqual(point.sent);
