@@ -1,4 +1,4 @@
-import type { BrokerRun } from './run-broker.ts';
+import type { BrokerRun, Workload } from './run-broker.ts';
 import { ms, num } from './table.ts';
 
 /**
@@ -30,4 +30,14 @@ export const BENCH_COLUMNS: { header: string; title: string; cell: (run: BrokerR
 export function benchRow(run: BrokerRun): (string | number)[] {
   if (run.error) return [run.broker, num(run.workload.rate), `error: ${run.error}`, ...BENCH_COLUMNS.slice(3).map(() => '')];
   return BENCH_COLUMNS.map((column) => column.cell(run));
+}
+
+/**
+ * Under the table: the warm-up is in some figures and not others. `counted`: the columns that do
+ * count it (bench: sent, lost, dups; tune: lost).
+ */
+export function warmupNote(workload: Pick<Workload, 'warmupS' | 'durationS'>, counted = 'sent, lost and dups count them'): string {
+  return workload.warmupS > 0
+    ? `warm-up: the first ${workload.warmupS} s of each run are left out of throughput and latency (measured: the ${workload.durationS} s after); ${counted}.`
+    : `no warm-up: throughput and latency cover all ${workload.durationS} s.`;
 }

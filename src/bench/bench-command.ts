@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.ts';
-import { BENCH_COLUMNS, benchRow } from './bench-columns.ts';
+import { BENCH_COLUMNS, benchRow, warmupNote } from './bench-columns.ts';
 import { profileFor, type ResolvedBroker, resolveBroker } from './broker-spec.ts';
 import { findMaxRate } from './max-rate.ts';
 import { ProgressReporter, type ProgressOutput } from './progress.ts';
@@ -9,6 +9,7 @@ import { renderBenchReport } from './report-html.ts';
 import { runBroker, type BrokerRun, type Workload } from './run-broker.ts';
 import { num, table } from './table.ts';
 
+export { warmupNote } from './bench-columns.ts';
 export { machine } from './provenance.ts';
 
 export interface BenchCommandOptions {
@@ -48,13 +49,6 @@ export function benchTable(runs: BrokerRun[]): string {
     BENCH_COLUMNS.map((column) => column.header),
     runs.map(benchRow),
   );
-}
-
-/** Under the table: the warm-up is in some figures and not others. */
-export function warmupNote(workload: Pick<Workload, 'warmupS' | 'durationS'>): string {
-  return workload.warmupS > 0
-    ? `warm-up: the first ${workload.warmupS} s of each run are left out of throughput and latency (measured: the ${workload.durationS} s after); sent, lost and dups count them.`
-    : `no warm-up: throughput and latency cover all ${workload.durationS} s.`;
 }
 
 /** `sluice bench`: each broker in turn on the same workload; a table, and JSON / HTML if asked. */

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { warmupNote } from './bench-columns.ts';
 import { resolveBroker } from './broker-spec.ts';
 import { ProgressReporter, type ProgressOutput } from './progress.ts';
 import { type Machine, provenance } from './provenance.ts';
@@ -177,7 +178,7 @@ export async function tuneCommand(options: TuneOptions): Promise<number> {
         p.meetsSlo ? 'yes' : 'no',
         p === recommended ? '◆ recommended' : p.frontier ? '◆' : '',
       ]),
-    )}\n\n${output.snippet}\n`,
+    )}\n${warmupNote(options.workload, 'lost counts them')}\n\n${output.snippet}\n`,
   );
   if (out) await writeFile(out, `${JSON.stringify(output, (_, v) => (v === Infinity ? null : v), 2)}\n`);
   if (report) await writeFile(report, renderTuneReport(output));

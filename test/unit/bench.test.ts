@@ -232,6 +232,9 @@ describe('sluice bench and sluice tune as commands (memory broker, small scale)'
       const quietOut = logOut();
       expect(await tuneCommand({ ...options, poolSizes: [1], quiet: true, progressOut: quietOut })).toBe(0);
       expect(quietOut.text).toBe('');
+      const printed = stdout.mock.calls.map(([chunk]) => String(chunk)).join('');
+      expect(printed).toContain('warm-up: the first 1 s of each run are left out of throughput and latency');
+      expect(printed).not.toMatch(/trial \d\/\d/); // progress is not on stdout
     } finally {
       stdout.mockRestore();
     }
