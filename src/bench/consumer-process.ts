@@ -8,6 +8,7 @@ import pino from 'pino';
 import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
 import { Sluice } from '../app.ts';
 import { validateConfig } from '../config/load.ts';
+import { dropHarmlessWarnings } from '../cli/harmless-warnings.ts';
 import { errorMessage } from '../errors.ts';
 import type { ConsumerBegin, ConsumerDrain, ConsumerStart, FromConsumer, ToConsumer } from './messages.ts';
 import type { ProducerOptions } from './producer.ts';
@@ -17,6 +18,8 @@ import { nowMs } from './stamp.ts';
 import { compiled, moduleUrl } from '../util/runtime.ts';
 
 const send = (message: FromConsumer) => process.send!(message);
+// kafkajs' negative-timeout warning would break the parent's progress line (as `sluice run` drops it).
+dropHarmlessWarnings();
 let sluice: Sluice | undefined;
 let recorder: DeliveryRecorder | undefined;
 let cpuStart = process.cpuUsage();

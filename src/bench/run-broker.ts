@@ -147,6 +147,10 @@ export async function runBroker(
   const poolSize = workload.poolSize ?? config.pool.size;
   let consumer: ChildProcess | undefined;
   let producer: ChildProcess | undefined;
+  // Until production starts (a Kafka consumer joining its group can take half a minute), the
+  // line still moves; the sampler below takes over.
+  const setupTicker = setInterval(() => progress('setup', (nowMs() - runStartMs) / 1000), 1000);
+  let drainTicker: NodeJS.Timeout | undefined;
   try {
     if (broker !== 'memory') await admin.createDestination(destination, { partitions: workload.partitions });
     const consumerConfig = {
@@ -215,6 +219,7 @@ export async function runBroker(
     }
 
     const series: SeriesPoint[] = [];
+    clearInterval(setupTicker);
     const sampler = setInterval(() => {
       const t = (nowMs() - producerOptions.startMs) / 1000;
       if (t < 0) return progress('setup', (nowMs() - runStartMs) / 1000);
@@ -232,7 +237,7 @@ export async function runBroker(
     counts.producerDone(report.taken, report.sent);
     const drainStartMs = nowMs();
     progress('drain', 0);
-    const drainTicker = setInterval(() => progress('drain', (nowMs() - drainStartMs) / 1000), 1000);
+    drainTicker = setInterval(() => progress('drain', (nowMs() - drainStartMs) / 1000), 1000);
     consumer.send({
       type: 'drain',
       taken: report.taken,
@@ -274,6 +279,8 @@ export async function runBroker(
       config: effectiveConfig,
     };
   } finally {
+    clearInterval(setupTicker);
+    clearInterval(drainTicker);
     await stopChild(producer);
     await stopChild(consumer, { type: 'stop' });
     if (broker !== 'memory') await admin.deleteDestination(destination).catch(() => undefined);
