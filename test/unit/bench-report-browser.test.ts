@@ -53,8 +53,15 @@ describe('the bench HTML report in headless Chromium', () => {
       await page.emulateMedia({ media: 'print' });
       await page.setViewportSize({ width: 718, height: 1000 });
       expect((await layoutOf(page)).overflowing).toEqual([]);
-      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-      expect(background).toBe('rgb(255, 255, 255)');
+      const printed = await page.evaluate(() => ({
+        background: getComputedStyle(document.body).backgroundColor,
+        // Any element with a fill that is not white or transparent (printers drop or smear them).
+        filled: [...document.querySelectorAll('body *')]
+          .map((e) => getComputedStyle(e).backgroundColor)
+          .filter((c) => c !== 'rgba(0, 0, 0, 0)' && c !== 'rgb(255, 255, 255)'),
+        unbroken: [...document.querySelectorAll('figure, table, pre')].every((e) => getComputedStyle(e).breakInside === 'avoid'),
+      }));
+      expect(printed).toEqual({ background: 'rgb(255, 255, 255)', filled: [], unbroken: true });
       const pdf = await page.pdf({ format: 'A4' });
       expect(pdf.length).toBeGreaterThan(1000);
       await page.close();
