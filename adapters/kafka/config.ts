@@ -272,7 +272,10 @@ export const kafkaConfigSchema = z
     if (config.producer.idempotent && config.producer.acks !== 'all') {
       context.addIssue({ code: 'custom', path: ['producer', 'acks'], message: 'an idempotent producer needs acks: all' });
     }
-  });
+  })
+  .describe(
+    'Apache Kafka (broker.type kafka): a consumer group reads topics; offsets are committed up to the highest contiguous acked one.',
+  );
 
 export type KafkaConfig = z.infer<typeof kafkaConfigSchema>;
 

@@ -11,9 +11,9 @@ const endpointSchema = z
 
 const credentialsSchema = z
   .object({
-    accessKeyId: z.string().min(1),
-    secretAccessKey: z.string().min(1),
-    sessionToken: z.string().min(1).optional(),
+    accessKeyId: z.string().min(1).describe('AWS access key id.'),
+    secretAccessKey: z.string().min(1).describe('AWS secret access key (local emulators accept any).'),
+    sessionToken: z.string().min(1).optional().describe('Session token of temporary credentials.'),
   })
   .strict()
   .optional()
@@ -89,7 +89,8 @@ export const kinesisConfigSchema = z
           ),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('How shards are read: polling (GetRecords) or enhanced fan-out.'),
     leases: z
       .object({
         type: z
@@ -133,7 +134,8 @@ export const kinesisConfigSchema = z
           .describe('How often ListShards looks for new shards (resharding); also done when a shard ends.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Shard leases (which instance reads which shard) and checkpoints.'),
     checkpointIntervalMs: z
       .number()
       .int()
@@ -144,8 +146,8 @@ export const kinesisConfigSchema = z
     publish: z
       .object({
         maxAttempts: z.number().int().min(1).default(8).describe('PutRecords tries per batch; failed entries only are sent again.'),
-        initialBackoffMs: z.number().int().min(1).default(100),
-        maxBackoffMs: z.number().int().min(1).default(5_000),
+        initialBackoffMs: z.number().int().min(1).default(100).describe('Wait before the second PutRecords try (doubles per try, jittered).'),
+        maxBackoffMs: z.number().int().min(1).default(5_000).describe('Longest wait between PutRecords tries.'),
         headers: z
           .enum(['envelope', 'drop'])
           .default('envelope')
@@ -154,7 +156,8 @@ export const kinesisConfigSchema = z
           ),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The publisher (PutRecords): dead letters, bridging, benchmark load.'),
   })
   .strict()
   .superRefine((config, context) => {
@@ -165,6 +168,7 @@ export const kinesisConfigSchema = z
     if (renewIntervalMs !== undefined && renewIntervalMs * 2 > durationMs) {
       context.addIssue({ code: 'custom', path: ['leases', 'renewIntervalMs'], message: 'must be at most half of leases.durationMs' });
     }
-  });
+  })
+  .describe('Amazon Kinesis Data Streams (broker.type kinesis): shards shared by lease, checkpoints in DynamoDB (or a file).');
 
 export type KinesisConfig = z.infer<typeof kinesisConfigSchema>;

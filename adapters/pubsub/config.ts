@@ -130,7 +130,8 @@ export const pubsubConfigSchema = z
           .describe('Upper bound of the lease length the client asks for per extension.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Lease management of messages Sluice holds (modAck extensions).'),
     probe: z
       .object({
         intervalMs: z
@@ -177,7 +178,8 @@ export const pubsubConfigSchema = z
           .describe('After a nack, how long later events of the key are held waiting for the redelivery of the nacked one.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Ordering keys on an ordered subscription.'),
     publisher: z
       .object({
         maxMessages: z.number().int().min(1).max(1000).default(100).describe('Messages per publish request at most.'),
@@ -193,10 +195,12 @@ export const pubsubConfigSchema = z
         timeoutMs: z.number().int().min(1).default(60_000).describe('How long a publish may take before it counts as failed.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The publisher: dead letters, bridging, benchmark load.'),
     connectTimeoutMs: z.number().int().min(100).default(10_000).describe('Bound on checking / creating resources at start.'),
     closeTimeoutMs: z.number().int().min(1000).default(10_000).describe('Bound on nacking what is left and flushing acks at close.'),
   })
-  .strict();
+  .strict()
+  .describe('Google Cloud Pub/Sub (broker.type pubsub): a subscription read by streaming pull.');
 
 export type PubSubConfig = z.infer<typeof pubsubConfigSchema>;
