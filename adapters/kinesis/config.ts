@@ -146,7 +146,12 @@ export const kinesisConfigSchema = z
     publish: z
       .object({
         maxAttempts: z.number().int().min(1).default(8).describe('PutRecords tries per batch; failed entries only are sent again.'),
-        initialBackoffMs: z.number().int().min(1).default(100).describe('Wait before the second PutRecords try (doubles per try, jittered).'),
+        initialBackoffMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(100)
+          .describe('Wait before the second PutRecords try (doubles per try, jittered).'),
         maxBackoffMs: z.number().int().min(1).default(5_000).describe('Longest wait between PutRecords tries.'),
         headers: z
           .enum(['envelope', 'drop'])

@@ -28,6 +28,8 @@ export const memoryConfigSchema = z
       .describe('Synthetic load generator, so the embedded default runs with no infrastructure.'),
   })
   .strict()
-  .describe('The embedded in-process broker (broker.type memory): no infrastructure, not durable; for trying Sluice, tests and benchmarks.');
+  .describe(
+    'The embedded in-process broker (broker.type memory): no infrastructure, not durable; for trying Sluice, tests and benchmarks.',
+  );
 
 export type MemoryConfig = z.infer<typeof memoryConfigSchema>;

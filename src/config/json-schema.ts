@@ -47,8 +47,8 @@ interface ZodDef {
  * the input side), a machine-dependent default replaced by its words, and `z.int()`'s implied
  * ±2^53 bounds and prefaults' `{}` (they say nothing to a reader) dropped.
  */
-function tidy(ctx: { zodSchema: unknown; jsonSchema: JsonSchema }): void {
-  const json = ctx.jsonSchema;
+function tidy(ctx: { zodSchema: unknown; jsonSchema: object }): void {
+  const json = ctx.jsonSchema as JsonSchema;
   const def = (ctx.zodSchema as { _zod: { def: ZodDef } })._zod.def;
   if (def.type === 'default' && !('default' in json)) json.default = def.defaultValue;
   if (DEFAULT_TEXT in json) delete json.default;
@@ -56,22 +56,22 @@ function tidy(ctx: { zodSchema: unknown; jsonSchema: JsonSchema }): void {
   for (const bound of ['minimum', 'maximum'] as const) if (SAFE_BOUNDS.has(json[bound] as number)) delete json[bound];
 }
 
+/** One zod schema as draft-07 JSON Schema of its input side (see above), tidied. */
 function toJson(schema: ZodType): JsonSchema {
-  const json = z.toJSONSchema(schema, { target: 'draft-07', io: 'input', override: tidy }) as JsonSchema;
-  delete json.$schema;
-  return json;
+  return z.toJSONSchema(schema, { target: 'draft-07', io: 'input', override: tidy }) as JsonSchema;
 }
 
 /** The whole schema: core keys, and every adapter's section under `broker` and `deadLetter.broker`. */
 export async function configJsonSchema(): Promise<JsonSchema> {
-  const { $schema, ...core } = z.toJSONSchema(configSchema, { target: 'draft-07', io: 'input', override: tidy }) as JsonSchema;
+  const { $schema, ...core } = toJson(configSchema);
   const types = Object.keys(adapters);
   const broker = core.properties!.broker!;
   const deadLetterBroker = core.properties!.deadLetter!.properties!.broker!;
   broker.properties!.type!.enum = types;
   deadLetterBroker.properties!.type!.enum = types;
   for (const type of types) {
-    broker.properties![type] = toJson(await adapters[type]!.schema());
+    const { $schema: _, ...section } = toJson(await adapters[type]!.schema());
+    broker.properties![type] = section;
     deadLetterBroker.properties![type] = {
       description: `Section of the ${type} dead-letter broker when it differs from \`broker.${type}\` (same keys; default: \`broker.${type}\`).`,
       allOf: [{ $ref: `#/properties/broker/properties/${type}` }],
