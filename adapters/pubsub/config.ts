@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TEXT } from '../../src/config/schema.ts';
 
 /**
  * `broker.pubsub`: Google Cloud Pub/Sub through @google-cloud/pubsub (streaming pull).
@@ -10,15 +11,18 @@ export const pubsubConfigSchema = z
       .string()
       .min(1)
       .optional()
+      .meta({ [DEFAULT_TEXT]: "$PUBSUB_PROJECT_ID, else the credentials' project" })
       .describe('Google Cloud project. Default: $PUBSUB_PROJECT_ID (emulator), else the project of the application default credentials.'),
     endpoint: z
       .string()
       .min(1)
       .optional()
+      .meta({ [DEFAULT_TEXT]: '$PUBSUB_EMULATOR_HOST, else pubsub.googleapis.com' })
       .describe('host:port of the API, e.g. 127.0.0.1:8085 for the emulator. Default: $PUBSUB_EMULATOR_HOST, else pubsub.googleapis.com.'),
     emulator: z
       .boolean()
       .optional()
+      .meta({ [DEFAULT_TEXT]: 'true for an endpoint not on googleapis.com' })
       .describe(
         'Plain-text connection without credentials. Default: true when an endpoint (or $PUBSUB_EMULATOR_HOST) is set that is not *.googleapis.com.',
       ),
@@ -78,6 +82,7 @@ export const pubsubConfigSchema = z
           .int()
           .min(1)
           .optional()
+          .meta({ [DEFAULT_TEXT]: 'queue.maxEvents + one batch + inFlight' })
           .describe(
             'Messages the client holds unacked at most. Default: queue.maxEvents + one batch + inFlight, so events are not buffered twice.',
           ),
@@ -86,6 +91,7 @@ export const pubsubConfigSchema = z
           .int()
           .min(1)
           .optional()
+          .meta({ [DEFAULT_TEXT]: 'queue.maxBytes, scaled like maxMessages' })
           .describe('Bytes the client holds unacked at most. Default: queue.maxBytes scaled like maxMessages.'),
         inFlight: z
           .number()
@@ -120,6 +126,7 @@ export const pubsubConfigSchema = z
           .min(10)
           .max(600)
           .optional()
+          .meta({ [DEFAULT_TEXT]: "the client's" })
           .describe('Lower bound of the lease length the client asks for per extension.'),
         maxAckDeadlineSeconds: z
           .number()
@@ -127,6 +134,7 @@ export const pubsubConfigSchema = z
           .min(10)
           .max(600)
           .optional()
+          .meta({ [DEFAULT_TEXT]: "the client's" })
           .describe('Upper bound of the lease length the client asks for per extension.'),
       })
       .strict()

@@ -32,7 +32,13 @@ export const deadLetterSchema = z
     destination: z.string().min(1).default('{source}.dlq').describe('Topic / stream for type broker; {source} is the topic read from.'),
     path: z.string().min(1).default('./dead-letters.jsonl').describe('File for type file.'),
     broker: z
-      .object({ type: z.string().optional().describe('Another broker for dead letters; default: the source broker.') })
+      .object({
+        type: z
+          .string()
+          .optional()
+          .meta({ [DEFAULT_TEXT]: 'the source broker' })
+          .describe('Another broker for dead letters; default: the source broker.'),
+      })
       .catchall(brokerSectionSchema)
       .prefault({})
       .describe('For type broker: the broker dead letters are published to, and its section when it is not the source broker.'),
@@ -155,6 +161,7 @@ export const configSchema = z
           .string()
           .min(1)
           .optional()
+          .meta({ [DEFAULT_TEXT]: 'off' })
           .describe(
             'Ack audit: append every ack/commit/checkpoint and the completions it rests on to this NDJSON file (off when unset); check it with `sluice audit verify FILE`.',
           ),
