@@ -22,7 +22,7 @@ export async function configSchemaCommand(options: { out?: string }): Promise<nu
     throw new ConfigError('--out', `cannot write ${options.out}: ${(error as Error).message}`);
   }
   process.stderr.write(
-    `wrote ${options.out}: add "# yaml-language-server: $schema=${options.out}" (a path relative to the YAML file) to a config file\n`,
+    `wrote ${options.out}; editors use it when a config file starts with: # yaml-language-server: $schema=<its path from that file>\n`,
   );
   return 0;
 }
