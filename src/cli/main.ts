@@ -10,6 +10,7 @@ import { parseFaultFlags } from '../faults/cli-faults.ts';
 import { setFlag } from './set-flag.ts';
 import { addBenchCommands } from './bench-commands.ts';
 import { addCompletionCommand } from './completion.ts';
+import { addConfigSchemaCommand } from './config-schema.ts';
 import { defaultLogFormat, type LogFormat, LOG_FORMATS, parseLogFormat } from './log-format.ts';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 bad configuration or usage. */
@@ -166,6 +167,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (options: { config?: string; set?: string[] }) => {
       code = await checkConfig(options);
     });
+  addConfigSchemaCommand(config, (result) => {
+    code = result;
+  });
   program
     .command('audit')
     .description('ack audit tools (audit.file)')
