@@ -15,7 +15,10 @@ export function addSimulateCommand(program: Command, done: (code: number) => voi
   program
     .command('simulate')
     .description("simulate Sluice's pipeline on a workload in seconds: throughput, latency, queue, drops, memory, keeps up or not")
-    .option('-c, --config <file>', 'Sluice config (broker type and section, queue, pool, handler retry, dead letters)')
+    .option(
+      '-c, --config <file>',
+      'Sluice config: broker type and section, queue, pool, handler retry, dead letters (default: the built-in defaults, memory broker)',
+    )
     .option(...setFlag)
     .option('--workload <spec>', workloadForms, 'constant:10000/s')
     .option('--service-time <spec>', `handler time per try: ${serviceTimeForms}`, 'fixed:1ms')

@@ -1,12 +1,11 @@
 // The HTML page of `sluice simulate --report`: queue depth, latency, throughput and backlog over
 // time, one series per configuration, and the latency percentile curve. The charts are the
-// bench report's own (src/bench/report-html.ts lineChart), so simulated and measured pages look
+// bench report's own (src/bench/chart-svg.ts lineChart, which report-html.ts uses), so simulated and measured pages look
 // alike; the page frame is restated here (report-html.ts does not export it).
-import { lineChart } from '../bench/report-html.ts';
+import { escapeHtml, lineChart } from '../bench/chart-svg.ts';
 import type { SimulationResult } from './results.ts';
 import type { SweepOutput } from './sweep.ts';
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 
 function rowsTable(headers: string[], rows: (string | number)[][], rowClass?: (i: number) => string): string {
