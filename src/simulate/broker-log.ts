@@ -88,8 +88,11 @@ export class BrokerLog {
     const partitions = this.partitions;
     const count = partitions.length;
     const gap = this.writeGap;
+    const keys = this.keys;
+    const arrivals = this.arrivals;
+    let sent = this.sent;
     while (next <= t) {
-      const key = this.keys.next();
+      const key = keys.next();
       const p = key < 0 ? this.roundRobin++ % count : partitionOfKey(key, count);
       let at = next;
       if (gap > 0) {
@@ -98,9 +101,10 @@ export class BrokerLog {
         if (at - next > this.maxWriteDelay) this.maxWriteDelay = at - next;
       }
       partitions[p]!.push(at, key);
-      this.sent++;
-      next = this.arrivals.next();
+      sent++;
+      next = arrivals.next();
     }
+    this.sent = sent;
     this.nextArrival = next;
   }
 

@@ -48,6 +48,8 @@ export class Engine extends SinkQueue {
   // redeliveries: slots nacked, by the time they come back (nondecreasing)
   private readonly redeliveries: { at: number; slot: number }[] = [];
   private redeliveryHead = 0;
+  /** When the first nacked event comes back (Infinity: none): read on every step, so kept at hand. */
+  private nextRedelivery = Number.POSITIVE_INFINITY;
 
   constructor(
     options: EngineOptions,
@@ -81,8 +83,7 @@ export class Engine extends SinkQueue {
         t = model.nextAt;
         which = 1;
       }
-      const redelivery =
-        this.redeliveryHead < this.redeliveries.length ? this.redeliveries[this.redeliveryHead]!.at : Number.POSITIVE_INFINITY;
+      const redelivery = this.nextRedelivery;
       if (redelivery < t) {
         t = redelivery;
         which = 2;
@@ -180,6 +181,7 @@ export class Engine extends SinkQueue {
     if (outcome === Outcome.Nacked) {
       this.nacked++;
       this.redeliveries.push({ at: t + this.options.nackDelay, slot });
+      if (this.nextRedelivery === Number.POSITIVE_INFINITY) this.nextRedelivery = t + this.options.nackDelay;
     } else {
       this.completed++;
       if (outcome === Outcome.DeadLettered) this.deadLettered++;
@@ -217,6 +219,7 @@ export class Engine extends SinkQueue {
       list.splice(0, this.redeliveryHead);
       this.redeliveryHead = 0;
     }
+    this.nextRedelivery = this.redeliveryHead < list.length ? list[this.redeliveryHead]!.at : Number.POSITIVE_INFINITY;
     this.deliver(batch, -1, t);
   }
 
