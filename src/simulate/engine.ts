@@ -34,7 +34,7 @@ export class Engine extends SinkQueue {
   deadLettered = 0;
   nacked = 0;
   peakInProcess = 0;
-  horizonSnapshot: { completed: number; dropped: number; backlog: number; unfinished: number } | undefined;
+  horizonSnapshot: { completed: number; dropped: number; backlog: number; heldByWriteLimit: number; unfinished: number } | undefined;
   // pool
   private readonly workers: WorkerHeap;
   private readonly idle: Int32Array;
@@ -244,7 +244,8 @@ export class Engine extends SinkQueue {
     this.horizonSnapshot = {
       completed: this.completed,
       dropped: this.dropped,
-      backlog: this.broker.backlog,
+      backlog: this.brokerBacklog(horizon),
+      heldByWriteLimit: this.broker.backlog - this.brokerBacklog(horizon),
       unfinished: this.inProcess,
     };
   }

@@ -34,8 +34,10 @@ export interface SimulationResult {
   latencyMs: Percentiles;
   latencyMeanMs: number;
   latencyCurve: [number, number][];
-  /** At the end of the duration: events in the broker not read yet (incl. held by a write limit). */
+  /** At the end of the duration: events in the broker not read yet. */
   backlogAtEnd: number;
+  /** At the end of the duration: events the producer offered that a write limit (Kinesis) has not let in yet. */
+  heldByWriteLimitAtEnd: number;
   /** At the end of the duration: events read and not finished (source, queue, workers, nacked). */
   inProcessAtEnd: number;
   /** Events not finished when the drain ended. */
@@ -87,6 +89,7 @@ export function summarize(scenario: Scenario, engine: Engine, wallMs: number): S
     latencyMeanMs: engine.latency.mean * 1000,
     latencyCurve: engine.latency.curveMs(),
     backlogAtEnd,
+    heldByWriteLimitAtEnd: snapshot.heldByWriteLimit,
     inProcessAtEnd,
     leftAfterDrain: engine.broker.backlog + engine.inProcess,
     processed: engine.completed,
@@ -118,7 +121,7 @@ export function summarize(scenario: Scenario, engine: Engine, wallMs: number): S
 export function verdict(r: SimulationResult): { keepsUp: boolean; reason: string } {
   const reasons: string[] = [];
   if (r.dropped > 0) reasons.push(`${num(r.dropped)} events dropped by ${r.policy}`);
-  const unfinished = r.backlogAtEnd + r.inProcessAtEnd;
+  const unfinished = r.backlogAtEnd + r.heldByWriteLimitAtEnd + r.inProcessAtEnd;
   const allowance = Math.max(r.offeredRate, r.queueSize / 10, 100);
   const tail = r.series.filter((p) => p.t > (r.durationS * 2) / 3 && p.t <= r.durationS);
   const growth =
@@ -127,7 +130,8 @@ export function verdict(r: SimulationResult): { keepsUp: boolean; reason: string
       : 0;
   if (unfinished > allowance) {
     const growing = growth > 0.01 * r.offeredRate ? `, growing ${num(growth)}/s` : '';
-    reasons.push(`${num(unfinished)} events unfinished at the end (${num(r.backlogAtEnd)} in the broker${growing})`);
+    const held = r.heldByWriteLimitAtEnd > 0 ? `, ${num(r.heldByWriteLimitAtEnd)} not yet let in by the broker's write limit` : '';
+    reasons.push(`${num(unfinished)} events unfinished at the end (${num(r.backlogAtEnd)} in the broker${held}${growing})`);
   }
   if (reasons.length > 0) return { keepsUp: false, reason: reasons.join('; ') };
   return { keepsUp: true, reason: `throughput ${num(r.throughput)}/s for ${num(r.offeredRate)}/s offered, no drops, backlog drained` };

@@ -22,6 +22,8 @@ describe('simulate delivery: kinesis', () => {
     expect(result.throughput).toBeGreaterThan(2000 * 0.97);
     expect(result.throughput).toBeLessThan(2000 * 1.01);
     expect(engine.broker.maxWriteDelay).toBeGreaterThan(10);
+    expect(result.heldByWriteLimitAtEnd).toBeGreaterThan(50_000);
+    expect(result.verdict.reason).toMatch(/not yet let in by the broker's write limit/);
     expect(result.verdict.keepsUp).toBe(false);
   });
 

@@ -87,7 +87,9 @@ describe('simulate engine: overflow policies', () => {
     const { result, engine } = await simulate({ ...overload, config: memory(100, 1) });
     expect(result.dropped).toBe(0);
     expect(result.sent).toBe(100_000);
-    expect(result.sent).toBe(result.processed + result.dropped + result.backlogAtEnd + result.inProcessAtEnd);
+    expect(result.sent).toBe(
+      result.processed + result.dropped + result.backlogAtEnd + result.heldByWriteLimitAtEnd + result.inProcessAtEnd,
+    );
     expect(engine.broker.backlog + engine.inProcess + engine.completed).toBe(result.sent);
     expect(result.peakQueueDepth).toBeLessThanOrEqual(100);
     expect(result.pausedShare).toBeGreaterThan(0.9);
@@ -101,7 +103,9 @@ describe('simulate engine: overflow policies', () => {
       // 10,000 processed in 10 s (one every ms), at most 100 queued + 1 running at the end.
       expect(result.processed).toBeGreaterThanOrEqual(9_999);
       expect(result.processed).toBeLessThanOrEqual(10_001);
-      expect(result.sent).toBe(result.processed + result.dropped + result.backlogAtEnd + result.inProcessAtEnd);
+      expect(result.sent).toBe(
+        result.processed + result.dropped + result.backlogAtEnd + result.heldByWriteLimitAtEnd + result.inProcessAtEnd,
+      );
       expect(result.backlogAtEnd).toBe(0);
       expect(Math.abs(result.dropped - (100_000 - 10_000 - 101))).toBeLessThan(100_000 * 0.005);
       expect(result.pausedShare).toBe(0);
