@@ -22,6 +22,10 @@ export function addSimulateCommand(program: Command, done: (code: number) => voi
     .option(...setFlag)
     .option('--workload <spec>', workloadForms, 'constant:10000/s')
     .option('--service-time <spec>', `handler time per try: ${serviceTimeForms}`, 'fixed:1ms')
+    .option(
+      '--calibrate-from <url|file>',
+      "service time from a running Sluice's /metrics (sluice_processing_duration_seconds), e.g. http://host:9464/metrics; replaces --service-time",
+    )
     .option('--failure-rate <share>', 'share of handler tries that fail (retriable), 0..1', Number, 0)
     .option('--keys <n>', 'distinct keys (0: none)', count('--keys'), 100)
     .option('--key-skew <spec>', keySkewForms, 'uniform')

@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { loadConfig } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
+import { calibrateFrom } from './calibrate.ts';
 import { parseModelParams } from './model-params.ts';
 import { renderSimulationReport } from './report.ts';
 import { simulateTable, summarize } from './results.ts';
@@ -16,6 +17,7 @@ export interface SimulateFlags {
   set?: string[];
   workload: string;
   serviceTime: string;
+  calibrateFrom?: string;
   failureRate: number;
   keys: number;
   keySkew: string;
@@ -36,7 +38,7 @@ export interface SimulateFlags {
 export async function scenarioFrom(flags: SimulateFlags): Promise<Scenario> {
   // Model flags first: a typo there fails before the config file is read.
   const workload = parseWorkload(flags.workload);
-  const service = parseServiceTime(flags.serviceTime);
+  const service = flags.calibrateFrom ? await calibrateFrom(flags.calibrateFrom) : parseServiceTime(flags.serviceTime);
   if (!(flags.failureRate >= 0 && flags.failureRate <= 1))
     throw new ConfigError('--failure-rate', `expected 0..1, got ${flags.failureRate}`);
   if (!(flags.duration > 0)) throw new ConfigError('--duration', 'must be more than 0');

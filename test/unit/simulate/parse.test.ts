@@ -116,3 +116,29 @@ describe('simulate --service-time, --key-skew, --model', () => {
     expect(parseModelParams('kinesis', ['kinesisLimits=false']).kinesisLimits).toBe(false);
   });
 });
+
+describe('simulate --calibrate-from', () => {
+  it('fits the service time to the /metrics histogram of a running Sluice', async () => {
+    const { bucketsFrom, serviceTimeFromBuckets } = await import('../../../src/simulate/calibrate.ts');
+    const page = [
+      '# TYPE sluice_processing_duration_seconds histogram',
+      'sluice_processing_duration_seconds_bucket{broker="kafka",le="0.001"} 0',
+      'sluice_processing_duration_seconds_bucket{broker="kafka",le="0.0025"} 500',
+      'sluice_processing_duration_seconds_bucket{broker="kafka",le="0.005"} 900',
+      'sluice_processing_duration_seconds_bucket{broker="kafka",le="0.01"} 1000',
+      'sluice_processing_duration_seconds_bucket{broker="kafka",le="+Inf"} 1000',
+      'sluice_processing_duration_seconds_count{broker="kafka"} 1000',
+    ].join('\n');
+    const service = serviceTimeFromBuckets(bucketsFrom(page), 'metrics.txt');
+    const random = new Random(1);
+    const samples = Array.from({ length: 20_000 }, () => service.sample(random)).sort((a, b) => a - b);
+    // Half the events took 1-2.5 ms: the median is at the top of that bucket.
+    expect(samples[10_000]! * 1000).toBeGreaterThan(2.3);
+    expect(samples[10_000]! * 1000).toBeLessThan(2.6);
+    expect(samples[0]! * 1000).toBeGreaterThanOrEqual(1);
+    expect(samples.at(-1)! * 1000).toBeLessThanOrEqual(10);
+    expect(() => serviceTimeFromBuckets(bucketsFrom('up 1\n'), 'x')).toThrow(
+      /--calibrate-from.*no sluice_processing_duration_seconds_bucket/,
+    );
+  });
+});
