@@ -131,7 +131,9 @@ export function verdict(r: SimulationResult): { keepsUp: boolean; reason: string
   if (unfinished > allowance) {
     const growing = growth > 0.01 * r.offeredRate ? `, growing ${num(growth)}/s` : '';
     const held = r.heldByWriteLimitAtEnd > 0 ? `, ${num(r.heldByWriteLimitAtEnd)} not yet let in by the broker's write limit` : '';
-    reasons.push(`${num(unfinished)} events unfinished at the end (${num(r.backlogAtEnd)} in the broker${held}${growing})`);
+    reasons.push(
+      `${num(unfinished)} events unfinished at the end (${num(r.backlogAtEnd)} in the broker, ${num(r.inProcessAtEnd)} read and not finished${held}${growing})`,
+    );
   }
   if (reasons.length > 0) return { keepsUp: false, reason: reasons.join('; ') };
   return { keepsUp: true, reason: `throughput ${num(r.throughput)}/s for ${num(r.offeredRate)}/s offered, no drops, backlog drained` };

@@ -110,3 +110,55 @@ describe('simulate delivery: kafka and pubsub', () => {
     expect(result.throughput).toBeLessThan(4010);
   });
 });
+
+describe('simulate delivery: kinesis read limit', () => {
+  it('a shard is read at 2 MB/s at most: throttled calls back off', async () => {
+    const { validateConfig } = await import('../../../src/config/validate.ts');
+    const { BrokerLog } = await import('../../../src/simulate/broker-log.ts');
+    const { Engine } = await import('../../../src/simulate/engine.ts');
+    const { KinesisDelivery } = await import('../../../src/simulate/delivery-kinesis.ts');
+    const { keySampler } = await import('../../../src/simulate/keys.ts');
+    const { Random } = await import('../../../src/simulate/random.ts');
+    const { parseServiceTime } = await import('../../../src/simulate/service-time.ts');
+    const { Arrivals, parseWorkload } = await import('../../../src/simulate/workload.ts');
+    const config = await validateConfig({});
+    const random = new Random(1);
+    const size = 10_000;
+    // No write limit (a backlog written faster than 1 MB/s, as by many producers' shards merged): 10 MB/s offered.
+    const broker = new BrokerLog(
+      1,
+      new Arrivals(parseWorkload('constant:1000/s'), random, 60),
+      keySampler(0, 'uniform', random),
+      size,
+      undefined,
+    );
+    const engine = new Engine(
+      {
+        horizon: 60,
+        drain: 0,
+        warmup: 0,
+        queue: config.queue,
+        pool: { size: 64, orderByKey: false },
+        messageSize: size,
+        handler: { service: parseServiceTime('fixed:1ms'), failureRate: 0, retry: config.handler.retry, timeout: 0, deadLetter: false },
+        nackDelay: 0.1,
+        keyCount: 0,
+      },
+      broker,
+      random,
+    );
+    const model = new KinesisDelivery(engine, {
+      pollInterval: 0.2,
+      maxRecords: 10_000,
+      throttleBackoff: 0.5,
+      latency: 0.01,
+      readBytesPerSecond: 2_000_000,
+      messageSize: size,
+    });
+    engine.simulate(model);
+    const bytesPerSecond = (engine.readCount * size) / 60;
+    expect(bytesPerSecond).toBeLessThanOrEqual(2_000_000 * 1.05);
+    expect(bytesPerSecond).toBeGreaterThan(2_000_000 * 0.5);
+    expect(model.throttled).toBeGreaterThan(0);
+  });
+});
