@@ -52,6 +52,39 @@ export class KafkaAdmin implements BrokerAdmin {
     }
   }
 
+  /** The brokers that answer and the cluster id (`config check --connect`). */
+  async cluster(): Promise<{ brokers: number; clusterId: string }> {
+    const admin = await this.connect();
+    try {
+      const cluster = await admin.describeCluster();
+      return { brokers: cluster.brokers.length, clusterId: cluster.clusterId };
+    } catch (error) {
+      throw toSluiceError(error, this.config, 'describe the cluster');
+    }
+  }
+
+  /** Every topic visible at the brokers, with its partition count. */
+  async topicPartitions(): Promise<Map<string, number>> {
+    const admin = await this.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata();
+      return new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
+    } catch (error) {
+      throw toSluiceError(error, this.config, 'list topics');
+    }
+  }
+
+  /** The state of consumer group `group` (`Dead` for one that has no members and no offsets) and its members. */
+  async groupState(group: string): Promise<{ state: string; members: number }> {
+    const admin = await this.connect();
+    try {
+      const { groups } = await admin.describeGroups([group]);
+      return { state: groups[0]?.state ?? 'Unknown', members: groups[0]?.members.length ?? 0 };
+    } catch (error) {
+      throw toSluiceError(error, this.config, `describe group ${group}`);
+    }
+  }
+
   async close(): Promise<void> {
     const admin = this.admin;
     this.admin = undefined;

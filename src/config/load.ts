@@ -36,6 +36,18 @@ export async function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   options: LoadOptions = {},
 ): Promise<SluiceConfig> {
+  return (await loadLocatedConfig(path, env, options)).config;
+}
+
+/**
+ * {@link loadConfig}, and where each key came from: `config check` reports the problems it finds
+ * after validation (a handler module that does not load) at the line, variable or flag too.
+ */
+export async function loadLocatedConfig(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadOptions = {},
+): Promise<{ config: SluiceConfig; origins: Origins }> {
   const file = path ? await readConfigFile(path, env) : { values: {}, origins: new Origins(), issues: [] };
   // The key paths (every adapter's schema) feed only the "did you mean": loaded when needed.
   let fromEnv = readEnv(env);
@@ -43,10 +55,11 @@ export async function loadConfig(
   const fromSet = readSets(options.set ?? []);
   const layerIssues = [...file.issues, ...fromEnv.issues, ...fromSet.issues];
   const raw = deepMerge(deepMerge(file.values, fromEnv.values), fromSet.values);
+  const origins = file.origins.overlay(fromEnv.origins).overlay(fromSet.origins);
   try {
-    const config = await validateConfig(raw, file.origins.overlay(fromEnv.origins).overlay(fromSet.origins));
+    const config = await validateConfig(raw, origins);
     throwIssues(layerIssues);
-    return config;
+    return { config, origins };
   } catch (error) {
     if (!(error instanceof ConfigErrors)) throw error;
     // All problems at once; the schema's complaint about a key a layer already reported (the
