@@ -87,7 +87,7 @@ function* sourceTopics(config: KafkaConfig, existing: Map<string, number>): Gene
       topicsToRead({ ...config, topics: [topic] }, [...existing.keys()]);
       yield { ...passed(what, count(topic)), sources: [topic] };
     } catch (error) {
-      yield failed(what, error);
+      yield { ...failed(what, error), sources: [topic] };
     }
   }
 }

@@ -7,7 +7,7 @@ import {
   type ResourceCheck,
   timedCheck,
 } from '../../src/broker/preflight.ts';
-import { ConnectionError, NotFoundError } from '../../src/errors.ts';
+import { ConnectionError, errorMessage, NotFoundError } from '../../src/errors.ts';
 import { KinesisAdmin } from './admin.ts';
 import { createClients } from './clients.ts';
 import type { KinesisConfig } from './config.ts';
@@ -28,27 +28,31 @@ export async function* checkResources(config: KinesisConfig, use: AdapterUse, { 
   try {
     const streams = use.role === 'source' ? [config.stream] : deadLetterDestinations(use);
     for (const stream of streams) {
-      const what = `${use.role === 'source' ? 'kinesis stream' : 'dead-letter stream'} ${stream}`;
+      const what = `${use.role === 'source' ? 'kinesis stream' : 'dead-letter stream'} ${stream} (${config.endpoint ?? 'AWS'})`;
       let unreachable = false;
       const check = await timedCheck(what, timeoutMs, async (signal) => {
         try {
           const { status, shards } = await admin.streamSummary(stream, signal);
           if (!READABLE.has(status)) return failed(what, `is ${status}, not ACTIVE`);
-          return { ...passed(what, `${status}, ${shards} open shard(s)`), sources: [stream] };
+          return passed(what, `${status}, ${shards} open shard(s)`);
         } catch (error) {
           unreachable = error instanceof ConnectionError;
-          if (error instanceof NotFoundError) return failed(what, `does not exist${use.role === 'source' ? '' : ' (Kinesis creates no stream on publish: create it)'}`);
+          if (unreachable) return failed(what, `unreachable: ${errorMessage((error as Error).cause ?? error)}`);
+          if (error instanceof NotFoundError)
+            return failed(what, `does not exist${use.role === 'source' ? '' : ' (Kinesis creates no stream on publish: create it)'}`);
           throw error;
         }
       });
-      yield check;
+      yield use.role === 'source' ? { ...check, sources: [stream] } : check;
       if (unreachable || check.detail.startsWith('no answer')) break;
     }
     if (use.role === 'source' && config.leases.type === 'dynamodb') {
       const table = config.leases.table ?? config.application;
-      const what = `lease table ${table}`;
+      const what = `lease table ${table} (${config.leases.endpoint ?? 'AWS DynamoDB'})`;
       yield await timedCheck(what, timeoutMs, async (signal) => {
-        const status = await admin.tableStatus(table, signal);
+        const status = await admin.tableStatus(table, signal).catch((error: unknown) => {
+          throw error instanceof ConnectionError ? new ConnectionError(`unreachable: ${errorMessage(error.cause ?? error)}`) : error;
+        });
         if (status !== undefined) return passed(what, `exists (${status})`);
         if (config.leases.createTable) return passed(what, 'does not exist: created at start (leases.createTable: true)');
         return failed(what, 'does not exist, and leases.createTable is false: create it or allow Sluice to');

@@ -47,21 +47,21 @@ async function* checkSubscription(client: PubSub, config: PubSubConfig, timeoutM
       const info = await describeSubscription(client, config);
       topic = shortName(info.topic);
       const ordering = info.messageOrdering ? 'ordered' : 'unordered';
-      return { ...passed(what, `on topic ${topic}, ${ordering}, ack deadline ${info.ackDeadlineSeconds} s`), sources: [config.subscription] };
+      return passed(what, `on topic ${topic}, ${ordering}, ack deadline ${info.ackDeadlineSeconds} s`);
     } catch (error) {
       unreachable = error instanceof ConnectionError;
       if (!(error instanceof NotFoundError)) throw error;
-      if (config.createResources)
-        return { ...passed(what, 'does not exist: created at start (createResources: true)'), sources: [config.subscription] };
+      if (config.createResources) return passed(what, 'does not exist: created at start (createResources: true)');
       return failed(what, 'does not exist: create it, or set broker.pubsub.createResources: true (development)');
     }
   });
-  yield check;
+  yield { ...check, sources: [config.subscription] };
   if (unreachable || check.detail.startsWith('no answer')) return;
   // An existing subscription reads from its own topic (Pub/Sub names a deleted one `_deleted-topic_`);
   // one Sluice creates is attached to `topic`.
   if (topic === '_deleted-topic_') yield failed(`pubsub topic of ${config.subscription}`, 'was deleted: the subscription receives nothing');
-  else yield await checkTopic(client, config, topic ?? config.topic, `pubsub topic ${topic ?? config.topic}`, 'created at start', timeoutMs);
+  else
+    yield await checkTopic(client, config, topic ?? config.topic, `pubsub topic ${topic ?? config.topic}`, 'created at start', timeoutMs);
 }
 
 async function checkTopic(

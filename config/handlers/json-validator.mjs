@@ -52,7 +52,9 @@ export function validate(event, context, required = []) {
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidEvent(`payload of ${event.id} is not a JSON object (found ${Array.isArray(value) ? 'an array' : String(value === null ? null : typeof value)})`);
+    throw new InvalidEvent(
+      `payload of ${event.id} is not a JSON object (found ${Array.isArray(value) ? 'an array' : String(value === null ? null : typeof value)})`,
+    );
   }
   const missing = required.filter((field) => value[field] === undefined || value[field] === null);
   if (missing.length > 0) throw new InvalidEvent(`payload of ${event.id} lacks required field(s): ${missing.join(', ')}`);

@@ -28,7 +28,7 @@ export interface ResourceCheck {
   readonly ok: boolean;
   /** What was found (`3 partitions`, `ACTIVE, 2 shards`), or why it failed. */
   readonly detail: string;
-  /** For a source's check: the names events will carry as `source` (what `{source}` of a dead-letter destination becomes). */
+  /** For a source's check: the names its events carry as `source` (what `{source}` of a dead-letter destination becomes), set on a failed check too when the name is known. */
   readonly sources?: readonly string[];
 }
 

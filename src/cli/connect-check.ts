@@ -36,7 +36,7 @@ export async function checkConnections(config: SluiceConfig, timeoutMs: number, 
       continue;
     }
     for await (const check of module.checkResources(section as never, resolved, { timeoutMs })) {
-      if (check.ok) for (const name of check.sources ?? []) sources.add(name);
+      for (const name of check.sources ?? []) sources.add(name);
       report(check);
     }
   }

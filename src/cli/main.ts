@@ -139,7 +139,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--connect', 'also reach the broker and each topic, stream, lease table, subscription and dead-letter destination')
     .option('--timeout <duration>', `bound on each --connect check: ${durationForms('s')}`, duration('--timeout', 's'), 5)
     .action(async (options: { config?: string; set?: string[]; connect?: boolean; timeout: number }) => {
-      code = await checkConfig(configPath(options.config), { set: options.set, connect: options.connect, timeoutMs: options.timeout * 1000 });
+      code = await checkConfig(configPath(options.config), {
+        set: options.set,
+        connect: options.connect,
+        timeoutMs: options.timeout * 1000,
+      });
     });
   program
     .command('audit')

@@ -117,7 +117,9 @@ describe('sluice config check: what run needs short of connecting', () => {
     expect(await cli.exited).toBe(2);
     expect(cli.output.stderr).toMatch(/^sluice: 3 config problems:\n/);
     expect(cli.output.stderr).toContain(`config broker.kafka.ssl.ca: cannot read /nonexistent/ca.pem`);
-    expect(cli.output.stderr).toMatch(/config handler\.module: cannot load handler module \.\/missing\.mjs \(resolved .*\(at .*sluice\.yaml:7\)/);
+    expect(cli.output.stderr).toMatch(
+      /config handler\.module: cannot load handler module \.\/missing\.mjs \(resolved .*\(at .*sluice\.yaml:7\)/,
+    );
   });
 
   it('checks a separate dead-letter broker for what publishing needs (not topics), under its own keys', async () => {
@@ -154,7 +156,9 @@ describe('sluice config check: what run needs short of connecting', () => {
     expect(issues.map((issue) => issue.key).sort()).toEqual(['broker.kinesis.leases.path', 'broker.kinesis.region']);
     expect(issues.find((issue) => issue.key === 'broker.kinesis.leases.path')?.reason).toMatch(/is not valid JSON/);
     // The SDK's own resolution: AWS_REGION is enough, and a file that does not exist yet is fine.
-    const fresh = await yaml(`broker:\n  type: kinesis\n  kinesis:\n    stream: s\n    leases: { type: file, path: ${join(dir, 'new.json')} }\n`);
+    const fresh = await yaml(
+      `broker:\n  type: kinesis\n  kinesis:\n    stream: s\n    leases: { type: file, path: ${join(dir, 'new.json')} }\n`,
+    );
     vi.stubEnv('AWS_REGION', 'eu-west-1');
     expect(await problems(fresh, {})).toEqual([]);
     vi.unstubAllEnvs();

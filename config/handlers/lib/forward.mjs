@@ -11,7 +11,8 @@ export function forwardSettings(env = process.env) {
     throw new Error(`FORWARD_URL is not a URL: ${env.FORWARD_URL}`);
   }
   const timeoutMs = Number(env.FORWARD_TIMEOUT_MS ?? 10_000);
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`FORWARD_TIMEOUT_MS must be a positive number of ms, got ${env.FORWARD_TIMEOUT_MS}`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new Error(`FORWARD_TIMEOUT_MS must be a positive number of ms, got ${env.FORWARD_TIMEOUT_MS}`);
   return { url, timeoutMs, contentType: env.FORWARD_CONTENT_TYPE || 'application/octet-stream' };
 }
 
@@ -35,7 +36,9 @@ export async function forward(settings, event, body, contentType = settings.cont
   try {
     response = await fetch(settings.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(settings.timeoutMs) });
   } catch (error) {
-    throw new Error(`forward ${event.id} to ${settings.url.origin}: ${error.cause?.code ?? error.message}`, { cause: error });
+    throw new Error(`forward ${event.id} to ${settings.url.origin}: ${error.cause?.code ?? error.cause?.message ?? error.message}`, {
+      cause: error,
+    });
   }
   await response.body?.cancel();
   if (response.ok) return;
