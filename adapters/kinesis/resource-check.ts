@@ -29,22 +29,20 @@ export async function* checkResources(config: KinesisConfig, use: AdapterUse, { 
     const streams = use.role === 'source' ? [config.stream] : deadLetterDestinations(use);
     for (const stream of streams) {
       const what = `${use.role === 'source' ? 'kinesis stream' : 'dead-letter stream'} ${stream} (${config.endpoint ?? 'AWS'})`;
-      let unreachable = false;
       const check = await timedCheck(what, timeoutMs, async (signal) => {
         try {
           const { status, shards } = await admin.streamSummary(stream, signal);
           if (!READABLE.has(status)) return failed(what, `is ${status}, not ACTIVE`);
           return passed(what, `${status}, ${shards} open shard(s)`);
         } catch (error) {
-          unreachable = error instanceof ConnectionError;
-          if (unreachable) return failed(what, `unreachable: ${errorMessage((error as Error).cause ?? error)}`);
+          if (error instanceof ConnectionError) return failed(what, `unreachable: ${errorMessage(error.cause ?? error)}`, true);
           if (error instanceof NotFoundError)
             return failed(what, `does not exist${use.role === 'source' ? '' : ' (Kinesis creates no stream on publish: create it)'}`);
           throw error;
         }
       });
       yield use.role === 'source' ? { ...check, sources: [stream] } : check;
-      if (unreachable || check.detail.startsWith('no answer')) break;
+      if (check.unreachable) break;
     }
     if (use.role === 'source' && config.leases.type === 'dynamodb') {
       const table = config.leases.table ?? config.application;

@@ -8,7 +8,7 @@ import {
   type ResourceCheck,
   timedCheck,
 } from '../../src/broker/preflight.ts';
-import { ConnectionError, NotFoundError } from '../../src/errors.ts';
+import { NotFoundError } from '../../src/errors.ts';
 import { bounded, createClient, describeEndpoint, gaxTimeout, shortName } from './client.ts';
 import type { PubSubConfig } from './config.ts';
 import { describeSubscription } from './resources.ts';
@@ -30,7 +30,7 @@ export async function* checkResources(config: PubSubConfig, use: AdapterUse, { t
       for (const topic of deadLetterDestinations(use)) {
         const check = await checkTopic(client, quick, topic, `dead-letter topic ${topic}`, 'created on the first dead letter', timeoutMs);
         yield check;
-        if (!check.ok && /unreachable|no answer/.test(check.detail)) return;
+        if (check.unreachable) return;
       }
     }
   } finally {
@@ -41,7 +41,6 @@ export async function* checkResources(config: PubSubConfig, use: AdapterUse, { t
 async function* checkSubscription(client: PubSub, config: PubSubConfig, timeoutMs: number): AsyncGenerator<ResourceCheck> {
   const what = `pubsub subscription ${config.subscription} (${describeEndpoint(config)})`;
   let topic: string | undefined;
-  let unreachable = false;
   const check = await timedCheck(what, timeoutMs, async () => {
     try {
       const info = await describeSubscription(client, config);
@@ -49,14 +48,13 @@ async function* checkSubscription(client: PubSub, config: PubSubConfig, timeoutM
       const ordering = info.messageOrdering ? 'ordered' : 'unordered';
       return passed(what, `on topic ${topic}, ${ordering}, ack deadline ${info.ackDeadlineSeconds} s`);
     } catch (error) {
-      unreachable = error instanceof ConnectionError;
       if (!(error instanceof NotFoundError)) throw error;
       if (config.createResources) return passed(what, 'does not exist: created at start (createResources: true)');
       return failed(what, 'does not exist: create it, or set broker.pubsub.createResources: true (development)');
     }
   });
   yield { ...check, sources: [config.subscription] };
-  if (unreachable || check.detail.startsWith('no answer')) return;
+  if (check.unreachable) return;
   // An existing subscription reads from its own topic (Pub/Sub names a deleted one `_deleted-topic_`);
   // one Sluice creates is attached to `topic`.
   if (topic === '_deleted-topic_') yield failed(`pubsub topic of ${config.subscription}`, 'was deleted: the subscription receives nothing');

@@ -28,6 +28,8 @@ export interface ResourceCheck {
   readonly ok: boolean;
   /** What was found (`3 partitions`, `ACTIVE, 2 shards`), or why it failed. */
   readonly detail: string;
+  /** The check failed because the broker did not answer (not because something is missing or refused). */
+  readonly unreachable?: boolean;
   /** For a source's check: the names its events carry as `source` (what `{source}` of a dead-letter destination becomes), set on a failed check too when the name is known. */
   readonly sources?: readonly string[];
 }
@@ -54,8 +56,16 @@ export async function collectConfigErrors(steps: readonly (() => unknown)[]): Pr
 /** A passing check. */
 export const passed = (what: string, detail: string): ResourceCheck => ({ what, ok: true, detail });
 
-/** A failed check; the reason is the error's message (adapters' errors already name the broker). */
-export const failed = (what: string, reason: unknown): ResourceCheck => ({ what, ok: false, detail: errorMessage(reason) });
+/**
+ * A failed check; the reason is the error's message (adapters' errors already name the broker).
+ * A ConnectionError (or `unreachable`) marks the broker as not answering.
+ */
+export const failed = (what: string, reason: unknown, unreachable = reason instanceof ConnectionError): ResourceCheck => ({
+  what,
+  ok: false,
+  detail: errorMessage(reason),
+  ...(unreachable ? { unreachable } : {}),
+});
 
 /**
  * Runs one check within `timeoutMs`: its result, a failure for what it threw, or a failure saying
@@ -72,7 +82,7 @@ export async function timedCheck(
   const timeout = new Promise<ResourceCheck>((resolve) => {
     timer = setTimeout(() => {
       abort.abort(new ConnectionError(`no answer within ${timeoutMs} ms`));
-      resolve(failed(what, `no answer within ${timeoutMs} ms`));
+      resolve(failed(what, `no answer within ${timeoutMs} ms`, true));
     }, timeoutMs);
     timer.unref();
   });

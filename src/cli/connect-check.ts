@@ -16,14 +16,22 @@ export async function checkConnections(config: SluiceConfig, timeoutMs: number, 
   write(`connecting (each check within ${timeoutMs} ms):`);
   let failures = 0;
   let total = 0;
+  // A dead-letter destination on the source's own broker repeats its reachability check: once is enough.
+  const reported = new Set<string>();
+  let unreachable = false;
   const report = (check: ResourceCheck) => {
+    if (reported.has(check.what)) return;
+    reported.add(check.what);
+    if (check.unreachable) unreachable = true;
     total++;
     if (!check.ok) failures++;
     write(`  ${check.ok ? 'ok    ' : 'FAILED'}  ${check.what}: ${check.detail}`);
   };
   const sources = new Set<string>();
   const [source, deadLetter] = sectionsInUse(config);
-  for (const { type, section, use } of [source!, ...(deadLetter ? [deadLetter] : [])]) {
+  for (const { type, section, use, keyPrefix } of [source!, ...(deadLetter ? [deadLetter] : [])]) {
+    // The source's broker does not answer: its dead-letter checks would only say so again.
+    if (use.role === 'deadLetter' && keyPrefix === 'broker' && unreachable) continue;
     const module = await adapters[type]!.module();
     if (!module.checkResources) {
       report(passed(`${type} broker`, 'in-process: nothing to reach'));
