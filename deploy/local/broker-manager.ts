@@ -4,11 +4,12 @@
 //    in its own process group, records the group id in .sluice/brokers/<name>.pid and waits
 //    until it answers a real request;
 //  - `down` signals only groups recorded in those pid files, never a broker it did not start.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { BROKERS, type BrokerSpec } from './broker-specs.ts';
 import { ENDPOINTS, LOCAL_HOST, type BrokerEndpoint, type BrokerName } from './endpoints.ts';
 import { portTaken } from './health-checks.ts';
 import { PrerequisiteMissing } from './kafka-dist.ts';
+import { withFileLock } from './lock.ts';
 import { lockFile, logFile, logsDir, pidFile, stateDir } from './paths.ts';
 import { groupMembers, groupRuns, launchGroup, stopGroup } from './process-group.ts';
 
@@ -62,41 +63,9 @@ async function probe(spec: BrokerSpec): Promise<{ ok: true; detail: string } | {
 }
 
 /** Exclusive per-broker lock so that two `up`s (a shell and a test run) never race. */
-async function withLock<T>(name: BrokerName, waitMs: number, fn: () => Promise<T>): Promise<T> {
+function withLock<T>(name: BrokerName, waitMs: number, fn: () => Promise<T>): Promise<T> {
   mkdirSync(stateDir, { recursive: true });
-  const file = lockFile(name);
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      const fd = openSync(file, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(readFileSync(file, 'utf8').trim() || 0);
-      if (!holder || !isAlive(holder)) {
-        rmSync(file, { force: true }); // left by a process that died
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`${name}: another process (pid ${holder}) holds ${file}`);
-      await sleep(250);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(file, { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return withFileLock(lockFile(name), { waitMs, what: name }, fn);
 }
 
 async function upOne(spec: BrokerSpec, log: Logger): Promise<UpOutcome> {

@@ -19,7 +19,8 @@ function selected(): BrokerName[] {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 function envLines(outcomes: UpOutcome[]): string[] {
-  return outcomes.flatMap((o) => (o.state === 'failed' ? [] : Object.entries(o.endpoint.env).map(([k, v]) => `export ${k}=${v}`)));
+  const lines = outcomes.flatMap((o) => (o.state === 'failed' ? [] : Object.entries(o.endpoint.env).map(([k, v]) => `export ${k}=${v}`)));
+  return [...new Set(lines)]; // both Pub/Sub servers need METADATA_SERVER_DETECTION: once is enough
 }
 
 async function up(): Promise<number> {
@@ -29,7 +30,15 @@ async function up(): Promise<number> {
   for (const o of outcomes) printOutcome(o);
   const ok = outcomes.filter((o) => o.state !== 'failed').map((o) => o.name);
   console.log(`\n${ok.length}/${outcomes.length} broker(s) up in ${seconds(Date.now() - t0)}`);
-  if (ok.length > 0) console.log(`\n# Point Sluice at them:\n${envLines(outcomes).join('\n')}`);
+  if (ok.length === 0) return 1;
+  // These are tool variables (tests, adapter benchmarks, SDKs), not config: `sluice run` reads
+  // only `SLUICE_<SECTION>__<KEY>` variables, so it is pointed at a broker by a profile instead.
+  console.log(`\n# For the integration tests, the adapter benchmarks and the SDKs:\n${envLines(outcomes).join('\n')}`);
+  const profiles = ok.filter((name) => ['kafka', 'kinesis', 'pubsub'].includes(name));
+  if (profiles.length > 0) {
+    console.log('\n# sluice run does not read those; point it at a local broker with its profile:');
+    for (const name of profiles) console.log(`#   sluice run --config config/local/${name}.yaml`);
+  }
   return outcomes.some((o) => o.state === 'failed') ? 1 : 0;
 }
 

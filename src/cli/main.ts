@@ -59,35 +59,57 @@ async function run(options: RunFlags): Promise<number> {
   }
 }
 
+/**
+ * Runs until a signal or a source failure. Signals are handled from the start: a SIGTERM while
+ * start-up still waits (on a group join, a lease table, a broker that does not answer yet) is
+ * what a rolling deployment sends to a pod that never became ready. Sluice then stops as soon as
+ * start-up ends, gracefully (Kinesis leases released, offsets committed); if start-up does not
+ * end within `shutdown.timeoutMs`, it exits with nothing committed that was not processed: the
+ * broker redelivers whatever was in flight. A second signal always exits at once.
+ */
 async function runUntilStopped(config: SluiceConfig, logger: Logger, options: { quiet?: boolean }): Promise<number> {
+  let signals = 0;
+  let requested: ((signal: NodeJS.Signals) => void) | undefined;
+  let early: NodeJS.Signals | undefined;
+  let startBound: NodeJS.Timeout | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now without waiting');
+      process.exit(130);
+    }
+    if (requested) return requested(signal);
+    early = signal;
+    logger.info({ signal, timeoutMs: config.shutdown.timeoutMs }, 'signal during start-up: stopping once started (signal again to force)');
+    startBound = setTimeout(() => {
+      logger.warn({ signal, timeoutMs: config.shutdown.timeoutMs }, 'start-up did not end within the shutdown timeout: exiting');
+      process.exit(EXIT.failure);
+    }, config.shutdown.timeoutMs).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   const running = await startSluice(config, logger, { quiet: options.quiet });
-  const sluice = running.sluice;
+  clearTimeout(startBound); // from here the graceful stop has its own bound
   return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting now without waiting');
-        process.exit(130);
-      }
-      logger.info({ signal, timeoutMs: config.shutdown.timeoutMs }, 'shutting down: finishing in-flight events (signal again to force)');
+    const stop = (code: number) =>
       running.stop().then(
-        () => resolve(EXIT.ok),
+        () => resolve(code),
         (error: unknown) => {
           logger.error({ error: errorMessage(error) }, 'shutdown failed');
           resolve(EXIT.failure);
         },
       );
+    requested = (signal) => {
+      logger.info({ signal, timeoutMs: config.shutdown.timeoutMs }, 'shutting down: finishing in-flight events (signal again to force)');
+      stop(EXIT.ok);
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    if (early) {
+      logger.info({ signal: early }, 'started after the signal: shutting down');
+      stop(EXIT.ok);
+      return;
+    }
     // The source failed for good: the pipeline stops by itself; exit non-zero for a supervisor.
-    sluice.pipeline.onFailure(() => {
-      running.stop().then(
-        () => resolve(EXIT.failure),
-        () => resolve(EXIT.failure),
-      );
-    });
+    running.sluice.pipeline.onFailure(() => stop(EXIT.failure));
   });
 }
 
