@@ -4,6 +4,7 @@ import { type ConfigIssue, throwIssues } from '../config/issues.ts';
 import { loadLocatedConfig } from '../config/load.ts';
 import type { Origins } from '../config/locate.ts';
 import type { SluiceConfig } from '../config/schema.ts';
+import { isPlainObject } from '../config/values.ts';
 import { ConfigError } from '../errors.ts';
 import { loadHandler } from '../handler/load.ts';
 
@@ -18,7 +19,8 @@ import { loadHandler } from '../handler/load.ts';
  *     requires beyond the schema (AdapterModule.preflight: src/broker/preflight.ts).
  *
  * The problems of steps 2 and 3 are reported together, in the format of step 1's (key, reason,
- * file:line or variable or flag); exit status 2. With `--connect`, ./connect-check.ts then
+ * file:line or variable or flag); exit status 2. A config the schema refuses is reported with its
+ * handler's problem too (step 3 needs validated broker sections). With `--connect`, ./connect-check.ts then
  * reaches the broker and every resource the config names (exit status 1 if any check fails).
  */
 export interface CheckFlags {
@@ -37,7 +39,15 @@ export async function checkConfig(
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const { config, origins } = await loadLocatedConfig(path, env, { set: flags.set });
+  const { config, origins } = await loadLocatedConfig(path, env, {
+    set: flags.set,
+    // A config the schema refuses has no validated broker sections to ask about; its handler
+    // module can still be loaded, and its problem shown with the schema's.
+    whenInvalid: async (raw, origins) => {
+      const handler = isPlainObject(raw.handler) ? raw.handler.module : undefined;
+      return handlerIssues(handler === undefined ? 'noop' : typeof handler === 'string' ? handler : undefined, origins);
+    },
+  });
   throwIssues(await startupIssues(config, origins, env));
   write(
     `config ${path ?? '(defaults and environment)'} is valid: broker ${config.broker.type}, queue ${config.queue.maxEvents} events, pool ${config.pool.size} ${config.pool.mode}, handler ${config.handler.module}`,
@@ -82,12 +92,6 @@ export function sectionsInUse(config: SluiceConfig, sources: readonly string[] =
 /** Steps 2 and 3 above: every problem, each located where its key was set. */
 export async function startupIssues(config: SluiceConfig, origins: Origins, env: NodeJS.ProcessEnv): Promise<ConfigIssue[]> {
   const errors: ConfigError[] = [];
-  try {
-    await loadHandler(config.handler.module);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    errors.push(error);
-  }
   for (const { type, section, use, keyPrefix } of sectionsInUse(config)) {
     const module = await adapters[type]!.module();
     for (const error of (await module.preflight?.(section as never, use, env)) ?? []) {
@@ -97,5 +101,23 @@ export async function startupIssues(config: SluiceConfig, origins: Origins, env:
   }
   // The source's section serves the dead letters too when they go to the same broker: one report per problem.
   const unique = new Map(errors.map((error) => [`${error.key}\n${error.reason}`, error]));
-  return [...unique.values()].map((error) => ({ key: error.key, reason: error.reason, origin: origins.find(error.key.split('.')) }));
+  return [...(await handlerIssues(config.handler.module, origins)), ...[...unique.values()].map((error) => located(error, origins))];
 }
+
+/** The handler module loaded as `run` loads it (src/handler/load.ts); its problem, if any. */
+async function handlerIssues(spec: string | undefined, origins: Origins): Promise<ConfigIssue[]> {
+  if (spec === undefined) return [];
+  try {
+    await loadHandler(spec);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return [located(error, origins)];
+  }
+}
+
+const located = (error: ConfigError, origins: Origins): ConfigIssue => ({
+  key: error.key,
+  reason: error.reason,
+  origin: origins.find(error.key.split('.')),
+});

@@ -3,13 +3,13 @@ import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.ts';
 import { readEnv } from './env.ts';
 import { interpolate } from './interpolate.ts';
-import { ConfigErrors, throwIssues } from './issues.ts';
+import { type ConfigIssue, ConfigErrors, throwIssues } from './issues.ts';
 import { knownKeyPaths } from './keys.ts';
 import { fileOrigins, Origins } from './locate.ts';
 import type { SluiceConfig } from './schema.ts';
 import { readSets } from './set.ts';
 import { validateConfig } from './validate.ts';
-import { deepMerge } from './values.ts';
+import { deepMerge, isPlainObject } from './values.ts';
 
 /**
  * Loading a config: four layers, each over the one before:
@@ -28,6 +28,11 @@ export { deepMerge } from './values.ts';
 export interface LoadOptions {
   /** `--set key.path=value` flags, in order. */
   set?: readonly string[];
+  /**
+   * Problems found outside the schema, reported with the schema's when the config does not
+   * validate (`config check`: a handler module that does not load), so that all show at once.
+   */
+  whenInvalid?: (raw: Record<string, unknown>, origins: Origins) => Promise<ConfigIssue[]>;
 }
 
 /** Reads a YAML file (optional), applies environment variables and `--set` flags, validates. */
@@ -65,7 +70,10 @@ export async function loadLocatedConfig(
     // All problems at once; the schema's complaint about a key a layer already reported (the
     // `${VAR}` left in place of an unset variable is not a number) would only repeat it.
     const reported = new Set(layerIssues.map((issue) => issue.key));
-    throwIssues([...layerIssues, ...error.issues.filter((issue) => !reported.has(issue.key))]);
+    const found = [...layerIssues, ...error.issues.filter((issue) => !reported.has(issue.key))];
+    const keys = new Set(found.map((issue) => issue.key));
+    const more = (await options.whenInvalid?.(isPlainObject(raw) ? raw : {}, origins)) ?? [];
+    throwIssues([...found, ...more.filter((issue) => !keys.has(issue.key))]);
     throw error;
   }
 }

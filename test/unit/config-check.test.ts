@@ -60,6 +60,15 @@ describe('sluice config check: what run needs short of connecting', () => {
     expect(issue!.reason).toContain('no such file');
   });
 
+  it('reports a handler that does not load together with the schema problems of the same file', async () => {
+    const path = await yaml('queue:\n  maxEvents: 0\nhandler:\n  module: ./missing.mjs\n');
+    const issues = await problems(path);
+    expect(issues.map((issue) => [issue.key, issue.origin])).toEqual([
+      ['queue.maxEvents', { file: path, line: 2 }],
+      ['handler.module', { file: path, line: 4 }],
+    ]);
+  });
+
   it('resolves a relative handler path from the working directory, as run does, not from the config file', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'here.mjs'), 'export default () => undefined;\n');
