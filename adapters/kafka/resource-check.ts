@@ -36,8 +36,10 @@ export async function* checkResources(config: KafkaConfig, use: AdapterUse, { ti
   try {
     const where = `kafka brokers ${config.brokers.join(',')}`;
     let topics = new Map<string, number>();
+    let brokerId: number | null = null;
     const reach = await timedCheck(where, timeoutMs, async () => {
       const cluster = await admin.cluster();
+      brokerId = cluster.firstBrokerId;
       topics = await admin.topicPartitions();
       return passed(where, `${cluster.brokers} broker(s) in cluster ${cluster.clusterId}, ${topics.size} topic(s)`);
     });
@@ -51,16 +53,29 @@ export async function* checkResources(config: KafkaConfig, use: AdapterUse, { ti
         return passed(what, state === 'Dead' ? 'not created yet (the first member creates it)' : `${state}, ${members} member(s)`);
       });
     } else {
+      const missing = deadLetterDestinations(use).filter((topic) => !topics.has(topic));
+      // Whether a missing topic would be created on the first dead letter: the brokers decide.
+      const autoCreate =
+        missing.length > 0 && config.producer.allowAutoTopicCreation && brokerId !== null
+          ? await timedCheck('auto.create.topics.enable', timeoutMs, async () =>
+              passed('auto.create.topics.enable', String(await admin.brokerSetting(brokerId!, 'auto.create.topics.enable'))),
+            )
+          : undefined;
       for (const topic of deadLetterDestinations(use)) {
         const what = `dead-letter topic ${topic}`;
         const partitions = topics.get(topic);
         if (partitions !== undefined) yield passed(what, `${partitions} partition(s)`);
-        else if (config.producer.allowAutoTopicCreation)
+        else if (!config.producer.allowAutoTopicCreation)
+          yield failed(what, 'does not exist, and producer.allowAutoTopicCreation is false: create it');
+        else if (autoCreate?.detail === 'false')
+          yield failed(what, 'does not exist, and the brokers do not create topics (auto.create.topics.enable is false): create it');
+        else if (autoCreate?.detail === 'true')
+          yield passed(what, 'does not exist yet: created by the brokers on the first dead letter (auto.create.topics.enable is true)');
+        else
           yield passed(
             what,
-            'does not exist yet: the producer asks the broker to create it on the first dead letter (needs auto.create.topics.enable on the brokers)',
+            'does not exist yet: the producer asks the brokers to create it on the first dead letter (needs auto.create.topics.enable, which could not be read)',
           );
-        else yield failed(what, 'does not exist, and producer.allowAutoTopicCreation is false: create it');
       }
     }
   } finally {

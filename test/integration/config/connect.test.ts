@@ -53,6 +53,17 @@ describeWithBroker('kafka', 'config check --connect: kafka', (endpoint) => {
     expect(code).toBe(0);
   });
 
+  it('reports the topics a pattern matches, and a dead-letter topic the brokers will create', async () => {
+    const config = { ...base({ topicPattern: `^${topic}$` }), deadLetter: { type: 'broker', destination: '{source}.later' } };
+    const { code, stdout } = await check(config);
+    expect(stdout).toContain(`  ok      topics matching /^${topic}$/: ${topic} (3 partition(s))`);
+    // The local brokers run with auto.create.topics.enable=true (Kafka's default).
+    expect(stdout).toContain(
+      `  ok      dead-letter topic ${topic}.later: does not exist yet: created by the brokers on the first dead letter (auto.create.topics.enable is true)`,
+    );
+    expect(code).toBe(0);
+  });
+
   it('fails (exit 1) on a topic that does not exist, naming it', async () => {
     const missing = uniqueName('missing');
     const { code, stdout } = await check(base({ topics: [topic, missing], producer: { allowAutoTopicCreation: false } }));
