@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TEXT } from '../../src/config/schema.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 /**
@@ -28,7 +29,12 @@ const sslSchema = z.union([
   z.boolean(),
   z
     .object({
-      ca: z.string().min(1).optional().describe("PEM file of the CA that signed the brokers' certificates (default: the system CAs)."),
+      ca: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({ [DEFAULT_TEXT]: 'the system CAs' })
+        .describe("PEM file of the CA that signed the brokers' certificates (default: the system CAs)."),
       cert: z.string().min(1).optional().describe('PEM client certificate file, for mutual TLS.'),
       key: z.string().min(1).optional().describe('PEM private key file of `cert`.'),
       passphraseEnv: z.string().min(1).optional().describe('Environment variable holding the passphrase of `key`, if it has one.'),
@@ -272,7 +278,10 @@ export const kafkaConfigSchema = z
     if (config.producer.idempotent && config.producer.acks !== 'all') {
       context.addIssue({ code: 'custom', path: ['producer', 'acks'], message: 'an idempotent producer needs acks: all' });
     }
-  });
+  })
+  .describe(
+    'Apache Kafka (broker.type kafka): a consumer group reads topics; offsets are committed up to the highest contiguous acked one.',
+  );
 
 export type KafkaConfig = z.infer<typeof kafkaConfigSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TEXT } from '../../src/config/schema.ts';
 
 /**
  * `broker.kinesis`: an Amazon Kinesis Data Stream read with shard leases (a Node counterpart of
@@ -7,16 +8,18 @@ import { z } from 'zod';
 const endpointSchema = z
   .url()
   .optional()
+  .meta({ [DEFAULT_TEXT]: "AWS's endpoint for the region" })
   .describe('Custom endpoint (local emulators: http://127.0.0.1:4567). Omit for AWS; http:// endpoints use a plain HTTP/1.1 handler.');
 
 const credentialsSchema = z
   .object({
-    accessKeyId: z.string().min(1),
-    secretAccessKey: z.string().min(1),
-    sessionToken: z.string().min(1).optional(),
+    accessKeyId: z.string().min(1).describe('AWS access key id.'),
+    secretAccessKey: z.string().min(1).describe('AWS secret access key (local emulators accept any).'),
+    sessionToken: z.string().min(1).optional().describe('Session token of temporary credentials.'),
   })
   .strict()
   .optional()
+  .meta({ [DEFAULT_TEXT]: 'the SDK default chain' })
   .describe('Static credentials (local emulators only). Omit to use the SDK default chain: environment, profile, IAM role / IRSA.');
 
 export const kinesisConfigSchema = z
@@ -34,7 +37,12 @@ export const kinesisConfigSchema = z
       .describe(
         'Consumer application name: instances with the same name share the shards (the lease table and the fan-out consumer are named after it).',
       ),
-    region: z.string().min(1).optional().describe('AWS region; default from the SDK chain (AWS_REGION, profile).'),
+    region: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ [DEFAULT_TEXT]: 'the SDK chain (AWS_REGION, profile)' })
+      .describe('AWS region; default from the SDK chain (AWS_REGION, profile).'),
     endpoint: endpointSchema,
     credentials: credentialsSchema,
     startFrom: z
@@ -68,10 +76,16 @@ export const kinesisConfigSchema = z
             'Least time between two GetRecords calls of a shard (Kinesis allows 5 per second per shard, shared by every consumer).',
           ),
         maxRecords: z.number().int().min(1).max(10_000).default(10_000).describe("GetRecords Limit; the sink's maxBatch lowers it."),
-        efoName: z.string().min(1).optional().describe('Enhanced fan-out consumer name (default: `application`); registered if missing.'),
+        efoName: z
+          .string()
+          .min(1)
+          .optional()
+          .meta({ [DEFAULT_TEXT]: '`application`' })
+          .describe('Enhanced fan-out consumer name (default: `application`); registered if missing.'),
         efoEndpoint: z
           .url()
           .optional()
+          .meta({ [DEFAULT_TEXT]: '`endpoint`' })
           .describe('Endpoint for SubscribeToShard (HTTP/2), when it differs from `endpoint` (kinesis-mock: its TLS port).'),
         tlsRejectUnauthorized: z
           .boolean()
@@ -89,14 +103,21 @@ export const kinesisConfigSchema = z
           ),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('How shards are read: polling (GetRecords) or enhanced fan-out.'),
     leases: z
       .object({
         type: z
           .enum(['dynamodb', 'file'])
           .default('dynamodb')
           .describe('dynamodb: a KCL-style lease table shared by every instance; file: one instance, checkpoints in a local JSON file.'),
-        table: z.string().min(3).max(255).optional().describe('Lease table (default: `application`).'),
+        table: z
+          .string()
+          .min(3)
+          .max(255)
+          .optional()
+          .meta({ [DEFAULT_TEXT]: '`application`' })
+          .describe('Lease table (default: `application`).'),
         createTable: z.boolean().default(true).describe('Create the lease table (on-demand billing) if it does not exist.'),
         endpoint: endpointSchema,
         path: z.string().min(1).default('./kinesis-checkpoints.json').describe('Checkpoint file for type file.'),
@@ -104,6 +125,7 @@ export const kinesisConfigSchema = z
           .string()
           .min(1)
           .optional()
+          .meta({ [DEFAULT_TEXT]: 'host-pid-random' })
           .describe(
             "This instance's lease owner name (default: host-pid-random). A stable one (pod name) lets a restarted instance take its leases back at once.",
           ),
@@ -118,12 +140,14 @@ export const kinesisConfigSchema = z
           .int()
           .min(100)
           .optional()
+          .meta({ [DEFAULT_TEXT]: 'a third of `durationMs`' })
           .describe('How often owned leases are renewed (default: a third of durationMs).'),
         takeIntervalMs: z
           .number()
           .int()
           .min(100)
           .optional()
+          .meta({ [DEFAULT_TEXT]: '`durationMs`' })
           .describe('How often the table is scanned to take free, expired or excess leases (default: durationMs).'),
         shardSyncIntervalMs: z
           .number()
@@ -133,7 +157,8 @@ export const kinesisConfigSchema = z
           .describe('How often ListShards looks for new shards (resharding); also done when a shard ends.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Shard leases (which instance reads which shard) and checkpoints.'),
     checkpointIntervalMs: z
       .number()
       .int()
@@ -144,8 +169,13 @@ export const kinesisConfigSchema = z
     publish: z
       .object({
         maxAttempts: z.number().int().min(1).default(8).describe('PutRecords tries per batch; failed entries only are sent again.'),
-        initialBackoffMs: z.number().int().min(1).default(100),
-        maxBackoffMs: z.number().int().min(1).default(5_000),
+        initialBackoffMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(100)
+          .describe('Wait before the second PutRecords try (doubles per try, jittered).'),
+        maxBackoffMs: z.number().int().min(1).default(5_000).describe('Longest wait between PutRecords tries.'),
         headers: z
           .enum(['envelope', 'drop'])
           .default('envelope')
@@ -154,7 +184,8 @@ export const kinesisConfigSchema = z
           ),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The publisher (PutRecords): dead letters, bridging, benchmark load.'),
   })
   .strict()
   .superRefine((config, context) => {
@@ -165,6 +196,7 @@ export const kinesisConfigSchema = z
     if (renewIntervalMs !== undefined && renewIntervalMs * 2 > durationMs) {
       context.addIssue({ code: 'custom', path: ['leases', 'renewIntervalMs'], message: 'must be at most half of leases.durationMs' });
     }
-  });
+  })
+  .describe('Amazon Kinesis Data Streams (broker.type kinesis): shards shared by lease, checkpoints in DynamoDB (or a file).');
 
 export type KinesisConfig = z.infer<typeof kinesisConfigSchema>;

@@ -23,9 +23,13 @@ export const memoryConfigSchema = z
         keys: z.number().int().min(0).default(100).describe('Distinct keys (0: no key).'),
         total: z.number().int().min(0).default(0).describe('Stop after this many events (0: never).'),
       })
+      .strict()
       .prefault({})
       .describe('Synthetic load generator, so the embedded default runs with no infrastructure.'),
   })
-  .strict();
+  .strict()
+  .describe(
+    'The embedded in-process broker (broker.type memory): no infrastructure, not durable; for trying Sluice, tests and benchmarks.',
+  );
 
 export type MemoryConfig = z.infer<typeof memoryConfigSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TEXT } from '../../src/config/schema.ts';
 
 /**
  * `broker.pubsub`: Google Cloud Pub/Sub through @google-cloud/pubsub (streaming pull).
@@ -10,15 +11,18 @@ export const pubsubConfigSchema = z
       .string()
       .min(1)
       .optional()
+      .meta({ [DEFAULT_TEXT]: "$PUBSUB_PROJECT_ID, else the credentials' project" })
       .describe('Google Cloud project. Default: $PUBSUB_PROJECT_ID (emulator), else the project of the application default credentials.'),
     endpoint: z
       .string()
       .min(1)
       .optional()
+      .meta({ [DEFAULT_TEXT]: '$PUBSUB_EMULATOR_HOST, else pubsub.googleapis.com' })
       .describe('host:port of the API, e.g. 127.0.0.1:8085 for the emulator. Default: $PUBSUB_EMULATOR_HOST, else pubsub.googleapis.com.'),
     emulator: z
       .boolean()
       .optional()
+      .meta({ [DEFAULT_TEXT]: 'true for an endpoint not on googleapis.com' })
       .describe(
         'Plain-text connection without credentials. Default: true when an endpoint (or $PUBSUB_EMULATOR_HOST) is set that is not *.googleapis.com.',
       ),
@@ -78,6 +82,7 @@ export const pubsubConfigSchema = z
           .int()
           .min(1)
           .optional()
+          .meta({ [DEFAULT_TEXT]: 'queue.maxEvents + one batch + inFlight' })
           .describe(
             'Messages the client holds unacked at most. Default: queue.maxEvents + one batch + inFlight, so events are not buffered twice.',
           ),
@@ -86,6 +91,7 @@ export const pubsubConfigSchema = z
           .int()
           .min(1)
           .optional()
+          .meta({ [DEFAULT_TEXT]: 'queue.maxBytes, scaled like maxMessages' })
           .describe('Bytes the client holds unacked at most. Default: queue.maxBytes scaled like maxMessages.'),
         inFlight: z
           .number()
@@ -120,6 +126,7 @@ export const pubsubConfigSchema = z
           .min(10)
           .max(600)
           .optional()
+          .meta({ [DEFAULT_TEXT]: "the client's" })
           .describe('Lower bound of the lease length the client asks for per extension.'),
         maxAckDeadlineSeconds: z
           .number()
@@ -127,10 +134,12 @@ export const pubsubConfigSchema = z
           .min(10)
           .max(600)
           .optional()
+          .meta({ [DEFAULT_TEXT]: "the client's" })
           .describe('Upper bound of the lease length the client asks for per extension.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Lease management of messages Sluice holds (modAck extensions).'),
     probe: z
       .object({
         intervalMs: z
@@ -177,7 +186,8 @@ export const pubsubConfigSchema = z
           .describe('After a nack, how long later events of the key are held waiting for the redelivery of the nacked one.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Ordering keys on an ordered subscription.'),
     publisher: z
       .object({
         maxMessages: z.number().int().min(1).max(1000).default(100).describe('Messages per publish request at most.'),
@@ -193,10 +203,12 @@ export const pubsubConfigSchema = z
         timeoutMs: z.number().int().min(1).default(60_000).describe('How long a publish may take before it counts as failed.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The publisher: dead letters, bridging, benchmark load.'),
     connectTimeoutMs: z.number().int().min(100).default(10_000).describe('Bound on checking / creating resources at start.'),
     closeTimeoutMs: z.number().int().min(1000).default(10_000).describe('Bound on nacking what is left and flushing acks at close.'),
   })
-  .strict();
+  .strict()
+  .describe('Google Cloud Pub/Sub (broker.type pubsub): a subscription read by streaming pull.');
 
 export type PubSubConfig = z.infer<typeof pubsubConfigSchema>;

@@ -12,6 +12,7 @@ import { checkConfig } from './config-check.ts';
 import { duration, durationForms } from './units.ts';
 import { addBenchCommands } from './bench-commands.ts';
 import { addCompletionCommand } from './completion.ts';
+import { addConfigSchemaCommand } from './config-schema.ts';
 import { defaultLogFormat, type LogFormat, LOG_FORMATS, parseLogFormat } from './log-format.ts';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 bad configuration or usage. */
@@ -167,6 +168,9 @@ export async function main(argv: string[]): Promise<number> {
         timeoutMs: options.timeout * 1000,
       });
     });
+  addConfigSchemaCommand(config, (result) => {
+    code = result;
+  });
   program
     .command('audit')
     .description('ack audit tools (audit.file)')
