@@ -131,6 +131,15 @@ describe('sluice config check: what run needs short of connecting', () => {
     );
   });
 
+  it('fails on static membership with no instance id in the environment, as a platformatic source would at start', async () => {
+    const path = await yaml('broker:\n  type: kafka\n  kafka: { topics: [t], client: platformatic, staticMembership: true }\n');
+    const [issue, ...more] = await problems(path, {});
+    expect(more).toEqual([]);
+    expect(issue?.key).toBe('broker.kafka.staticMembership');
+    expect(issue?.reason).toMatch(/none of SLUICE_INSTANCE_ID, POD_NAME, HOSTNAME is set/);
+    expect(await problems(path, { POD_NAME: 'sluice-0' })).toEqual([]);
+  });
+
   it('checks a separate dead-letter broker for what publishing needs (not topics), under its own keys', async () => {
     const path = await yaml(
       [
