@@ -1,11 +1,16 @@
 import { writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, totalmem } from 'node:os';
 import { ConfigError } from '../errors.ts';
+import { BENCH_COLUMNS, benchRow, warmupNote } from './bench-columns.ts';
 import { profileFor, type ResolvedBroker, resolveBroker } from './broker-spec.ts';
 import { findMaxRate } from './max-rate.ts';
+import { ProgressReporter, type ProgressOutput } from './progress.ts';
+import { type Machine, provenance } from './provenance.ts';
 import { renderBenchReport } from './report-html.ts';
 import { runBroker, type BrokerRun, type Workload } from './run-broker.ts';
-import { ms, num, table } from './table.ts';
+import { num, table } from './table.ts';
+
+export { warmupNote } from './bench-columns.ts';
+export { machine } from './provenance.ts';
 
 export interface BenchCommandOptions {
   /** Broker types, or `type:client` to choose the client library (`kafka:platformatic`). */
@@ -19,73 +24,47 @@ export interface BenchCommandOptions {
   out?: string;
   report?: string;
   quiet?: boolean;
+  /** Where progress goes (stderr; tests pass their own). */
+  progressOut?: ProgressOutput;
 }
 
 export interface BenchOutput {
   kind: 'bench';
-  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; note: string };
+  /** Sluice's version (package.json) and git commit (`unknown` when not from a checkout). */
+  version: string;
+  commit: string;
+  machine: Machine;
+  /** When the bench began, and ended (ISO). */
   startedAt: string;
+  finishedAt?: string;
+  /** The command's options as run: the brokers, rate, workload, profiles and --set flags. */
+  options: { brokers: string[]; rate: number | 'max'; workload: Omit<Workload, 'rate'>; profiles: Record<string, string>; set: string[] };
+  /** Each run also records its broker's effective Sluice config (`config`). */
   runs: BrokerRun[];
   maxRate?: Record<string, { rate: number; trials: { rate: number; sustained: boolean; reason: string }[] }>;
 }
 
-export function machine() {
-  return {
-    cpus: availableParallelism(),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryGB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    note: 'all brokers local on this machine; emulators (kinesalite, the Pub/Sub emulator) are not the cloud services: figures compare the gateway paths, not the clouds',
-  };
-}
-
 export function benchTable(runs: BrokerRun[]): string {
   return table(
-    [
-      'broker',
-      'rate/s',
-      'throughput/s',
-      'sent',
-      'lost',
-      'dups',
-      'p50 ms',
-      'p90 ms',
-      'p99 ms',
-      'p99.9 ms',
-      'max ms',
-      'publish p99',
-      'cpu %',
-      'rss MB',
-    ],
-    runs.map((run) =>
-      run.error
-        ? [run.broker, num(run.workload.rate), `error: ${run.error}`, '', '', '', '', '', '', '', '', '', '', '']
-        : [
-            run.broker,
-            num(run.workload.rate),
-            num(run.throughput),
-            num(run.sent),
-            num(run.delivery.lost),
-            num(run.delivery.duplicates),
-            ms(run.latencyMs.p50),
-            ms(run.latencyMs.p90),
-            ms(run.latencyMs.p99),
-            ms(run.latencyMs.p999),
-            ms(run.latencyMs.max),
-            ms(run.publishLatencyMs.p99),
-            run.cpuPercent,
-            run.peakRssMB,
-          ],
-    ),
+    BENCH_COLUMNS.map((column) => column.header),
+    runs.map(benchRow),
   );
 }
 
 /** `sluice bench`: each broker in turn on the same workload; a table, and JSON / HTML if asked. */
 export async function benchCommand(options: BenchCommandOptions): Promise<number> {
-  const output: BenchOutput = { kind: 'bench', machine: machine(), startedAt: new Date().toISOString(), runs: [] };
-  const progress = (line: string) => {
-    if (!options.quiet && process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
-    else if (!options.quiet) process.stderr.write(`${line}\n`);
+  const output: BenchOutput = {
+    kind: 'bench',
+    ...provenance(),
+    startedAt: new Date().toISOString(),
+    options: {
+      brokers: options.brokers,
+      rate: options.rate,
+      workload: options.workload,
+      profiles: options.profiles,
+      set: [...(options.set ?? [])],
+    },
+    runs: [],
   };
   // Every broker, client and profile checked before the first run: a typo fails at once.
   const brokers: ResolvedBroker[] = [];
@@ -95,24 +74,53 @@ export async function benchCommand(options: BenchCommandOptions): Promise<number
     if (same) throw new ConfigError('--brokers', `${same.spec} and ${spec} are the same run (${resolved.label})`);
     brokers.push(resolved);
   }
-  for (const broker of brokers) {
+  const progress = new ProgressReporter({
+    unit: 'broker',
+    // A --rate max search has as many trials as it needs: no estimate then.
+    runs: options.rate === 'max' ? undefined : brokers.length,
+    durations: options.workload,
+    quiet: options.quiet,
+    out: options.progressOut,
+  });
+  for (const [index, broker] of brokers.entries()) {
     const profile = profileFor(options.profiles, broker);
     let rate = options.rate;
     if (rate === 'max') {
-      const search = await findMaxRate(broker.spec, options.workload, profile, progress, options.set);
+      const search = await findMaxRate(
+        broker.spec,
+        options.workload,
+        profile,
+        {
+          onTrialStart: (trial, trialRate, durations) =>
+            progress.startRun(index + 1, `${broker.label} max-rate trial ${trial} at ${num(trialRate)}/s`, durations),
+          onProgress: (p) => progress.update(p),
+          onTrial: (line) => progress.note(line),
+        },
+        options.set,
+      );
       output.maxRate = { ...output.maxRate, [broker.label]: search };
       rate = search.rate;
-      process.stderr.write(`\n${broker.label}: max sustained rate ${num(rate)} events/s\n`);
+      progress.note(`${broker.label}: max sustained rate ${num(rate)} events/s`);
       if (rate === 0) continue;
     }
+    progress.startRun(index + 1, broker.label);
+    const started = Date.now();
+    let run: BrokerRun;
     try {
-      output.runs.push(await runBroker(broker.spec, { ...options.workload, rate }, { profile, set: options.set, onProgress: progress }));
+      run = await runBroker(
+        broker.spec,
+        { ...options.workload, rate },
+        { profile, set: options.set, onProgress: (p) => progress.update(p) },
+      );
     } catch (error) {
-      output.runs.push({ broker: broker.label, workload: { ...options.workload, rate }, error: (error as Error).message } as BrokerRun);
+      run = { broker: broker.label, workload: { ...options.workload, rate }, error: (error as Error).message } as BrokerRun;
     }
-    if (!options.quiet) process.stderr.write('\n');
+    output.runs.push(run);
+    progress.note(`${broker.label}: ${run.error ? `failed: ${run.error}` : 'done'} in ${Math.round((Date.now() - started) / 1000)} s`);
   }
-  process.stdout.write(`${benchTable(output.runs)}\n`);
+  progress.finish();
+  output.finishedAt = new Date().toISOString();
+  process.stdout.write(`${benchTable(output.runs)}\n${warmupNote(options.workload)}\n`);
   if (output.maxRate) {
     process.stdout.write(
       `${table(

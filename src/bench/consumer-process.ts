@@ -8,6 +8,7 @@ import pino from 'pino';
 import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
 import { Sluice } from '../app.ts';
 import { validateConfig } from '../config/load.ts';
+import { dropHarmlessWarnings } from '../cli/harmless-warnings.ts';
 import { errorMessage } from '../errors.ts';
 import type { ConsumerBegin, ConsumerDrain, ConsumerStart, FromConsumer, ToConsumer } from './messages.ts';
 import type { ProducerOptions } from './producer.ts';
@@ -17,6 +18,8 @@ import { nowMs } from './stamp.ts';
 import { compiled, moduleUrl } from '../util/runtime.ts';
 
 const send = (message: FromConsumer) => process.send!(message);
+// kafkajs' negative-timeout warning would break the parent's progress line (as `sluice run` drops it).
+dropHarmlessWarnings();
 let sluice: Sluice | undefined;
 let recorder: DeliveryRecorder | undefined;
 let cpuStart = process.cpuUsage();
@@ -46,7 +49,13 @@ function begin(message: ConsumerBegin): void {
   peakRss = process.memoryUsage().rss;
   setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    send({ type: 'progress', received: recorder!.received, unique: recorder!.uniqueSoFar, queueDepth: sluice!.pipeline.queue.depth });
+    send({
+      type: 'progress',
+      at: nowMs(),
+      received: recorder!.received,
+      unique: recorder!.uniqueSoFar,
+      queueDepth: sluice!.pipeline.queue.depth,
+    });
   }, 250).unref();
   if (message.producer) startProducerThread(message.producer);
 }
@@ -59,7 +68,15 @@ function startProducerThread(options: ProducerOptions & { destination: string })
   producerThread = new Worker(entry, { workerData: options });
   producerThread.on(
     'message',
-    async (message: { type: string; id?: number; events?: { key?: string; payload: Uint8Array }[]; sent?: number; report?: unknown }) => {
+    async (message: {
+      type: string;
+      id?: number;
+      events?: { key?: string; payload: Uint8Array }[];
+      at?: number;
+      published?: number;
+      confirmed?: number;
+      report?: unknown;
+    }) => {
       if (message.type === 'publish') {
         const events = message.events!.map((event) => ({
           key: event.key,
@@ -67,7 +84,8 @@ function startProducerThread(options: ProducerOptions & { destination: string })
         }));
         await MemoryBroker.shared('default').publish(options.destination, events);
         producerThread!.postMessage({ type: 'published', id: message.id });
-      } else if (message.type === 'progress') send({ type: 'producer-progress', sent: message.sent! });
+      } else if (message.type === 'progress')
+        send({ type: 'producer-progress', at: message.at!, published: message.published!, confirmed: message.confirmed! });
       else if (message.type === 'done') send({ type: 'producer-done', report: message.report as never });
     },
   );

@@ -1,3 +1,4 @@
+import type { RunDurations, RunProgress } from './progress.ts';
 import { runBroker, type BrokerRun, type Workload } from './run-broker.ts';
 
 export interface Trial {
@@ -31,20 +32,27 @@ export async function findMaxRate(
   broker: string,
   workload: Omit<Workload, 'rate'>,
   profile: string | undefined,
-  onProgress: (line: string) => void,
+  hooks: {
+    /** A trial begins, with its (shorter) durations. */
+    onTrialStart?: (trial: number, rate: number, durations: RunDurations) => void;
+    onProgress?: (progress: RunProgress) => void;
+    /** A trial's verdict, one line. */
+    onTrial?: (line: string) => void;
+  },
   set: readonly string[] = [],
 ): Promise<{ rate: number; trials: Trial[] }> {
   const trialWorkload = { ...workload, warmupS: Math.min(workload.warmupS, 2), durationS: Math.min(workload.durationS, 8) };
   const trials: Trial[] = [];
   const attempt = async (rate: number): Promise<boolean> => {
     let trial: Trial;
+    hooks.onTrialStart?.(trials.length + 1, rate, trialWorkload);
     try {
-      trial = judge(await runBroker(broker, { ...trialWorkload, rate }, { profile, set, onProgress }));
+      trial = judge(await runBroker(broker, { ...trialWorkload, rate }, { profile, set, onProgress: hooks.onProgress }));
     } catch (error) {
       trial = { rate, sustained: false, reason: (error as Error).message };
     }
     trials.push(trial);
-    onProgress(`${broker}: ${rate}/s ${trial.sustained ? 'sustained' : `not sustained (${trial.reason})`}`);
+    hooks.onTrial?.(`${broker}: ${rate}/s ${trial.sustained ? 'sustained' : `not sustained (${trial.reason})`}`);
     return trial.sustained;
   };
   let good = 0;

@@ -1,5 +1,6 @@
 import type { ProducerOptions, ProducerReport } from './producer.ts';
 import type { DeliverySummary } from './recorder.ts';
+import type { ProducerCounts } from './sampling.ts';
 
 /** Orchestrator ↔ benchmark child processes (IPC). */
 export interface ConsumerStart {
@@ -40,8 +41,8 @@ export interface ConsumerResult {
 
 export type FromConsumer =
   | { type: 'ready' }
-  | { type: 'progress'; received: number; unique: number; queueDepth: number }
-  | { type: 'producer-progress'; sent: number }
+  | { type: 'progress'; at: number; received: number; unique: number; queueDepth: number }
+  | ({ type: 'producer-progress' } & ProducerCounts)
   | { type: 'producer-done'; report: ProducerReport }
   | { type: 'result'; result: ConsumerResult }
   | { type: 'error'; message: string };
@@ -56,6 +57,6 @@ export interface ProducerStart {
 
 export type FromProducer =
   | { type: 'ready' }
-  | { type: 'progress'; sent: number }
+  | ({ type: 'progress' } & ProducerCounts)
   | { type: 'done'; report: ProducerReport }
   | { type: 'error'; message: string };

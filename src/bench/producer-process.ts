@@ -2,11 +2,14 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { adapters } from '../broker/registry.ts';
+import { dropHarmlessWarnings } from '../cli/harmless-warnings.ts';
 import { errorMessage } from '../errors.ts';
 import type { FromProducer, ProducerStart } from './messages.ts';
 import { runProducer } from './producer.ts';
 
 const send = (message: FromProducer) => process.send!(message);
+// kafkajs' negative-timeout warning would break the parent's progress line (as `sluice run` drops it).
+dropHarmlessWarnings();
 
 process.on('message', (message: ProducerStart) => {
   const run = async () => {
@@ -18,7 +21,7 @@ process.on('message', (message: ProducerStart) => {
     const report = await runProducer(
       (events) => publisher.publish(message.destination, events),
       message.options,
-      (sent) => send({ type: 'progress', sent }),
+      (counts) => send({ type: 'progress', ...counts }),
     );
     await publisher.close();
     send({ type: 'done', report });

@@ -21,5 +21,5 @@ function publish(events: OutgoingEvent[]): Promise<void> {
   });
 }
 
-const report = await runProducer(publish, workerData as ProducerOptions, (sent) => port.postMessage({ type: 'progress', sent }));
+const report = await runProducer(publish, workerData as ProducerOptions, (counts) => port.postMessage({ type: 'progress', ...counts }));
 port.postMessage({ type: 'done', report });

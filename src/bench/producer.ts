@@ -1,6 +1,7 @@
 import type { OutgoingEvent } from '../broker/contract.ts';
 import { OpenLoopSchedule } from './rate.ts';
 import { encodeHistogram, latencyHistogram } from './recorder.ts';
+import type { ProducerCounts } from './sampling.ts';
 import { nowMs, stamp } from './stamp.ts';
 
 export interface ProducerOptions {
@@ -38,7 +39,7 @@ export interface ProducerReport {
 export async function runProducer(
   publish: (events: OutgoingEvent[]) => Promise<void>,
   options: ProducerOptions,
-  onProgress: (sent: number) => void,
+  onProgress: (counts: ProducerCounts) => void,
 ): Promise<ProducerReport> {
   const total = Math.round(options.rate * options.seconds);
   const schedule = new OpenLoopSchedule(options.rate, options.startMs, total);
@@ -50,7 +51,9 @@ export async function runProducer(
   const failedRanges: [number, number][] = [];
   let maxBehindMs = 0;
   const inFlight = new Set<Promise<void>>();
-  const progress = setInterval(() => onProgress(sent), 250);
+  // Read together, with the time: the orchestrator pairs them with the consumer's (sampling.ts).
+  const report = () => onProgress({ at: nowMs(), published: schedule.taken, confirmed: sent });
+  const progress = setInterval(report, 250);
 
   const waitMs = options.startMs - nowMs();
   if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
@@ -85,7 +88,7 @@ export async function runProducer(
   }
   await Promise.all(inFlight);
   clearInterval(progress);
-  onProgress(sent);
+  report();
   return {
     sent,
     taken: schedule.taken,

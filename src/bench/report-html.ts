@@ -1,120 +1,99 @@
+import { stringify as toYaml } from 'yaml';
+import { BENCH_COLUMNS, benchRow } from './bench-columns.ts';
 import type { BenchOutput } from './bench-command.ts';
+import { escapeHtml, lineChart, logTicks, type Series } from './chart-svg.ts';
+import type { Machine } from './provenance.ts';
+import { ms } from './table.ts';
 import type { TuneOutput } from './tune.ts';
 
+export { colorFor, lineChart, niceTicks } from './chart-svg.ts';
+
 /**
- * Self-contained HTML reports: inline SVG charts and tables, no script, no network. Each series
- * is a `<path class="series" data-broker="…">` so tests (and people) can find it.
+ * Self-contained HTML reports of `bench` and `tune`: inline SVG charts (chart-svg.ts) and
+ * tables, no script, no network. They stand on their own: every figure of the terminal table,
+ * the Sluice version and commit, the machine, the options and each run's effective config. The
+ * layout fits an 800 px window (the SVGs scale, the tables wrap their headers) and prints (no
+ * background fills that matter, charts and tables not split across pages).
  */
 
-const COLORS: Record<string, string> = {
-  memory: '#6b7280',
-  kafka: '#1f77b4',
-  'kafka (kafkajs)': '#1f77b4',
-  'kafka (platformatic)': '#d62728',
-  kinesis: '#ff7f0e',
-  pubsub: '#2ca02c',
-};
-const EXTRA = ['#9467bd', '#8c564b', '#e377c2', '#17becf'];
-
-export function colorFor(name: string, index: number): string {
-  return COLORS[name] ?? EXTRA[index % EXTRA.length]!;
-}
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-interface Series {
-  name: string;
-  points: [number, number][];
-}
-
-interface ChartOptions {
-  title: string;
-  xLabel: string;
-  yLabel: string;
-  /** Maps x for drawing (e.g. percentiles on a log scale of 1/(1-p)). */
-  xTransform?: (x: number) => number;
-  xTicks?: [number, string][];
-  logY?: boolean;
-}
-
-export function lineChart(series: Series[], options: ChartOptions): string {
-  const width = 720;
-  const height = 300;
-  const pad = { left: 70, right: 20, top: 30, bottom: 45 };
-  const fx = options.xTransform ?? ((x: number) => x);
-  const fy = options.logY ? (y: number) => Math.log10(Math.max(y, 0.001)) : (y: number) => y;
-  const all = series.flatMap((s) => s.points);
-  const xs = all.map(([x]) => fx(x));
-  const ys = all.map(([, y]) => fy(y));
-  const xMin = Math.min(...xs, 0);
-  const xMax = Math.max(...xs, 1);
-  const yMin = options.logY ? Math.min(...ys, 0) : 0;
-  const yMax = Math.max(...ys, options.logY ? 1 : 1) * 1.05;
-  const px = (x: number) => pad.left + ((fx(x) - xMin) / (xMax - xMin || 1)) * (width - pad.left - pad.right);
-  const py = (y: number) => height - pad.bottom - ((fy(y) - yMin) / (yMax - yMin || 1)) * (height - pad.top - pad.bottom);
-  const yTicks = Array.from({ length: 5 }, (_, i) => yMin + ((yMax - yMin) * i) / 4);
-  const yTickLabel = (v: number) => {
-    const value = options.logY ? 10 ** v : v;
-    return value >= 1000 ? Math.round(value).toLocaleString('en-US') : Number(value.toPrecision(3)).toString();
-  };
-  const paths = series
-    .map((s, i) => {
-      if (s.points.length === 0) return '';
-      const d = s.points.map(([x, y], j) => `${j ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
-      return `<path class="series" data-broker="${escapeHtml(s.name)}" d="${d}" fill="none" stroke="${colorFor(s.name, i)}" stroke-width="2"><title>${escapeHtml(s.name)}</title></path>`;
+function htmlTable(headers: { text: string; title?: string }[], rows: (string | number)[][], rowClass?: (i: number) => string): string {
+  const head = headers.map((h) => `<th${h.title ? ` title="${escapeHtml(h.title)}"` : ''}>${escapeHtml(h.text)}</th>`).join('');
+  const body = rows
+    .map((row, i) => {
+      const cls = rowClass?.(i);
+      const cells = row.map((cell) => `<td>${escapeHtml(String(cell))}</td>`).join('');
+      return `<tr${cls ? ` class="${cls}"` : ''}>${cells}</tr>`;
     })
     .join('\n');
-  const xTicks = options.xTicks ?? niceTicks(xMin, xMax);
-  const legend = series
-    .map((s, i) => `<span class="key"><i style="background:${colorFor(s.name, i)}"></i>${escapeHtml(s.name)}</span>`)
-    .join(' ');
-  return `<figure>
-<figcaption>${escapeHtml(options.title)}</figcaption>
-<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(options.title)}">
-<g class="grid" stroke="#e5e7eb">${yTicks.map((v) => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${py(options.logY ? 10 ** v : v)}" y2="${py(options.logY ? 10 ** v : v)}"/>`).join('')}</g>
-<g class="axis" font-size="11" fill="#374151">
-${yTicks.map((v) => `<text x="${pad.left - 6}" y="${py(options.logY ? 10 ** v : v) + 4}" text-anchor="end">${yTickLabel(v)}</text>`).join('\n')}
-${xTicks.map(([v, label]) => `<text x="${(pad.left + ((v - xMin) / (xMax - xMin || 1)) * (width - pad.left - pad.right)).toFixed(1)}" y="${height - pad.bottom + 16}" text-anchor="middle">${escapeHtml(label)}</text>`).join('\n')}
-<text x="${(width + pad.left) / 2}" y="${height - 6}" text-anchor="middle">${escapeHtml(options.xLabel)}</text>
-<text transform="translate(14,${(height - pad.bottom + pad.top) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(options.yLabel)}</text>
-</g>
-${paths}
-</svg>
-<div class="legend">${legend}</div>
-</figure>`;
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-/** Round-numbered ticks (1, 2 or 5 times a power of ten apart), at most about six. */
-function niceTicks(min: number, max: number): [number, string][] {
-  const raw = (max - min) / 5 || 1;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
-  const ticks: [number, string][] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step / 1e6; v += step)
-    ticks.push([v, Number(v.toPrecision(6)).toLocaleString('en-US')]);
-  return ticks;
+/** A failed run's row: its error across the figure columns (long messages wrap). */
+function errorRow(cells: (string | number)[], span: number, message: string): string {
+  return `<tr class="error"><td>${escapeHtml(String(cells[0]))}</td><td>${escapeHtml(String(cells[1]))}</td><td colspan="${span}" class="message">${escapeHtml(message)}</td></tr>`;
 }
 
-function htmlTable(headers: string[], rows: (string | number)[][], rowClass?: (i: number) => string): string {
-  return `<table><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>
-${rows.map((row, i) => `<tr class="${rowClass?.(i) ?? ''}">${row.map((cell) => `<td>${escapeHtml(String(cell))}</td>`).join('')}</tr>`).join('\n')}
-</tbody></table>`;
-}
+const CSS = `
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;padding:0 24px;color:#111827;background:#fff;max-width:1100px}
+h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px;max-width:100%}
+td,th{border:1px solid #d1d5db;padding:3px 6px;text-align:right;vertical-align:top}
+th{font-weight:600;white-space:normal}
+td:first-child,th:first-child{text-align:left}
+td.message{text-align:left;overflow-wrap:anywhere}
+tr.frontier td{background:#ecfdf5}tr.recommended td{background:#bbf7d0;font-weight:600}
+figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}
+svg{display:block;max-width:100%;height:auto}
+.legend .key{margin-right:14px;white-space:nowrap}.legend i{display:inline-block;width:14px;height:0;margin-right:4px;vertical-align:middle}
+.note{color:#4b5563}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:8px 0}dl.meta dt{color:#4b5563}dl.meta dd{margin:0;overflow-wrap:anywhere}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f9fafb;border:1px solid #e5e7eb;padding:8px;font-size:12px}
+details{margin:6px 0}
+@media (max-width:900px){body{padding:0 12px;margin:12px auto}table{font-size:12px}td,th{padding:2px 4px}}
+@media print{
+  @page{margin:14mm}
+  body{margin:0;padding:0;max-width:none;font-size:11pt;color:#000;background:#fff}
+  pre{background:none;border:1px solid #999}
+  tr.frontier td{background:none}tr.recommended td{background:none;font-weight:700;text-decoration:underline}
+  figure,table,dl.meta,pre{break-inside:avoid;page-break-inside:avoid}
+  h1,h2,figcaption{break-after:avoid;page-break-after:avoid}
+  svg{width:100%;max-width:17cm}
+}`;
 
 function page(title: string, body: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#111827;max-width:1100px}
-h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d1d5db;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
-tr.frontier td{background:#ecfdf5}tr.recommended td{background:#bbf7d0;font-weight:600}
-figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}.legend .key{margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
-.note{color:#4b5563}
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title>
+<style>${CSS}
 </style></head><body>
 ${body}
 </body></html>
 `;
+}
+
+/** Version, commit, machine, times: a `<dl class="meta">` (each `dd` has `data-key`). */
+function metadata(
+  o: { version?: string; commit?: string; machine: Machine; startedAt: string; finishedAt?: string },
+  extra: [string, string][] = [],
+): string {
+  const m = o.machine;
+  const rows: [string, string, string][] = [
+    ['version', 'Sluice', o.version ?? 'unknown'],
+    ['commit', 'commit', o.commit ?? 'unknown'],
+    ['started', 'started', o.startedAt],
+    ...(o.finishedAt ? [['finished', 'finished', o.finishedAt] as [string, string, string]] : []),
+    ['machine', 'machine', `${m.cpuModel}, ${m.cpus} cores, ${m.memoryGB} GB`],
+    ['node', 'Node', m.node],
+    ['os', 'OS', m.os ?? 'unknown'],
+    ...extra.map(([k, v]) => [k, k, v] as [string, string, string]),
+  ];
+  return `<dl class="meta">${rows.map(([key, label, value]) => `<dt>${escapeHtml(label)}</dt><dd data-key="${key}">${escapeHtml(value)}</dd>`).join('')}</dl>
+<p class="note">${escapeHtml(m.note)}</p>`;
+}
+
+/** A config (or options) block, open so that it prints. */
+function configBlock(summary: string, value: unknown): string {
+  return `<details open class="config"><summary>${escapeHtml(summary)}</summary><pre>${escapeHtml(toYaml(value).trimEnd())}</pre></details>`;
 }
 
 const PERCENTILE_TICKS: [number, string][] = [
@@ -127,40 +106,39 @@ const PERCENTILE_TICKS: [number, string][] = [
 
 export function renderBenchReport(output: BenchOutput): string {
   const runs = output.runs.filter((run) => !run.error);
-  const throughput = runs.map((run) => ({
+  const throughput: Series[] = runs.map((run) => ({
     name: run.broker,
     points: run.series
       .slice(0, -1)
       .map((point, i, all) => [point.t, i === 0 ? point.delivered : point.delivered - all[i - 1]!.delivered] as [number, number]),
   }));
-  const backlog = runs.map((run) => ({ name: run.broker, points: run.series.map((p) => [p.t, p.backlog] as [number, number]) }));
-  const latency = runs.map((run) => ({ name: run.broker, points: run.latencyCurve.map(([p, v]) => [p, v] as [number, number]) }));
-  const rows = output.runs.map((run) =>
-    run.error
-      ? [run.broker, run.workload.rate, `error: ${run.error}`, '', '', '', '', '', '', '', '']
-      : [
-          run.broker,
-          run.workload.rate,
-          Math.round(run.throughput),
-          run.sent,
-          run.delivery.lost,
-          run.delivery.duplicates,
-          run.latencyMs.p50,
-          run.latencyMs.p99,
-          run.latencyMs.p999,
-          run.latencyMs.max,
-          run.peakRssMB,
-        ],
-  );
-  const w = output.runs[0]?.workload;
+  const backlog: Series[] = runs.map((run) => ({
+    name: run.broker,
+    points: run.series.slice(0, -1).map((p) => [p.t, p.backlog] as [number, number]),
+  }));
+  const latency: Series[] = runs.map((run) => ({ name: run.broker, points: run.latencyCurve.map(([p, v]) => [p, v] as [number, number]) }));
+  const span = BENCH_COLUMNS.length - 2;
+  const rows = output.runs
+    .map((run) => {
+      const cells = benchRow(run);
+      if (run.error) return errorRow(cells, span, `error: ${run.error}`);
+      return `<tr>${cells.map((cell) => `<td>${escapeHtml(String(cell))}</td>`).join('')}</tr>`;
+    })
+    .join('\n');
+  const head = BENCH_COLUMNS.map((c) => `<th title="${escapeHtml(c.title)}">${escapeHtml(c.header)}</th>`).join('');
+  const w = output.options?.workload ?? output.runs[0]?.workload;
+  const band = w && w.warmupS > 0 ? { from: 0, to: w.warmupS, label: 'warm-up' } : undefined;
   const body = `<h1>Sluice benchmark</h1>
-<p class="note">${escapeHtml(output.startedAt)} · ${output.machine.cpus} cores (${escapeHtml(output.machine.cpuModel)}), ${output.machine.memoryGB} GB, Node ${escapeHtml(output.machine.node)} · ${escapeHtml(output.machine.note)}</p>
-${w ? `<p>Workload: ${w.messageSize} B events, ${w.keys} keys, ${w.partitions} partitions/shards, ${w.warmupS} s warm-up + ${w.durationS} s, handler work ${escapeHtml(w.work)}, latency from each event's intended send time (open loop).</p>` : ''}
-${htmlTable(['broker', 'rate/s', 'throughput/s', 'sent', 'lost', 'duplicates', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'peak RSS MB'], rows)}
+${metadata(output)}
+${w ? `<p>Workload: ${w.messageSize} B events, ${w.keys} keys, ${w.partitions} partitions/shards, ${w.warmupS} s warm-up + ${w.durationS} s measured, drain ≤ ${w.drainTimeoutS} s, handler work ${escapeHtml(w.work)}; latency from each event's intended send time (open loop).</p>` : ''}
+<table class="results"><thead><tr>${head}</tr></thead><tbody>
+${rows}
+</tbody></table>
+${w ? `<p class="note">${w.warmupS > 0 ? `The warm-up (first ${w.warmupS} s, shaded in the charts) is left out of throughput and latency; sent, lost and dups count it.` : 'No warm-up.'} Hover a header for what it measures.</p>` : ''}
 ${
   output.maxRate
     ? `<h2>Maximum sustained rate</h2>${htmlTable(
-        ['broker', 'rate/s', 'trials'],
+        [{ text: 'broker' }, { text: 'rate/s' }, { text: 'trials (rate: sustained?)' }],
         Object.entries(output.maxRate).map(([b, r]) => [
           b,
           r.rate,
@@ -169,34 +147,52 @@ ${
       )}`
     : ''
 }
-${lineChart(throughput, { title: 'Delivered throughput over time', xLabel: 'seconds since start', yLabel: 'events / s' })}
-${lineChart(backlog, { title: 'Backlog over time (sent − delivered)', xLabel: 'seconds since start', yLabel: 'events' })}
-${lineChart(latency, { title: 'End-to-end latency by percentile', xLabel: 'percentile', yLabel: 'ms (log)', logY: true, xTransform: (p) => Math.log10(1 / (1 - Math.min(p, 99.999) / 100)), xTicks: PERCENTILE_TICKS })}
+${lineChart(throughput, { title: 'Delivered throughput over time', xLabel: 'seconds since production started', yLabel: 'events / s', band })}
+${lineChart(backlog, { title: 'Backlog over time (sent − delivered)', xLabel: 'seconds since production started', yLabel: 'events', band })}
+${lineChart(latency, { title: 'End-to-end latency by percentile (after the warm-up)', xLabel: 'percentile', yLabel: 'ms (log)', logY: true, xTransform: (p) => Math.log10(1 / (1 - Math.min(p, 99.999) / 100)), xTicks: PERCENTILE_TICKS })}
+<h2>Configuration</h2>
+${output.options ? configBlock('bench options', output.options) : ''}
+${output.runs.map((run) => (run.config ? configBlock(`${run.broker}: effective Sluice config`, run.config) : '')).join('\n')}
 `;
   return page('Sluice benchmark', body);
 }
 
 export function renderTuneReport(output: TuneOutput): string {
-  const rows = output.points.map((p) => [
+  const recommended = output.recommended ? output.points.indexOf(output.recommended) : -1;
+  // The terminal's columns (tune.ts), in the same order.
+  const rows = output.points.map((p, i) => [
     p.queueSize,
     p.poolSize,
-    Math.round(p.throughput),
-    p.p99Ms,
+    p.error ? `error: ${p.error}` : Math.round(p.throughput).toLocaleString('en-US'),
+    p.error ? '' : ms(p.p99Ms),
     p.peakRssMB,
     p.lost,
     p.meetsSlo ? 'yes' : 'no',
-    p.frontier ? '◆' : '',
+    i === recommended ? '◆ recommended' : p.frontier ? '◆' : '',
   ]);
-  const recommended = output.recommended ? output.points.indexOf(output.recommended) : -1;
   const byPool = new Map<number, [number, number][]>();
-  for (const p of output.points) byPool.set(p.poolSize, [...(byPool.get(p.poolSize) ?? []), [p.queueSize, p.p99Ms]]);
+  for (const p of output.points) if (!p.error) byPool.set(p.poolSize, [...(byPool.get(p.poolSize) ?? []), [p.queueSize, p.p99Ms]]);
   const series = [...byPool].map(([pool, points]) => ({ name: `pool ${pool}`, points: points.sort((a, b) => a[0] - b[0]) }));
+  const queues = [...new Set(output.points.map((p) => p.queueSize))];
+  const w = output.options?.workload;
   const body = `<h1>Sluice tune: ${escapeHtml(output.broker)}</h1>
-<p class="note">${escapeHtml(output.startedAt)} · ${output.machine.cpus} cores, Node ${escapeHtml(output.machine.node)} · rate ${output.rate}/s · SLO p99 ≤ ${output.sloP99Ms} ms · handler work ${escapeHtml(output.work)}</p>
-${htmlTable(['queue', 'pool', 'throughput/s', 'p99 ms', 'peak RSS MB', 'lost', 'meets SLO', 'Pareto'], rows, (i) => (i === recommended ? 'recommended' : output.points[i]!.frontier ? 'frontier' : ''))}
+${metadata(output, [
+  ['rate', `${output.rate}/s`],
+  ['SLO', `p99 ≤ ${output.sloP99Ms} ms, zero loss`],
+  ['work', output.work],
+])}
+${w ? `<p>Each trial: ${w.warmupS} s warm-up + ${w.durationS} s measured, ${w.messageSize} B events, ${w.keys} keys, ${w.partitions} partitions/shards.</p>` : ''}
+${htmlTable(
+  ['queue', 'pool', 'throughput/s', 'p99 ms', 'peak RSS MB', 'lost', 'SLO', 'Pareto'].map((text) => ({ text })),
+  rows,
+  (i) => (i === recommended ? 'recommended' : output.points[i]!.frontier ? 'frontier' : ''),
+)}
 <h2>Recommendation</h2>
 <pre>${escapeHtml(output.snippet)}</pre>
-${lineChart(series, { title: 'p99 latency by queue size, one line per pool size', xLabel: 'queue size (events, log)', yLabel: 'p99 ms (log)', logY: true, xTransform: (q) => Math.log10(q), xTicks: [...new Set(output.points.map((p) => p.queueSize))].map((q) => [Math.log10(q), String(q)]) })}
+${lineChart(series, { title: 'p99 latency by queue size, one line per pool size', xLabel: 'queue size (events, log)', yLabel: 'p99 ms (log)', logY: true, xTransform: (q) => Math.log10(q), xTicks: (queues.length ? queues : logTicks(1, 10)).map((q) => [Math.log10(q), q.toLocaleString('en-US')]) })}
+<h2>Configuration</h2>
+${output.options ? configBlock('tune options', output.options) : ''}
+${output.config ? configBlock('effective Sluice config of the first trial (queue.maxEvents and pool.size vary by trial)', output.config) : ''}
 `;
   return page(`Sluice tune: ${output.broker}`, body);
 }

@@ -3,10 +3,14 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { adapters } from '../broker/registry.ts';
 import { resolveBroker } from './broker-spec.ts';
+import { validateConfig } from '../config/load.ts';
 import { SluiceError } from '../errors.ts';
 import type { ConsumerResult, FromConsumer, FromProducer, ToConsumer, ProducerStart } from './messages.ts';
 import type { ProducerOptions, ProducerReport } from './producer.ts';
 import { decodeHistogram, percentileCurve, percentilesMs, type DeliverySummary, type Percentiles } from './recorder.ts';
+import type { Phase, RunProgress } from './progress.ts';
+import { redactSecrets } from './provenance.ts';
+import { PairedCounts } from './sampling.ts';
 import { nowMs } from './stamp.ts';
 import { childExecArgv, moduleUrl } from '../util/runtime.ts';
 
@@ -24,10 +28,19 @@ export interface Workload {
   drainTimeoutS: number;
 }
 
+/**
+ * One second of a run. `sent` is what the producer had handed to the broker and `delivered` what
+ * the consumer had recorded, read so that delivered ≤ sent (sampling.ts); `confirmed` (the
+ * broker's acknowledgements) may trail `delivered`. The last point is after the drain: sent =
+ * confirmed = the run's `sent`.
+ */
 export interface SeriesPoint {
+  /** Seconds since production started (the warm-up is t < workload.warmupS). */
   t: number;
   sent: number;
+  confirmed: number;
   delivered: number;
+  /** sent − delivered: in the broker, the client or the gateway's queue. */
   backlog: number;
 }
 
@@ -50,6 +63,8 @@ export interface BrokerRun {
   cpuPercent: number;
   peakRssMB: number;
   pausedSeconds: number;
+  /** The consumer's effective Sluice config (profile, --set and the bench's overrides, defaults filled in). */
+  config?: unknown;
   error?: string;
 }
 
@@ -110,8 +125,16 @@ async function stopChild(child: ChildProcess | undefined, graceful?: ToConsumer)
 export async function runBroker(
   spec: string,
   workload: Workload,
-  options: { profile?: string; set?: readonly string[]; onProgress?: (line: string) => void } = {},
+  options: { profile?: string; set?: readonly string[]; onProgress?: (progress: RunProgress) => void } = {},
 ): Promise<BrokerRun> {
+  const runStartMs = nowMs();
+  const counts = new PairedCounts();
+  let latest = { sent: 0, delivered: 0 };
+  const progress = (phase: Phase, phaseElapsedS: number) => {
+    if (phase !== 'setup') latest = counts.sample();
+    options.onProgress?.({ phase, phaseElapsedS, sent: latest.sent, delivered: latest.delivered });
+  };
+  progress('setup', 0);
   const resolved = await resolveBroker(spec, options.profile, '--brokers', options.set);
   const { raw, config, type: broker, label } = resolved;
   const entry = adapters[broker]!;
@@ -124,6 +147,10 @@ export async function runBroker(
   const poolSize = workload.poolSize ?? config.pool.size;
   let consumer: ChildProcess | undefined;
   let producer: ChildProcess | undefined;
+  // Until production starts (a Kafka consumer joining its group can take half a minute), the
+  // line still moves; the sampler below takes over.
+  const setupTicker = setInterval(() => progress('setup', (nowMs() - runStartMs) / 1000), 1000);
+  let drainTicker: NodeJS.Timeout | undefined;
   try {
     if (broker !== 'memory') await admin.createDestination(destination, { partitions: workload.partitions });
     const consumerConfig = {
@@ -136,17 +163,18 @@ export async function runBroker(
       metrics: { enabled: false },
       log: { level: 'warn', summaryIntervalMs: 0 },
     };
+    // What the consumer runs with, defaults filled in, for the JSON / HTML (credentials masked).
+    const effectiveConfig = redactSecrets(await validateConfig(consumerConfig));
     consumer = spawnChild('./consumer-process.ts');
     const consumerMessages: FromConsumer[] = [];
     consumer.on('message', (message: FromConsumer) => consumerMessages.push(message));
     consumer.send({ type: 'start', config: consumerConfig, work: workload.work } satisfies ToConsumer);
     await expectMessage(consumer, 'ready', 60_000, `${label} consumer`);
 
-    let sent = 0;
-    let delivered = 0;
+    // Sent and delivered for the same instant, so delivered ≤ sent (sampling.ts says why).
     consumer.on('message', (message: FromConsumer) => {
-      if (message.type === 'progress') delivered = message.unique;
-      if (message.type === 'producer-progress') sent = message.sent;
+      if (message.type === 'progress') counts.onDelivered(message.at, message.unique);
+      if (message.type === 'producer-progress') counts.onProducer(message);
     });
     const seconds = workload.warmupS + workload.durationS;
     let producerOptions: ProducerOptions = {
@@ -176,7 +204,7 @@ export async function runBroker(
     } else {
       producer = spawnChild('./producer-process.ts');
       producer.on('message', (message: FromProducer) => {
-        if (message.type === 'progress') sent = message.sent;
+        if (message.type === 'progress') counts.onProducer(message);
       });
       const ready = expectMessage(producer, 'ready', 60_000, `${label} producer`);
       producerOptions = { ...producerOptions, startMs: nowMs() + 3_000 };
@@ -191,11 +219,14 @@ export async function runBroker(
     }
 
     const series: SeriesPoint[] = [];
+    clearInterval(setupTicker);
     const sampler = setInterval(() => {
-      const t = Math.round((nowMs() - producerOptions.startMs) / 1000);
-      if (t < 0) return;
-      series.push({ t, sent, delivered, backlog: Math.max(0, sent - delivered) });
-      options.onProgress?.(`${label}: t=${t}s sent ${sent} delivered ${delivered} backlog ${Math.max(0, sent - delivered)}`);
+      const t = (nowMs() - producerOptions.startMs) / 1000;
+      if (t < 0) return progress('setup', (nowMs() - runStartMs) / 1000);
+      const { sent, confirmed, delivered } = counts.sample();
+      series.push({ t: Math.round(t), sent, confirmed, delivered, backlog: sent - delivered });
+      if (t < workload.warmupS) progress('warm-up', t);
+      else progress('measure', t - workload.warmupS);
     }, 1000);
     let report: ProducerReport;
     try {
@@ -203,6 +234,10 @@ export async function runBroker(
     } finally {
       clearInterval(sampler);
     }
+    counts.producerDone(report.taken, report.sent);
+    const drainStartMs = nowMs();
+    progress('drain', 0);
+    drainTicker = setInterval(() => progress('drain', (nowMs() - drainStartMs) / 1000), 1000);
     consumer.send({
       type: 'drain',
       taken: report.taken,
@@ -215,10 +250,11 @@ export async function runBroker(
       'result',
       (workload.drainTimeoutS + 30) * 1000,
       `${label} consumer drain`,
-    );
+    ).finally(() => clearInterval(drainTicker));
     series.push({
       t: series.length ? series[series.length - 1]!.t + 1 : 0,
       sent: report.sent,
+      confirmed: report.sent,
       delivered: result.summary.unique,
       backlog: Math.max(0, report.sent - result.summary.unique),
     });
@@ -240,8 +276,11 @@ export async function runBroker(
       cpuPercent: result.cpuPercent,
       peakRssMB: result.peakRssMB,
       pausedSeconds: result.processing.pausedSeconds,
+      config: effectiveConfig,
     };
   } finally {
+    clearInterval(setupTicker);
+    clearInterval(drainTicker);
     await stopChild(producer);
     await stopChild(consumer, { type: 'stop' });
     if (broker !== 'memory') await admin.deleteDestination(destination).catch(() => undefined);

@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { machine } from './bench-command.ts';
+import { warmupNote } from './bench-columns.ts';
 import { resolveBroker } from './broker-spec.ts';
+import { ProgressReporter, type ProgressOutput } from './progress.ts';
+import { type Machine, provenance } from './provenance.ts';
 import { renderTuneReport } from './report-html.ts';
 import { runBroker, type Workload } from './run-broker.ts';
 import { ms, num, table } from './table.ts';
@@ -20,8 +22,17 @@ export interface TunePoint {
 export interface TuneOutput {
   kind: 'tune';
   broker: string;
-  machine: ReturnType<typeof machine>;
+  /** Sluice's version and git commit (`unknown` when not from a checkout). */
+  version: string;
+  commit: string;
+  machine: Machine;
+  /** When the sweep began and ended (ISO). */
   startedAt: string;
+  finishedAt: string;
+  /** The command's options as run (grid, workload, profile). */
+  options: Omit<TuneOptions, 'out' | 'report' | 'quiet' | 'progressOut'>;
+  /** The effective Sluice config of the first trial that ran (queue.maxEvents and pool.size vary). */
+  config?: unknown;
   rate: number;
   sloP99Ms: number;
   work: string;
@@ -62,7 +73,7 @@ export function snippetFor(point: TunePoint | undefined, slo: number, rate: numb
   return `# sluice tune: smallest configuration meeting p99 <= ${slo} ms at ${rate} events/s with zero loss\n# (measured: ${num(point.throughput)}/s, p99 ${ms(point.p99Ms)} ms, peak RSS ${point.peakRssMB} MB)\nqueue:\n  maxEvents: ${point.queueSize}\npool:\n  size: ${point.poolSize}\n`;
 }
 
-export async function tuneCommand(options: {
+export interface TuneOptions {
   broker: string;
   rate: number;
   sloP99Ms: number;
@@ -73,18 +84,34 @@ export async function tuneCommand(options: {
   out?: string;
   report?: string;
   quiet?: boolean;
-}): Promise<number> {
+  /** Where progress goes (stderr; tests pass their own). */
+  progressOut?: ProgressOutput;
+}
+
+export async function tuneCommand(options: TuneOptions): Promise<number> {
+  // The sweep's start, not its end (as once recorded): the runs' timestamps fall after it.
+  const startedAt = new Date().toISOString();
+  const { out, report, quiet, progressOut, ...asRun } = options;
   await resolveBroker(options.broker, options.profile, '--broker'); // a bad broker or client fails before the sweep
   const points: TunePoint[] = [];
+  let config: unknown;
+  const progress = new ProgressReporter({
+    unit: 'trial',
+    runs: options.queueSizes.length * options.poolSizes.length,
+    durations: options.workload,
+    quiet,
+    out: progressOut,
+  });
   for (const queueSize of options.queueSizes) {
     for (const poolSize of options.poolSizes) {
-      if (!options.quiet) process.stderr.write(`tune ${options.broker}: queue ${queueSize}, pool ${poolSize}\n`);
+      progress.startRun(points.length + 1, `${options.broker} queue ${queueSize}, pool ${poolSize}`);
       try {
         const run = await runBroker(
           options.broker,
           { ...options.workload, rate: options.rate, queueSize, poolSize },
-          { profile: options.profile },
+          { profile: options.profile, onProgress: (p) => progress.update(p) },
         );
+        config ??= run.config;
         const point: TunePoint = {
           queueSize,
           poolSize,
@@ -110,15 +137,27 @@ export async function tuneCommand(options: {
           error: (error as Error).message,
         });
       }
+      const p = points[points.length - 1]!;
+      progress.note(
+        `trial ${points.length}/${options.queueSizes.length * options.poolSizes.length} queue ${queueSize}, pool ${poolSize}: ${
+          p.error
+            ? `error: ${p.error}`
+            : `${num(p.throughput)}/s, p99 ${ms(p.p99Ms)} ms, lost ${p.lost}${p.meetsSlo ? ', meets the SLO' : ''}`
+        }`,
+      );
     }
   }
+  progress.finish();
   markFrontier(points);
   const recommended = recommend(points);
   const output: TuneOutput = {
     kind: 'tune',
     broker: options.broker,
-    machine: machine(),
-    startedAt: new Date().toISOString(),
+    ...provenance(),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    options: asRun,
+    config,
     rate: options.rate,
     sloP99Ms: options.sloP99Ms,
     work: options.workload.work,
@@ -139,9 +178,9 @@ export async function tuneCommand(options: {
         p.meetsSlo ? 'yes' : 'no',
         p === recommended ? '◆ recommended' : p.frontier ? '◆' : '',
       ]),
-    )}\n\n${output.snippet}\n`,
+    )}\n${warmupNote(options.workload, 'lost counts them')}\n\n${output.snippet}\n`,
   );
-  if (options.out) await writeFile(options.out, `${JSON.stringify(output, (_, v) => (v === Infinity ? null : v), 2)}\n`);
-  if (options.report) await writeFile(options.report, renderTuneReport(output));
+  if (out) await writeFile(out, `${JSON.stringify(output, (_, v) => (v === Infinity ? null : v), 2)}\n`);
+  if (report) await writeFile(report, renderTuneReport(output));
   return points.some((p) => p.error) ? 1 : 0;
 }

@@ -48,7 +48,7 @@ function workloadOptions(command: Command): Command {
     )
     .option('--out <file>', 'write all results and series as JSON')
     .option('--report <file>', 'write a self-contained HTML report with charts')
-    .option('-q, --quiet', 'no progress lines');
+    .option('-q, --quiet', 'no progress line on stderr (the results still print)');
 }
 
 function workloadOf(o: WorkloadFlags) {

@@ -1,7 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it, vi } from 'vitest';
 import { benchCommand } from '../../src/bench/bench-command.ts';
 import { parseBrokerSpec, profileFor, resolveBroker } from '../../src/bench/broker-spec.ts';
 import { judge } from '../../src/bench/max-rate.ts';
@@ -9,8 +10,9 @@ import { OpenLoopSchedule, parseWork } from '../../src/bench/rate.ts';
 import { DeliveryRecorder, percentilesMs } from '../../src/bench/recorder.ts';
 import { renderBenchReport } from '../../src/bench/report-html.ts';
 import { runBroker, type BrokerRun } from '../../src/bench/run-broker.ts';
+import type { Phase } from '../../src/bench/progress.ts';
 import { readStamp, stamp } from '../../src/bench/stamp.ts';
-import { markFrontier, recommend, snippetFor, type TunePoint } from '../../src/bench/tune.ts';
+import { markFrontier, recommend, snippetFor, tuneCommand, type TuneOutput, type TunePoint } from '../../src/bench/tune.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 describe('open-loop rate control', () => {
@@ -67,16 +69,16 @@ describe('delivery accounting', () => {
       delivery: { lost: 0 },
       producerMaxBehindMs: 0,
       series: [
-        { t: 1, sent: 1000, delivered: 990, backlog: 10 },
-        { t: 2, sent: 1000, delivered: 1000, backlog: 0 },
+        { t: 1, sent: 1000, confirmed: 1000, delivered: 990, backlog: 10 },
+        { t: 2, sent: 1000, confirmed: 1000, delivered: 1000, backlog: 0 },
       ],
     } as unknown as BrokerRun;
     expect(judge(run).sustained).toBe(true);
     expect(judge({ ...run, delivery: { ...run.delivery, lost: 3 } }).reason).toMatch(/lost 3/);
     expect(judge({ ...run, throughput: 800 }).sustained).toBe(false);
-    expect(judge({ ...run, series: [{ t: 1, sent: 5000, delivered: 2000, backlog: 3000 }, run.series[1]!] }).reason).toMatch(
-      /backlog 3000/,
-    );
+    expect(
+      judge({ ...run, series: [{ t: 1, sent: 5000, confirmed: 5000, delivered: 2000, backlog: 3000 }, run.series[1]!] }).reason,
+    ).toMatch(/backlog 3000/);
   });
 });
 
@@ -113,7 +115,24 @@ describe('sluice bench on the memory broker (small scale)', () => {
   const workload = { rate: 2000, durationS: 2, warmupS: 1, messageSize: 256, keys: 10, partitions: 4, work: 'none', drainTimeoutS: 20 };
 
   it('produces complete, consistent results: sent = delivered + lost, no loss, no negative latency', async () => {
-    const run = await runBroker('memory', workload);
+    const phases: Phase[] = [];
+    const run = await runBroker('memory', workload, {
+      onProgress: (p) => {
+        if (phases.at(-1) !== p.phase) phases.push(p.phase);
+        // Delivered never above sent, at any instant (sampling.ts).
+        expect(p.delivered).toBeLessThanOrEqual(p.sent);
+      },
+    });
+    // In order; the 1 s warm-up may fall between two once-a-second reports on a busy machine.
+    const order: Phase[] = ['setup', 'warm-up', 'measure', 'drain'];
+    expect(phases).toEqual(order.filter((phase) => phases.includes(phase)));
+    expect(phases).toEqual(expect.arrayContaining(['setup', 'measure', 'drain']));
+    // Every second of the series: delivered ≤ sent (bench once printed more delivered than sent).
+    for (const point of run.series) {
+      expect(point.delivered, `t=${point.t}`).toBeLessThanOrEqual(point.sent);
+      expect(point.backlog).toBe(point.sent - point.delivered);
+    }
+    expect(run.config).toMatchObject({ broker: { type: 'memory' }, pool: { mode: 'async' }, handler: { module: 'noop' } });
     expect(run.sent).toBe(6000);
     expect(run.delivery.unique + run.delivery.lost).toBe(run.sent);
     expect(run.delivery.lost).toBe(0);
@@ -128,8 +147,11 @@ describe('sluice bench on the memory broker (small scale)', () => {
     expect(run.peakRssMB).toBeGreaterThan(0);
     const html = renderBenchReport({
       kind: 'bench',
-      machine: { cpus: 2, cpuModel: 'x', memoryGB: 1, node: 'v20', note: '' },
+      version: '0',
+      commit: 'unknown',
+      machine: { cpus: 2, cpuModel: 'x', memoryGB: 1, node: 'v20', os: 'x', note: '' },
       startedAt: '',
+      options: { brokers: ['memory'], rate: workload.rate, workload, profiles: {}, set: [] },
       runs: [run],
     });
     expect(html.match(/class="series" data-broker="memory"/g)).toHaveLength(3);
@@ -141,6 +163,95 @@ describe('sluice bench on the memory broker (small scale)', () => {
     const run = await runBroker('memory', { ...workload, work: 'fixed:5', queueSize: 10, poolSize: 1, drainTimeoutS: 4 }, { profile });
     expect(run.delivery.lost).toBeGreaterThan(0);
     expect(run.delivery.unique + run.delivery.lost).toBe(run.sent);
+  });
+});
+
+describe('sluice bench and sluice tune as commands (memory broker, small scale)', () => {
+  const workload = { durationS: 2, warmupS: 1, messageSize: 128, keys: 10, partitions: 1, work: 'none', drainTimeoutS: 10 };
+  const logOut = () => ({
+    text: '',
+    isTTY: false,
+    write(chunk: string) {
+      this.text += chunk;
+      return true;
+    },
+  });
+
+  it('bench: progress on its own stream, the warm-up noted under the table, version/commit/machine/options in the JSON', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
+    const progressOut = logOut();
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    let code: number;
+    let printed: string;
+    try {
+      code = await benchCommand({
+        brokers: ['memory'],
+        rate: 1000,
+        workload,
+        profiles: {},
+        set: ['queue.maxEvents=500'],
+        out: join(dir, 'b.json'),
+        progressOut,
+      });
+    } finally {
+      printed = stdout.mock.calls.map(([chunk]) => String(chunk)).join('');
+      stdout.mockRestore();
+    }
+    expect(code).toBe(0);
+    expect(printed).toMatch(/^broker +rate\/s/);
+    expect(printed).toContain('warm-up: the first 1 s of each run are left out of throughput and latency');
+    expect(printed).not.toContain('broker 1/1'); // progress is not on stdout
+    expect(progressOut.text).toMatch(/^broker 1\/1 memory · setup · elapsed 0s · ~13s left\n/);
+    expect(progressOut.text).toMatch(/\nmemory: done in \d+ s\n$/);
+    const output = JSON.parse(await readFile(join(dir, 'b.json'), 'utf8'));
+    expect(output).toMatchObject({
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      commit: expect.stringMatching(/^([0-9a-f]{7,}(\+dirty)?|unknown)$/),
+      machine: {
+        cpus: expect.any(Number),
+        cpuModel: expect.any(String),
+        memoryGB: expect.any(Number),
+        node: process.version,
+        os: expect.any(String),
+      },
+      options: { brokers: ['memory'], rate: 1000, workload, set: ['queue.maxEvents=500'] },
+    });
+    expect(output.runs[0].config.queue.maxEvents).toBe(500);
+    expect(Date.parse(output.finishedAt)).toBeGreaterThan(Date.parse(output.startedAt));
+  });
+
+  it('tune: trial n/N progress, quiet silences it, and the start time is taken before the sweep', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-tune-'));
+    const options = { broker: 'memory', rate: 500, sloP99Ms: 1000, queueSizes: [100], poolSizes: [1, 2], workload };
+    const progressOut = logOut();
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await tuneCommand({ ...options, out: join(dir, 't.json'), progressOut })).toBe(0);
+      const quietOut = logOut();
+      expect(await tuneCommand({ ...options, poolSizes: [1], quiet: true, progressOut: quietOut })).toBe(0);
+      expect(quietOut.text).toBe('');
+      const printed = stdout.mock.calls.map(([chunk]) => String(chunk)).join('');
+      expect(printed).toContain('warm-up: the first 1 s of each run are left out of throughput and latency');
+      expect(printed).not.toMatch(/trial \d\/\d/); // progress is not on stdout
+    } finally {
+      stdout.mockRestore();
+    }
+    expect(progressOut.text).toMatch(/^trial 1\/2 memory queue 100, pool 1 · setup/m);
+    expect(progressOut.text).toMatch(/^trial 2\/2 memory queue 100, pool 2 · setup/m);
+    expect(progressOut.text).toMatch(/^trial 2\/2 queue 100, pool 2: [\d,]+\/s, p99 /m);
+    const output = JSON.parse(await readFile(join(dir, 't.json'), 'utf8')) as TuneOutput;
+    // Two trials of at least warm-up + duration each (the producer's open-loop schedule) lie
+    // between start and finish: a start taken after the sweep (as once) would not be this early.
+    const span = Date.parse(output.finishedAt) - Date.parse(output.startedAt);
+    expect(span).toBeGreaterThanOrEqual(2 * (workload.warmupS + workload.durationS) * 1000);
+    expect(output).toMatchObject({
+      version: expect.any(String),
+      commit: expect.any(String),
+      options: { queueSizes: [100], poolSizes: [1, 2] },
+    });
+    expect(output.config).toMatchObject({ broker: { type: 'memory' } });
   });
 });
 

@@ -1,14 +1,13 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { BenchOutput } from '../../../src/bench/bench-command.ts';
-import { machine } from '../../../src/bench/bench-command.ts';
+import { provenance } from '../../../src/bench/provenance.ts';
 import { renderBenchReport } from '../../../src/bench/report-html.ts';
 import { runBroker, type BrokerRun } from '../../../src/bench/run-broker.ts';
-import { inCI, requireBroker } from '../brokers.ts';
+import { chromiumMissing, launchChromium, layoutOf, roundTicks, ticksOf } from '../../report-browser.ts';
+import { requireBroker } from '../brokers.ts';
 
 const BROKERS = [
   { name: 'memory', needs: [] },
@@ -19,7 +18,6 @@ const BROKERS = [
   { name: 'pubsub', needs: ['pubsub'] },
 ] as const;
 
-const CHROMIUM = '/usr/bin/chromium';
 const workload = { rate: 300, durationS: 3, warmupS: 1, messageSize: 1024, keys: 10, partitions: 2, work: 'none', drainTimeoutS: 60 };
 
 describe('sluice bench across every broker (small scale) and its HTML report in a real browser', () => {
@@ -42,7 +40,7 @@ describe('sluice bench across every broker (small scale) and its HTML report in 
       expect(run.latencyMs.max).toBeGreaterThanOrEqual(run.latencyMs.p99);
       // Sent is what the producer had confirmed when sampled: a consumer may see an event first.
       expect(run.series.length).toBeGreaterThan(1);
-      expect(run.series.every((point) => point.backlog >= 0)).toBe(true);
+      expect(run.series.every((point) => point.backlog >= 0 && point.delivered <= point.sent)).toBe(true);
       expect(run.series[run.series.length - 1]).toMatchObject({ sent: run.sent, delivered: run.delivery.unique, backlog: 0 });
     });
   }
@@ -53,30 +51,22 @@ describe('sluice bench across every broker (small scale) and its HTML report in 
   });
 
   it('renders the report in headless Chromium with one series per broker in every chart', async (ctx) => {
-    if (!existsSync(CHROMIUM)) {
-      const reason = `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
-      if (inCI) throw new Error(reason);
-      console.warn(`[skip] ${reason}`);
-      ctx.skip(reason);
-    }
+    const missing = chromiumMissing();
+    if (missing) return ctx.skip(missing);
     expect(runs.length).toBeGreaterThan(0);
-    const output: BenchOutput = { kind: 'bench', machine: machine(), startedAt: new Date().toISOString(), runs };
+    const { rate, ...rest } = workload;
+    const output: BenchOutput = {
+      kind: 'bench',
+      ...provenance(),
+      startedAt: new Date().toISOString(),
+      options: { brokers: runs.map((run) => run.broker), rate, workload: rest, profiles: {}, set: [] },
+      runs,
+    };
     const file = join(await mkdtemp(join(tmpdir(), 'sluice-report-')), 'report.html');
     await writeFile(file, renderBenchReport(output));
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
+      const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
       const requests: string[] = [];
       page.on('request', (request) => requests.push(request.url()));
       await page.goto(`file://${file}`);
@@ -92,8 +82,15 @@ describe('sluice bench across every broker (small scale) and its HTML report in 
         expect(chart.brokers.sort(), chart.title).toEqual(runs.map((run) => run.broker).sort());
         expect(chart.drawn, chart.title).toBe(true);
       }
-      const rows = await page.$$eval('table tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
+      const rows = await page.$$eval('table.results tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
       expect(rows.sort()).toEqual(runs.map((run) => run.broker).sort());
+      // Real runs' figures: an 800 px window holds the report, the time axes are round.
+      const layout = await layoutOf(page);
+      expect(layout.scrollWidth).toBeLessThanOrEqual(800);
+      expect(layout.overflowing).toEqual([]);
+      for (const chart of (await ticksOf(page, 'y')).filter((c) => !c.title.includes('percentile')))
+        expect(roundTicks(chart.ticks), `${chart.title}: ${chart.ticks}`).toBe(true);
+      expect(await page.locator('details.config').count()).toBe(runs.length + 1);
       // Self-contained: nothing but the page itself was loaded.
       expect(requests.filter((url) => !url.startsWith('file://'))).toEqual([]);
       await page.screenshot({ path: file.replace(/\.html$/, '.png'), fullPage: true });
