@@ -1,7 +1,10 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
 import type { BrokerAdmin } from '../../src/broker/contract.ts';
 import { toSluiceError, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
+
+/** kafkajs' ConfigResourceTypes.BROKER: a type there, and not a named export its CommonJS build offers to ESM. */
+const BROKER_RESOURCE = 4 as ConfigResourceTypes;
 
 /** Creates and deletes topics (tests, benchmarks, tooling). Connects on first use. */
 export class KafkaAdmin implements BrokerAdmin {
@@ -49,6 +52,53 @@ export class KafkaAdmin implements BrokerAdmin {
     } catch (error) {
       const failure = toSluiceError(error, this.config, `delete topic ${name}`);
       if (failure.name !== 'NotFoundError') throw failure;
+    }
+  }
+
+  /** The brokers that answer and the cluster id (`config check --connect`). */
+  async cluster(): Promise<{ brokers: number; clusterId: string; firstBrokerId: number | null }> {
+    const admin = await this.connect();
+    try {
+      const cluster = await admin.describeCluster();
+      return { brokers: cluster.brokers.length, clusterId: cluster.clusterId, firstBrokerId: cluster.brokers[0]?.nodeId ?? null };
+    } catch (error) {
+      throw toSluiceError(error, this.config, 'describe the cluster');
+    }
+  }
+
+  /** A broker's setting (`auto.create.topics.enable`…), or undefined when it cannot be read (ACLs). */
+  async brokerSetting(brokerId: number, name: string): Promise<string | undefined> {
+    const admin = await this.connect();
+    try {
+      const { resources } = await admin.describeConfigs({
+        resources: [{ type: BROKER_RESOURCE, name: String(brokerId), configNames: [name] }],
+        includeSynonyms: false,
+      });
+      return resources[0]?.configEntries.find((entry) => entry.configName === name)?.configValue;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every topic visible at the brokers, with its partition count. */
+  async topicPartitions(): Promise<Map<string, number>> {
+    const admin = await this.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata();
+      return new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
+    } catch (error) {
+      throw toSluiceError(error, this.config, 'list topics');
+    }
+  }
+
+  /** The state of consumer group `group` (`Dead` for one that has no members and no offsets) and its members. */
+  async groupState(group: string): Promise<{ state: string; members: number }> {
+    const admin = await this.connect();
+    try {
+      const { groups } = await admin.describeGroups([group]);
+      return { state: groups[0]?.state ?? 'Unknown', members: groups[0]?.members.length ?? 0 };
+    } catch (error) {
+      throw toSluiceError(error, this.config, `describe group ${group}`);
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
-import { ConfigError, errorMessage, SluiceError } from '../../src/errors.ts';
+import { errorMessage, SluiceError } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { sleep } from '../../src/util/sleep.ts';
 import { partitionKey, within } from './client.ts';
@@ -10,6 +10,7 @@ import { type DeliverOptions, DeliveryLane } from './delivery-lane.ts';
 import { KafkaEvent, type KafkaEventOwner, type KafkaRecord, type PartitionContext, recordMillis } from './kafka-event.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 import { type OffsetToCommit, PartitionBook, type TopicPartition } from './partition-book.ts';
+import { requireTopics } from './preflight.ts';
 import { topicsToRead } from './topics-to-read.ts';
 
 type GroupState = 'new' | 'joining' | 'joined' | 'rebalancing' | 'crashed' | 'closed';
@@ -73,9 +74,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     audit?: AckAudit,
   ) {
     this.book = new PartitionBook(audit);
-    if (!config.topics && !config.topicPattern) {
-      throw new ConfigError('broker.kafka.topics', 'a Kafka source needs `topics` (a list) or `topicPattern` (a regular expression)');
-    }
+    requireTopics(config);
   }
 
   // --- the client binding ---

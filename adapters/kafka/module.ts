@@ -3,6 +3,9 @@ import type { BrokerAdapter } from '../../src/broker/contract.ts';
 import type { KafkaConfig } from './config.ts';
 import { KafkaAdapter } from './kafka-adapter.ts';
 
+export { preflight } from './preflight.ts';
+export { checkResources } from './resource-check.ts';
+
 export function createAdapter(config: KafkaConfig, deps: AdapterDeps): BrokerAdapter {
   return new KafkaAdapter(config, deps.logger, deps.registry, deps.audit);
 }

@@ -1,4 +1,4 @@
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import type { BrokerAdmin } from '../../src/broker/contract.ts';
 import { ConnectionError } from '../../src/errors.ts';
@@ -61,6 +61,29 @@ export class KinesisAdmin implements BrokerAdmin {
       if (Date.now() > deadline)
         throw new ConnectionError(`kinesis stream ${name} not ${status} after ${this.timeoutMs} ms (${current ?? 'missing'})`);
       await sleep(100);
+    }
+  }
+
+  /** A stream's status and open shard count; a missing stream is a NotFoundError (`config check --connect`). */
+  async streamSummary(name: string, signal?: AbortSignal): Promise<{ status: string; shards: number }> {
+    try {
+      const result = await this.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }), { abortSignal: signal });
+      const summary = result.StreamDescriptionSummary;
+      return { status: summary?.StreamStatus ?? 'UNKNOWN', shards: summary?.OpenShardCount ?? 0 };
+    } catch (error) {
+      throw toSluiceError(error, `kinesis stream ${name}`);
+    }
+  }
+
+  /** A DynamoDB table's status, or undefined when it does not exist. */
+  async tableStatus(name: string, signal?: AbortSignal): Promise<string | undefined> {
+    if (!this.dynamo) return undefined;
+    try {
+      const result = await this.dynamo.send(new DescribeTableCommand({ TableName: name }), { abortSignal: signal });
+      return result.Table?.TableStatus ?? 'UNKNOWN';
+    } catch (error) {
+      if (awsErrorKind(error) === 'not-found') return undefined;
+      throw toSluiceError(error, `DynamoDB table ${name}`);
     }
   }
 

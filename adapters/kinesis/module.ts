@@ -4,6 +4,9 @@ import type { BrokerAdapter } from '../../src/broker/contract.ts';
 import type { KinesisConfig } from './config.ts';
 import { KinesisAdapter } from './kinesis-adapter.ts';
 
+export { preflight } from './preflight.ts';
+export { checkResources } from './resource-check.ts';
+
 export function createAdapter(config: KinesisConfig, deps: AdapterDeps): BrokerAdapter {
   return new KinesisAdapter(config, { logger: deps.logger, registry: deps.registry, audit: deps.audit });
 }

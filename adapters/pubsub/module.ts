@@ -3,6 +3,10 @@ import type { BrokerAdapter } from '../../src/broker/contract.ts';
 import type { PubSubConfig } from './config.ts';
 import { PubSubAdapter } from './pubsub-adapter.ts';
 
+// No `preflight`: nothing a Pub/Sub section needs at start can be told without the server
+// (the project comes from the credentials when not configured).
+export { checkResources } from './resource-check.ts';
+
 export function createAdapter(config: PubSubConfig, deps: AdapterDeps): BrokerAdapter {
   return new PubSubAdapter(config, deps.logger, deps.registry, deps.audit);
 }

@@ -10,7 +10,11 @@ export const BENCH_COLUMNS: { header: string; title: string; cell: (run: BrokerR
   { header: 'rate/s', title: 'offered rate, events/s (open loop)', cell: (r) => num(r.workload.rate) },
   { header: 'throughput/s', title: 'delivered events/s over the measured window (warm-up excluded)', cell: (r) => num(r.throughput) },
   { header: 'sent', title: 'events the broker confirmed, warm-up included', cell: (r) => num(r.sent) },
-  { header: 'lost', title: 'confirmed but never delivered', cell: (r) => num(r.delivery.lost) },
+  {
+    header: 'lost',
+    title: 'sent but not delivered by the end of the drain (marked * when the drain timeout cut off events still arriving: late, not lost)',
+    cell: (r) => `${num(r.delivery.lost)}${cutOff(r) ? '*' : ''}`,
+  },
   { header: 'dups', title: 'deliveries beyond the first of an event', cell: (r) => num(r.delivery.duplicates) },
   { header: 'p50 ms', title: 'end-to-end latency from the intended send time, median', cell: (r) => ms(r.latencyMs.p50) },
   { header: 'p90 ms', title: 'end-to-end latency, 90th percentile', cell: (r) => ms(r.latencyMs.p90) },
@@ -30,6 +34,20 @@ export const BENCH_COLUMNS: { header: string; title: string; cell: (run: BrokerR
 export function benchRow(run: BrokerRun): (string | number)[] {
   if (run.error) return [run.broker, num(run.workload.rate), `error: ${run.error}`, ...BENCH_COLUMNS.slice(3).map(() => '')];
   return BENCH_COLUMNS.map((column) => column.cell(run));
+}
+
+/** Whether the drain timeout ended the run while events were still arriving. */
+export const cutOff = (run: BrokerRun): boolean => run.drain?.ended === 'timeout' && run.delivery.lost > 0;
+
+/**
+ * Under the table, when a run's drain was cut off: its "lost" events were still arriving, so they
+ * are late, and the run shows a configuration that does not keep up with the rate, not a loss.
+ */
+export function cutOffNote(runs: readonly BrokerRun[]): string | undefined {
+  const cut = runs.filter(cutOff);
+  if (cut.length === 0) return undefined;
+  const which = cut.map((run) => `${run.broker} ${num(run.delivery.lost)}`).join(', ');
+  return `*: the drain timeout (${cut[0]!.workload.drainTimeoutS} s) ended while events were still arriving (${which}): they are late, not known to be lost; the configuration does not keep up with the rate. Raise --drain-timeout to count them.`;
 }
 
 /**

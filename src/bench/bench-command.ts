@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.ts';
-import { BENCH_COLUMNS, benchRow, warmupNote } from './bench-columns.ts';
+import { BENCH_COLUMNS, benchRow, cutOffNote, warmupNote } from './bench-columns.ts';
 import { profileFor, type ResolvedBroker, resolveBroker } from './broker-spec.ts';
 import { findMaxRate } from './max-rate.ts';
 import { ProgressReporter, type ProgressOutput } from './progress.ts';
@@ -120,7 +120,8 @@ export async function benchCommand(options: BenchCommandOptions): Promise<number
   }
   progress.finish();
   output.finishedAt = new Date().toISOString();
-  process.stdout.write(`${benchTable(output.runs)}\n${warmupNote(options.workload)}\n`);
+  const cut = cutOffNote(output.runs);
+  process.stdout.write(`${benchTable(output.runs)}\n${warmupNote(options.workload)}\n${cut ? `${cut}\n` : ''}`);
   if (output.maxRate) {
     process.stdout.write(
       `${table(

@@ -10,7 +10,7 @@ import { Sluice } from '../app.ts';
 import { validateConfig } from '../config/load.ts';
 import { dropHarmlessWarnings } from '../cli/harmless-warnings.ts';
 import { errorMessage } from '../errors.ts';
-import type { ConsumerBegin, ConsumerDrain, ConsumerStart, FromConsumer, ToConsumer } from './messages.ts';
+import type { ConsumerBegin, ConsumerDrain, ConsumerStart, DrainEnd, FromConsumer, ToConsumer } from './messages.ts';
 import type { ProducerOptions } from './producer.ts';
 import { parseWork, workFunction } from './rate.ts';
 import { DeliveryRecorder, encodeHistogram } from './recorder.ts';
@@ -97,14 +97,22 @@ async function drain(message: ConsumerDrain): Promise<void> {
   const deadline = Date.now() + message.timeoutMs;
   let last = -1;
   let lastChange = Date.now();
+  const startedAt = Date.now();
+  let ended: DrainEnd['ended'] = 'timeout';
   const expected = message.taken - message.failedRanges.reduce((sum, [, count]) => sum + count, 0);
   while (Date.now() < deadline) {
     const unique = rec.uniqueSoFar;
-    if (unique >= expected) break;
+    if (unique >= expected) {
+      ended = 'complete';
+      break;
+    }
     if (unique !== last) {
       last = unique;
       lastChange = Date.now();
-    } else if (Date.now() - lastChange > message.quietMs) break;
+    } else if (Date.now() - lastChange > message.quietMs) {
+      ended = 'quiet';
+      break;
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const cpu = process.cpuUsage(cpuStart);
@@ -125,6 +133,7 @@ async function drain(message: ConsumerDrain): Promise<void> {
         deadLettered: stats.processed.dead_lettered,
         pausedSeconds: stats.pausedSeconds,
       },
+      drain: { ended, seconds: Math.round((Date.now() - startedAt) / 100) / 10 },
     },
   });
 }

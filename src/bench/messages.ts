@@ -37,6 +37,18 @@ export interface ConsumerResult {
   cpuPercent: number;
   peakRssMB: number;
   processing: { success: number; failed: number; deadLettered: number; pausedSeconds: number };
+  /** How the drain ended: every event arrived, none arrived for a while, or the timeout cut it. */
+  drain: DrainEnd;
+}
+
+/**
+ * `timeout`: events were still arriving when `--drain-timeout` ran out, so the missing ones are
+ * late (the configuration does not keep up), not known to be lost; `quiet`: nothing arrived for
+ * the quiet period, so the missing ones are not coming.
+ */
+export interface DrainEnd {
+  ended: 'complete' | 'quiet' | 'timeout';
+  seconds: number;
 }
 
 export type FromConsumer =

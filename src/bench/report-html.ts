@@ -1,5 +1,5 @@
 import { stringify as toYaml } from 'yaml';
-import { BENCH_COLUMNS, benchRow } from './bench-columns.ts';
+import { BENCH_COLUMNS, benchRow, cutOffNote } from './bench-columns.ts';
 import type { BenchOutput } from './bench-command.ts';
 import { escapeHtml, lineChart, logTicks, type Series } from './chart-svg.ts';
 import type { Machine } from './provenance.ts';
@@ -135,6 +135,7 @@ ${w ? `<p>Workload: ${w.messageSize} B events, ${w.keys} keys, ${w.partitions} p
 ${rows}
 </tbody></table>
 ${w ? `<p class="note">${w.warmupS > 0 ? `The warm-up (first ${w.warmupS} s, shaded in the charts) is left out of throughput and latency; sent, lost and dups count it.` : 'No warm-up.'} Hover a header for what it measures.</p>` : ''}
+${cutOffNote(output.runs) ? `<p class="note">${escapeHtml(cutOffNote(output.runs)!)}</p>` : ''}
 ${
   output.maxRate
     ? `<h2>Maximum sustained rate</h2>${htmlTable(

@@ -5,7 +5,7 @@ import { adapters } from '../broker/registry.ts';
 import { resolveBroker } from './broker-spec.ts';
 import { validateConfig } from '../config/load.ts';
 import { SluiceError } from '../errors.ts';
-import type { ConsumerResult, FromConsumer, FromProducer, ToConsumer, ProducerStart } from './messages.ts';
+import type { ConsumerResult, DrainEnd, FromConsumer, FromProducer, ToConsumer, ProducerStart } from './messages.ts';
 import type { ProducerOptions, ProducerReport } from './producer.ts';
 import { decodeHistogram, percentileCurve, percentilesMs, type DeliverySummary, type Percentiles } from './recorder.ts';
 import type { Phase, RunProgress } from './progress.ts';
@@ -63,6 +63,8 @@ export interface BrokerRun {
   cpuPercent: number;
   peakRssMB: number;
   pausedSeconds: number;
+  /** How the drain after production ended (a timeout makes `delivery.lost` late events, not lost ones). */
+  drain?: DrainEnd;
   /** The consumer's effective Sluice config (profile, --set and the bench's overrides, defaults filled in). */
   config?: unknown;
   error?: string;
@@ -276,6 +278,7 @@ export async function runBroker(
       cpuPercent: result.cpuPercent,
       peakRssMB: result.peakRssMB,
       pausedSeconds: result.processing.pausedSeconds,
+      drain: result.drain,
       config: effectiveConfig,
     };
   } finally {

@@ -1,6 +1,8 @@
 import type { ZodType } from 'zod';
+import type { ConfigError } from '../errors.ts';
 import type { BrokerAdapter } from './contract.ts';
 import type { AdapterDeps } from './adapter-deps.ts';
+import type { AdapterUse, CheckOptions, ResourceCheck } from './preflight.ts';
 
 /** What an adapter's module (adapters/<type>/module.ts) exports. */
 export interface AdapterModule {
@@ -11,6 +13,16 @@ export interface AdapterModule {
    * and tests use it to run on fresh names.
    */
   retarget(config: never, destination: string, group: string): unknown;
+  /**
+   * Optional (`sluice config check`): what start-up requires beyond the schema, found without
+   * connecting; every problem as a ConfigError naming its key. See ./preflight.ts.
+   */
+  preflight?(config: never, use: AdapterUse, env: NodeJS.ProcessEnv): Promise<ConfigError[]>;
+  /**
+   * Optional (`sluice config check --connect`): reaches the broker and each resource the section
+   * names, one result per thing checked, each within `options.timeoutMs`. See ./preflight.ts.
+   */
+  checkResources?(config: never, use: AdapterUse, options: CheckOptions): AsyncIterable<ResourceCheck>;
 }
 
 interface AdapterEntry {

@@ -8,6 +8,8 @@ import { runLogger, startSluice } from './run.ts';
 import { sluiceVersion } from '../util/runtime.ts';
 import { parseFaultFlags } from '../faults/cli-faults.ts';
 import { setFlag } from './set-flag.ts';
+import { checkConfig } from './config-check.ts';
+import { duration, durationForms } from './units.ts';
 import { addBenchCommands } from './bench-commands.ts';
 import { addCompletionCommand } from './completion.ts';
 import { addConfigSchemaCommand } from './config-schema.ts';
@@ -112,15 +114,6 @@ async function runUntilStopped(config: SluiceConfig, logger: Logger, options: { 
   });
 }
 
-async function checkConfig(options: { config?: string; set?: string[] }): Promise<number> {
-  const path = configPath(options.config);
-  const config = await loadConfig(path, process.env, { set: options.set });
-  process.stdout.write(
-    `config ${path ?? '(defaults and environment)'} is valid: broker ${config.broker.type}, queue ${config.queue.maxEvents} events, pool ${config.pool.size} ${config.pool.mode}\n`,
-  );
-  return EXIT.ok;
-}
-
 async function verifyCommand(file: string, options: { json?: boolean }): Promise<number> {
   const { formatAuditReport, verifyAudit } = await import('../audit/verify.ts');
   if (!existsSync(file)) throw new ConfigError('(audit file)', `${file} does not exist`);
@@ -161,11 +154,19 @@ export async function main(argv: string[]): Promise<number> {
   const config = program.command('config').description('configuration tools');
   config
     .command('check')
-    .description('validate a config file (and SLUICE_* environment overrides) without starting')
+    .description(
+      'validate a config as `run` would before connecting: schema, handler module, broker requirements (exit 2 on a problem); --connect also reaches the broker and each resource (exit 1 if one fails)',
+    )
     .option('-c, --config <file>', 'YAML config file')
     .option(...setFlag)
-    .action(async (options: { config?: string; set?: string[] }) => {
-      code = await checkConfig(options);
+    .option('--connect', 'also reach the broker and each topic, stream, lease table, subscription and dead-letter destination')
+    .option('--timeout <duration>', `bound on each --connect check: ${durationForms('s')}`, duration('--timeout', 's'), 5)
+    .action(async (options: { config?: string; set?: string[]; connect?: boolean; timeout: number }) => {
+      code = await checkConfig(configPath(options.config), {
+        set: options.set,
+        connect: options.connect,
+        timeoutMs: options.timeout * 1000,
+      });
     });
   addConfigSchemaCommand(config, (result) => {
     code = result;

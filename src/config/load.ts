@@ -3,13 +3,13 @@ import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.ts';
 import { readEnv } from './env.ts';
 import { interpolate } from './interpolate.ts';
-import { ConfigErrors, throwIssues } from './issues.ts';
+import { type ConfigIssue, ConfigErrors, throwIssues } from './issues.ts';
 import { knownKeyPaths } from './keys.ts';
 import { fileOrigins, Origins } from './locate.ts';
 import type { SluiceConfig } from './schema.ts';
 import { readSets } from './set.ts';
 import { validateConfig } from './validate.ts';
-import { deepMerge } from './values.ts';
+import { deepMerge, isPlainObject } from './values.ts';
 
 /**
  * Loading a config: four layers, each over the one before:
@@ -28,6 +28,11 @@ export { deepMerge } from './values.ts';
 export interface LoadOptions {
   /** `--set key.path=value` flags, in order. */
   set?: readonly string[];
+  /**
+   * Problems found outside the schema, reported with the schema's when the config does not
+   * validate (`config check`: a handler module that does not load), so that all show at once.
+   */
+  whenInvalid?: (raw: Record<string, unknown>, origins: Origins) => Promise<ConfigIssue[]>;
 }
 
 /** Reads a YAML file (optional), applies environment variables and `--set` flags, validates. */
@@ -36,6 +41,18 @@ export async function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   options: LoadOptions = {},
 ): Promise<SluiceConfig> {
+  return (await loadLocatedConfig(path, env, options)).config;
+}
+
+/**
+ * {@link loadConfig}, and where each key came from: `config check` reports the problems it finds
+ * after validation (a handler module that does not load) at the line, variable or flag too.
+ */
+export async function loadLocatedConfig(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadOptions = {},
+): Promise<{ config: SluiceConfig; origins: Origins }> {
   const file = path ? await readConfigFile(path, env) : { values: {}, origins: new Origins(), issues: [] };
   // The key paths (every adapter's schema) feed only the "did you mean": loaded when needed.
   let fromEnv = readEnv(env);
@@ -43,16 +60,20 @@ export async function loadConfig(
   const fromSet = readSets(options.set ?? []);
   const layerIssues = [...file.issues, ...fromEnv.issues, ...fromSet.issues];
   const raw = deepMerge(deepMerge(file.values, fromEnv.values), fromSet.values);
+  const origins = file.origins.overlay(fromEnv.origins).overlay(fromSet.origins);
   try {
-    const config = await validateConfig(raw, file.origins.overlay(fromEnv.origins).overlay(fromSet.origins));
+    const config = await validateConfig(raw, origins);
     throwIssues(layerIssues);
-    return config;
+    return { config, origins };
   } catch (error) {
     if (!(error instanceof ConfigErrors)) throw error;
     // All problems at once; the schema's complaint about a key a layer already reported (the
     // `${VAR}` left in place of an unset variable is not a number) would only repeat it.
     const reported = new Set(layerIssues.map((issue) => issue.key));
-    throwIssues([...layerIssues, ...error.issues.filter((issue) => !reported.has(issue.key))]);
+    const found = [...layerIssues, ...error.issues.filter((issue) => !reported.has(issue.key))];
+    const keys = new Set(found.map((issue) => issue.key));
+    const more = (await options.whenInvalid?.(isPlainObject(raw) ? raw : {}, origins)) ?? [];
+    throwIssues([...found, ...more.filter((issue) => !keys.has(issue.key))]);
     throw error;
   }
 }

@@ -96,7 +96,9 @@ export const configSchema = z
           .string()
           .min(1)
           .default('noop')
-          .describe('noop, log, or the path of an ES module exporting default async (event, context).'),
+          .describe(
+            'noop, log, or the path of an ES module exporting default async (event, context); a relative path is resolved from the working directory (not the config file). Examples: config/handlers/.',
+          ),
         timeoutMs: z.number().int().min(0).default(30_000).describe('Per-try limit; 0 for none.'),
         decode: z.enum(['none', 'json']).default('none').describe('json: payloads that are not JSON go to the dead-letter destination.'),
         retry: retrySchema.prefault({}).describe('Tries of an event whose handler failed (retriable errors), with exponential backoff.'),

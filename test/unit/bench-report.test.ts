@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { benchTable } from '../../src/bench/bench-command.ts';
+import { cutOffNote } from '../../src/bench/bench-columns.ts';
 import { logTicks, niceTicks } from '../../src/bench/chart-svg.ts';
 import { redactSecrets } from '../../src/bench/provenance.ts';
 import { renderBenchReport, renderTuneReport } from '../../src/bench/report-html.ts';
@@ -126,5 +127,20 @@ describe('tune HTML report', () => {
     expect(html).toContain('<td>3.21</td>');
     const yTicks = [...html.matchAll(/class="tick-y" data-value="([^"]+)"/g)].map((m) => Number(m[1]));
     expect(yTicks).toEqual([1, 2, 5, 10, 20, 50, 100]);
+  });
+});
+
+describe('a run whose drain was cut off by the timeout', () => {
+  it('marks its lost count as late, not lost, in the table and the report, and only then', () => {
+    const output = benchOutputFixture();
+    const [first] = output.runs;
+    const cut = { ...first!, delivery: { ...first!.delivery, lost: 1234 }, drain: { ended: 'timeout' as const, seconds: 3 } };
+    const quiet = { ...cut, broker: 'kafka (kafkajs)', drain: { ended: 'quiet' as const, seconds: 2 } };
+    expect(benchTable([cut])).toContain('1,234*');
+    expect(benchTable([quiet])).not.toContain('1,234*');
+    expect(cutOffNote([quiet])).toBeUndefined();
+    const note = cutOffNote([cut, quiet]);
+    expect(note).toMatch(/ended while events were still arriving \(memory 1,234\): they are late, not known to be lost/);
+    expect(renderBenchReport({ ...output, runs: [cut] })).toContain('they are late, not known to be lost');
   });
 });
