@@ -87,3 +87,26 @@ describe('sluice simulate', () => {
     expect(io.err()).toMatch(/--workload: expected a rate such as 10000\/s.*accepted forms/);
   });
 });
+
+describe('tune --simulate-first', () => {
+  it('keeps the configurations the model finds meeting the SLO or on its frontier', async () => {
+    const { validateConfig } = await import('../../../src/config/validate.ts');
+    const { promisingPairs, serviceOfWork } = await import('../../../src/simulate/simulate-first.ts');
+    expect(serviceOfWork('exp:2')).toBe('exp:2ms');
+    expect(serviceOfWork('cpu:1')).toBe('fixed:1ms');
+    expect(serviceOfWork('none')).toBe('none');
+    const { pairs, sweep } = promisingPairs({
+      config: await validateConfig({}),
+      rate: 2000,
+      sloP99Ms: 50,
+      queueSizes: [100, 1000],
+      poolSizes: [1, 4, 16],
+      workload: { durationS: 5, warmupS: 1, messageSize: 1024, keys: 100, partitions: 4, work: 'fixed:2' },
+    });
+    expect(sweep.points).toHaveLength(6);
+    // Pool 1 (500/s) and pool 4 (2,000/s, no headroom) cannot meet it; pool 16 can.
+    expect(pairs.has('100x16')).toBe(true);
+    expect(pairs.has('100x1') && sweep.points.find((p) => p.poolSize === 1)!.meetsSlo).toBe(false);
+    expect(pairs.size).toBeLessThan(6);
+  });
+});
