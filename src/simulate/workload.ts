@@ -12,7 +12,9 @@ export const workloadForms = [
   'steady:10000/s,peak:50000/s,for:30s,every:5m[,start:10s]',
   'ramp:1000/s..50000/s,over:60s',
   'replay:FILE (CSV lines t_seconds,rate; a header line is skipped)',
-].join(' | ');
+]
+  .join(' | ')
+  .concat('; steady, ramp and replay take ,arrivals:poisson for Poisson arrivals (default: evenly spaced)');
 
 /** Append `,arrivals:poisson` to steady/ramp/replay for Poisson arrivals at that rate. */
 export interface Workload {
