@@ -14,7 +14,9 @@ const repeat = (value: string, previous: string[] = []) => [...previous, value];
 export function addSimulateCommand(program: Command, done: (code: number) => void): void {
   program
     .command('simulate')
-    .description("simulate Sluice's pipeline on a workload in seconds: throughput, latency, queue, drops, memory, keeps up or not")
+    .description(
+      "simulate Sluice's pipeline on a workload in seconds: throughput, latency, queue, drops, memory, keeps up or not (model not yet validated against measured runs: latency under load comes out low)",
+    )
     .option(
       '-c, --config <file>',
       'Sluice config: broker type and section, queue, pool, handler retry, dead letters (default: the built-in defaults, memory broker)',
