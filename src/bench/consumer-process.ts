@@ -11,7 +11,8 @@ import { validateConfig } from '../config/load.ts';
 import { dropHarmlessWarnings } from '../cli/harmless-warnings.ts';
 import { errorMessage } from '../errors.ts';
 import type { ConsumerBegin, ConsumerDrain, ConsumerStart, DrainEnd, FromConsumer, ToConsumer } from './messages.ts';
-import type { ProducerOptions } from './producer.ts';
+import type { ProducerOptions, ProducerReport } from './producer.ts';
+import { mergeReports, SummedCounts } from './producer-split.ts';
 import { parseWork, workFunction } from './rate.ts';
 import { DeliveryRecorder, encodeHistogram } from './recorder.ts';
 import { nowMs } from './stamp.ts';
@@ -25,7 +26,7 @@ let recorder: DeliveryRecorder | undefined;
 let cpuStart = process.cpuUsage();
 let wallStart = performance.now();
 let peakRss = 0;
-let producerThread: Worker | undefined;
+const producerThreads: Worker[] = [];
 
 async function start(message: ConsumerStart): Promise<void> {
   const config = await validateConfig(message.config);
@@ -57,15 +58,35 @@ function begin(message: ConsumerBegin): void {
       queueDepth: sluice!.pipeline.queue.depth,
     });
   }, 250).unref();
-  if (message.producer) startProducerThread(message.producer);
+  if (message.producer) {
+    // Several threads split one sequence space (producer-split.ts); their counts and reports add up here.
+    const { parts } = message.producer;
+    const counts = new SummedCounts(parts);
+    const reports: ProducerReport[] = [];
+    for (let part = 0; part < parts; part++) {
+      startProducerThread(
+        { ...message.producer, part },
+        (progress) => send({ type: 'producer-progress', ...counts.update(part, progress) }),
+        (report) => {
+          reports.push(report);
+          if (reports.length === parts) send({ type: 'producer-done', report: mergeReports(reports) });
+        },
+      );
+    }
+  }
 }
 
 /** Memory broker: the producer is a worker thread; its batches are published here, in process. */
-function startProducerThread(options: ProducerOptions & { destination: string }): void {
+function startProducerThread(
+  options: ProducerOptions & { destination: string },
+  onProgress: (counts: { at: number; published: number; confirmed: number }) => void,
+  onDone: (report: ProducerReport) => void,
+): void {
   // Compiled, the thread runs producer-thread-main.js itself; from the sources it needs the
   // .mjs shim that registers tsx (worker threads do not inherit the parent's loader).
   const entry = compiled ? moduleUrl('./producer-thread-main.ts', import.meta.url) : new URL('./producer-thread.mjs', import.meta.url);
-  producerThread = new Worker(entry, { workerData: options });
+  const producerThread = new Worker(entry, { workerData: options });
+  producerThreads.push(producerThread);
   producerThread.on(
     'message',
     async (message: {
@@ -83,10 +104,9 @@ function startProducerThread(options: ProducerOptions & { destination: string })
           payload: Buffer.from(event.payload.buffer, event.payload.byteOffset, event.payload.byteLength),
         }));
         await MemoryBroker.shared('default').publish(options.destination, events);
-        producerThread!.postMessage({ type: 'published', id: message.id });
-      } else if (message.type === 'progress')
-        send({ type: 'producer-progress', at: message.at!, published: message.published!, confirmed: message.confirmed! });
-      else if (message.type === 'done') send({ type: 'producer-done', report: message.report as never });
+        producerThread.postMessage({ type: 'published', id: message.id });
+      } else if (message.type === 'progress') onProgress({ at: message.at!, published: message.published!, confirmed: message.confirmed! });
+      else if (message.type === 'done') onDone(message.report as ProducerReport);
     },
   );
   producerThread.on('error', (error) => send({ type: 'error', message: `producer thread: ${errorMessage(error)}` }));
@@ -144,7 +164,7 @@ process.on('message', (message: ToConsumer) => {
     else if (message.type === 'begin') begin(message);
     else if (message.type === 'drain') await drain(message);
     else if (message.type === 'stop') {
-      await producerThread?.terminate();
+      await Promise.all(producerThreads.map((thread) => thread.terminate()));
       await sluice?.stop();
       process.exit(0);
     }

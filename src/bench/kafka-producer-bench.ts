@@ -50,7 +50,10 @@ async function offer(client: KafkaClient): Promise<{ offered: number; cpuUsPerEv
     const report = await runProducer(
       (events) => publisher.publish(topic, events),
       {
-        rate: RATE,
+        workload: `constant:${RATE}/s`,
+        seed: 1,
+        part: 0,
+        parts: 1,
         seconds: SECONDS,
         messageSize: MESSAGE_SIZE,
         keys: 100,

@@ -1,4 +1,4 @@
-import type { ProducerOptions, ProducerReport } from './producer.ts';
+import type { FailedRange, ProducerOptions, ProducerReport } from './producer.ts';
 import type { DeliverySummary } from './recorder.ts';
 import type { ProducerCounts } from './sampling.ts';
 
@@ -22,7 +22,7 @@ export interface ConsumerBegin {
 export interface ConsumerDrain {
   type: 'drain';
   taken: number;
-  failedRanges: [number, number][];
+  failedRanges: FailedRange[];
   /** Stop waiting when nothing new arrived for this long. */
   quietMs: number;
   timeoutMs: number;

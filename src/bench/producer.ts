@@ -1,11 +1,18 @@
 import type { OutgoingEvent } from '../broker/contract.ts';
+import { parseWorkload } from '../simulate/workload.ts';
 import { OpenLoopSchedule } from './rate.ts';
 import { encodeHistogram, latencyHistogram } from './recorder.ts';
 import type { ProducerCounts } from './sampling.ts';
 import { nowMs, stamp } from './stamp.ts';
 
 export interface ProducerOptions {
-  rate: number;
+  /** The `--workload` spec (parsed here again: src/simulate/workload.ts), e.g. `constant:10000/s`. */
+  workload: string;
+  /** Seeds Poisson arrivals: every producer of a run uses the same one. */
+  seed: number;
+  /** This producer's share of the sequence space: events i ≡ part (mod parts). */
+  part: number;
+  parts: number;
   /** Seconds of production, warm-up included. */
   seconds: number;
   messageSize: number;
@@ -17,13 +24,16 @@ export interface ProducerOptions {
   concurrency: number;
 }
 
+/** Sequence numbers first, first + stride, … (count of them); the stride is 1 when absent. */
+export type FailedRange = [first: number, count: number, stride?: number];
+
 export interface ProducerReport {
   /** Events the broker confirmed. */
   sent: number;
   /** Sequence numbers handed out (sent + failed). */
   taken: number;
-  /** Batches the broker refused: [first seq, count]; these are not expected downstream. */
-  failedRanges: [number, number][];
+  /** Batches the broker refused; these are not expected downstream. */
+  failedRanges: FailedRange[];
   /** Publish latency (call to broker confirmation), encoded HDR histogram in µs. */
   publishLatency: string;
   /** Events confirmed per second since start. */
@@ -33,22 +43,22 @@ export interface ProducerReport {
 }
 
 /**
- * The load side of `sluice bench`: open loop at `rate`, each event stamped with its sequence
- * number and intended send time. Runs in its own process or thread, apart from the consumer.
+ * The load side of `sluice bench`: open loop along the workload's shape, each event stamped with
+ * its sequence number and intended send time. Runs in its own process or thread, apart from the
+ * consumer; several of them split one sequence space (rate.ts OpenLoopSchedule).
  */
 export async function runProducer(
   publish: (events: OutgoingEvent[]) => Promise<void>,
   options: ProducerOptions,
   onProgress: (counts: ProducerCounts) => void,
 ): Promise<ProducerReport> {
-  const total = Math.round(options.rate * options.seconds);
-  const schedule = new OpenLoopSchedule(options.rate, options.startMs, total);
+  const schedule = new OpenLoopSchedule(parseWorkload(options.workload), options.startMs, options.seconds, options);
   const filler = Buffer.alloc(options.messageSize, 'sluice-bench;');
   const keys = Array.from({ length: Math.max(0, options.keys) }, (_, i) => `key-${i}`);
   const publishLatency = latencyHistogram();
   const perSecond: number[] = [];
   let sent = 0;
-  const failedRanges: [number, number][] = [];
+  const failedRanges: FailedRange[] = [];
   let maxBehindMs = 0;
   const inFlight = new Set<Promise<void>>();
   // Read together, with the time: the orchestrator pairs them with the consumer's (sampling.ts).
@@ -59,16 +69,16 @@ export async function runProducer(
   if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
   while (!schedule.finished) {
     const now = nowMs();
-    const { first, count } = schedule.take(now, options.batchSize);
+    const { first, count, stride, intendedMs } = schedule.take(now, options.batchSize);
     if (count === 0) {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(5, schedule.nextDueMs() - now))));
       continue;
     }
-    maxBehindMs = Math.max(maxBehindMs, now - schedule.intendedMs(first));
+    maxBehindMs = Math.max(maxBehindMs, now - intendedMs[0]!);
     const batch = new Array<OutgoingEvent>(count);
     for (let i = 0; i < count; i++) {
-      const seq = first + i;
-      batch[i] = { key: keys.length ? keys[seq % keys.length] : undefined, payload: stamp(filler, seq, schedule.intendedMs(seq)) };
+      const seq = first + i * stride;
+      batch[i] = { key: keys.length ? keys[seq % keys.length] : undefined, payload: stamp(filler, seq, intendedMs[i]!) };
     }
     const started = nowMs();
     const call = publish(batch).then(
@@ -80,7 +90,7 @@ export async function runProducer(
         while (perSecond.length <= second) perSecond.push(0);
         perSecond[second]! += count;
       },
-      () => void failedRanges.push([first, count]),
+      () => void failedRanges.push(stride === 1 ? [first, count] : [first, count, stride]),
     );
     inFlight.add(call);
     void call.finally(() => inFlight.delete(call));

@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import type { FailedRange } from './producer.ts';
 import { readStamp } from './stamp.ts';
 
 export function latencyHistogram(): hdr.Histogram {
@@ -56,12 +57,13 @@ export class DeliveryRecorder {
   }
 
   /**
-   * Loss and duplicates against what the producer confirmed: sequence numbers 0..taken-1 except
-   * those of batches the broker refused (never expected downstream).
+   * Loss and duplicates against what the producers confirmed: sequence numbers 0..taken-1 (all
+   * producers' together: they split one sequence space) except those of batches the broker
+   * refused (never expected downstream).
    */
-  summary(taken: number, failedRanges: readonly [number, number][] = []): DeliverySummary {
+  summary(taken: number, failedRanges: readonly FailedRange[] = []): DeliverySummary {
     const expected = new Uint8Array(taken).fill(1);
-    for (const [first, count] of failedRanges) expected.fill(0, first, first + count);
+    for (const [first, count, stride = 1] of failedRanges) for (let i = 0; i < count; i++) expected[first + i * stride] = 0;
     let unique = 0;
     let lost = 0;
     for (let seq = 0; seq < taken; seq++) {

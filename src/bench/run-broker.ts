@@ -1,21 +1,33 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { adapters } from '../broker/registry.ts';
 import { resolveBroker } from './broker-spec.ts';
 import { validateConfig } from '../config/load.ts';
-import { SluiceError } from '../errors.ts';
+import { parseWorkload } from '../simulate/workload.ts';
+import { expectMessage, spawnChild, stopChild } from './children.ts';
 import type { ConsumerResult, DrainEnd, FromConsumer, FromProducer, ToConsumer, ProducerStart } from './messages.ts';
 import type { ProducerOptions, ProducerReport } from './producer.ts';
+import { autoProducers, mergeReports, SummedCounts } from './producer-split.ts';
+import { peakRate } from './rate.ts';
 import { decodeHistogram, percentileCurve, percentilesMs, type DeliverySummary, type Percentiles } from './recorder.ts';
 import type { Phase, RunProgress } from './progress.ts';
 import { redactSecrets } from './provenance.ts';
 import { PairedCounts } from './sampling.ts';
 import { nowMs } from './stamp.ts';
-import { childExecArgv, moduleUrl } from '../util/runtime.ts';
 
 export interface Workload {
+  /** The mean offered rate, events/s (of the shape over warm-up + duration, when there is one). */
   rate: number;
+  /**
+   * The arrivals, as `sluice simulate --workload` takes them (src/simulate/workload.ts); t = 0 is
+   * the start of the warm-up. Absent: `constant:<rate>/s`.
+   */
+  spec?: string;
+  /** Seeds Poisson arrivals (`--seed`). */
+  seed?: number;
+  /** Producer processes (threads on the memory broker); absent: autoProducers() of the peak rate. */
+  producers?: number;
   durationS: number;
   warmupS: number;
   messageSize: number;
@@ -83,41 +95,6 @@ export function publishesInFlight(broker: string): number {
   return broker === 'memory' ? 1 : broker === 'kafka' ? 4 : 64;
 }
 
-function spawnChild(module: string): ChildProcess {
-  return fork(moduleUrl(module, import.meta.url), [], { execArgv: childExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-
-/** Waits for the first message matching `type` (rejects on an error message, exit, or timeout). */
-function expectMessage<T extends { type: string }>(child: ChildProcess, type: string, timeoutMs: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new SluiceError(`${what}: no ${type} within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (message: { type: string; message?: string }) => {
-      if (message.type === type) done(undefined, message as unknown as T);
-      else if (message.type === 'error') done(new SluiceError(`${what}: ${message.message}`));
-    };
-    const onExit = (code: number | null) => done(new SluiceError(`${what}: exited (${code}) before ${type}`));
-    function done(error?: Error, value?: T) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else resolve(value!);
-    }
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
-
-async function stopChild(child: ChildProcess | undefined, graceful?: ToConsumer): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (graceful && child.connected) child.send(graceful);
-  else child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 /**
  * One broker (`kafka`, or `kafka:platformatic` through that client: broker-spec.ts) through one
  * workload: fresh destination, the real Sluice pipeline in a consumer process, the producer in
@@ -148,7 +125,10 @@ export async function runBroker(
   const queueSize = workload.queueSize ?? config.queue.maxEvents;
   const poolSize = workload.poolSize ?? config.pool.size;
   let consumer: ChildProcess | undefined;
-  let producer: ChildProcess | undefined;
+  const producers: ChildProcess[] = [];
+  const shapeSpec = workload.spec ?? `constant:${workload.rate}/s`;
+  const peak = peakRate(parseWorkload(shapeSpec), workload.warmupS + workload.durationS);
+  const parts = workload.producers ?? autoProducers(broker, peak);
   // Until production starts (a Kafka consumer joining its group can take half a minute), the
   // line still moves; the sampler below takes over.
   const setupTicker = setInterval(() => progress('setup', (nowMs() - runStartMs) / 1000), 1000);
@@ -180,12 +160,16 @@ export async function runBroker(
     });
     const seconds = workload.warmupS + workload.durationS;
     let producerOptions: ProducerOptions = {
-      rate: workload.rate,
+      workload: shapeSpec,
+      seed: workload.seed ?? 1,
+      part: 0,
+      parts,
       seconds,
       messageSize: workload.messageSize,
       keys: workload.keys,
       startMs: 0,
-      batchSize: Math.max(1, Math.min(500, Math.round(workload.rate / 100))),
+      // Sized for the peak: off-peak, a batch is what is due, smaller.
+      batchSize: Math.max(1, Math.min(500, Math.round(peak / parts / 100))),
       concurrency: publishesInFlight(broker),
     };
     let producerDone: Promise<{ report: ProducerReport }>;
@@ -204,15 +188,38 @@ export async function runBroker(
         producer: { ...producerOptions, destination },
       } satisfies ToConsumer);
     } else {
-      producer = spawnChild('./producer-process.ts');
-      producer.on('message', (message: FromProducer) => {
-        if (message.type === 'progress') counts.onProducer(message);
-      });
-      const ready = expectMessage(producer, 'ready', 60_000, `${label} producer`);
-      producerOptions = { ...producerOptions, startMs: nowMs() + 3_000 };
-      producer.send({ type: 'start', brokerType: broker, section, destination, options: producerOptions } satisfies ProducerStart);
-      await ready;
-      producerDone = expectMessage<{ type: string; report: ProducerReport }>(producer, 'done', (seconds + 120) * 1000, `${label} producer`);
+      // Producer k of N sends events i ≡ k (mod N): one sequence space (producer-split.ts).
+      const summed = new SummedCounts(parts);
+      const readies: Promise<unknown>[] = [];
+      for (let part = 0; part < parts; part++) {
+        const child = spawnChild('./producer-process.ts');
+        producers.push(child);
+        child.on('message', (message: FromProducer) => {
+          if (message.type === 'progress') counts.onProducer(summed.update(part, message));
+        });
+        readies.push(expectMessage(child, 'ready', 60_000, `${label} producer ${part + 1}/${parts}`));
+      }
+      producerOptions = { ...producerOptions, startMs: nowMs() + 3_000 + 500 * parts };
+      for (const [part, child] of producers.entries()) {
+        child.send({
+          type: 'start',
+          brokerType: broker,
+          section,
+          destination,
+          options: { ...producerOptions, part },
+        } satisfies ProducerStart);
+      }
+      await Promise.all(readies);
+      producerDone = Promise.all(
+        producers.map((child, part) =>
+          expectMessage<{ type: string; report: ProducerReport }>(
+            child,
+            'done',
+            (seconds + 120) * 1000,
+            `${label} producer ${part + 1}/${parts}`,
+          ),
+        ),
+      ).then((done) => ({ report: mergeReports(done.map((d) => d.report)) }));
       consumer.send({
         type: 'begin',
         startMs: producerOptions.startMs,
@@ -264,7 +271,7 @@ export async function runBroker(
     const latency = decodeHistogram(result.latency);
     return {
       broker: label,
-      workload,
+      workload: { ...workload, spec: shapeSpec, producers: parts },
       queueSize,
       poolSize,
       throughput: window.length ? window.reduce((a, b) => a + b, 0) / workload.durationS : 0,
@@ -284,7 +291,7 @@ export async function runBroker(
   } finally {
     clearInterval(setupTicker);
     clearInterval(drainTicker);
-    await stopChild(producer);
+    await Promise.all(producers.map((child) => stopChild(child)));
     await stopChild(consumer, { type: 'stop' });
     if (broker !== 'memory') await admin.deleteDestination(destination).catch(() => undefined);
     await admin.close().catch(() => undefined);

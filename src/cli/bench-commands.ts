@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { parseWork } from '../bench/rate.ts';
 import { ConfigError } from '../errors.ts';
+import { meanRate, parseWorkload, workloadForms } from '../simulate/workload.ts';
 import { count, duration, parseDuration, size, sizeForms } from './units.ts';
 import { setFlag } from './set-flag.ts';
 import { addSimulateCommand } from './simulate-command.ts';
@@ -31,6 +32,9 @@ interface WorkloadFlags {
   report?: string;
   quiet?: boolean;
   set?: string[];
+  workload?: string;
+  seed: number;
+  producers?: number;
 }
 
 function workloadOptions(command: Command): Command {
@@ -40,6 +44,16 @@ function workloadOptions(command: Command): Command {
     .option('--message-size <size>', `event size: ${sizeForms}`, size('--message-size'), 1024)
     .option('--keys <n>', 'distinct keys', count('--keys'), 100)
     .option('--partitions <n>', 'Kafka partitions / Kinesis shards of the fresh destination', count('--partitions'), 4)
+    .option(
+      '--workload <spec>',
+      `arrivals, as sluice simulate takes them (t = 0 is the start of the warm-up; instead of --rate): ${workloadForms}`,
+    )
+    .option('--seed <n>', 'seed of Poisson arrivals: the same seed gives the same arrival times', count('--seed'), 1)
+    .option(
+      '--producers <n>',
+      'producer processes splitting the load (threads on the memory broker; default: one per 20,000/s of the peak rate on Kafka, else 1)',
+      count('--producers'),
+    )
     .option('--work <spec>', 'handler work: none, fixed:<ms>, exp:<ms> (exponential mean), cpu:<ms> (busy loop)', 'none')
     .option(
       '--drain-timeout <time>',
@@ -52,6 +66,25 @@ function workloadOptions(command: Command): Command {
     .option('-q, --quiet', 'no progress line on stderr (the results still print)');
 }
 
+/**
+ * `--workload` (parsed by simulate's parser, so one spec means the same arrivals in both) or
+ * `--rate N` (= constant:N/s), never both; `rate` is then the mean offered rate over warm-up +
+ * duration. `--rate max` searches a constant rate: a shape is refused with it.
+ */
+function arrivalsOf(o: WorkloadFlags, rate: string | undefined, fallback: number): { rate: number | 'max'; spec?: string } {
+  if (o.workload === undefined) {
+    const value = rate ?? String(fallback);
+    if (value === 'max') return { rate: 'max' };
+    const n = count('--rate')(value);
+    return { rate: n, spec: `constant:${n}/s` };
+  }
+  if (rate === 'max') throw new ConfigError('--rate', '--rate max searches a constant rate: it does not take a --workload shape');
+  if (rate !== undefined)
+    throw new ConfigError('--workload', `--rate ${rate} and --workload both give the arrivals: pass one (--rate N is constant:N/s)`);
+  const shape = parseWorkload(o.workload);
+  return { rate: meanRate(shape, o.warmup + o.duration), spec: o.workload };
+}
+
 function workloadOf(o: WorkloadFlags) {
   try {
     parseWork(o.work);
@@ -59,6 +92,8 @@ function workloadOf(o: WorkloadFlags) {
     throw new ConfigError('--work', (error as Error).message);
   }
   return {
+    seed: o.seed,
+    producers: o.producers,
     durationS: o.duration,
     warmupS: o.warmup,
     messageSize: o.messageSize,
@@ -103,7 +138,7 @@ export function addBenchCommands(program: Command, done: (code: number) => void)
         'brokers in order, from their config profiles; broker:client picks the client library (kafka:platformatic, kafka:kafkajs), so one broker can run through both',
         'memory',
       )
-      .option('--rate <n|max>', 'events per second (open loop), or max to search the highest sustained rate', '10000')
+      .option('--rate <n|max>', 'events per second (open loop; default 10000), or max to search the highest sustained rate')
       .option('--queue-size <n>', "queue.maxEvents (default: the profile's)", count('--queue-size'))
       .option('--pool-size <n>', "pool.size (default: the profile's)", count('--pool-size'))
       .option(
@@ -112,9 +147,9 @@ export function addBenchCommands(program: Command, done: (code: number) => void)
         [],
       )
       .option(...setFlag),
-  ).action(async (o: WorkloadFlags & { brokers: string; rate: string; queueSize?: number; poolSize?: number; profile: string[] }) => {
-    const rate = o.rate === 'max' ? 'max' : count('--rate')(o.rate);
-    const workload = { ...workloadOf(o), queueSize: o.queueSize, poolSize: o.poolSize };
+  ).action(async (o: WorkloadFlags & { brokers: string; rate?: string; queueSize?: number; poolSize?: number; profile: string[] }) => {
+    const { rate, spec } = arrivalsOf(o, o.rate, 10_000);
+    const workload = { ...workloadOf(o), spec, queueSize: o.queueSize, poolSize: o.poolSize };
     const { parseBrokerSpec } = await import('../bench/broker-spec.ts');
     const brokers = o.brokers.split(',').map((b) => b.trim());
     for (const broker of brokers) parseBrokerSpec(broker); // an unknown broker fails before any profile is read
@@ -138,7 +173,7 @@ export function addBenchCommands(program: Command, done: (code: number) => void)
       .command('tune')
       .description('sweep queue and pool sizes for one broker; recommend the smallest meeting the p99 SLO with zero loss')
       .option('--broker <name>', 'broker (from its config profile); kafka:platformatic / kafka:kafkajs picks the client', 'memory')
-      .option('--rate <n>', 'events per second', count('--rate'), 5000)
+      .option('--rate <n>', 'events per second (default 5000)')
       .option(
         '--slo-p99 <time>',
         'p99 end-to-end latency objective: 100, 100ms, 1.5s (a bare number is milliseconds)',
@@ -156,7 +191,7 @@ export function addBenchCommands(program: Command, done: (code: number) => void)
     async (
       o: WorkloadFlags & {
         broker: string;
-        rate: number;
+        rate?: string;
         sloP99: number;
         queueSizes: number[];
         poolSizes: number[];
@@ -164,14 +199,16 @@ export function addBenchCommands(program: Command, done: (code: number) => void)
         simulateFirst?: boolean;
       },
     ) => {
-      const workload = workloadOf(o);
+      if (o.rate === 'max') throw new ConfigError('--rate', 'tune takes a number of events per second, not max');
+      const { rate, spec } = arrivalsOf(o, o.rate, 5000);
+      const workload = { ...workloadOf(o), spec };
       const { parseBrokerSpec } = await import('../bench/broker-spec.ts');
       parseBrokerSpec(o.broker, '--broker');
       const { tuneCommand } = await import('../bench/tune.ts');
       done(
         await tuneCommand({
           broker: o.broker,
-          rate: o.rate,
+          rate: rate as number,
           sloP99Ms: o.sloP99,
           queueSizes: o.queueSizes,
           poolSizes: o.poolSizes,

@@ -15,7 +15,8 @@ export interface SimulateFirstInput {
   sloP99Ms: number;
   queueSizes: number[];
   poolSizes: number[];
-  workload: { durationS: number; warmupS: number; messageSize: number; keys: number; partitions: number; work: string };
+  /** `spec`: the bench's `--workload` (the same arrivals simulated); absent, constant at `rate`. */
+  workload: { spec?: string; durationS: number; warmupS: number; messageSize: number; keys: number; partitions: number; work: string };
 }
 
 /** The bench's `--work` as a service time: a cpu:<ms> busy loop is taken as its duration (the model has no CPU). */
@@ -31,7 +32,7 @@ export function promisingPairs(input: SimulateFirstInput): { pairs: Set<string>;
   const output = sweep(
     {
       config,
-      workload: parseWorkload(`constant:${input.rate}/s`),
+      workload: parseWorkload(workload.spec ?? `constant:${input.rate}/s`),
       service: parseServiceTime(serviceOfWork(workload.work)),
       failureRate: 0,
       keys: workload.keys,
