@@ -64,7 +64,14 @@ export interface ProducerStart {
   brokerType: string;
   section: unknown;
   destination: string;
+  /** `startMs` comes with `go`. */
   options: ProducerOptions;
+}
+
+/** Every producer is connected: production starts at `startMs`. */
+export interface ProducerGo {
+  type: 'go';
+  startMs: number;
 }
 
 export type FromProducer =

@@ -6,7 +6,7 @@ import { resolveBroker } from './broker-spec.ts';
 import { validateConfig } from '../config/load.ts';
 import { parseWorkload } from '../simulate/workload.ts';
 import { expectMessage, spawnChild, stopChild } from './children.ts';
-import type { ConsumerResult, DrainEnd, FromConsumer, FromProducer, ToConsumer, ProducerStart } from './messages.ts';
+import type { ConsumerResult, DrainEnd, FromConsumer, FromProducer, ProducerGo, ProducerStart, ToConsumer } from './messages.ts';
 import type { ProducerOptions, ProducerReport } from './producer.ts';
 import { autoProducers, mergeReports, SummedCounts } from './producer-split.ts';
 import { peakRate } from './rate.ts';
@@ -199,7 +199,6 @@ export async function runBroker(
         });
         readies.push(expectMessage(child, 'ready', 60_000, `${label} producer ${part + 1}/${parts}`));
       }
-      producerOptions = { ...producerOptions, startMs: nowMs() + 3_000 + 500 * parts };
       for (const [part, child] of producers.entries()) {
         child.send({
           type: 'start',
@@ -209,7 +208,16 @@ export async function runBroker(
           options: { ...producerOptions, part },
         } satisfies ProducerStart);
       }
+      // Every producer connected first (several take seconds on a busy machine); then the
+      // consumer's clock and fresh recorder, then the producers' start, a moment later.
       await Promise.all(readies);
+      producerOptions = { ...producerOptions, startMs: nowMs() + 500 };
+      consumer.send({
+        type: 'begin',
+        startMs: producerOptions.startMs,
+        warmupEndMs: producerOptions.startMs + workload.warmupS * 1000,
+      } satisfies ToConsumer);
+      for (const child of producers) child.send({ type: 'go', startMs: producerOptions.startMs } satisfies ProducerGo);
       producerDone = Promise.all(
         producers.map((child, part) =>
           expectMessage<{ type: string; report: ProducerReport }>(
@@ -220,11 +228,6 @@ export async function runBroker(
           ),
         ),
       ).then((done) => ({ report: mergeReports(done.map((d) => d.report)) }));
-      consumer.send({
-        type: 'begin',
-        startMs: producerOptions.startMs,
-        warmupEndMs: producerOptions.startMs + workload.warmupS * 1000,
-      } satisfies ToConsumer);
     }
 
     const series: SeriesPoint[] = [];
