@@ -1,19 +1,25 @@
 // Several bench producers, one sequence space: producer k of N sends events i ≡ k (mod N) at their
 // intended times (rate.ts), so the consumer's loss and duplicate accounting (recorder.ts) sees one
 // run. Here: how many producers a rate needs, and their counts and reports added up.
+import { availableParallelism } from 'node:os';
 import { decodeHistogram, encodeHistogram, latencyHistogram } from './recorder.ts';
 import type { ProducerReport } from './producer.ts';
 import type { ProducerCounts } from './sampling.ts';
 
 /**
- * One kafkajs producer offers about 23,000 events/s of 1 KiB on this project's machines (issue
- * #15), so Kafka gets one producer process per 20,000/s of the shape's peak. The memory broker's
- * one producer thread offered 160,000/s; the other brokers' emulators are slower than one
- * producer: one.
+ * Producers for a peak rate. One kafkajs producer offers about 19,000-23,000 events/s of 1 KiB
+ * (62 µs of CPU per event; `npm run bench:kafka-producer`), one platformatic producer about
+ * 50,000/s (19 µs per event), both measured on this project's 2-CPU machine under load: Kafka
+ * gets one producer process per 20,000/s (kafkajs) or 40,000/s (platformatic) of the peak, at
+ * most one per CPU but one (the producers are CPU-bound, and the consumer needs a CPU: on 2 CPUs,
+ * a full bench at 50,000/s through platformatic delivered about 25,000/s with one producer and
+ * 22,700/s with two). The memory broker's one producer thread offered 160,000/s; the other
+ * brokers' emulators are slower than one producer.
  */
-export function autoProducers(brokerType: string, peakRate: number): number {
-  if (brokerType === 'kafka') return Math.max(1, Math.ceil(peakRate / 20_000));
-  return 1;
+export function autoProducers(brokerType: string, client: string | undefined, peakRate: number, cpus = availableParallelism()): number {
+  if (brokerType !== 'kafka') return 1;
+  const perProducer = client === 'platformatic' ? 40_000 : 20_000;
+  return Math.max(1, Math.min(cpus - 1, Math.ceil(peakRate / perProducer)));
 }
 
 /** The latest counts of each producer, added up. */

@@ -128,7 +128,8 @@ export async function runBroker(
   const producers: ChildProcess[] = [];
   const shapeSpec = workload.spec ?? `constant:${workload.rate}/s`;
   const peak = peakRate(parseWorkload(shapeSpec), workload.warmupS + workload.durationS);
-  const parts = workload.producers ?? autoProducers(broker, peak);
+  const client = (config.broker[broker] as { client?: string } | undefined)?.client;
+  const parts = workload.producers ?? autoProducers(broker, client, peak);
   // Until production starts (a Kafka consumer joining its group can take half a minute), the
   // line still moves; the sampler below takes over.
   const setupTicker = setInterval(() => progress('setup', (nowMs() - runStartMs) / 1000), 1000);

@@ -51,7 +51,7 @@ function workloadOptions(command: Command): Command {
     .option('--seed <n>', 'seed of Poisson arrivals: the same seed gives the same arrival times', count('--seed'), 1)
     .option(
       '--producers <n>',
-      'producer processes splitting the load (threads on the memory broker; default: one per 20,000/s of the peak rate on Kafka, else 1)',
+      'producer processes splitting the load (threads on the memory broker; default on Kafka: one per 20,000/s of the peak rate with kafkajs, per 40,000/s with platformatic, at most one per CPU but one; else 1)',
       count('--producers'),
     )
     .option('--work <spec>', 'handler work: none, fixed:<ms>, exp:<ms> (exponential mean), cpu:<ms> (busy loop)', 'none')

@@ -117,9 +117,11 @@ describe('several producers, one sequence space', () => {
     const counts = new SummedCounts(2);
     expect(counts.update(0, { at: 100, published: 5, confirmed: 4 })).toEqual({ at: -Infinity, published: 5, confirmed: 4 });
     expect(counts.update(1, { at: 90, published: 7, confirmed: 7 })).toEqual({ at: 90, published: 12, confirmed: 11 });
-    expect(autoProducers('kafka', 50_000)).toBe(3);
-    expect(autoProducers('kafka', 10_000)).toBe(1);
-    expect(autoProducers('memory', 160_000)).toBe(1);
+    expect(autoProducers('kafka', 'kafkajs', 50_000, 8)).toBe(3);
+    expect(autoProducers('kafka', 'kafkajs', 50_000, 2)).toBe(1);
+    expect(autoProducers('kafka', 'platformatic', 50_000, 8)).toBe(2);
+    expect(autoProducers('kafka', 'kafkajs', 10_000, 8)).toBe(1);
+    expect(autoProducers('memory', undefined, 160_000, 8)).toBe(1);
   });
 
   it('memory broker, a burst shape, two producer threads: sent = delivered, nothing lost or doubled', { timeout: 60_000 }, async () => {
