@@ -7,7 +7,11 @@ import { ms, num } from './table.ts';
  */
 export const BENCH_COLUMNS: { header: string; title: string; cell: (run: BrokerRun) => string | number }[] = [
   { header: 'broker', title: 'broker (and client)', cell: (r) => r.broker },
-  { header: 'rate/s', title: 'offered rate, events/s (open loop)', cell: (r) => num(r.workload.rate) },
+  {
+    header: 'rate/s',
+    title: 'offered rate, events/s (open loop; a --workload shape: its mean over warm-up + duration)',
+    cell: (r) => num(r.workload.rate),
+  },
   { header: 'throughput/s', title: 'delivered events/s over the measured window (warm-up excluded)', cell: (r) => num(r.throughput) },
   { header: 'sent', title: 'events the broker confirmed, warm-up included', cell: (r) => num(r.sent) },
   {

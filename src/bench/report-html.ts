@@ -130,7 +130,7 @@ export function renderBenchReport(output: BenchOutput): string {
   const band = w && w.warmupS > 0 ? { from: 0, to: w.warmupS, label: 'warm-up' } : undefined;
   const body = `<h1>Sluice benchmark</h1>
 ${metadata(output)}
-${w ? `<p>Workload: ${w.messageSize} B events, ${w.keys} keys, ${w.partitions} partitions/shards, ${w.warmupS} s warm-up + ${w.durationS} s measured, drain ≤ ${w.drainTimeoutS} s, handler work ${escapeHtml(w.work)}; latency from each event's intended send time (open loop).</p>` : ''}
+${w ? `<p>Workload: ${w.spec ? `arrivals ${escapeHtml(w.spec)}, ` : ''}${w.messageSize} B events, ${w.keys} keys, ${w.partitions} partitions/shards, ${w.warmupS} s warm-up + ${w.durationS} s measured, drain ≤ ${w.drainTimeoutS} s, handler work ${escapeHtml(w.work)}; latency from each event's intended send time (open loop).</p>` : ''}
 <table class="results"><thead><tr>${head}</tr></thead><tbody>
 ${rows}
 </tbody></table>
@@ -182,7 +182,7 @@ ${metadata(output, [
   ['SLO', `p99 ≤ ${output.sloP99Ms} ms, zero loss`],
   ['work', output.work],
 ])}
-${w ? `<p>Each trial: ${w.warmupS} s warm-up + ${w.durationS} s measured, ${w.messageSize} B events, ${w.keys} keys, ${w.partitions} partitions/shards.</p>` : ''}
+${w ? `<p>Each trial: ${w.spec ? `arrivals ${escapeHtml(w.spec)}, ` : ''}${w.warmupS} s warm-up + ${w.durationS} s measured, ${w.messageSize} B events, ${w.keys} keys, ${w.partitions} partitions/shards.</p>` : ''}
 ${htmlTable(
   ['queue', 'pool', 'throughput/s', 'p99 ms', 'peak RSS MB', 'lost', 'SLO', 'Pareto'].map((text) => ({ text })),
   rows,
