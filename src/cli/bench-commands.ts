@@ -82,7 +82,7 @@ function arrivalsOf(o: WorkloadFlags, rate: string | undefined, fallback: number
   if (rate !== undefined)
     throw new ConfigError('--workload', `--rate ${rate} and --workload both give the arrivals: pass one (--rate N is constant:N/s)`);
   const shape = parseWorkload(o.workload);
-  return { rate: meanRate(shape, o.warmup + o.duration), spec: o.workload };
+  return { rate: Math.round(meanRate(shape, o.warmup + o.duration) * 100) / 100, spec: o.workload };
 }
 
 function workloadOf(o: WorkloadFlags) {
