@@ -54,6 +54,16 @@ describe('the open-loop schedule follows the workload shape', () => {
     });
   }
 
+  it('a constant rate N over H seconds is exactly N × H events (floating point does not add one)', () => {
+    for (const rate of [3, 7, 1500, 3000, 12_345]) {
+      for (const seconds of [1, 2, 7, 65]) {
+        const schedule = new OpenLoopSchedule(parseWorkload(`constant:${rate}/s`), 0, seconds);
+        schedule.take(Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER);
+        expect(schedule.taken, `${rate}/s × ${seconds} s`).toBe(rate * seconds);
+      }
+    }
+  });
+
   it('steady bursts: the peak seconds carry the peak rate, the others the steady one', () => {
     const counts = perSecond(all(new OpenLoopSchedule(parseWorkload('steady:1000/s,peak:5000/s,for:2s,every:5s,start:3s'), 0, 10)), 0, 10);
     expect(counts).toEqual([1000, 1000, 1000, 5000, 5000, 1000, 1000, 1000, 5000, 5000]);
