@@ -71,7 +71,11 @@ export function post(
   contentType = 'application/json',
   headers: Record<string, string> = {},
 ) {
-  return fetch(url, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': contentType, ...headers },
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  });
 }
 
 /** Events `from`..`from+count-1` with payload { n } and key k<n mod 4>. */
