@@ -15,6 +15,9 @@ import { tlsOptions } from './tls-options.ts';
 /** How long close() lets answered-but-not-yet-written responses and idle sockets go before it cuts connections. */
 const CLOSE_GRACE_MS = 5_000;
 
+/** Hosts only this machine reaches: no warning for an open endpoint there. */
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
 /**
  * The HTTP source: a server on its own port whose POST /v1/events requests become events
  * (adapters/http/request-handler.ts), handed to the sink one request at a time
@@ -104,8 +107,9 @@ export class HttpSource implements Source {
       },
       `http source listening on ${this.scheme}://${this.config.host}:${this.port}/v1/events`,
     );
-    if (!auth && !tls?.requestCert)
+    if (!auth && !tls?.requestCert && !LOOPBACK.has(this.config.host)) {
       this.logger.warn('http source: no bearer tokens and no client certificates: anyone who reaches the port can post events');
+    }
   }
 
   async stop(): Promise<void> {
