@@ -74,7 +74,10 @@ export class HttpSource implements Source {
         if (!response.headersSent) response.writeHead(500, { connection: 'close' }).end();
       });
     };
-    const server = tls ? createHttpsServer(tls, listener) : createHttpServer(listener);
+    // Expired headers are looked for every second (Node's default: every 30 s, so a slow-headers
+    // client could hold a connection 30 s past headersTimeoutMs).
+    const serverOptions = { connectionsCheckingInterval: Math.min(1_000, this.config.headersTimeoutMs) };
+    const server = tls ? createHttpsServer({ ...tls, ...serverOptions }, listener) : createHttpServer(serverOptions, listener);
     // The body timeout is ours (408 with a message); Node's own request timeout would answer
     // first and without saying why, so it is off. Headers keep Node's timeout.
     server.requestTimeout = 0;
