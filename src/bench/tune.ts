@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import type { SluiceConfig } from '../config/schema.ts';
 import { warmupNote } from './bench-columns.ts';
 import { resolveBroker } from './broker-spec.ts';
 import { ProgressReporter, type ProgressOutput } from './progress.ts';
@@ -86,24 +87,40 @@ export interface TuneOptions {
   quiet?: boolean;
   /** Where progress goes (stderr; tests pass their own). */
   progressOut?: ProgressOutput;
+  /** Simulate the grid first and run only the promising trials (src/simulate/simulate-first.ts). */
+  simulateFirst?: boolean;
+}
+
+/** `--simulate-first`: the pairs worth a real trial, by the simulated grid (loaded only when asked). */
+async function simulatedShortlist(options: TuneOptions, config: SluiceConfig): Promise<Set<string>> {
+  const { promisingPairs } = await import('../simulate/simulate-first.ts');
+  const { pairs, sweep } = promisingPairs({ ...options, config });
+  if (!options.quiet) {
+    process.stderr.write(
+      `simulated ${sweep.points.length} configurations in ${(sweep.wallMs / 1000).toFixed(1)} s; measuring the ${pairs.size} promising: ${[...pairs].join(', ') || 'none'}\n`,
+    );
+  }
+  return pairs;
 }
 
 export async function tuneCommand(options: TuneOptions): Promise<number> {
   // The sweep's start, not its end (as once recorded): the runs' timestamps fall after it.
   const startedAt = new Date().toISOString();
   const { out, report, quiet, progressOut, ...asRun } = options;
-  await resolveBroker(options.broker, options.profile, '--broker'); // a bad broker or client fails before the sweep
+  const resolved = await resolveBroker(options.broker, options.profile, '--broker'); // a bad broker or client fails before the sweep
+  const promising = options.simulateFirst ? await simulatedShortlist(options, resolved.config) : undefined;
   const points: TunePoint[] = [];
   let config: unknown;
   const progress = new ProgressReporter({
     unit: 'trial',
-    runs: options.queueSizes.length * options.poolSizes.length,
+    runs: promising?.size ?? options.queueSizes.length * options.poolSizes.length,
     durations: options.workload,
     quiet,
     out: progressOut,
   });
   for (const queueSize of options.queueSizes) {
     for (const poolSize of options.poolSizes) {
+      if (promising && !promising.has(`${queueSize}x${poolSize}`)) continue;
       progress.startRun(points.length + 1, `${options.broker} queue ${queueSize}, pool ${poolSize}`);
       try {
         const run = await runBroker(
@@ -139,7 +156,7 @@ export async function tuneCommand(options: TuneOptions): Promise<number> {
       }
       const p = points[points.length - 1]!;
       progress.note(
-        `trial ${points.length}/${options.queueSizes.length * options.poolSizes.length} queue ${queueSize}, pool ${poolSize}: ${
+        `trial ${points.length}/${promising?.size ?? options.queueSizes.length * options.poolSizes.length} queue ${queueSize}, pool ${poolSize}: ${
           p.error
             ? `error: ${p.error}`
             : `${num(p.throughput)}/s, p99 ${ms(p.p99Ms)} ms, lost ${p.lost}${p.meetsSlo ? ', meets the SLO' : ''}`

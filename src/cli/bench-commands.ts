@@ -6,6 +6,7 @@ import { parseWork } from '../bench/rate.ts';
 import { ConfigError } from '../errors.ts';
 import { count, duration, parseDuration, size, sizeForms } from './units.ts';
 import { setFlag } from './set-flag.ts';
+import { addSimulateCommand } from './simulate-command.ts';
 
 /**
  * A duration in whole seconds: `bench` measures, and cuts its warm-up, per second of its series,
@@ -80,6 +81,7 @@ function profiles(values: string[]): Record<string, string> {
 
 /** Adds bench-core, bench and tune to `program`; each reports its exit code through `done`. */
 export function addBenchCommands(program: Command, done: (code: number) => void): void {
+  addSimulateCommand(program, done);
   program
     .command('bench-core')
     .description('benchmark the core: memory broker → queue → pool → noop handler (prints one JSON line last)')
@@ -145,10 +147,22 @@ export function addBenchCommands(program: Command, done: (code: number) => void)
       )
       .option('--queue-sizes <list>', 'queue.maxEvents values', countList('--queue-sizes'), [100, 1000, 10000])
       .option('--pool-sizes <list>', 'pool.size values', countList('--pool-sizes'), [1, 4, 16, 64])
-      .option('--profile <file>', 'config profile (default config/local/<broker>.yaml)'),
+      .option('--profile <file>', 'config profile (default config/local/<broker>.yaml)')
+      .option(
+        '--simulate-first',
+        'simulate the grid first (seconds) and measure only what the model finds promising (meets the SLO, or on its Pareto frontier)',
+      ),
   ).action(
     async (
-      o: WorkloadFlags & { broker: string; rate: number; sloP99: number; queueSizes: number[]; poolSizes: number[]; profile?: string },
+      o: WorkloadFlags & {
+        broker: string;
+        rate: number;
+        sloP99: number;
+        queueSizes: number[];
+        poolSizes: number[];
+        profile?: string;
+        simulateFirst?: boolean;
+      },
     ) => {
       const workload = workloadOf(o);
       const { parseBrokerSpec } = await import('../bench/broker-spec.ts');
@@ -166,6 +180,7 @@ export function addBenchCommands(program: Command, done: (code: number) => void)
           out: o.out,
           report: o.report,
           quiet: o.quiet,
+          simulateFirst: o.simulateFirst,
         }),
       );
     },

@@ -48,6 +48,10 @@ describe('brokers:up raced by two processes', () => {
       expect(started, outputs.join('\n----\n')).toHaveLength(1);
       expect(reused).toEqual(started);
       pid = Number(started[0]);
+      // Its variables are for tools; `sluice run` is pointed at the broker by a profile, said so.
+      expect(a.out).toMatch(
+        /sluice run does not read those; point it at a local broker with its profile:\n#\s+sluice run --config config\/local\/kafka\.yaml/,
+      );
       expect(alive(pid)).toBe(true);
     } finally {
       const down = await brokers('down', env);

@@ -1,0 +1,146 @@
+// The broker side of the model: arrivals appended to partitions (Kafka partitions, Kinesis
+// shards, memory partitions; Pub/Sub is one backlog), read in order by a delivery model.
+// Mirrors adapters/memory/memory-broker.ts (MemoryTopic.partitionFor: keyed events by hash,
+// keyless round-robin; MemoryPartition.read) and, for Kinesis, the per-shard write limit
+// (PutRecords: 1,000 records/s and 1 MB/s per shard) as a producer-side delay.
+import type { Arrivals } from './workload.ts';
+import type { KeySampler } from './keys.ts';
+import { partitionOfKey } from './keys.ts';
+
+/** A FIFO of (time, key) pairs in growable typed arrays: no object per event. */
+export class RecordQueue {
+  times = new Float64Array(1024);
+  keys = new Int32Array(1024);
+  head = 0;
+  tail = 0;
+
+  get length(): number {
+    return this.tail - this.head;
+  }
+
+  push(time: number, key: number): void {
+    if (this.tail === this.times.length) this.makeRoom();
+    this.times[this.tail] = time;
+    this.keys[this.tail++] = key;
+  }
+
+  private makeRoom(): void {
+    const live = this.tail - this.head;
+    if (this.head > 0 && live * 2 <= this.times.length) {
+      this.times.copyWithin(0, this.head, this.tail);
+      this.keys.copyWithin(0, this.head, this.tail);
+    } else {
+      const times = new Float64Array(this.times.length * 2);
+      const keys = new Int32Array(this.times.length * 2);
+      times.set(this.times.subarray(this.head, this.tail));
+      keys.set(this.keys.subarray(this.head, this.tail));
+      this.times = times;
+      this.keys = keys;
+    }
+    this.head = 0;
+    this.tail = live;
+  }
+}
+
+export interface WriteLimit {
+  /** Records per second per partition the broker accepts (Kinesis: 1,000). */
+  recordsPerSecond: number;
+  /** Bytes per second per partition (Kinesis: 1 MB/s). */
+  bytesPerSecond: number;
+}
+
+export class BrokerLog {
+  readonly partitions: RecordQueue[];
+  /** Arrivals generated so far (the producer's offered events). */
+  sent = 0;
+  /** Arrivals the broker appended (equals sent unless a write limit delays them). */
+  appendedCount = 0;
+  /** Longest delay a write limit put between an arrival and its append (s). */
+  maxWriteDelay = 0;
+  private nextArrival: number;
+  private roundRobin = 0;
+  /** Per partition: when the next record may be appended under the write limit. */
+  private readonly writeFree: Float64Array;
+  private readonly writeGap: number;
+
+  constructor(
+    partitionCount: number,
+    private readonly arrivals: Arrivals,
+    private readonly keys: KeySampler,
+    messageSize: number,
+    writeLimit: WriteLimit | undefined,
+  ) {
+    this.partitions = Array.from({ length: partitionCount }, () => new RecordQueue());
+    this.writeFree = new Float64Array(partitionCount);
+    this.writeGap = writeLimit ? Math.max(1 / writeLimit.recordsPerSecond, messageSize / writeLimit.bytesPerSecond) : 0;
+    this.nextArrival = arrivals.next();
+  }
+
+  /** When the next arrival happens (Infinity after the horizon). */
+  get upcoming(): number {
+    return this.nextArrival;
+  }
+
+  /** Appends every arrival up to time `t`. */
+  appendUntil(t: number): void {
+    let next = this.nextArrival;
+    if (next > t) return;
+    const partitions = this.partitions;
+    const count = partitions.length;
+    const gap = this.writeGap;
+    const keys = this.keys;
+    const arrivals = this.arrivals;
+    let sent = this.sent;
+    while (next <= t) {
+      const key = keys.next();
+      const p = key < 0 ? this.roundRobin++ % count : partitionOfKey(key, count);
+      let at = next;
+      if (gap > 0) {
+        at = Math.max(next, this.writeFree[p]!);
+        this.writeFree[p] = at + gap;
+        if (at - next > this.maxWriteDelay) this.maxWriteDelay = at - next;
+      }
+      partitions[p]!.push(at, key);
+      sent++;
+      next = arrivals.next();
+    }
+    this.sent = sent;
+    this.nextArrival = next;
+  }
+
+  /** Records of partition `p` appended by `t` and not read yet. */
+  readable(p: number, t: number): number {
+    const queue = this.partitions[p]!;
+    const times = queue.times;
+    const i = queue.head;
+    const tail = queue.tail;
+    // Usually everything or nothing is readable: check the last one first.
+    if (i === tail || times[i]! > t) return 0;
+    if (times[tail - 1]! <= t) return tail - i;
+    let low = i;
+    let high = tail - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (times[middle]! <= t) low = middle;
+      else high = middle - 1;
+    }
+    return low - i + 1;
+  }
+
+  /** When partition `p` next has a readable record after `t` (Infinity when none is coming yet). */
+  nextReadable(p: number, t: number): number {
+    const queue = this.partitions[p]!;
+    if (queue.head < queue.tail) {
+      const first = queue.times[queue.head]!;
+      return Math.max(first, t);
+    }
+    return this.nextArrival;
+  }
+
+  /** Records in the broker not read yet, in all partitions (appended or waiting for the write limit). */
+  get backlog(): number {
+    let total = 0;
+    for (const queue of this.partitions) total += queue.length;
+    return total;
+  }
+}

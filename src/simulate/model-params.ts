@@ -1,0 +1,58 @@
+// `--model key=value` (repeatable): the few facts of the delivery path that are not in Sluice's
+// config (they belong to the broker, the network or the emulator), with defaults per broker.
+import { ConfigError } from '../errors.ts';
+
+export interface ModelParams {
+  /** Broker round trip pieces (ms): Kafka one-way fetch latency, one GetRecords call, Pub/Sub publish→client. */
+  latencyMs: number;
+  /** Kafka partitions / Kinesis shards of the simulated topic or stream (memory: broker.memory.partitions). */
+  partitions: number | undefined;
+  /** Kinesis: enforce AWS's per-shard limits (false for kinesalite and other emulators). */
+  kinesisLimits: boolean;
+  /** Pub/Sub: messages per second one StreamingPull stream delivers. */
+  pubsubStreamRate: number;
+}
+
+const DEFAULT_LATENCY_MS: Record<string, number> = { memory: 0, kafka: 1, kinesis: 10, pubsub: 5 };
+
+export const modelKeys = 'latencyMs=<ms>, partitions=<n>, kinesisLimits=true|false, pubsubStreamRate=<messages/s per stream>';
+
+export function parseModelParams(broker: string, values: readonly string[], flag = '--model'): ModelParams {
+  const params: ModelParams = {
+    latencyMs: DEFAULT_LATENCY_MS[broker] ?? 0,
+    partitions: undefined,
+    kinesisLimits: true,
+    pubsubStreamRate: 2000,
+  };
+  for (const value of values) {
+    const at = value.indexOf('=');
+    const key = value.slice(0, at).trim();
+    const text = value.slice(at + 1).trim();
+    const number = Number(text);
+    const bad = (why: string): never => {
+      throw new ConfigError(flag, `${why} in "${value}"; accepted: ${modelKeys}`);
+    };
+    if (at <= 0) bad('expected key=value');
+    switch (key) {
+      case 'latencyMs':
+        if (!(number >= 0)) bad('expected a number of ms >= 0');
+        params.latencyMs = number;
+        break;
+      case 'partitions':
+        if (!Number.isInteger(number) || number < 1) bad('expected a whole number >= 1');
+        params.partitions = number;
+        break;
+      case 'kinesisLimits':
+        if (text !== 'true' && text !== 'false') bad('expected true or false');
+        params.kinesisLimits = text === 'true';
+        break;
+      case 'pubsubStreamRate':
+        if (!(number > 0)) bad('expected a rate > 0');
+        params.pubsubStreamRate = number;
+        break;
+      default:
+        bad(`unknown key "${key}"`);
+    }
+  }
+  return params;
+}
