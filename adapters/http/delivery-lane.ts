@@ -1,4 +1,5 @@
 import type { EventSink, SourceEvent } from '../../src/broker/contract.ts';
+import { SluiceError } from '../../src/errors.ts';
 import type { HttpEvent, RequestBatch } from './http-event.ts';
 
 /** How handing a request's events to the queue ended. */
@@ -88,6 +89,12 @@ export class DeliveryLane {
       const batch = entry.batch;
       const back = this.sink.discard((event) => (event as HttpEvent).of?.(batch) === true);
       if (back.length === 0) return; // admitted already: run() reports it queued
+      if (back.length < batch.events.length) {
+        // Admitted, and a worker started some before run() saw it (a stop() between the two):
+        // the request stays queued, and what came back is reported not done (503 with `failed`).
+        for (const event of back) event.nack(new SluiceError('sluice is shutting down', { retriable: true }));
+        return;
+      }
     }
     this.waiting.splice(at, 1);
     clearTimeout(entry.timer);
