@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers.ts';
+import { eventually, sleep } from '../helpers.ts';
 import { ndjson, numberedEvents, payloadNumbers, post, type RunningHttpSluice, startHttpSluice } from './http-helpers.ts';
 
 let running: RunningHttpSluice | undefined;
@@ -62,7 +62,7 @@ describe('HTTP source: POST /v1/events', () => {
     expect(done.sort()).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('with ack: processed reports dead-lettered events as done (200), and failed ones as 503 with their indexes', async () => {
+  it('with ack: processed answers 503 listing the events that failed with no dead-letter destination', async () => {
     running = await startHttpSluice(
       {},
       {
@@ -93,6 +93,22 @@ describe('HTTP source: POST /v1/events', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ events: 3, processed: 2, deadLettered: 1 });
     expect(await readFile(join(dir, 'dlq.jsonl'), 'utf8')).toContain('poison');
+  });
+
+  it('with a lossy queue policy, events the queue dropped are reported as dropped (200: done, not processed)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    running = await startHttpSluice(
+      {},
+      { handler: () => gate, config: { queue: { maxEvents: 2, policy: 'drop-newest' }, pool: { size: 1 } } },
+    );
+    const first = post(running.url, JSON.stringify(numberedEvents(3)));
+    await eventually(() => running!.handled.length === 1, 10_000, 'the first event started');
+    const second = await post(running.url, JSON.stringify(numberedEvents(3, 10)));
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ events: 3, processed: 0, dropped: 3 });
+    release();
+    expect(await (await first).json()).toMatchObject({ events: 3, processed: 3, dropped: 0 });
   });
 
   it('with ack: accepted answers 202 once the events are queued, before they are processed', async () => {
