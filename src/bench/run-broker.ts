@@ -90,9 +90,12 @@ export interface BrokerRun {
  * encoded: with 64 of them (about 32 MB at 1 KB × 500) the platformatic producer alone spent
  * 17-18 µs of CPU per event and offered 45,000-59,000 events/s; with 4, 13.7-14.4 µs and
  * 69,000/s (rate asked 80,000/s, alternating runs, load average 5-6). Four keep the connection busy.
+ * HTTP (a POST per publish, answered once processed): with 64 the producer sent ~10-event
+ * requests at 1,000/s and its own overhead put p50 at 48 ms at 10,000/s; with 4, batches fill
+ * up while the 4 are out, and p50 was 2.4 ms (see adapters/http/README.md).
  */
 export function publishesInFlight(broker: string): number {
-  return broker === 'memory' ? 1 : broker === 'kafka' ? 4 : 64;
+  return broker === 'memory' ? 1 : broker === 'kafka' || broker === 'http' ? 4 : 64;
 }
 
 /**

@@ -46,11 +46,18 @@ export interface SourceEvent {
   readonly source: string;
   /** 1 on first delivery; higher when the broker knows it redelivers (Pub/Sub delivery attempt). */
   readonly attempt: number;
-  /** The event is done: processed, or safely dead-lettered. Idempotent. */
-  ack(): void;
+  /**
+   * The event is done: processed, or safely dead-lettered. Idempotent. The core says which
+   * (`outcome`, default 'processed'); a source whose client is told (HTTP) reports it, others
+   * ignore it.
+   */
+  ack(outcome?: AckOutcome): void;
   /** The event was not done and must be delivered again. Idempotent. */
   nack(reason?: Error): void;
 }
+
+/** Why an event was acked: handled, written to the dead-letter destination, or dropped by a lossy queue policy. */
+export type AckOutcome = 'processed' | 'dead-lettered' | 'dropped';
 
 /** What the core gives a source to deliver into. */
 export interface EventSink {

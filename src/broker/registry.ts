@@ -53,6 +53,10 @@ export const adapters: Readonly<Record<string, AdapterEntry>> = {
     schema: async () => (await import('../../adapters/pubsub/config.ts')).pubsubConfigSchema,
     module: () => import('../../adapters/pubsub/module.ts'),
   },
+  http: {
+    schema: async () => (await import('../../adapters/http/config.ts')).httpConfigSchema,
+    module: () => import('../../adapters/http/module.ts'),
+  },
 };
 
 export const brokerTypes = (): string[] => Object.keys(adapters);

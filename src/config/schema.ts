@@ -50,7 +50,7 @@ export const configSchema = z
   .object({
     broker: z
       .object({
-        type: z.string().default('memory').describe('Which adapter runs: memory, kafka, kinesis, pubsub.'),
+        type: z.string().default('memory').describe('Which adapter runs: memory, kafka, kinesis, pubsub, http.'),
       })
       .catchall(brokerSectionSchema)
       .prefault({})

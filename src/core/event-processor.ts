@@ -70,7 +70,7 @@ export class EventProcessor {
       try {
         await this.deadLetter.write(event, error, context.attempt);
         this.audit?.deadLettered(event.id);
-        event.ack();
+        event.ack('dead-lettered');
         this.stats.processed.dead_lettered++;
         this.logger.warn(
           {

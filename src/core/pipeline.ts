@@ -62,7 +62,7 @@ export class Pipeline {
       onDrop: (event) => {
         // A lossy policy chose to lose it: ack so the broker does not redeliver, and count it.
         parts.audit?.dropped(event.id);
-        event.ack();
+        event.ack('dropped');
         this.stats.processed.dropped++;
       },
     });

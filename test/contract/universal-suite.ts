@@ -6,7 +6,7 @@
  *
  * See src/broker/contract.ts for the rules these tests hold adapters to.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it as vitestIt } from 'vitest';
 import pino from 'pino';
 import type { BrokerAdapter, EventSink, OutgoingEvent, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { Pipeline } from '../../src/core/pipeline.ts';
@@ -34,6 +34,12 @@ export interface ContractSubject {
    * the previous is acked), which Pub/Sub allows: the restart test then acks as events arrive.
    */
   deliversUnackedBacklogOfKey?: boolean;
+  /**
+   * Cases that do not apply to this subject, by test name, each with the reason; they are
+   * reported as skipped with the reason in their name (never silently left out). For sources
+   * that are not brokers (HTTP): no redelivery, no restart, whole-request deliveries.
+   */
+  notApplicable?: Readonly<Record<string, string>>;
 }
 
 /** Collects what a source delivers; acks on request; can hold deliveries to test backpressure. */
@@ -114,6 +120,11 @@ export function runContractSuite(subject: ContractSubject): void {
   const headers = subject.headers ?? true;
 
   describe(`broker contract: ${subject.name}`, () => {
+    const it = (name: string, test: () => Promise<void>) => {
+      const reason = subject.notApplicable?.[name];
+      if (reason) vitestIt.skip(`${name} (not applicable: ${reason})`, test);
+      else vitestIt(name, test);
+    };
     const cleanups: (() => Promise<void>)[] = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
