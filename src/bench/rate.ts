@@ -34,7 +34,7 @@ export class OpenLoopSchedule {
     shape: Shape,
     readonly startMs: number,
     /** Seconds of production (warm-up included): arrivals at or after it are not sent. */
-    private readonly horizonS: number,
+    horizonS: number,
     options: { seed?: number } & Partial<ProducerPart> = {},
   ) {
     this.arrivals = new Arrivals(shape, new Random(options.seed ?? 1), horizonS);
@@ -73,9 +73,7 @@ export class OpenLoopSchedule {
     for (;;) {
       const t = this.arrivals.next();
       this.index++;
-      // Within a nanosecond of the horizon is at it: k × (1/rate) can fall just short of the
-      // horizon in floating point (3000 × (1/3000) s), one event too many for 1 s at 3000/s.
-      if (t >= this.horizonS - 1e-9) {
+      if (t === Number.POSITIVE_INFINITY) {
         this.nextMs = Number.POSITIVE_INFINITY;
         return;
       }

@@ -186,11 +186,15 @@ export class Arrivals {
     private readonly horizon: number,
   ) {}
 
-  /** The next arrival time (s), or Infinity past the horizon. */
+  /**
+   * The next arrival time (s), or Infinity at or past the horizon. Within a nanosecond of the
+   * horizon is at it: k × (1/rate) can fall just short of it in floating point (3000 × (1/3000)
+   * s), which would be one event too many for 1 s at 3000/s.
+   */
   next(): number {
     if (this.gap > 0) {
       const t = this.base + ++this.steps * this.gap;
-      if (t < this.segmentEnd) {
+      if (t < this.segmentEnd - HORIZON_EPSILON_S) {
         this.t = t;
         return t;
       }
@@ -222,6 +226,9 @@ export class Arrivals {
       this.steps = 0;
       this.segmentEnd = Math.min(this.horizon, this.segment + 1 < starts.length ? starts[this.segment + 1]! : this.horizon);
     }
-    return t < this.horizon ? t : Number.POSITIVE_INFINITY;
+    return t < this.horizon - HORIZON_EPSILON_S ? t : Number.POSITIVE_INFINITY;
   }
 }
+
+/** Arrivals this close to the horizon (or a segment's end) are at it: see {@link Arrivals.next}. */
+const HORIZON_EPSILON_S = 1e-9;
