@@ -1,4 +1,5 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { withTimeout } from '../../src/util/with-timeout.ts';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -133,9 +134,7 @@ export class HttpSource implements Source {
     const server = this.server;
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)))]);
-    clearTimeout(timer);
+    await withTimeout(closed, CLOSE_GRACE_MS, 'http server close').catch(() => undefined); // then cut what is left
     server.closeAllConnections();
     this.metrics.inFlight.delete(this.readInFlight);
   }
