@@ -1,5 +1,5 @@
 import type { Position, SourceEvent } from '../../src/broker/contract.ts';
-import type { PartitionProgress } from '../../src/core/offset-tracker.ts';
+import type { PartitionProgress } from '../../src/source-kit/offset-tracker.ts';
 
 const EMPTY = Buffer.alloc(0);
 

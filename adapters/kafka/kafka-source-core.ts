@@ -25,7 +25,7 @@ export type { OffsetToCommit, TopicPartition };
  *   the sink through one {@link DeliveryLane}. The binding fetches again only after that
  *   resolved, so a full queue stops the fetching.
  * - Commits: periodically, on revoke and on close, only up to the highest contiguous acked offset
- *   of each partition (src/core/offset-tracker.ts), through the binding's {@link commitOffsets}.
+ *   of each partition (src/source-kit/offset-tracker.ts), through the binding's {@link commitOffsets}.
  * - nack: the same record comes back after `nackDelayMs` with the same tracker ticket, so no
  *   commit passes it meanwhile.
  * - Revoke ({@link revoke}): deliveries stop, events of this source still waiting in the core's
