@@ -4,6 +4,7 @@ import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../..
 import { errorMessage, type SluiceError } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { DeliveryLane, Lifecycle, Redelivery } from '../../src/source-kit/index.ts';
+import { checkBrokerCertificates } from './certificate-check.ts';
 import { partitionKey, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import { KafkaCommitter } from './kafka-committer.ts';
@@ -95,7 +96,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
 
   // --- the client binding ---
 
-  /** Connects, subscribes to {@link topics} and joins the group; resolves once joined. */
+  /** Connects, subscribes to {@link topics} (resolved by then) and joins the group; resolves once joined. */
   protected abstract connectAndJoin(): Promise<void>;
   /** The names of the topics at the brokers. */
   protected abstract listTopics(): Promise<string[]>;
@@ -130,7 +131,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     const { startTimeoutMs, group, brokers } = this.config;
     try {
       await within(
-        this.connectAndJoin(),
+        this.prepareAndJoin(),
         startTimeoutMs,
         () => `kafka: could not ${this.step} at brokers ${brokers.join(',')} within ${startTimeoutMs} ms (broker.kafka.startTimeoutMs)`,
       );
@@ -201,13 +202,17 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
   }
 
   /**
-   * The topics to read: the configured list (each must exist), or those matching the pattern.
-   * Their commit counters start at 0, as Prometheus wants counters to.
+   * Checks the brokers' certificates, resolves the topics to read (the configured list, each must
+   * exist, or those matching the pattern; their commit counters start at 0, as Prometheus wants
+   * counters to), then has the binding connect and join.
    */
-  protected async resolveTopics(): Promise<string[]> {
-    const topics = topicsToRead(this.config, await this.listTopics());
-    for (const topic of topics) this.commits.declare(topic);
-    return topics;
+  private async prepareAndJoin(): Promise<void> {
+    this.step = 'check the TLS certificates of the brokers';
+    await checkBrokerCertificates(this.config);
+    this.step = 'connect';
+    this.topics = topicsToRead(this.config, await this.listTopics());
+    for (const topic of this.topics) this.commits.declare(topic);
+    if (!this.lifecycle.closed) await this.connectAndJoin();
   }
 
   /**

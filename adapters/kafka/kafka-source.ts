@@ -6,7 +6,6 @@ import { partitionKey, toSluiceError } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import type { KafkaMetrics } from './kafka-metrics.ts';
 import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
-import { checkBrokerCertificates } from './certificate-check.ts';
 
 /** Errors telling a member that its generation is over: it must give its partitions up and rejoin. */
 const REJOIN_TYPES = new Set([
@@ -48,11 +47,6 @@ export class KafkaSource extends KafkaSourceCore {
 
   protected async connectAndJoin(): Promise<void> {
     const { config } = this;
-    this.step = 'check the TLS certificates of the brokers';
-    await checkBrokerCertificates(config);
-    this.step = 'connect';
-    this.topics = await this.resolveTopics();
-    if (this.closed) return;
     const consumer = this.kafka.consumer({
       groupId: config.group,
       sessionTimeout: config.sessionTimeoutMs,

@@ -9,7 +9,6 @@ import type { KafkaRecord } from './kafka-event.ts';
 import type { KafkaMetrics } from './kafka-metrics.ts';
 import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
 import { platformaticError, type platformaticOptions, protocolErrorIds } from './platformatic-client.ts';
-import { checkBrokerCertificates } from './certificate-check.ts';
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 type Options = ReturnType<typeof platformaticOptions>;
@@ -79,11 +78,6 @@ export class PlatformaticSource extends KafkaSourceCore {
 
   protected async connectAndJoin(): Promise<void> {
     const { config } = this;
-    this.step = 'check the TLS certificates of the brokers';
-    await checkBrokerCertificates(config);
-    this.step = 'connect';
-    this.topics = await this.resolveTopics();
-    if (this.closed) return;
     const instanceId = groupInstanceId(config);
     const group =
       config.groupProtocol === 'consumer'
