@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { FastHistogram } from '../../src/metrics/fast-histogram.ts';
+import { FastHistogram } from '../../src/util/fast-histogram.ts';
 
 const ACK_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 const ATTEMPT_BUCKETS = [1, 2, 3, 5, 10, 20, 50, 100];

@@ -57,3 +57,14 @@ export async function bareRate(
   }
   return { ...counter.rate(), description: reader.description };
 }
+
+/**
+ * An in-process broker of its own (BenchHooks.isolated), read as `section` (broker.memory as a
+ * user writes it) says: the core benchmark and the simulator's overhead measurement.
+ */
+export async function isolatedMemory(section: Record<string, unknown>): Promise<ToolingAdapter> {
+  const hooks = await benchHooksFor('memory');
+  if (!hooks.isolated) throw new Error('bench: the memory adapter has no isolated broker');
+  const { config } = await toolingFor('memory', section);
+  return hooks.isolated(config as never);
+}

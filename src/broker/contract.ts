@@ -22,8 +22,6 @@
  *     consumer group / subscription / lease after a restart.
  */
 
-import type { CommitCounts } from '../metrics/source-metrics.ts';
-
 /** Where an event sits in its broker: a Kafka partition+offset, a Kinesis shard+sequence number,
  * or for Pub/Sub the subscription and the ack id. Offsets are strings because Kinesis sequence
  * numbers do not fit in a double. */
@@ -116,6 +114,16 @@ export interface Health {
   readonly detail?: string;
 }
 
+/**
+ * Commits a source made and failed, per {@link SourceEvent.source}. What counts as one commit is
+ * the broker's unit: an offset commit (Kafka, memory), a checkpoint write (Kinesis), an ack
+ * (Pub/Sub). Adapters keep it with src/metrics/source-metrics.ts's CommitCounts.
+ */
+export interface CommitTally {
+  readonly committed: ReadonlyMap<string, number>;
+  readonly failed: ReadonlyMap<string, number>;
+}
+
 /** A stream of events from one broker. */
 export interface Source {
   /**
@@ -135,7 +143,7 @@ export interface Source {
    */
   lag(): Iterable<PartitionLag>;
   /** Commits made and failed, bumped by the source; read when metrics are scraped. */
-  readonly commits: CommitCounts;
+  readonly commits: CommitTally;
 }
 
 /** An event to publish. */

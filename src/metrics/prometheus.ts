@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Pipeline } from '../core/pipeline.ts';
-import type { FastHistogram } from './fast-histogram.ts';
+import type { FastHistogram } from '../util/fast-histogram.ts';
 import { registerSourceMetrics } from './source-metrics.ts';
-import { OUTCOMES } from './stats.ts';
+import { OUTCOMES } from '../core/pipeline-stats.ts';
 
 /**
  * Exposes a {@link FastHistogram} as a Prometheus histogram. prom-client's registry only needs
