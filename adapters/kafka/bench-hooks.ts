@@ -27,7 +27,11 @@ async function bareKafkajs(cfg: KafkaConfig, options: BareReadOptions): Promise<
     eachBatch: async ({ batch }) => {
       if (onMessage) {
         for (const message of batch.messages)
-          onMessage({ id: `${batch.partition}-${message.offset}`, payload: message.value ?? Buffer.alloc(0), timestamp: Number(message.timestamp) });
+          onMessage({
+            id: `${batch.partition}-${message.offset}`,
+            payload: message.value ?? Buffer.alloc(0),
+            timestamp: Number(message.timestamp),
+          });
       }
       onRead(batch.messages.length);
     },

@@ -15,7 +15,10 @@ import { flowControlFor } from './pubsub-source.ts';
 async function bareReader(cfg: PubSubConfig, options: BareReadOptions) {
   const client = createClient(cfg);
   const { queue, onRead, onMessage } = options;
-  const flow = flowControlFor(cfg, { maxBatch: maxBatchFor(queue.maxEvents), capacity: { events: queue.maxEvents, bytes: queue.maxBytes } });
+  const flow = flowControlFor(cfg, {
+    maxBatch: maxBatchFor(queue.maxEvents),
+    capacity: { events: queue.maxEvents, bytes: queue.maxBytes },
+  });
   const subscription = client.subscription(cfg.subscription, {
     flowControl: { ...flow, allowExcessMessages: false },
     streamingOptions: { maxStreams: cfg.streams },

@@ -51,7 +51,11 @@ export interface OpenLoop {
 }
 
 /** Publishes `rate` events/s for `seconds` from `origin`, each stamped; returns the achieved rate and failed publish calls. */
-export async function publishAtRate(publisher: Publisher, destination: string, loop: OpenLoop): Promise<{ achievedRate: number; failed: number }> {
+export async function publishAtRate(
+  publisher: Publisher,
+  destination: string,
+  loop: OpenLoop,
+): Promise<{ achievedRate: number; failed: number }> {
   const total = loop.rate * loop.seconds;
   const pending: Promise<void>[] = [];
   let sent = 0;

@@ -35,17 +35,7 @@ import type { BrokerAdmin, ToolingAdapter } from '../broker/tooling.ts';
 import { benchHooksFor } from '../composition/adapters.ts';
 import { configSchema } from '../config/schema.ts';
 import { benchAdapter, startBareReader } from './bench-adapters.ts';
-import {
-  EventCounter,
-  fmt,
-  type Rate as BaseRate,
-  runConfigFor,
-  runId,
-  say,
-  sleep,
-  startSluiceAsRun,
-  waitUntil,
-} from './bench-support.ts';
+import { EventCounter, fmt, type Rate as BaseRate, runConfigFor, runId, say, sleep, startSluiceAsRun, waitUntil } from './bench-support.ts';
 import { LatencySplit, latencyHistogram, ms, publishAtRate, readStamp } from './open-loop.ts';
 import { childExecArgv } from '../util/runtime.ts';
 import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
@@ -166,7 +156,13 @@ async function producer(topic: string, origin: number): Promise<void> {
   await publisher.connect();
   // A publish the emulator did not confirm in time is reported, not fatal: the consumer side
   // reports how many events arrived.
-  const { failed } = await publishAtRate(publisher, topic, { rate: RATE, seconds: SECONDS, payloadBytes: PAYLOAD, origin, awaitEach: false });
+  const { failed } = await publishAtRate(publisher, topic, {
+    rate: RATE,
+    seconds: SECONDS,
+    payloadBytes: PAYLOAD,
+    origin,
+    awaitEach: false,
+  });
   if (failed > 0) say(`producer: ${failed} publish calls failed`);
   await publisher.close();
 }
