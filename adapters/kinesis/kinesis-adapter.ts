@@ -29,7 +29,7 @@ export interface KinesisAdapterDeps {
 export class KinesisAdapter implements BrokerAdapter, BrokerTooling {
   readonly type = 'kinesis';
   readonly features: BrokerFeatures;
-  readonly metrics: KinesisMetrics | undefined;
+  readonly metrics: KinesisMetrics;
   private readonly clients: (config: KinesisConfig) => KinesisClients;
 
   constructor(
@@ -42,7 +42,7 @@ export class KinesisAdapter implements BrokerAdapter, BrokerTooling {
       consumerGroups: config.leases.type === 'dynamodb',
       redeliversOnNack: true,
     };
-    this.metrics = deps.registry ? new KinesisMetrics(deps.registry, config.stream) : undefined;
+    this.metrics = deps.registry ? new KinesisMetrics(deps.registry, config.stream) : KinesisMetrics.unregistered(config.stream);
     this.clients = deps.clients ?? createClients;
   }
 
