@@ -1,0 +1,104 @@
+import type { OutgoingEvent } from '../broker/contract.ts';
+import { SluiceError } from '../errors.ts';
+
+export interface BatchOptions {
+  /** Events per publish() at most: a batch this full is sent at once. */
+  readonly maxEvents: number;
+  /** How long the first event of a batch waits for others before the batch is sent. */
+  readonly lingerMs: number;
+  /**
+   * How many calls can be outstanding at once (the pool's size). When that many wait here
+   * (in open batches or in publishes under way), no other can come before one of them resolves:
+   * the open batches are sent at once instead of lingering for nobody.
+   */
+  readonly concurrency?: number;
+}
+
+type Publish = (destination: string, events: readonly OutgoingEvent[]) => Promise<void>;
+
+interface OpenBatch {
+  readonly events: OutgoingEvent[];
+  readonly callers: { resolve: () => void; reject: (error: unknown) => void }[];
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Coalesces single publishes into batches, one open batch per destination. Each caller's promise
+ * settles with its batch: resolved once the broker confirmed the whole batch, rejected with the
+ * publish error (which carries `retriable`) otherwise, so a handler awaiting it acks, retries or
+ * dead-letters its source event exactly as if it had published alone. A batch keeps the order in
+ * which its events were added, and the publishers keep the order of one key within a batch; several
+ * batches of one destination may be in flight at once, so order across batches is only what the
+ * callers impose (the pool's `orderByKey` lets one event per key in at a time).
+ */
+export class PublishBatcher {
+  private readonly open = new Map<string, OpenBatch>();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Events in open batches plus events of publishes under way. */
+  private outstanding = 0;
+  private closed = false;
+
+  constructor(
+    private readonly publish: Publish,
+    private readonly options: BatchOptions,
+  ) {}
+
+  /** Publishes `event` to `destination` with the next batch; settles when that batch does. */
+  add(destination: string, event: OutgoingEvent): Promise<void> {
+    if (this.closed) return Promise.reject(new SluiceError('the forwarder is closed', { retriable: true }));
+    let batch = this.open.get(destination);
+    if (!batch) {
+      batch = { events: [], callers: [], timer: undefined };
+      this.open.set(destination, batch);
+      batch.timer = setTimeout(() => this.send(destination), this.options.lingerMs);
+    }
+    const settled = new Promise<void>((resolve, reject) => batch.callers.push({ resolve, reject }));
+    batch.events.push(event);
+    this.outstanding++;
+    const { concurrency, maxEvents } = this.options;
+    if (concurrency !== undefined && this.outstanding >= concurrency) this.sendAll();
+    else if (batch.events.length >= maxEvents) this.send(destination);
+    return settled;
+  }
+
+  /** Sends what is open and waits for every publish under way. Later add() calls are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.sendAll();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private sendAll(): void {
+    for (const destination of [...this.open.keys()]) this.send(destination);
+  }
+
+  private send(destination: string): void {
+    const batch = this.open.get(destination);
+    if (!batch) return;
+    this.open.delete(destination);
+    clearTimeout(batch.timer);
+    const count = batch.events.length;
+    // `outstanding` drops before the callers hear back: their workers may add the next events at once.
+    const done: Promise<void> = this.publishSafely(destination, batch.events).then(
+      () => {
+        this.finished(done, count);
+        for (const caller of batch.callers) caller.resolve();
+      },
+      (error: unknown) => {
+        this.finished(done, count);
+        for (const caller of batch.callers) caller.reject(error);
+      },
+    );
+    this.inFlight.add(done);
+  }
+
+  private finished(publish: Promise<void>, count: number): void {
+    this.outstanding -= count;
+    this.inFlight.delete(publish);
+  }
+
+  /** A publisher that throws synchronously rejects its batch like one that rejects. */
+  private async publishSafely(destination: string, events: readonly OutgoingEvent[]): Promise<void> {
+    await this.publish(destination, events);
+  }
+}
