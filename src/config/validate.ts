@@ -137,7 +137,10 @@ async function validateForward(
     if (key !== 'type' && key !== type) issue(['handler', 'forward', 'broker', key], `unknown key: the destination broker is ${type}`);
   }
   const own = isPlainObject(forward.broker) ? forward.broker[type] : undefined;
-  // No section of its own: the source's adapter publishes (its section is validated above).
+  // No section of its own: the source's adapter publishes (its section is validated above); an
+  // http source would POST the events back into itself.
+  if (own === undefined && type === 'http')
+    issue(['handler', 'forward', 'broker', 'http', 'publishUrl'], 'an http destination needs the URL of the ingest endpoint to POST to');
   if (own === undefined && type === sourceType) return undefined;
   const prefix = ['handler', 'forward', 'broker', type];
   const section = validateSection(await entry.schema(), own, prefix, found);

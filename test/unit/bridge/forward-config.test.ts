@@ -33,7 +33,10 @@ describe('handler.forward config', () => {
   });
 
   it('uses the source broker when the destination is of its type and has no section', async () => {
-    const config = await validateConfig({ broker: { type: 'memory' }, handler: { forward: { broker: { type: 'memory' }, destination: 'b' } } });
+    const config = await validateConfig({
+      broker: { type: 'memory' },
+      handler: { forward: { broker: { type: 'memory' }, destination: 'b' } },
+    });
     expect(config.handler.forward!.broker.memory).toBeUndefined();
   });
 
@@ -41,9 +44,9 @@ describe('handler.forward config', () => {
     expect(await issues({ handler: { forward: { broker: { type: 'rabbit' }, destination: 'x' } } })).toMatchObject({
       'handler.forward.broker.type': expect.stringContaining('unknown broker "rabbit"'),
     });
-    expect(await issues({ handler: { forward: { broker: { type: 'kinesis', kinesis: {} }, destination: 'x' } } })).toHaveProperty(
-      ['handler.forward.broker.kinesis.stream'],
-    );
+    expect(await issues({ handler: { forward: { broker: { type: 'kinesis', kinesis: {} }, destination: 'x' } } })).toHaveProperty([
+      'handler.forward.broker.kinesis.stream',
+    ]);
     expect(await issues({ handler: { forward: { broker: { type: 'memory', kafka: {} }, destination: 'x' } } })).toHaveProperty([
       'handler.forward.broker.kafka',
     ]);
@@ -57,9 +60,9 @@ describe('handler.forward config', () => {
     expect(await issues({ handler: { module: 'log', forward: { broker: { type: 'memory' }, destination: 'x' } } })).toMatchObject({
       'handler.module': expect.stringContaining('handler.forward'),
     });
-    expect(await issues({ pool: { mode: 'threads' }, handler: { forward: { broker: { type: 'memory' }, destination: 'x' } } })).toHaveProperty([
-      'pool.mode',
-    ]);
+    expect(
+      await issues({ pool: { mode: 'threads' }, handler: { forward: { broker: { type: 'memory' }, destination: 'x' } } }),
+    ).toHaveProperty(['pool.mode']);
     expect(await issues({ handler: { forward: { broker: { type: 'http', http: {} }, destination: 'x' } } })).toMatchObject({
       'handler.forward.broker.http.publishUrl': expect.stringContaining('URL'),
     });

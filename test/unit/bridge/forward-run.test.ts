@@ -88,7 +88,11 @@ describe('the forward handler on the memory broker', () => {
       dlq,
       originals.map((e, n) => ({
         ...e,
-        headers: deadLetterHeaders({ ...e, source: original, id: String(n), position: { partition: '0', offset: String(n) } } as unknown as SourceEvent, new Error('x'), 3),
+        headers: deadLetterHeaders(
+          { ...e, source: original, id: String(n), position: { partition: '0', offset: String(n) } } as unknown as SourceEvent,
+          new Error('x'),
+          3,
+        ),
       })),
     );
     const loaded = await validateConfig({ broker: { type: 'memory' }, handler: { module: 'log' }, metrics: { enabled: false } });
