@@ -145,10 +145,26 @@ async function waitFor(what: string, ms: number, check: () => boolean, child: Ch
 /** Kill the bridge at a third, restart it, wait for all; asserts none is missing. */
 export async function killBridgeMidStream(options: BridgeCrashOptions): Promise<{ atKill: number; duplicates: number }> {
   const { dir, name, events, seen } = options;
-  const configPath = join(dir, `${name}.sluice.yaml`);
-  await writeFile(configPath, stringify({ metrics: { enabled: false }, log: { level: process.env.SLUICE_TEST_BRIDGE_LOG ?? 'warn', summaryIntervalMs: 0 }, ...options.config }));
+  const write = async (file: string, config: Record<string, unknown>) => {
+    const path = join(dir, file);
+    await writeFile(
+      path,
+      stringify({
+        metrics: { enabled: false },
+        log: { level: process.env.SLUICE_TEST_BRIDGE_LOG ?? 'warn', summaryIntervalMs: 0 },
+        ...config,
+      }),
+    );
+    return path;
+  };
+  // The first bridge is slowed down so that the kill lands mid-stream; the second drains at full speed.
+  const { faults: _, queue: __, ...restart } = options.config;
+  const configs = [
+    await write(`${name}.sluice.yaml`, options.config),
+    await write(`${name}.restart.sluice.yaml`, { ...restart, pool: { size: 64, orderByKey: true } }),
+  ];
   const log = join(dir, `${name}.log`);
-  const start = (): { child: ChildProcess; replay?: SluiceProcess } => {
+  const start = (configPath: string): { child: ChildProcess; replay?: SluiceProcess } => {
     if (!options.replay)
       return { child: runSluice(configPath, join(dir, `${name}.unused.txt`), { children: options.children, logFile: log }) };
     const replay = spawnReplay(['replay', '--config', configPath, ...options.replay], options.children, log);
@@ -157,7 +173,7 @@ export async function killBridgeMidStream(options: BridgeCrashOptions): Promise<
   const t0 = Date.now();
   const phases: string[] = [];
   const phase = (what: string) => phases.push(`${what} +${((Date.now() - t0) / 1000).toFixed(1)}s`);
-  const first = start().child;
+  const first = start(configs[0]!).child;
   await waitFor('a third of the events at the destination', 120_000, () => distinct(seen) >= events / 3, first);
   process.kill(first.pid!, 'SIGKILL');
   await new Promise((resolve) => first.once('exit', resolve));
@@ -165,7 +181,7 @@ export async function killBridgeMidStream(options: BridgeCrashOptions): Promise<
   phase('killed');
   expect(atKill, 'the kill must come mid-stream').toBeLessThan(events);
 
-  const second = start();
+  const second = start(configs[1]!);
   const firstNew = seen.numbers.length;
   void waitFor('the restarted bridge forwarding', 120_000, () => seen.numbers.length > firstNew, second.child).then(
     () => phase('restarted bridge forwarding'),

@@ -44,7 +44,7 @@ describeWithBroker('kafka', 'bridge Kafka → Pub/Sub', (kafka) => {
           config: {
             ...SLOW_BRIDGE,
             broker: { type: 'kafka', kafka: kafkaRaw },
-            handler: { forward: { broker: { type: 'pubsub', pubsub: pubsubRaw }, destination: to, batch: { maxEvents: 8 } } },
+            handler: { forward: { broker: { type: 'pubsub', pubsub: pubsubRaw }, destination: to } },
           },
         });
         console.log(`kafka → pubsub: ${EVENTS} events, ${result.atKill} at the kill, ${result.duplicates} duplicates`);
