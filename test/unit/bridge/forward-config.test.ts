@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkConfig } from '../../../src/cli/config-check.ts';
 import { validateConfig } from '../../../src/config/load.ts';
 import { ConfigErrors } from '../../../src/config/issues.ts';
 
@@ -66,5 +70,25 @@ describe('handler.forward config', () => {
     expect(await issues({ handler: { forward: { broker: { type: 'http', http: {} }, destination: 'x' } } })).toMatchObject({
       'handler.forward.broker.http.publishUrl': expect.stringContaining('URL'),
     });
+  });
+
+  it("sluice config check runs the destination adapter's preflight, its problems under handler.forward.broker", async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'sluice-forward-')), 'sluice.yaml');
+    await writeFile(
+      path,
+      'handler:\n  forward:\n    broker:\n      type: kinesis\n      kinesis: { stream: out }\n    destination: orders\n',
+    );
+    let found: string[] = [];
+    try {
+      await checkConfig(path, {}, () => undefined, {});
+    } catch (error) {
+      if (!(error instanceof ConfigErrors)) throw error;
+      found = error.issues.map((issue) => issue.key);
+    }
+    expect(found).toEqual(['handler.forward.broker.kinesis.region']);
+    const lines: string[] = [];
+    await writeFile(path, 'handler:\n  forward:\n    broker: { type: memory }\n    destination: orders-{key}\n');
+    expect(await checkConfig(path, {}, (line) => lines.push(line), {})).toBe(0);
+    expect(lines.join('\n')).toContain('handler forward to memory orders-{key}');
   });
 });
