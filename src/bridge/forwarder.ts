@@ -4,6 +4,7 @@ import type { LoadedHandler } from '../di/tokens.ts';
 import type { Handler } from '../handler/handler.ts';
 import { compileDestination, type DestinationOf } from './destination-template.ts';
 import type { ForwardConfig } from './forward-config.ts';
+import type { ForwardMetrics } from './forward-metrics.ts';
 import { outgoingFor, type ToOutgoing } from './outgoing.ts';
 import { PublishBatcher } from './publish-batcher.ts';
 
@@ -35,6 +36,7 @@ export class Forwarder implements LoadedHandler {
     /** The pool's size: how many calls can wait on a batch at once. */
     concurrency: number,
     private readonly logger: Logger,
+    private readonly metrics?: ForwardMetrics,
   ) {
     this.destinationOf = compileDestination(config.destination);
     this.toOutgoing = outgoingFor(config);
@@ -61,7 +63,14 @@ export class Forwarder implements LoadedHandler {
 
   private async publish(destination: string, events: Parameters<Publisher['publish']>[1]): Promise<void> {
     await this.connect();
-    await this.publisher.publish(destination, events);
+    const started = performance.now();
+    let ok = false;
+    try {
+      await this.publisher.publish(destination, events);
+      ok = true;
+    } finally {
+      this.metrics?.published(events.length, (performance.now() - started) / 1000, ok);
+    }
   }
 
   private connect(): Promise<void> {

@@ -14,6 +14,7 @@ import { threadedHandler } from '../handler/threads.ts';
 import { TOKENS, type LoadedHandler } from './tokens.ts';
 import type { ForwardConfig } from '../bridge/forward-config.ts';
 import { Forwarder } from '../bridge/forwarder.ts';
+import { ForwardMetrics } from '../bridge/forward-metrics.ts';
 
 /**
  * The container module of one adapter: binds `token` to the adapter built from its config
@@ -108,7 +109,8 @@ async function bindForwarder(container: Container, config: SluiceConfig, forward
     .toDynamicValue((context): LoadedHandler => {
       const adapter = context.get(TOKENS.ForwardAdapter);
       const logger = context.get(TOKENS.Logger).child({ forward: type });
-      return new Forwarder(forward, adapter.createPublisher(), config.pool.size, logger);
+      const metrics = new ForwardMetrics(context.get(TOKENS.Registry), type);
+      return new Forwarder(forward, adapter.createPublisher(), config.pool.size, logger, metrics);
     })
     .inSingletonScope();
 }

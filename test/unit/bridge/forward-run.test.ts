@@ -56,6 +56,8 @@ describe('the forward handler on the memory broker', () => {
     expect(dead.map((r) => r.payload.toString())).toEqual(['no-key']);
     expect(dead[0]!.headers['sluice-error']).toContain('no key');
     expect(sluice.pipeline.stats.processed.dead_lettered).toBe(1);
+    const metrics = await sluice.registry.getSingleMetricAsString('sluice_forward_events_total');
+    expect(metrics).toMatch(/sluice_forward_events_total\{broker="memory",outcome="published"\} 300/);
   });
 
   it('holds the source event until the destination confirmed: a failing destination leaves it unacked', async () => {
