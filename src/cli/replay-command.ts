@@ -82,7 +82,12 @@ export async function replay(flags: ReplayFlags, configPath: string | undefined,
   let stopping: (() => void) | undefined;
   const stopRequested = new Promise<void>((resolve) => (stopping = resolve));
   const limit = flags.max === undefined ? undefined : limitTo(flags.max, () => stopping?.());
-  const onSignal = () => stopping?.();
+  let signals = 0;
+  // The first signal stops gracefully (what is in flight is confirmed and committed); a second exits at once.
+  const onSignal = () => {
+    if (++signals > 1) process.exit(130);
+    stopping?.();
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const keepAlive = setInterval(() => undefined, 1 << 30);
