@@ -1,5 +1,5 @@
 import type { OutgoingEvent } from '../broker/contract.ts';
-import { SluiceError } from '../errors.ts';
+import { isRetriable, SluiceError } from '../errors.ts';
 
 export interface BatchOptions {
   /** Events per publish() at most: a batch this full is sent at once. */
@@ -26,7 +26,8 @@ interface OpenBatch {
  * Coalesces single publishes into batches, one open batch per destination. Each caller's promise
  * settles with its batch: resolved once the broker confirmed the whole batch, rejected with the
  * publish error (which carries `retriable`) otherwise, so a handler awaiting it acks, retries or
- * dead-letters its source event exactly as if it had published alone. A batch keeps the order in
+ * dead-letters its source event exactly as if it had published alone (a batch refused for good
+ * is split to find out whose event it was: see settle()). A batch keeps the order in
  * which its events were added, and the publishers keep the order of one key within a batch; several
  * batches of one destination may be in flight at once, so order across batches is only what the
  * callers impose (the pool's `orderByKey` lets one event per key in at a time).
@@ -39,7 +40,7 @@ export class PublishBatcher {
   private closed = false;
 
   constructor(
-    private readonly publish: Publish,
+    private readonly publishTo: Publish,
     private readonly options: BatchOptions,
   ) {}
 
@@ -77,28 +78,48 @@ export class PublishBatcher {
     if (!batch) return;
     this.open.delete(destination);
     clearTimeout(batch.timer);
-    const count = batch.events.length;
-    // `outstanding` drops before the callers hear back: their workers may add the next events at once.
-    const done: Promise<void> = this.publishSafely(destination, batch.events).then(
-      () => {
-        this.finished(done, count);
-        for (const caller of batch.callers) caller.resolve();
-      },
-      (error: unknown) => {
-        this.finished(done, count);
-        for (const caller of batch.callers) caller.reject(error);
-      },
-    );
+    const done: Promise<void> = this.settle(destination, batch).finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
   }
 
-  private finished(publish: Promise<void>, count: number): void {
-    this.outstanding -= count;
-    this.inFlight.delete(publish);
+  /**
+   * Publishes a batch and settles its callers. A batch refused for good (not retriable: a record
+   * too large, a value the broker refuses) is published again one event at a time, in order, so
+   * that only the event at fault fails (and is dead-lettered), not the others that shared its batch.
+   * A retriable failure fails every caller: each is tried again (batched anew) by the retry wrapper.
+   */
+  private async settle(destination: string, batch: OpenBatch): Promise<void> {
+    const { events, callers } = batch;
+    let failure: { error: unknown } | undefined;
+    try {
+      await this.publish(destination, events);
+    } catch (error) {
+      failure = { error };
+    }
+    if (failure && events.length > 1 && !isRetriable(failure.error)) {
+      const alone: ({ error: unknown } | undefined)[] = [];
+      for (const event of events) {
+        alone.push(
+          await this.publish(destination, [event]).then(
+            () => undefined,
+            (error: unknown) => ({ error }),
+          ),
+        );
+      }
+      this.outstanding -= events.length;
+      alone.forEach((result, i) => (result ? callers[i]!.reject(result.error) : callers[i]!.resolve()));
+      return;
+    }
+    // `outstanding` drops before the callers hear back: their workers may add the next events at once.
+    this.outstanding -= events.length;
+    for (const caller of callers) {
+      if (failure) caller.reject(failure.error);
+      else caller.resolve();
+    }
   }
 
   /** A publisher that throws synchronously rejects its batch like one that rejects. */
-  private async publishSafely(destination: string, events: readonly OutgoingEvent[]): Promise<void> {
-    await this.publish(destination, events);
+  private async publish(destination: string, events: readonly OutgoingEvent[]): Promise<void> {
+    await this.publishTo(destination, events);
   }
 }

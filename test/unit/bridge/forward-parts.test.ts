@@ -154,3 +154,22 @@ describe('PublishBatcher', () => {
     await expect(batcher.add('d', outgoing(2))).rejects.toThrow(/closed/);
   });
 });
+
+describe('PublishBatcher with a poison event', () => {
+  it('splits a batch refused for good, so only the event at fault fails and the others are published in order', async () => {
+    const published: number[] = [];
+    const batcher = new PublishBatcher(
+      async (_, events) => {
+        if (events.some((e) => e.payload.toString() === 'poison')) throw new SluiceError('record too large', { retriable: false });
+        published.push(...events.map((e) => Number(e.payload.toString())));
+      },
+      { maxEvents: 10, lingerMs: 60_000, concurrency: 4 },
+    );
+    const payloads = ['1', 'poison', '2', '3'];
+    const results = await Promise.allSettled(payloads.map((p) => batcher.add('d', { key: 'k', payload: Buffer.from(p) })));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(isRetriable((results[1] as PromiseRejectedResult).reason)).toBe(false);
+    expect(published).toEqual([1, 2, 3]);
+    await batcher.close();
+  });
+});
