@@ -107,7 +107,10 @@ export class PublishBatcher {
         );
       }
       this.outstanding -= events.length;
-      alone.forEach((result, i) => (result ? callers[i]!.reject(result.error) : callers[i]!.resolve()));
+      for (const [i, result] of alone.entries()) {
+        if (result) callers[i]!.reject(result.error);
+        else callers[i]!.resolve();
+      }
       return;
     }
     // `outstanding` drops before the callers hear back: their workers may add the next events at once.
