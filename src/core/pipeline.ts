@@ -4,7 +4,7 @@ import type { EventSink, Source, SourceEvent } from '../broker/contract.ts';
 import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
 import { SluiceError } from '../errors.ts';
 import type { Handler } from '../handler/handler.ts';
-import { PipelineStats } from '../metrics/stats.ts';
+import { PipelineStats } from './pipeline-stats.ts';
 import { BoundedQueue, type OverflowPolicy } from './bounded-queue.ts';
 import { EventProcessor } from './event-processor.ts';
 import { WorkerPool } from './worker-pool.ts';
