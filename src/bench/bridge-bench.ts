@@ -13,10 +13,9 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { kafkaConfigSchema } from '../../adapters/kafka/config.ts';
-import { KafkaAdapter } from '../../adapters/kafka/kafka-adapter.ts';
 import type { OutgoingEvent } from '../broker/contract.ts';
 import { startSluice } from '../cli/run.ts';
+import { toolingFor } from '../composition/adapters.ts';
 import { validateConfig } from '../config/load.ts';
 
 const { values: args } = parseArgs({
@@ -36,8 +35,8 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const run = `bridge-bench-${Date.now().toString(36)}`;
 const logger = pino({ level: 'warn' }, pino.destination(2));
 
-const kafkaSection = kafkaConfigSchema.parse({ brokers: [args.kafka], topics: [run], group: run, commitIntervalMs: 200 });
-const kafka = new KafkaAdapter(kafkaSection, logger, new Registry());
+const { config: kafkaSection, module } = await toolingFor('kafka', { brokers: [args.kafka], topics: [run], group: run });
+const kafka = module.createAdapter(kafkaSection as never, { logger, registry: new Registry() });
 const admin = kafka.createAdmin();
 await admin.createDestination(run, { partitions: 4 });
 const publisher = kafka.createPublisher();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { forwardSchema } from '../bridge/forward-config.ts';
-import { adapters } from '../broker/registry.ts';
+import { adapters } from '../composition/adapters.ts';
 import { loadConfig } from '../config/load.ts';
 import type { SluiceConfig } from '../config/schema.ts';
 import { ConfigError, SluiceError } from '../errors.ts';

@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { expect } from 'vitest';
 import { stringify } from 'yaml';
 import type { EventSink, OutgoingEvent, Source, SourceEvent } from '../../../src/broker/contract.ts';
-import { adapters } from '../../../src/broker/registry.ts';
+import { adapters } from '../../../src/composition/adapters.ts';
 import { runSluice } from '../crash-restart.ts';
 import { type SluiceProcess, spawnSluice } from '../../sluice-cli.ts';
 
