@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Publisher } from '../broker/contract.ts';
-import type { LoadedHandler } from '../di/tokens.ts';
 import type { Handler } from '../handler/handler.ts';
 import { compileDestination, type DestinationOf } from './destination-template.ts';
 import type { ForwardConfig } from './forward-config.ts';
@@ -24,7 +23,9 @@ import { PublishBatcher } from './publish-batcher.ts';
  * holds when the pool lets one event of a key in at a time (`pool.orderByKey: true`) and the
  * source delivers a key in order; the forwarder itself never reorders.
  */
-export class Forwarder implements LoadedHandler {
+// Bound as the container's UserHandler (src/di/tokens.ts, LoadedHandler), which it matches by shape:
+// a helper does not import the composition root.
+export class Forwarder {
   private readonly destinationOf: DestinationOf;
   private readonly toOutgoing: ToOutgoing;
   private readonly batcher: PublishBatcher;
