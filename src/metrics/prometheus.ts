@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Pipeline } from '../core/pipeline.ts';
-import type { FastHistogram } from './fast-histogram.ts';
+import type { Exemplar, FastHistogram } from './fast-histogram.ts';
 import { registerSourceMetrics } from './source-metrics.ts';
 import { OUTCOMES } from './stats.ts';
 
@@ -19,20 +19,41 @@ class HistogramView {
   ) {}
 
   get() {
-    const { buckets, counts } = this.histogram;
-    const values: { value: number; labels: Record<string, string | number>; metricName: string }[] = [];
+    const { buckets, counts, exemplars } = this.histogram;
+    const values: { value: number; labels: Record<string, string | number>; metricName: string; exemplar?: PromExemplar }[] = [];
     let cumulative = 0;
     for (let i = 0; i < buckets.length; i++) {
       cumulative += counts[i]!;
-      values.push({ value: cumulative, labels: { ...this.labels, le: buckets[i]! }, metricName: `${this.name}_bucket` });
+      values.push({
+        value: cumulative,
+        labels: { ...this.labels, le: buckets[i]! },
+        metricName: `${this.name}_bucket`,
+        exemplar: toPromExemplar(exemplars?.[i]),
+      });
     }
-    values.push({ value: this.histogram.count, labels: { ...this.labels, le: '+Inf' }, metricName: `${this.name}_bucket` });
+    values.push({
+      value: this.histogram.count,
+      labels: { ...this.labels, le: '+Inf' },
+      metricName: `${this.name}_bucket`,
+      exemplar: toPromExemplar(exemplars?.[buckets.length]),
+    });
     values.push({ value: this.histogram.sum, labels: this.labels, metricName: `${this.name}_sum` });
     values.push({ value: this.histogram.count, labels: this.labels, metricName: `${this.name}_count` });
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
   reset(): void {}
+}
+
+/** prom-client's exemplar shape: rendered only by a registry of the OpenMetrics content type. */
+interface PromExemplar {
+  labelSet: Record<string, string>;
+  value: number;
+  timestamp: number;
+}
+
+function toPromExemplar(exemplar: Exemplar | undefined): PromExemplar | undefined {
+  return exemplar && { labelSet: { trace_id: exemplar.traceId }, value: exemplar.value, timestamp: exemplar.timestamp };
 }
 
 /**

@@ -1,0 +1,198 @@
+import {
+  type Attributes,
+  type Context,
+  context as contextApi,
+  defaultTextMapGetter,
+  INVALID_SPAN_CONTEXT,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapPropagator,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import type { SourceEvent } from '../broker/contract.ts';
+import { errorMessage } from '../errors.ts';
+import type { EventTrace, EventTracer, TraceOutcome } from './event-tracer.ts';
+import { parseTraceparent, TRACEPARENT } from './propagation.ts';
+import { sampleEvent } from './sampler.ts';
+
+/**
+ * The spans of one traced event, in the trace its `traceparent` names (or a new one):
+ *
+ *   <source> process (CONSUMER)   receive → ack/nack; attributes below; status ERROR unless processed
+ *   ├─ queue wait                 receive → a worker takes it
+ *   ├─ handler                    the handler call, every retry included; `context.span`
+ *   └─ dead letter (PRODUCER)     the dead-letter write, when the event failed for good
+ *
+ * Queue wait, handler and dead letter are child spans (not span events) because they are
+ * intervals that a trace view should draw, and the handler's spans must nest under something
+ * that starts and ends with the handler. The ack is the end of the event span, with the outcome
+ * as `sluice.outcome` (and a `nack` span event when the event goes back to the broker): an ack
+ * is a synchronous hand-over to the adapter, whose broker commit is batched across many events
+ * and so belongs to no one event's trace.
+ */
+export class OtelEventTracer implements EventTracer {
+  /** Traces of events received and not yet taken by a worker. Only sampled events enter. */
+  private readonly pending = new WeakMap<SourceEvent, TracedEvent>();
+
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly propagator: TextMapPropagator,
+    private readonly broker: string,
+    private readonly sampleRatio: number,
+    private readonly shutdownProvider: () => Promise<void>,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  received(events: readonly SourceEvent[]): void {
+    let receivedAt: number | undefined;
+    for (const event of events) {
+      const header = event.headers[TRACEPARENT];
+      const parent = header === undefined ? undefined : parseTraceparent(header);
+      if (!sampleEvent(parent, this.sampleRatio, this.random)) continue;
+      receivedAt ??= performance.now(); // one clock read for the batch
+      const parentContext =
+        parent === undefined ? ROOT_CONTEXT : this.propagator.extract(ROOT_CONTEXT, event.headers, defaultTextMapGetter);
+      this.pending.set(event, new TracedEvent(this.tracer, event, this.broker, parentContext, receivedAt));
+    }
+  }
+
+  begin(event: SourceEvent): EventTrace {
+    const traced = this.pending.get(event);
+    if (traced !== undefined) {
+      this.pending.delete(event);
+      traced.begin();
+      return traced;
+    }
+    // Not traced: a non-recording span carrying the incoming context, if any, so the handler
+    // can still propagate it; without one, a shared no-op (nothing allocated).
+    const parent = parseTraceparent(event.headers[TRACEPARENT]);
+    if (parent === undefined) return UNTRACED;
+    const context = this.propagator.extract(ROOT_CONTEXT, event.headers, defaultTextMapGetter);
+    return new UntracedEvent(trace.getSpan(context) ?? UNTRACED.span);
+  }
+
+  abandoned(event: SourceEvent, outcome: 'dropped' | 'nacked'): void {
+    const traced = this.pending.get(event);
+    if (traced === undefined) return;
+    this.pending.delete(event);
+    traced.abandon(outcome);
+  }
+
+  shutdown(): Promise<void> {
+    return this.shutdownProvider();
+  }
+}
+
+/** A traced (sampled) event's spans. */
+class TracedEvent implements EventTrace {
+  readonly recording = true;
+  readonly traceId: string;
+  private readonly eventSpan: Span;
+  private readonly eventContext: Context;
+  private queueSpan: Span | undefined;
+  private handlerSpan: Span | undefined;
+  private handlerContext: Context | undefined;
+  private deadLetterSpan: Span | undefined;
+
+  constructor(
+    private readonly tracer: Tracer,
+    event: SourceEvent,
+    broker: string,
+    parent: Context,
+    receivedAt: number,
+  ) {
+    const attributes: Attributes = {
+      'messaging.system': broker,
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': event.source,
+      'messaging.destination.partition.id': event.position.partition,
+      'messaging.message.id': event.id,
+      'messaging.message.body.size': event.payload.length,
+      'sluice.offset': event.position.offset,
+      'sluice.attempt': event.attempt,
+    };
+    this.eventSpan = tracer.startSpan(`${event.source} process`, { kind: SpanKind.CONSUMER, startTime: receivedAt, attributes }, parent);
+    this.eventContext = trace.setSpan(parent, this.eventSpan);
+    this.traceId = this.eventSpan.spanContext().traceId;
+    this.queueSpan = tracer.startSpan('queue wait', { startTime: receivedAt }, this.eventContext);
+  }
+
+  get span(): Span {
+    return this.handlerSpan ?? this.eventSpan;
+  }
+
+  /** A worker took the event. */
+  begin(): void {
+    this.queueSpan?.end();
+    this.queueSpan = undefined;
+    this.handlerSpan = this.tracer.startSpan('handler', {}, this.eventContext);
+    this.handlerContext = trace.setSpan(this.eventContext, this.handlerSpan);
+  }
+
+  run<E, C>(handler: (event: E, context: C) => unknown, event: E, context: C): unknown {
+    return contextApi.with(this.handlerContext ?? this.eventContext, handler, undefined, event, context);
+  }
+
+  handlerDone(attempts: number, error?: unknown): void {
+    const span = this.handlerSpan;
+    if (span === undefined) return;
+    span.setAttribute('sluice.handler.attempts', attempts);
+    if (error !== undefined) fail(span, error);
+    span.end();
+  }
+
+  deadLetterStarted(): Span {
+    this.deadLetterSpan = this.tracer.startSpan('dead letter', { kind: SpanKind.PRODUCER }, this.eventContext);
+    return this.deadLetterSpan;
+  }
+
+  deadLetterDone(error?: unknown): void {
+    const span = this.deadLetterSpan;
+    if (span === undefined) return;
+    if (error !== undefined) fail(span, error);
+    span.end();
+    this.deadLetterSpan = undefined;
+  }
+
+  end(outcome: TraceOutcome, error?: unknown): void {
+    const span = this.eventSpan;
+    span.setAttribute('sluice.outcome', outcome);
+    if (outcome === 'failed') span.addEvent('nack', error === undefined ? undefined : { 'exception.message': errorMessage(error) });
+    if (outcome !== 'processed') fail(span, error);
+    span.end();
+  }
+
+  /** Left the queue unprocessed: dropped by a lossy policy, or nacked at shutdown. */
+  abandon(outcome: 'dropped' | 'nacked'): void {
+    this.queueSpan?.end();
+    this.eventSpan.setAttribute('sluice.outcome', outcome);
+    if (outcome === 'nacked') this.eventSpan.addEvent('nack', { 'exception.message': 'sluice is shutting down' });
+    this.eventSpan.end();
+  }
+}
+
+function fail(span: Span, error: unknown): void {
+  if (error instanceof Error) span.recordException(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error === undefined ? undefined : errorMessage(error) });
+}
+
+/** An event that is not traced: its span only carries context; every call is a no-op. */
+class UntracedEvent implements EventTrace {
+  readonly recording = false;
+  readonly traceId = '';
+  constructor(readonly span: Span) {}
+  run<E, C>(handler: (event: E, context: C) => unknown, event: E, context: C): unknown {
+    return handler(event, context);
+  }
+  handlerDone(): void {}
+  deadLetterStarted(): undefined {
+    return undefined;
+  }
+  deadLetterDone(): void {}
+  end(): void {}
+}
+
+const UNTRACED = new UntracedEvent(trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
