@@ -9,6 +9,7 @@ import { Pipeline } from '../core/pipeline.ts';
 import type { Handler } from '../handler/handler.ts';
 import { noopHandler } from '../handler/load.ts';
 import { registerPipelineMetrics } from '../metrics/prometheus.ts';
+import type { EventTracer } from '../tracing/event-tracer.ts';
 
 /**
  * `npm run bench:core`: the core's own cost, with no broker I/O. Three phases in one process:
@@ -66,7 +67,15 @@ export async function runCoreBench(options: { events: number; payloadSize: numbe
   return 0;
 }
 
-function pipelineFor(broker: MemoryBroker, topic: string, handler: Handler, logger: pino.Logger, queue = 10_000, pool = 16) {
+function pipelineFor(
+  broker: MemoryBroker,
+  topic: string,
+  handler: Handler,
+  logger: pino.Logger,
+  queue = 10_000,
+  pool = 16,
+  tracer?: EventTracer,
+) {
   const source = new MemorySource(broker, {
     topic,
     partitions: 4,
@@ -83,7 +92,7 @@ function pipelineFor(broker: MemoryBroker, topic: string, handler: Handler, logg
       shutdownTimeoutMs: 10_000,
       stallTimeoutMs: 60_000,
     },
-    { source, handler, logger },
+    { source, handler, logger, tracer },
   );
   // Metrics on, as in production: the collectors read the pipeline's counters when scraped.
   registerPipelineMetrics(new Registry(), pipeline, 'memory');
@@ -94,8 +103,16 @@ async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
-async function drain(broker: MemoryBroker, topic: string, events: number, handler: Handler, logger: pino.Logger) {
-  const pipeline = pipelineFor(broker, topic, handler, logger);
+/** Drains a backlog of `events` through the core (bench:tracing runs it with a tracer). */
+export async function drain(
+  broker: MemoryBroker,
+  topic: string,
+  events: number,
+  handler: Handler,
+  logger: pino.Logger,
+  tracer?: EventTracer,
+) {
+  const pipeline = pipelineFor(broker, topic, handler, logger, 10_000, 16, tracer);
   const started = performance.now();
   await pipeline.start();
   await waitFor(() => pipeline.stats.completed >= events);

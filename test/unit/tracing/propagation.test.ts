@@ -80,7 +80,10 @@ describe('sampling: parent based, then a ratio', () => {
     expect(sampleEvent(undefined, 0.01, () => 0.005)).toBe(true);
     expect(sampleEvent(undefined, 0.01, () => 0.5)).toBe(false);
     let seed = 1;
-    const random = () => (seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647;
+    const random = () => {
+      seed = (seed * 48_271) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
     let sampled = 0;
     for (let i = 0; i < 100_000; i++) if (sampleEvent(undefined, 0.01, random)) sampled++;
     expect(sampled).toBeGreaterThan(800);

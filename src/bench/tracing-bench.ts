@@ -1,0 +1,91 @@
+/**
+ * `npm run bench:tracing`: what tracing costs the core. The throughput phase of bench:core (a
+ * backlog in the memory broker drained through queue → pool → noop handler) with tracing off, at
+ * 1 % and at 100 % sampling, interleaved round by round so that a noisy neighbour hurts each alike.
+ * Spans are exported for real, over OTLP/HTTP (protobuf), to a sink in a child process that reads
+ * and discards them (as a collector on the same host would take them). Events carry no
+ * traceparent: the ratio decides for every one.
+ *   npm run bench:tracing -- --events 500000 --rounds 5
+ * Prints a table (median and best events/s per mode, the median's cost against off) and one JSON
+ * line last. The goal of issue #17: ≤ 10 % throughput cost at 1 %.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
+import type { OutgoingEvent } from '../broker/contract.ts';
+import { configSchema } from '../config/schema.ts';
+import { noopHandler } from '../handler/load.ts';
+import { loadEventTracer } from '../tracing/load.ts';
+import { say } from './bench-support.ts';
+import { drain } from './core-bench.ts';
+import { table } from './table.ts';
+
+const { values: args } = parseArgs({
+  options: { events: { type: 'string', default: '500000' }, rounds: { type: 'string', default: '5' } },
+});
+const EVENTS = Number(args.events);
+const ROUNDS = Number(args.rounds);
+const MODES = [
+  { name: 'off', ratio: undefined },
+  { name: '1 %', ratio: 0.01 },
+  { name: '100 %', ratio: 1 },
+] as const;
+
+/** An OTLP/HTTP sink in a child process: 200 to every export, bodies read and dropped. */
+async function startSink(): Promise<{ child: ChildProcess; url: string }> {
+  const script = `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => { s.writeHead(200, { 'content-type': 'application/x-protobuf' }); s.end(); }); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+  return { child, url: `http://127.0.0.1:${port}/v1/traces` };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main(): Promise<void> {
+  const logger = pino({ level: 'error' });
+  const sink = await startSink();
+  const payload = Buffer.alloc(100, 'x');
+  const batch: OutgoingEvent[] = Array.from({ length: 10_000 }, (_, i) => ({ key: `key-${i % 1000}`, payload }));
+  const samples = new Map<string, number[]>(MODES.map((mode) => [mode.name, []]));
+  say(`bench:tracing: ${EVENTS.toLocaleString('en-US')} events per run, ${ROUNDS} rounds, spans exported to ${sink.url}`);
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const mode of MODES) {
+        const broker = new MemoryBroker(EVENTS + 1);
+        for (let published = 0; published < EVENTS; published += batch.length) {
+          await broker.publish('bench', batch.slice(0, Math.min(batch.length, EVENTS - published)), 4);
+        }
+        const tracing = configSchema.parse({
+          tracing: { enabled: mode.ratio !== undefined, sampleRatio: mode.ratio ?? 0.01, endpoint: sink.url },
+        }).tracing;
+        const tracer = await loadEventTracer(tracing, 'memory', logger, {});
+        global.gc?.();
+        const result = await drain(broker, 'bench', EVENTS, noopHandler, logger, tracer);
+        samples.get(mode.name)!.push(result.eventsPerSecond);
+        say(`  round ${round} ${mode.name.padEnd(5)} ${Math.round(result.eventsPerSecond).toLocaleString('en-US')} events/s`);
+      }
+    }
+  } finally {
+    sink.child.kill();
+  }
+  const off = median(samples.get('off')!);
+  const rows = MODES.map((mode) => {
+    const values = samples.get(mode.name)!;
+    const cost = mode.ratio === undefined ? '—' : `${(((off - median(values)) / off) * 100).toFixed(1)} %`;
+    return [mode.name, Math.round(median(values)).toLocaleString('en-US'), Math.round(Math.max(...values)).toLocaleString('en-US'), cost];
+  });
+  say(table(['tracing', 'events/s, median', 'best', 'cost vs off (medians)'], rows));
+  say(
+    `load at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  process.stdout.write(`${JSON.stringify({ events: EVENTS, rounds: ROUNDS, eventsPerSecond: Object.fromEntries(samples) })}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
