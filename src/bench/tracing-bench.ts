@@ -1,7 +1,7 @@
 /**
  * `npm run bench:tracing`: what tracing costs the core. The throughput phase of bench:core (a
  * backlog in the memory broker drained through queue → pool → noop handler) with tracing off, at
- * 1 % and at 100 % sampling, interleaved round by round so that a noisy neighbour hurts each alike.
+ * 0 %, 1 % and 100 % sampling, interleaved round by round so that a noisy neighbour hurts each alike.
  * Spans are exported for real, over OTLP/HTTP (protobuf), to a sink in a child process that reads
  * and discards them (as a collector on the same host would take them). Events carry no
  * traceparent: the ratio decides for every one.
@@ -29,6 +29,8 @@ const EVENTS = Number(args.events);
 const ROUNDS = Number(args.rounds);
 const MODES = [
   { name: 'off', ratio: undefined },
+  // On, nothing sampled: the fixed cost of the sampling decision and the untraced path.
+  { name: '0 %', ratio: 0 },
   { name: '1 %', ratio: 0.01 },
   { name: '100 %', ratio: 1 },
 ] as const;

@@ -8,8 +8,8 @@ import type { SourceEvent } from '../broker/contract.ts';
  * is imported only when `tracing.enabled`).
  *
  * The life of a traced event: {@link received} when the source hands it to the queue (the
- * sampling decision, and the event's span starts), {@link begin} when a worker takes it (queue
- * wait ends, the handler span starts), then the returned {@link EventTrace}'s calls until
+ * sampling decision, and the event's span starts), {@link begin} when a worker takes it (the
+ * queue wait ends), then the returned {@link EventTrace}'s calls until
  * {@link EventTrace.end} at ack or nack. {@link abandoned} ends the trace of an event that left
  * the queue without being processed (dropped by a lossy policy, nacked at shutdown).
  */
@@ -32,11 +32,11 @@ export type TraceOutcome = 'processed' | 'dead-lettered' | 'failed';
 export interface EventTrace {
   /** True when the event is traced (sampled): the calls below then record. */
   readonly recording: boolean;
-  /** The handler's span: `context.span`. Non-recording when the event is not traced. */
+  /** The event's span: `context.span`. Non-recording when the event is not traced. */
   readonly span: Span;
   /** The trace id (32 hex) when recording, for exemplars. */
   readonly traceId: string;
-  /** Calls `handler(event, context)` with the handler span active (for spans the handler starts). */
+  /** Calls `handler(event, context)` with the event's span active (for spans the handler starts). */
   run<E, C>(handler: (event: E, context: C) => unknown, event: E, context: C): unknown;
   /** The handler finished, after its last try: `error` when it failed for good. */
   handlerDone(attempts: number, error?: unknown): void;

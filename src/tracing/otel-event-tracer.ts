@@ -22,16 +22,21 @@ import { sampleEvent } from './sampler.ts';
  * The spans of one traced event, in the trace its `traceparent` names (or a new one):
  *
  *   <source> process (CONSUMER)   receive → ack/nack; attributes below; status ERROR unless processed
- *   ├─ queue wait                 receive → a worker takes it
- *   ├─ handler                    the handler call, every retry included; `context.span`
+ *     · event "handler.start"     a worker took it: the span's start to here is the queue wait
+ *     · event "handler.end"       the handler finished, every retry included (sluice.handler.attempts)
+ *     · event "nack"              when it goes back to the broker
  *   └─ dead letter (PRODUCER)     the dead-letter write, when the event failed for good
  *
- * Queue wait, handler and dead letter are child spans (not span events) because they are
- * intervals that a trace view should draw, and the handler's spans must nest under something
- * that starts and ends with the handler. The ack is the end of the event span, with the outcome
- * as `sluice.outcome` (and a `nack` span event when the event goes back to the broker): an ack
- * is a synchronous hand-over to the adapter, whose broker commit is batched across many events
- * and so belongs to no one event's trace.
+ * One span per event, with the steps as timed span events rather than child spans: the core
+ * spends about a microsecond on an event, and a span costs several (ids, attributes, export), so
+ * at 1 % sampling three more spans per traced event cost the untraced 99 % a measurable share of
+ * their throughput (bench:tracing; the README gives the figures). A trace view still draws the
+ * steps on the span's timeline. The span is the handler's `context.span` and the active span
+ * while it runs, so spans the handler starts are its children. The dead-letter write is a child
+ * span because it is real I/O to another destination, and its context is what the dead letter
+ * carries. The ack is the end of the span, its outcome `sluice.outcome`: an ack is a synchronous
+ * hand-over to the adapter, whose broker commit is batched across many events and so belongs to
+ * no one event's trace.
  */
 export class OtelEventTracer implements EventTracer {
   /** Traces of events received and not yet taken by a worker. Only sampled events enter. */
@@ -86,15 +91,12 @@ export class OtelEventTracer implements EventTracer {
   }
 }
 
-/** A traced (sampled) event's spans. */
+/** A traced (sampled) event's span. */
 class TracedEvent implements EventTrace {
   readonly recording = true;
   readonly traceId: string;
-  private readonly eventSpan: Span;
-  private readonly eventContext: Context;
-  private queueSpan: Span | undefined;
-  private handlerSpan: Span | undefined;
-  private handlerContext: Context | undefined;
+  readonly span: Span;
+  private readonly context: Context;
   private deadLetterSpan: Span | undefined;
 
   constructor(
@@ -114,38 +116,28 @@ class TracedEvent implements EventTrace {
       'sluice.offset': event.position.offset,
       'sluice.attempt': event.attempt,
     };
-    this.eventSpan = tracer.startSpan(`${event.source} process`, { kind: SpanKind.CONSUMER, startTime: receivedAt, attributes }, parent);
-    this.eventContext = trace.setSpan(parent, this.eventSpan);
-    this.traceId = this.eventSpan.spanContext().traceId;
-    this.queueSpan = tracer.startSpan('queue wait', { startTime: receivedAt }, this.eventContext);
+    this.span = tracer.startSpan(`${event.source} process`, { kind: SpanKind.CONSUMER, startTime: receivedAt, attributes }, parent);
+    this.context = trace.setSpan(parent, this.span);
+    this.traceId = this.span.spanContext().traceId;
   }
 
-  get span(): Span {
-    return this.handlerSpan ?? this.eventSpan;
-  }
-
-  /** A worker took the event. */
+  /** A worker took the event: the queue wait ends. */
   begin(): void {
-    this.queueSpan?.end();
-    this.queueSpan = undefined;
-    this.handlerSpan = this.tracer.startSpan('handler', {}, this.eventContext);
-    this.handlerContext = trace.setSpan(this.eventContext, this.handlerSpan);
+    this.span.addEvent('handler.start');
   }
 
   run<E, C>(handler: (event: E, context: C) => unknown, event: E, context: C): unknown {
-    return contextApi.with(this.handlerContext ?? this.eventContext, handler, undefined, event, context);
+    return contextApi.with(this.context, handler, undefined, event, context);
   }
 
   handlerDone(attempts: number, error?: unknown): void {
-    const span = this.handlerSpan;
-    if (span === undefined) return;
-    span.setAttribute('sluice.handler.attempts', attempts);
-    if (error !== undefined) fail(span, error);
-    span.end();
+    this.span.addEvent('handler.end', { 'sluice.handler.attempts': attempts });
+    this.span.setAttribute('sluice.handler.attempts', attempts);
+    if (error !== undefined) this.span.recordException(error instanceof Error ? error : String(error));
   }
 
   deadLetterStarted(): Span {
-    this.deadLetterSpan = this.tracer.startSpan('dead letter', { kind: SpanKind.PRODUCER }, this.eventContext);
+    this.deadLetterSpan = this.tracer.startSpan('dead letter', { kind: SpanKind.PRODUCER }, this.context);
     return this.deadLetterSpan;
   }
 
@@ -158,19 +150,19 @@ class TracedEvent implements EventTrace {
   }
 
   end(outcome: TraceOutcome, error?: unknown): void {
-    const span = this.eventSpan;
+    const span = this.span;
     span.setAttribute('sluice.outcome', outcome);
     if (outcome === 'failed') span.addEvent('nack', error === undefined ? undefined : { 'exception.message': errorMessage(error) });
-    if (outcome !== 'processed') fail(span, error);
+    if (outcome !== 'processed')
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error === undefined ? outcome : errorMessage(error) });
     span.end();
   }
 
   /** Left the queue unprocessed: dropped by a lossy policy, or nacked at shutdown. */
   abandon(outcome: 'dropped' | 'nacked'): void {
-    this.queueSpan?.end();
-    this.eventSpan.setAttribute('sluice.outcome', outcome);
-    if (outcome === 'nacked') this.eventSpan.addEvent('nack', { 'exception.message': 'sluice is shutting down' });
-    this.eventSpan.end();
+    this.span.setAttribute('sluice.outcome', outcome);
+    if (outcome === 'nacked') this.span.addEvent('nack', { 'exception.message': 'sluice is shutting down' });
+    this.span.end();
   }
 }
 
