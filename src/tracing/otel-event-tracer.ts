@@ -23,8 +23,9 @@ import { sampleEvent } from './sampler.ts';
  *
  *   <source> process (CONSUMER)   receive → ack/nack; attributes below; status ERROR unless processed
  *     · event "handler.start"     a worker took it: the span's start to here is the queue wait
- *     · event "handler.end"       the handler finished, every retry included (sluice.handler.attempts)
+ *     · event "exception"         the handler failed for good (after sluice.handler.attempts tries)
  *     · event "nack"              when it goes back to the broker
+ *   (a handler that succeeds is followed at once by the ack: the span's end is its end)
  *   └─ dead letter (PRODUCER)     the dead-letter write, when the event failed for good
  *
  * One span per event, with the steps as timed span events rather than child spans: the core
@@ -131,7 +132,8 @@ class TracedEvent implements EventTrace {
   }
 
   handlerDone(attempts: number, error?: unknown): void {
-    this.span.addEvent('handler.end', { 'sluice.handler.attempts': attempts });
+    // A handler that succeeded is followed at once by the ack, the span's end: no event needed.
+    // A failure's `exception` event marks the handler's end before the dead-letter write.
     this.span.setAttribute('sluice.handler.attempts', attempts);
     if (error !== undefined) this.span.recordException(error instanceof Error ? error : String(error));
   }

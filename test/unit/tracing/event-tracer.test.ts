@@ -87,7 +87,7 @@ describe('event spans', () => {
       'sluice.handler.attempts': 1,
       'sluice.outcome': 'processed',
     });
-    expect(process!.events.map((event) => event.name)).toEqual(['handler.start', 'handler.end']);
+    expect(process!.events.map((event) => event.name)).toEqual(['handler.start']);
     expect(seen).toEqual([{ span: process!.spanContext().spanId, active: process!.spanContext().spanId, recording: true }]);
     expect(process!.status.code).not.toBe(SpanStatusCode.ERROR);
   });
@@ -124,7 +124,7 @@ describe('event spans', () => {
     expect(process!.parentSpanContext).toBeUndefined(); // a root: no incoming context, ratio 1
     expect(process!.status.code).toBe(SpanStatusCode.ERROR);
     expect(process!.attributes['sluice.outcome']).toBe('dead-lettered');
-    expect(process!.events.map((event) => event.name)).toEqual(['handler.start', 'handler.end', 'exception']);
+    expect(process!.events.map((event) => event.name)).toEqual(['handler.start', 'exception']);
     const line = JSON.parse((await readFile(path, 'utf8')).trim()) as { headers: Record<string, string> };
     const written = parseTraceparent(line.headers.traceparent);
     expect(written).toEqual({ traceId: process!.spanContext().traceId, spanId: deadLetter!.spanContext().spanId, flags: 1 });
