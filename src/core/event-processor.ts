@@ -44,8 +44,14 @@ export class EventProcessor {
    */
   process(event: SourceEvent, continued = false): void | Promise<void> {
     const started = continued ? this.lastFinished : performance.now();
-    const trace = this.tracer === undefined ? undefined : this.tracer.begin(event);
-    const context: HandlerContext = { attempt: 1, broker: this.broker, logger: this.logger, span: trace?.span };
+    const tracer = this.tracer;
+    const trace = tracer === undefined ? undefined : tracer.begin(event);
+    const context: HandlerContext = {
+      attempt: 1,
+      broker: this.broker,
+      logger: this.logger,
+      span: trace !== undefined ? trace.span : tracer !== undefined ? tracer.untracedSpan(event) : undefined,
+    };
     let result: unknown;
     try {
       result = trace === undefined ? this.handler(event, context) : trace.run(this.handler, event, context);
@@ -134,7 +140,7 @@ export class EventProcessor {
     this.lastFinished = now;
     const processing = (now - started) / 1000;
     const endToEnd = Math.max(0, TIME_ORIGIN + now - event.timestamp) / 1000;
-    if (trace?.recording) {
+    if (trace !== undefined) {
       // Exemplars only for traced events: an exemplar links a bucket to a trace one can open.
       this.stats.processingSeconds.observeExemplar(processing, trace.traceId);
       this.stats.endToEndSeconds.observeExemplar(endToEnd, trace.traceId);

@@ -65,19 +65,18 @@ export class OtelEventTracer implements EventTracer {
     }
   }
 
-  begin(event: SourceEvent): EventTrace {
+  begin(event: SourceEvent): EventTrace | undefined {
     const traced = this.pending.get(event);
-    if (traced !== undefined) {
-      this.pending.delete(event);
-      traced.begin();
-      return traced;
-    }
-    // Not traced: a non-recording span carrying the incoming context, if any, so the handler
-    // can still propagate it; without one, a shared no-op (nothing allocated).
-    const parent = parseTraceparent(event.headers[TRACEPARENT]);
-    if (parent === undefined) return UNTRACED;
-    const context = this.propagator.extract(ROOT_CONTEXT, event.headers, defaultTextMapGetter);
-    return new UntracedEvent(trace.getSpan(context) ?? UNTRACED.span);
+    if (traced === undefined) return undefined;
+    this.pending.delete(event);
+    traced.begin();
+    return traced;
+  }
+
+  untracedSpan(event: SourceEvent): Span {
+    const header = event.headers[TRACEPARENT];
+    if (header === undefined || parseTraceparent(header) === undefined) return NO_SPAN;
+    return trace.getSpan(this.propagator.extract(ROOT_CONTEXT, event.headers, defaultTextMapGetter)) ?? NO_SPAN;
   }
 
   abandoned(event: SourceEvent, outcome: 'dropped' | 'nacked'): void {
@@ -94,7 +93,6 @@ export class OtelEventTracer implements EventTracer {
 
 /** A traced (sampled) event's span. */
 class TracedEvent implements EventTrace {
-  readonly recording = true;
   readonly traceId: string;
   readonly span: Span;
   private readonly context: Context;
@@ -173,20 +171,5 @@ function fail(span: Span, error: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: error === undefined ? undefined : errorMessage(error) });
 }
 
-/** An event that is not traced: its span only carries context; every call is a no-op. */
-class UntracedEvent implements EventTrace {
-  readonly recording = false;
-  readonly traceId = '';
-  constructor(readonly span: Span) {}
-  run<E, C>(handler: (event: E, context: C) => unknown, event: E, context: C): unknown {
-    return handler(event, context);
-  }
-  handlerDone(): void {}
-  deadLetterStarted(): undefined {
-    return undefined;
-  }
-  deadLetterDone(): void {}
-  end(): void {}
-}
-
-const UNTRACED = new UntracedEvent(trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
+/** `context.span` of an untraced event that arrived without a trace context. */
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
