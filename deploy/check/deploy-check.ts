@@ -39,8 +39,8 @@ const profiles: Profile[] = [
   },
   {
     name: 'http-ingress',
-    values: ['deploy/http/values-http.yaml', 'deploy/check/values-http-ingress.yaml'],
-    expect: ['-autoscaler', 'hpa', '-monitoring', '-ingest'],
+    values: ['deploy/check/values-http-ingress.yaml'],
+    expect: ['-autoscaler', 'hpa', '-ingest'],
   },
   {
     name: 'kafka-extras',

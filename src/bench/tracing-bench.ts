@@ -5,7 +5,7 @@
  * Spans are exported for real, over OTLP/HTTP (protobuf), to a sink in a child process that reads
  * and discards them (as a collector on the same host would take them). Events carry no
  * traceparent: the ratio decides for every one.
- *   npm run bench:tracing -- --events 500000 --rounds 5
+ *   npm run bench:tracing -- --events 500000 --rounds 5 [--work-us 20]
  * Prints a table (median and best events/s per mode, CPU time per event, each median's cost
  * against off) and one JSON line last. The goal of issue #17: ≤ 10 % throughput cost at 1 %.
  */
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
 import type { OutgoingEvent } from '../broker/contract.ts';
+import type { Handler } from '../handler/handler.ts';
 import { configSchema } from '../config/schema.ts';
 import { noopHandler } from '../handler/load.ts';
 import { loadEventTracer } from '../tracing/load.ts';
@@ -23,10 +24,25 @@ import { drain } from './core-bench.ts';
 import { table } from './table.ts';
 
 const { values: args } = parseArgs({
-  options: { events: { type: 'string', default: '500000' }, rounds: { type: 'string', default: '5' } },
+  options: {
+    events: { type: 'string', default: '500000' },
+    rounds: { type: 'string', default: '5' },
+    'work-us': { type: 'string', default: '0' },
+  },
 });
 const EVENTS = Number(args.events);
 const ROUNDS = Number(args.rounds);
+/** CPU work per event in the handler, µs (0: the noop handler of bench:core). */
+const WORK_US = Number(args['work-us']);
+
+/** A handler that spins for WORK_US µs: a stand-in for a handler that parses and validates. */
+const handler: Handler =
+  WORK_US > 0
+    ? () => {
+        const until = performance.now() + WORK_US / 1000;
+        while (performance.now() < until);
+      }
+    : noopHandler;
 const MODES = [
   { name: 'off', ratio: undefined },
   // On, nothing sampled: the fixed cost of the sampling decision and the untraced path.
@@ -52,7 +68,9 @@ async function main(): Promise<void> {
   const batch: OutgoingEvent[] = Array.from({ length: 10_000 }, (_, i) => ({ key: `key-${i % 1000}`, payload }));
   const samples = new Map<string, number[]>(MODES.map((mode) => [mode.name, []]));
   const cpuSamples = new Map<string, number[]>(MODES.map((mode) => [mode.name, []]));
-  say(`bench:tracing: ${EVENTS.toLocaleString('en-US')} events per run, ${ROUNDS} rounds, spans exported to ${sink.url}`);
+  say(
+    `bench:tracing: ${EVENTS.toLocaleString('en-US')} events per run, ${ROUNDS} rounds, handler ${WORK_US > 0 ? `${WORK_US} µs of CPU` : 'noop'}, spans exported to ${sink.url}`,
+  );
   try {
     // Round 0 warms up, uncounted: the exporter loads its HTTP transport on its first export, a
     // one-time cost of a process that would otherwise land on whichever mode exports first.
@@ -69,7 +87,7 @@ async function main(): Promise<void> {
         const tracer = await loadEventTracer(tracing, 'memory', logger, {});
         global.gc?.();
         const cpu = process.cpuUsage();
-        const result = await drain(broker, 'bench', events, noopHandler, logger, tracer);
+        const result = await drain(broker, 'bench', events, handler, logger, tracer);
         const used = process.cpuUsage(cpu);
         if (round === 0) continue;
         const cpuNs = ((used.user + used.system) * 1000) / EVENTS;

@@ -111,7 +111,6 @@ class TracedEvent implements EventTrace {
       'messaging.destination.name': event.source,
       'messaging.destination.partition.id': event.position.partition,
       'messaging.message.id': event.id,
-      'messaging.message.body.size': event.payload.length,
       'sluice.offset': event.position.offset,
       'sluice.attempt': event.attempt,
     };

@@ -43,7 +43,7 @@ export function createOtelEventTracer(settings: TracingSettings, broker: string,
     timeoutMillis: settings.exportTimeoutMs,
   });
   const processor = new BatchSpanProcessor(exporter, { exportTimeoutMillis: settings.exportTimeoutMs, scheduledDelayMillis: 1000 });
-  const resource = resourceFromAttributes({ 'service.name': settings.serviceName, 'messaging.system': broker });
+  const resource = resourceFromAttributes({ 'service.name': settings.serviceName });
   const propagator = new W3CTraceContextPropagator();
   const global = new NodeTracerProvider({
     resource,

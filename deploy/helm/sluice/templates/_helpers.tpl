@@ -52,7 +52,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* https when the HTTP source serves TLS (tls.certFile set), else http. */}}
 {{- define "sluice.ingestScheme" -}}
-{{- ternary "https" "http" (not (empty (dig "broker" "http" "tls" "certFile" "" .Values.config))) }}
+{{- $http := dig "broker" "http" dict .Values.config | default dict }}
+{{- $tls := dig "tls" dict $http | default dict }}
+{{- ternary "https" "http" (not (empty (dig "certFile" "" $tls))) }}
 {{- end }}
 
 {{- define "sluice.workloadKind" -}}
@@ -115,7 +117,9 @@ tokens variable provided by secretEnv (the tokens are a secret: never in values)
 or tokens file inside a secretMounts path (the pod has no other place those files could be).
 */}}
 {{- define "sluice.checkHttp" -}}
-{{- $http := dig "broker" "http" dict .Values.config }}
+{{- $http := dig "broker" "http" dict .Values.config | default dict }}
+{{- $tls := dig "tls" dict $http | default dict }}
+{{- $auth := dig "auth" dict $http | default dict }}
 {{- $port := dig "port" 8080 $http | int }}
 {{- if eq $port 0 }}
 {{- fail "config.broker.http.port is 0 (any free port): the ingest Service needs a fixed port" }}
@@ -123,13 +127,13 @@ or tokens file inside a secretMounts path (the pod has no other place those file
 {{- if eq $port (dig "metrics" "port" 9464 .Values.config | int) }}
 {{- fail (printf "config.broker.http.port %d is the metrics port too: give the events server a port of its own" $port) }}
 {{- end }}
-{{- $env := dig "auth" "tokensEnv" "" $http }}
+{{- $env := dig "tokensEnv" "" $auth }}
 {{- if and $env (not (has $env .names)) }}
 {{- fail (printf "config names broker.http.auth.tokensEnv %q but no secretEnv entry provides it: add { name: %s, secretName: <secret>, key: <key> }" $env $env) }}
 {{- end }}
 {{- $mounts := list }}
 {{- range .Values.secretMounts }}{{ $mounts = append $mounts (trimSuffix "/" .mountPath) }}{{ end }}
-{{- range $key, $file := dict "tls.certFile" (dig "tls" "certFile" "" $http) "tls.keyFile" (dig "tls" "keyFile" "" $http) "tls.clientCaFile" (dig "tls" "clientCaFile" "" $http) "auth.tokensFile" (dig "auth" "tokensFile" "" $http) }}
+{{- range $key, $file := dict "tls.certFile" (dig "certFile" "" $tls) "tls.keyFile" (dig "keyFile" "" $tls) "tls.clientCaFile" (dig "clientCaFile" "" $tls) "auth.tokensFile" (dig "tokensFile" "" $auth) }}
 {{- if $file }}
 {{- $inside := false }}
 {{- range $mounts }}{{ if hasPrefix (printf "%s/" .) $file }}{{ $inside = true }}{{ end }}{{ end }}
