@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
+import type { BrokerAdapter, Publisher, Source } from '../../src/broker/contract.ts';
+import type { BrokerAdmin, BrokerFeatures, BrokerTooling } from '../../src/broker/tooling.ts';
 import { BearerAuth } from './auth.ts';
 import type { HttpConfig } from './config.ts';
 import { HttpPublisher } from './http-publisher.ts';
@@ -19,7 +20,7 @@ class HttpAdmin implements BrokerAdmin {
  * so nothing survives a restart here (persistent false), a nack is reported to the client rather
  * than redelivered (redeliversOnNack false), and concurrent requests have no order between them.
  */
-export class HttpAdapter implements BrokerAdapter {
+export class HttpAdapter implements BrokerAdapter, BrokerTooling {
   readonly type = 'http';
   readonly features: BrokerFeatures = { orderedByKey: false, persistent: false, consumerGroups: false, redeliversOnNack: false };
   /** The last source created: the publisher posts to its port by default. */

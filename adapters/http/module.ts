@@ -1,5 +1,5 @@
 import type { AdapterDeps } from '../../src/broker/adapter-deps.ts';
-import type { BrokerAdapter } from '../../src/broker/contract.ts';
+import type { ToolingAdapter } from '../../src/broker/tooling.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { collectConfigErrors, type AdapterUse } from '../../src/broker/preflight.ts';
 import { BearerAuth } from './auth.ts';
@@ -7,7 +7,7 @@ import type { HttpConfig } from './config.ts';
 import { HttpAdapter } from './http-adapter.ts';
 import { tlsOptions } from './tls-options.ts';
 
-export function createAdapter(config: HttpConfig, deps: AdapterDeps): BrokerAdapter {
+export function createAdapter(config: HttpConfig, deps: AdapterDeps): ToolingAdapter {
   return new HttpAdapter(config, deps.logger, deps.registry);
 }
 

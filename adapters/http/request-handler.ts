@@ -87,7 +87,7 @@ export async function handleRequest(scope: RequestScope, request: IncomingMessag
     const lane = scope.lane;
     const result = lane ? await lane.deliver(batch) : 'stopped';
     if (result !== 'queued') {
-      scope.metrics.events.inc({ outcome: 'rejected' }, count);
+      scope.metrics.eventsCounted('rejected', count);
       if (result === 'timeout') {
         return send(
           429,
@@ -97,7 +97,7 @@ export async function handleRequest(scope: RequestScope, request: IncomingMessag
       }
       return send(503, { error: `shutting down; none of the ${count} events was taken` }, retryAfter);
     }
-    scope.metrics.events.inc({ outcome: 'queued' }, count);
+    scope.metrics.eventsCounted('queued', count);
     const ids = batch.events.map((event) => event.id);
     if (config.ack === 'accepted') return send(202, { accepted: count, ids });
 

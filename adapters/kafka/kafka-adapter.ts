@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
-import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
+import type { BrokerAdapter, Publisher, Source } from '../../src/broker/contract.ts';
+import type { BrokerAdmin, BrokerFeatures, BrokerTooling } from '../../src/broker/tooling.ts';
 import { connectionOptions, createKafka } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import { KafkaAdmin } from './kafka-admin.ts';
@@ -18,7 +19,7 @@ import { PlatformaticSource } from './platformatic-source.ts';
  * source, publisher and admin has its own client (and connections), so one slow part does not
  * hold up another.
  */
-export class KafkaAdapter implements BrokerAdapter {
+export class KafkaAdapter implements BrokerAdapter, BrokerTooling {
   readonly type = 'kafka';
   readonly features: BrokerFeatures = { orderedByKey: true, persistent: true, consumerGroups: true, redeliversOnNack: true };
   private readonly metrics: KafkaMetrics;

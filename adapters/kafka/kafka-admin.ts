@@ -1,5 +1,5 @@
 import type { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
-import type { BrokerAdmin } from '../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../src/broker/tooling.ts';
 import { toSluiceError, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 

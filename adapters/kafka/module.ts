@@ -1,12 +1,12 @@
 import type { AdapterDeps } from '../../src/broker/adapter-deps.ts';
-import type { BrokerAdapter } from '../../src/broker/contract.ts';
+import type { ToolingAdapter } from '../../src/broker/tooling.ts';
 import type { KafkaConfig } from './config.ts';
 import { KafkaAdapter } from './kafka-adapter.ts';
 
 export { preflight } from './preflight.ts';
 export { checkResources } from './resource-check.ts';
 
-export function createAdapter(config: KafkaConfig, deps: AdapterDeps): BrokerAdapter {
+export function createAdapter(config: KafkaConfig, deps: AdapterDeps): ToolingAdapter {
   return new KafkaAdapter(config, deps.logger, deps.registry, deps.audit);
 }
 

@@ -1,6 +1,6 @@
 import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
-import type { BrokerAdmin } from '../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../src/broker/tooling.ts';
 import { ConnectionError } from '../../src/errors.ts';
 import { awsErrorKind, toSluiceError } from './aws-errors.ts';
 import { sleep } from './backoff.ts';

@@ -12,7 +12,7 @@ import { errorMessage } from '../../src/errors.ts';
 import { awsErrorKind, PersistentFailure, toSluiceError } from './aws-errors.ts';
 import { Backoff, sleep } from './backoff.ts';
 import type { Sendable } from './clients.ts';
-import type { KinesisMetrics } from './metrics.ts';
+import { KinesisMetrics } from './metrics.ts';
 import { type FanOutFactory, iteratorStart, ReaderAborted, type ShardBatch, type ShardReader } from './shard-reader.ts';
 
 export interface FanOutOptions {
@@ -43,7 +43,7 @@ export class FanOut implements FanOutFactory {
     private readonly consumerName: string,
     private readonly options: FanOutOptions,
     private readonly logger: Logger,
-    private readonly metrics?: KinesisMetrics,
+    private readonly metrics: KinesisMetrics = KinesisMetrics.unregistered(),
   ) {}
 
   async prepare(signal: AbortSignal): Promise<void> {
@@ -129,7 +129,7 @@ export class FanOutShardReader implements ShardReader {
     private readonly options: FanOutOptions,
     private readonly signal: AbortSignal,
     private readonly logger: Logger,
-    private readonly metrics?: KinesisMetrics,
+    private readonly metrics: KinesisMetrics = KinesisMetrics.unregistered(),
     private readonly onFatal?: (error: Error) => void,
   ) {
     this.backoff = new Backoff(Math.max(options.throttleBackoffMs, 1_000), 10_000);
@@ -247,7 +247,7 @@ export class FanOutShardReader implements ShardReader {
     if (kind === 'throttled' || kind === 'in-use') {
       // LimitExceeded: at most one SubscribeToShard per second per shard and consumer.
       // ResourceInUse: the previous subscription (ours or another instance's) is still open.
-      this.metrics?.throttle('SubscribeToShard');
+      this.metrics.throttle('SubscribeToShard');
     } else {
       const message = errorMessage(error);
       if (message !== this.failure)

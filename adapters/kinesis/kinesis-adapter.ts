@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
-import type { BrokerAdapter, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
+import type { BrokerAdapter, Publisher, Source } from '../../src/broker/contract.ts';
+import type { BrokerFeatures, BrokerTooling } from '../../src/broker/tooling.ts';
 import { SluiceError } from '../../src/errors.ts';
 import { KinesisAdmin } from './admin.ts';
 import { FanOut } from './fan-out-reader.ts';
@@ -25,10 +26,10 @@ export interface KinesisAdapterDeps {
  * a PutRecords publisher, an admin for streams. Every source and publisher has SDK clients of
  * its own, closed with it.
  */
-export class KinesisAdapter implements BrokerAdapter {
+export class KinesisAdapter implements BrokerAdapter, BrokerTooling {
   readonly type = 'kinesis';
   readonly features: BrokerFeatures;
-  readonly metrics: KinesisMetrics | undefined;
+  readonly metrics: KinesisMetrics;
   private readonly clients: (config: KinesisConfig) => KinesisClients;
 
   constructor(
@@ -41,7 +42,7 @@ export class KinesisAdapter implements BrokerAdapter {
       consumerGroups: config.leases.type === 'dynamodb',
       redeliversOnNack: true,
     };
-    this.metrics = deps.registry ? new KinesisMetrics(deps.registry, config.stream) : undefined;
+    this.metrics = deps.registry ? new KinesisMetrics(deps.registry, config.stream) : KinesisMetrics.unregistered(config.stream);
     this.clients = deps.clients ?? createClients;
   }
 

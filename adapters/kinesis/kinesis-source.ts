@@ -17,7 +17,7 @@ import { SHARD_END, type Lease, type LeaseTable } from './lease.ts';
 import { LeaseCoordinator, type LeaseHost } from './lease-coordinator.ts';
 import { DynamoLeaseTable } from './lease-table.ts';
 import { KinesisEvent } from './kinesis-event.ts';
-import type { KinesisMetrics } from './metrics.ts';
+import { KinesisMetrics } from './metrics.ts';
 import { ShardConsumer, type ConsumerContext } from './shard-consumer.ts';
 import { type FanOutFactory, PollingShardReader } from './shard-reader.ts';
 import { listShards } from './shard-lister.ts';
@@ -49,7 +49,7 @@ export class KinesisSource implements Source, LeaseHost {
   private readonly coordinator: LeaseCoordinator;
   private readonly checkpointer: Checkpointer;
   private readonly logger: Logger;
-  private readonly metrics: KinesisMetrics | undefined;
+  private readonly metrics: KinesisMetrics;
   private readonly startTimestamp: Date | undefined;
   private readonly stopSignal = new AbortController();
   private context: ConsumerContext | undefined;
@@ -67,7 +67,7 @@ export class KinesisSource implements Source, LeaseHost {
     private readonly ownsClients = true,
   ) {
     this.logger = deps.logger;
-    this.metrics = deps.metrics;
+    this.metrics = deps.metrics ?? KinesisMetrics.unregistered(config.stream);
     const leases = config.leases;
     if (leases.type === 'dynamodb') {
       if (!clients.dynamo) throw new SluiceError('kinesis: leases.type dynamodb needs a DynamoDB client');
@@ -288,7 +288,7 @@ export class KinesisSource implements Source, LeaseHost {
     if (this.consumers.get(consumer.shardId) === consumer) this.consumers.delete(consumer.shardId);
     if (this.tracker.has(consumer.shardId) && this.tracker.partition(consumer.shardId) === consumer.progress)
       this.tracker.remove(consumer.shardId);
-    this.metrics?.shardReleased(consumer.shardId);
+    this.metrics.shardReleased(consumer.shardId);
   }
 
   private async shardEnded(consumer: ShardConsumer, reportedChildren: readonly string[]): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../../src/errors.ts';
 import { SHARD_END, type Lease, type LeaseTable } from './lease.ts';
-import type { KinesisMetrics } from './metrics.ts';
+import { KinesisMetrics } from './metrics.ts';
 import type { ShardSync } from './shard-sync.ts';
 
 /** What the coordinator tells the source. */
@@ -59,7 +59,7 @@ export class LeaseCoordinator {
     private readonly options: CoordinatorOptions,
     private readonly host: LeaseHost,
     private readonly logger: Logger,
-    private readonly metrics?: KinesisMetrics,
+    private readonly metrics: KinesisMetrics = KinesisMetrics.unregistered(),
   ) {}
 
   get workerId(): string {
@@ -111,7 +111,7 @@ export class LeaseCoordinator {
   /** Gives a lease up (shard finished, or shutting down) so that it is free at once. */
   async release(shardId: string): Promise<void> {
     this.held.delete(shardId);
-    this.metrics?.owned(this.held.size);
+    this.metrics.owned(this.held.size);
     try {
       await this.table.release(shardId, this.options.workerId);
     } catch (error) {
@@ -181,8 +181,8 @@ export class LeaseCoordinator {
 
   private lose(shardId: string, why: string): void {
     if (!this.held.delete(shardId)) return;
-    this.metrics?.leaseLost();
-    this.metrics?.owned(this.held.size);
+    this.metrics.leaseLost();
+    this.metrics.owned(this.held.size);
     this.logger.info({ shard: shardId, worker: this.options.workerId, why }, 'kinesis: lease lost');
     this.host.lost(shardId);
   }
@@ -276,8 +276,8 @@ export class LeaseCoordinator {
       return false;
     }
     this.held.set(lease.leaseKey, { lease, renewedAt: sentAt });
-    if (seen.leaseOwner !== undefined && seen.leaseOwner !== this.options.workerId) this.metrics?.takeover();
-    this.metrics?.owned(this.held.size);
+    if (seen.leaseOwner !== undefined && seen.leaseOwner !== this.options.workerId) this.metrics.takeover();
+    this.metrics.owned(this.held.size);
     this.logger.info(
       { shard: lease.leaseKey, worker: this.options.workerId, from: seen.leaseOwner, checkpoint: lease.checkpoint },
       'kinesis: lease taken',

@@ -1,9 +1,17 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
+import { Registry } from 'prom-client';
+import { BrokerMetrics } from '../../src/metrics/broker-metrics.ts';
+
+/** The calls Kinesis may refuse for throughput limits: each has its throttle series from the start. */
+const OPERATIONS = ['GetRecords', 'GetShardIterator', 'ListShards', 'PutRecords', 'SubscribeToShard'] as const;
+type Operation = (typeof OPERATIONS)[number];
 
 /**
- * The adapter's metrics, on the injected registry. Labels: `broker` always, `stream`, and
- * `shard` only on the per-shard lag gauge (removed when the shard is released, so a stream's
- * reshards do not grow the series forever).
+ * The adapter's series, `sluice_kinesis_*`, made with the one adapter idiom
+ * (src/metrics/broker-metrics.ts) on the injected registry. Labels: `broker` always, `stream`,
+ * and `shard` only on the per-shard lag gauge (removed when the shard is released, so a stream's
+ * reshards do not grow the series forever). Every other series of the stream exists, at 0, from
+ * the moment the adapter is built.
  */
 export class KinesisMetrics {
   private readonly millisBehind: Gauge<'broker' | 'stream' | 'shard'>;
@@ -14,74 +22,30 @@ export class KinesisMetrics {
   private readonly leasesLost: Counter<'broker' | 'stream'>;
   private readonly labels: { broker: string; stream: string };
 
+  /**
+   * Series on a registry nobody scrapes: for the parts of the adapter a test builds alone, so
+   * that none of them needs an optional metrics object.
+   */
+  static unregistered(stream = ''): KinesisMetrics {
+    return new KinesisMetrics(new Registry(), stream);
+  }
+
   constructor(registry: Registry, stream: string) {
-    this.labels = { broker: 'kinesis', stream };
-    this.millisBehind = metric(
-      registry,
-      'sluice_kinesis_millis_behind_latest',
-      () =>
-        new Gauge({
-          name: 'sluice_kinesis_millis_behind_latest',
-          help: 'MillisBehindLatest of the last read, per owned shard.',
-          labelNames: ['broker', 'stream', 'shard'],
-          registers: [registry],
-        }),
-    );
-    this.shardsOwned = metric(
-      registry,
-      'sluice_kinesis_shards_owned',
-      () =>
-        new Gauge({
-          name: 'sluice_kinesis_shards_owned',
-          help: 'Shards whose lease this instance holds.',
-          labelNames: ['broker', 'stream'],
-          registers: [registry],
-        }),
-    );
-    this.takeovers = metric(
-      registry,
-      'sluice_kinesis_lease_takeovers_total',
-      () =>
-        new Counter({
-          name: 'sluice_kinesis_lease_takeovers_total',
-          help: 'Leases taken from another instance (expired or stolen to balance).',
-          labelNames: ['broker', 'stream'],
-          registers: [registry],
-        }),
-    );
-    this.leasesLost = metric(
-      registry,
-      'sluice_kinesis_leases_lost_total',
-      () =>
-        new Counter({
-          name: 'sluice_kinesis_leases_lost_total',
-          help: 'Leases this instance lost to another (or could not renew in time).',
-          labelNames: ['broker', 'stream'],
-          registers: [registry],
-        }),
-    );
-    this.throttles = metric(
-      registry,
-      'sluice_kinesis_throttles_total',
-      () =>
-        new Counter({
-          name: 'sluice_kinesis_throttles_total',
-          help: 'Calls refused for throughput limits, by operation.',
-          labelNames: ['broker', 'stream', 'operation'],
-          registers: [registry],
-        }),
-    );
-    this.iteratorRenewals = metric(
-      registry,
-      'sluice_kinesis_iterator_renewals_total',
-      () =>
-        new Counter({
-          name: 'sluice_kinesis_iterator_renewals_total',
-          help: 'Expired shard iterators replaced.',
-          labelNames: ['broker', 'stream'],
-          registers: [registry],
-        }),
-    );
+    const metrics = BrokerMetrics.for(registry, 'kinesis');
+    this.labels = { ...metrics.labels, stream };
+    this.millisBehind = metrics.gauge('millis_behind_latest', 'MillisBehindLatest of the last read, per owned shard.', ['stream', 'shard']);
+    this.shardsOwned = metrics.gauge('shards_owned', 'Shards whose lease this instance holds.', ['stream']);
+    this.takeovers = metrics.counter('lease_takeovers_total', 'Leases taken from another instance (expired or stolen to balance).', [
+      'stream',
+    ]);
+    this.leasesLost = metrics.counter('leases_lost_total', 'Leases this instance lost to another (or could not renew in time).', [
+      'stream',
+    ]);
+    this.throttles = metrics.counter('throttles_total', 'Calls refused for throughput limits, by operation.', ['stream', 'operation']);
+    this.iteratorRenewals = metrics.counter('iterator_renewals_total', 'Expired shard iterators replaced.', ['stream']);
+    this.shardsOwned.set(this.labels, 0);
+    for (const counter of [this.takeovers, this.leasesLost, this.iteratorRenewals]) counter.inc(this.labels, 0);
+    for (const operation of OPERATIONS) this.throttles.inc({ ...this.labels, operation }, 0);
   }
 
   lag(shard: string, millis: number): void {
@@ -104,16 +68,11 @@ export class KinesisMetrics {
     this.leasesLost.inc(this.labels);
   }
 
-  throttle(operation: string): void {
+  throttle(operation: Operation): void {
     this.throttles.inc({ ...this.labels, operation });
   }
 
   iteratorRenewed(): void {
     this.iteratorRenewals.inc(this.labels);
   }
-}
-
-/** One metric per registry: a second adapter on the same registry (tests, bridging) reuses it. */
-function metric<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }

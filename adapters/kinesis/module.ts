@@ -1,13 +1,13 @@
 import { dirname, join } from 'node:path';
 import type { AdapterDeps } from '../../src/broker/adapter-deps.ts';
-import type { BrokerAdapter } from '../../src/broker/contract.ts';
+import type { ToolingAdapter } from '../../src/broker/tooling.ts';
 import type { KinesisConfig } from './config.ts';
 import { KinesisAdapter } from './kinesis-adapter.ts';
 
 export { preflight } from './preflight.ts';
 export { checkResources } from './resource-check.ts';
 
-export function createAdapter(config: KinesisConfig, deps: AdapterDeps): BrokerAdapter {
+export function createAdapter(config: KinesisConfig, deps: AdapterDeps): ToolingAdapter {
   return new KinesisAdapter(config, { logger: deps.logger, registry: deps.registry, audit: deps.audit });
 }
 

@@ -7,7 +7,7 @@ import { Backoff, sleep } from './backoff.ts';
 import type { Sendable } from './clients.ts';
 import type { KinesisConfig } from './config.ts';
 import { wrapEnvelope } from './envelope.ts';
-import type { KinesisMetrics } from './metrics.ts';
+import { KinesisMetrics } from './metrics.ts';
 
 /** PutRecords limits. */
 export const MAX_RECORDS_PER_CALL = 500;
@@ -38,7 +38,7 @@ export class KinesisPublisher implements Publisher {
   constructor(
     private readonly client: Sendable,
     private readonly options: KinesisConfig['publish'],
-    private readonly metrics?: KinesisMetrics,
+    private readonly metrics: KinesisMetrics = KinesisMetrics.unregistered(),
     private readonly ownsClient = false,
   ) {}
 
@@ -97,13 +97,13 @@ export class KinesisPublisher implements Publisher {
           if (!outcome || outcome.ErrorCode) {
             failed.push(pending[i]!);
             lastError = outcome?.ErrorCode ? `${outcome.ErrorCode}: ${outcome.ErrorMessage ?? ''}` : 'no result';
-            if (outcome?.ErrorCode === 'ProvisionedThroughputExceededException') this.metrics?.throttle('PutRecords');
+            if (outcome?.ErrorCode === 'ProvisionedThroughputExceededException') this.metrics.throttle('PutRecords');
           }
         }
         pending = failed;
       } catch (error) {
         const kind = awsErrorKind(error);
-        if (kind === 'throttled') this.metrics?.throttle('PutRecords');
+        if (kind === 'throttled') this.metrics.throttle('PutRecords');
         if (kind !== 'throttled' && kind !== 'transient') throw toSluiceError(error, `kinesis PutRecords to ${destination}`);
         lastError = (error as Error).message;
       }

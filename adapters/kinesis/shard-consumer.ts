@@ -21,7 +21,7 @@ export interface ConsumerContext {
   readonly maxRecords: number;
   readonly deaggregate: boolean;
   readonly logger: Logger;
-  readonly metrics?: KinesisMetrics;
+  readonly metrics: KinesisMetrics;
   /** The ack audit, when on (src/audit). */
   readonly audit?: AckAudit;
   /** Delivers a nacked event again after the nack delay. */
@@ -152,7 +152,7 @@ export class ShardConsumer {
         }
         if (batch.millisBehindLatest !== undefined) {
           this.behind = { millis: batch.millisBehindLatest, at: Date.now() };
-          this.context.metrics?.lag(this.shardId, batch.millisBehindLatest);
+          this.context.metrics.lag(this.shardId, batch.millisBehindLatest);
         }
         if (batch.end) {
           this.ending = true;

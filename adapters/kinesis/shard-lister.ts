@@ -2,7 +2,7 @@ import { ListShardsCommand, type ListShardsCommandOutput, type Shard } from '@aw
 import { awsErrorKind, toSluiceError } from './aws-errors.ts';
 import { Backoff, sleep } from './backoff.ts';
 import type { Sendable } from './clients.ts';
-import type { KinesisMetrics } from './metrics.ts';
+import { KinesisMetrics } from './metrics.ts';
 
 export interface ShardInfo {
   readonly shardId: string;
@@ -22,6 +22,7 @@ export async function listShards(
   stream: string,
   options: { signal?: AbortSignal; metrics?: KinesisMetrics } = {},
 ): Promise<ShardInfo[]> {
+  const { signal, metrics = KinesisMetrics.unregistered(stream) } = options;
   const shards: ShardInfo[] = [];
   const backoff = new Backoff(200, 5_000);
   let nextToken: string | undefined;
@@ -30,16 +31,16 @@ export async function listShards(
     for (;;) {
       try {
         page = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }), {
-          abortSignal: options.signal,
+          abortSignal: signal,
         });
         break;
       } catch (error) {
         const kind = awsErrorKind(error);
-        if (kind === 'throttled') options.metrics?.throttle('ListShards');
-        if ((kind !== 'throttled' && kind !== 'transient') || options.signal?.aborted || backoff.failures >= 8) {
+        if (kind === 'throttled') metrics.throttle('ListShards');
+        if ((kind !== 'throttled' && kind !== 'transient') || signal?.aborted || backoff.failures >= 8) {
           throw toSluiceError(error, `kinesis ListShards of ${stream}`);
         }
-        await sleep(backoff.next(), options.signal);
+        await sleep(backoff.next(), signal);
       }
     }
     for (const shard of (page.Shards ?? []) as Shard[]) shards.push(toShardInfo(shard));

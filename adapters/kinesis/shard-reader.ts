@@ -5,7 +5,7 @@ import { awsErrorKind, PersistentFailure, toSluiceError } from './aws-errors.ts'
 import { Backoff, sleep } from './backoff.ts';
 import type { Sendable } from './clients.ts';
 import { AT_TIMESTAMP, LATEST, TRIM_HORIZON, isSequenceNumber } from './lease.ts';
-import type { KinesisMetrics } from './metrics.ts';
+import { KinesisMetrics } from './metrics.ts';
 
 /** What a reader hands the shard consumer per call. */
 export interface ShardBatch {
@@ -74,7 +74,7 @@ export class PollingShardReader implements ShardReader {
     private readonly options: PollingOptions,
     private readonly signal: AbortSignal,
     private readonly logger: Logger,
-    private readonly metrics?: KinesisMetrics,
+    private readonly metrics: KinesisMetrics = KinesisMetrics.unregistered(),
   ) {
     this.backoff = new Backoff(options.throttleBackoffMs, 10_000);
     this.persistent = new PersistentFailure(options.fatalAfterMs);
@@ -134,12 +134,12 @@ export class PollingShardReader implements ShardReader {
     }
     if (kind === 'expired-iterator') {
       this.iterator = undefined;
-      this.metrics?.iteratorRenewed();
+      this.metrics.iteratorRenewed();
       this.logger.debug({ shard: this.shardId, after: this.lastSequence }, 'kinesis: shard iterator expired; getting a new one');
       return;
     }
     if (kind === 'throttled') {
-      this.metrics?.throttle(this.iterator ? 'GetRecords' : 'GetShardIterator');
+      this.metrics.throttle(this.iterator ? 'GetRecords' : 'GetShardIterator');
     } else {
       const message = errorMessage(error);
       if (message !== this.failure)

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../../src/errors.ts';
 import type { Sendable } from './clients.ts';
 import { LATEST, SHARD_END, TRIM_HORIZON, type InitialPosition, type Lease, type LeaseTable } from './lease.ts';
-import type { KinesisMetrics } from './metrics.ts';
+import { KinesisMetrics } from './metrics.ts';
 import { listShards, type ShardInfo } from './shard-lister.ts';
 
 /**
@@ -24,7 +24,7 @@ export class ShardSync {
     private readonly stream: string,
     private readonly initial: InitialPosition,
     private readonly logger: Logger,
-    private readonly metrics?: KinesisMetrics,
+    private readonly metrics: KinesisMetrics = KinesisMetrics.unregistered(),
   ) {}
 
   async sync(signal?: AbortSignal): Promise<void> {

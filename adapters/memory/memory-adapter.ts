@@ -1,5 +1,6 @@
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
-import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
+import type { BrokerAdapter, Publisher, Source } from '../../src/broker/contract.ts';
+import type { BrokerAdmin, BrokerFeatures, BrokerTooling } from '../../src/broker/tooling.ts';
 import { MemoryPublisher } from './memory-publisher.ts';
 import type { MemoryConfig } from './config.ts';
 import { MemoryBroker } from './memory-broker.ts';
@@ -17,7 +18,7 @@ class MemoryAdmin implements BrokerAdmin {
 }
 
 /** The embedded default: no infrastructure, the baseline for tests and benchmarks. */
-export class MemoryAdapter implements BrokerAdapter {
+export class MemoryAdapter implements BrokerAdapter, BrokerTooling {
   readonly type = 'memory';
   readonly features: BrokerFeatures = { orderedByKey: true, persistent: true, consumerGroups: false, redeliversOnNack: true };
 

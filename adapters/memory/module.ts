@@ -1,9 +1,9 @@
 import type { AdapterDeps } from '../../src/broker/adapter-deps.ts';
-import type { BrokerAdapter } from '../../src/broker/contract.ts';
+import type { ToolingAdapter } from '../../src/broker/tooling.ts';
 import type { MemoryConfig } from './config.ts';
 import { MemoryAdapter } from './memory-adapter.ts';
 
-export function createAdapter(config: MemoryConfig, deps: AdapterDeps): BrokerAdapter {
+export function createAdapter(config: MemoryConfig, deps: AdapterDeps): ToolingAdapter {
   return new MemoryAdapter(config, undefined, deps.audit);
 }
 

@@ -1,5 +1,5 @@
 import type { AdapterDeps } from '../../src/broker/adapter-deps.ts';
-import type { BrokerAdapter } from '../../src/broker/contract.ts';
+import type { ToolingAdapter } from '../../src/broker/tooling.ts';
 import type { PubSubConfig } from './config.ts';
 import { PubSubAdapter } from './pubsub-adapter.ts';
 
@@ -7,7 +7,7 @@ import { PubSubAdapter } from './pubsub-adapter.ts';
 // (the project comes from the credentials when not configured).
 export { checkResources } from './resource-check.ts';
 
-export function createAdapter(config: PubSubConfig, deps: AdapterDeps): BrokerAdapter {
+export function createAdapter(config: PubSubConfig, deps: AdapterDeps): ToolingAdapter {
   return new PubSubAdapter(config, deps.logger, deps.registry, deps.audit);
 }
 

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
-import type { BrokerAdapter, BrokerAdmin, BrokerFeatures, Publisher, Source } from '../../src/broker/contract.ts';
+import type { BrokerAdapter, Publisher, Source } from '../../src/broker/contract.ts';
+import type { BrokerAdmin, BrokerFeatures, BrokerTooling } from '../../src/broker/tooling.ts';
 import type { PubSubConfig } from './config.ts';
 import { PubSubMetrics } from './metrics.ts';
 import { PubSubPublisher } from './pubsub-publisher.ts';
@@ -13,7 +14,7 @@ import { PubSubAdmin } from './resources.ts';
  * Sluice replicas on one subscription share its messages (consumer groups); a nack is redelivered
  * at once; with message ordering on the subscription, a key's messages arrive in publish order.
  */
-export class PubSubAdapter implements BrokerAdapter {
+export class PubSubAdapter implements BrokerAdapter, BrokerTooling {
   readonly type = 'pubsub';
   readonly features: BrokerFeatures = { orderedByKey: true, persistent: true, consumerGroups: true, redeliversOnNack: true };
   readonly metrics: PubSubMetrics;

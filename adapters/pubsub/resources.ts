@@ -1,5 +1,5 @@
 import type { PubSub } from '@google-cloud/pubsub';
-import type { BrokerAdmin } from '../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../src/broker/tooling.ts';
 import { bounded, createClient, gaxTimeout, grpcCode, GrpcCode } from './client.ts';
 import type { PubSubConfig } from './config.ts';
 

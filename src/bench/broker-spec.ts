@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { ZodType } from 'zod';
-import { adapters, brokerTypes } from '../broker/registry.ts';
+import { adapters, brokerTypes } from '../composition/adapters.ts';
 import { deepMerge, validateConfig } from '../config/load.ts';
 import { throwIssues } from '../config/issues.ts';
 import { readSets } from '../config/set.ts';

@@ -5,8 +5,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
-import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
 import { Sluice } from '../app.ts';
+import type { Publisher } from '../broker/contract.ts';
+import { benchAdapter } from './bench-adapters.ts';
 import { validateConfig } from '../config/load.ts';
 import { dropHarmlessWarnings } from '../cli/harmless-warnings.ts';
 import { errorMessage } from '../errors.ts';
@@ -22,6 +23,8 @@ const send = (message: FromConsumer) => process.send!(message);
 // kafkajs' negative-timeout warning would break the parent's progress line (as `sluice run` drops it).
 dropHarmlessWarnings();
 let sluice: Sluice | undefined;
+/** Memory broker: the in-process broker Sluice reads (the shared one), for the producer threads' batches. */
+let memoryPublisher: Publisher | undefined;
 let recorder: DeliveryRecorder | undefined;
 let cpuStart = process.cpuUsage();
 let wallStart = performance.now();
@@ -39,6 +42,7 @@ async function start(message: ConsumerStart): Promise<void> {
     recorder!.record(event.payload, nowMs());
   };
   sluice = await Sluice.create(config, pino({ level: 'warn' }), { handler: handler as never });
+  if (config.broker.type === 'memory') memoryPublisher = (await benchAdapter('memory', config.broker.memory)).adapter.createPublisher();
   await sluice.start();
   send({ type: 'ready' });
 }
@@ -103,7 +107,7 @@ function startProducerThread(
           key: event.key,
           payload: Buffer.from(event.payload.buffer, event.payload.byteOffset, event.payload.byteLength),
         }));
-        await MemoryBroker.shared('default').publish(options.destination, events);
+        await memoryPublisher!.publish(options.destination, events);
         producerThread.postMessage({ type: 'published', id: message.id });
       } else if (message.type === 'progress') onProgress({ at: message.at!, published: message.published!, confirmed: message.confirmed! });
       else if (message.type === 'done') onDone(message.report as ProducerReport);

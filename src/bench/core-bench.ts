@@ -1,15 +1,18 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
-import { MemoryPublisher } from '../../adapters/memory/memory-publisher.ts';
-import { MemorySource } from '../../adapters/memory/memory-source.ts';
 import { LoadGenerator } from '../broker/load-generator.ts';
 import type { OutgoingEvent } from '../broker/contract.ts';
+import type { ToolingAdapter } from '../broker/tooling.ts';
 import { Pipeline } from '../core/pipeline.ts';
 import type { Handler } from '../handler/handler.ts';
 import { noopHandler } from '../handler/load.ts';
 import { registerPipelineMetrics } from '../metrics/prometheus.ts';
 import type { EventTracer } from '../tracing/event-tracer.ts';
+import { isolatedMemory } from './bench-adapters.ts';
+
+/** A memory broker of its own with a backlog limit of `maxBacklog`, read from `topic` as group `bench`. */
+export const memoryBroker = (topic: string, maxBacklog: number) =>
+  isolatedMemory({ topic, partitions: 4, group: 'bench', startFrom: 'earliest', nackDelayMs: 100, commitIntervalMs: 200, maxBacklog });
 
 /**
  * `npm run bench:core`: the core's own cost, with no broker I/O. Three phases in one process:
@@ -27,17 +30,18 @@ export async function runCoreBench(options: { events: number; payloadSize: numbe
   const keys = Array.from({ length: 1000 }, (_, i) => `key-${i}`);
 
   // Phase 1: throughput over a backlog.
-  const broker = new MemoryBroker(options.events + 1);
+  const broker = await memoryBroker('bench', options.events + 1);
+  const publisher = broker.createPublisher();
   const batch: OutgoingEvent[] = [];
   for (let i = 0; i < 10_000; i++) batch.push({ key: keys[i % keys.length], payload });
   for (let published = 0; published < options.events; published += batch.length) {
-    await broker.publish('bench', batch.slice(0, Math.min(batch.length, options.events - published)), 4);
+    await publisher.publish('bench', batch.slice(0, Math.min(batch.length, options.events - published)));
   }
-  const throughput = await drain(broker, 'bench', options.events, noopHandler, logger);
+  const throughput = await drain(broker, options.events, noopHandler, logger);
   process.stderr.write(
     `throughput: ${Math.round(throughput.eventsPerSecond).toLocaleString('en-US')} events/s (${throughput.nsPerEvent.toFixed(0)} ns/event)\n`,
   );
-  broker.deleteTopic('bench');
+  await broker.createAdmin().deleteDestination('bench');
   global.gc?.();
 
   // Phase 2: end-to-end latency at a fixed rate.
@@ -67,23 +71,8 @@ export async function runCoreBench(options: { events: number; payloadSize: numbe
   return 0;
 }
 
-function pipelineFor(
-  broker: MemoryBroker,
-  topic: string,
-  handler: Handler,
-  logger: pino.Logger,
-  queue = 10_000,
-  pool = 16,
-  tracer?: EventTracer,
-) {
-  const source = new MemorySource(broker, {
-    topic,
-    partitions: 4,
-    group: 'bench',
-    startFrom: 'earliest',
-    nackDelayMs: 100,
-    commitIntervalMs: 200,
-  });
+function pipelineFor(broker: ToolingAdapter, handler: Handler, logger: pino.Logger, queue = 10_000, pool = 16, tracer?: EventTracer) {
+  const source = broker.createSource();
   const pipeline = new Pipeline(
     {
       broker: 'memory',
@@ -104,15 +93,8 @@ async function waitFor(condition: () => boolean): Promise<void> {
 }
 
 /** Drains a backlog of `events` through the core (bench:tracing runs it with a tracer). */
-export async function drain(
-  broker: MemoryBroker,
-  topic: string,
-  events: number,
-  handler: Handler,
-  logger: pino.Logger,
-  tracer?: EventTracer,
-) {
-  const pipeline = pipelineFor(broker, topic, handler, logger, 10_000, 16, tracer);
+export async function drain(broker: ToolingAdapter, events: number, handler: Handler, logger: pino.Logger, tracer?: EventTracer) {
+  const pipeline = pipelineFor(broker, handler, logger, 10_000, 16, tracer);
   const started = performance.now();
   await pipeline.start();
   await waitFor(() => pipeline.stats.completed >= events);
@@ -122,11 +104,11 @@ export async function drain(
 }
 
 async function fixedRate(rate: number, durationMs: number, payloadSize: number, logger: pino.Logger) {
-  const broker = new MemoryBroker(100_000);
-  const pipeline = pipelineFor(broker, 'latency', noopHandler, logger);
+  const broker = await memoryBroker('latency', 100_000);
+  const pipeline = pipelineFor(broker, noopHandler, logger);
   await pipeline.start();
   const total = Math.round((rate * durationMs) / 1000);
-  const generator = new LoadGenerator(new MemoryPublisher(broker, 4), {
+  const generator = new LoadGenerator(broker.createPublisher(), {
     destination: 'latency',
     rate,
     payloadSize,
@@ -146,11 +128,11 @@ async function overloadRun(payloadSize: number, logger: pino.Logger) {
   const pool = 16;
   const workMs = 2;
   const handlerCapacity = Math.round((pool * 1000) / workMs);
-  const broker = new MemoryBroker(20_000);
+  const broker = await memoryBroker('overload', 20_000);
   const slow: Handler = () => new Promise((resolve) => setTimeout(resolve, workMs));
-  const pipeline = pipelineFor(broker, 'overload', slow, logger, 5_000, pool);
+  const pipeline = pipelineFor(broker, slow, logger, 5_000, pool);
   await pipeline.start();
-  const generator = new LoadGenerator(new MemoryPublisher(broker, 4), {
+  const generator = new LoadGenerator(broker.createPublisher(), {
     destination: 'overload',
     rate: handlerCapacity * 10,
     payloadSize,

@@ -1,73 +1,19 @@
 /**
- * The baselines of `npm run bench:kafka`: each Kafka client library alone, reading a backlog and
- * only counting. No commits, no queue, nothing kept: the least a consumer of that library can
- * cost, so that Sluice on the same library is measured against it.
+ * The contenders of `npm run bench:kafka`: per client library, the library alone reading the
+ * backlog and only counting (adapters/kafka/bench-hooks.ts, reached through the composition
+ * root: no commits, no queue, the least a consumer of that library can cost), then Sluice on the
+ * same library; and the table that compares them.
  */
-import { Consumer, type MessagesStream } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
-import type { KafkaConfig } from '../../adapters/kafka/config.ts';
-import { EventCounter, type Rate, waitUntil } from './bench-support.ts';
+import { bareRate } from './bench-adapters.ts';
+import type { Rate } from './bench-support.ts';
 import { num, table } from './table.ts';
 
-/** kafkajs with a no-op eachBatch that only counts (auto-resolve on, commits off). */
-export async function bareKafkajs(cfg: KafkaConfig, topic: string, group: string, events: number): Promise<Rate> {
-  const kafka = new Kafka({ clientId: 'sluice-bench-bare', brokers: cfg.brokers, logLevel: logLevel.WARN });
-  const consumer = kafka.consumer({
-    groupId: group,
-    minBytes: cfg.fetch.minBytes,
-    maxBytes: cfg.fetch.maxBytes,
-    maxBytesPerPartition: cfg.fetch.maxBytesPerPartition,
-    maxWaitTimeInMs: cfg.fetch.maxWaitTimeMs,
-  });
-  const counter = new EventCounter(events);
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => counter.add(batch.messages.length),
-  });
-  await waitUntil('the bare kafkajs consumer to read the backlog', () => counter.done, 600_000);
-  await consumer.disconnect();
-  return counter.rate();
-}
+/** The `broker.kafka` section both contenders read with (`client` and `group` set per run). */
+export type KafkaSection = Record<string, unknown> & { readonly brokers: readonly string[] };
 
-/**
- * @platformatic/kafka's consume() stream in flowing mode, a `data` listener that only counts,
- * autocommit off; the same fetch sizes, wait and isolation level as Sluice's platformatic source,
- * the library's default stream buffer (highWaterMark 1,024 records).
- */
-export async function barePlatformatic(cfg: KafkaConfig, topic: string, group: string, events: number): Promise<Rate> {
-  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-    clientId: 'sluice-bench-bare',
-    bootstrapBrokers: cfg.brokers,
-    groupId: group,
-    autocommit: false,
-    sessionTimeout: cfg.sessionTimeoutMs,
-    heartbeatInterval: cfg.heartbeatIntervalMs,
-    rebalanceTimeout: cfg.rebalanceTimeoutMs,
-    minBytes: cfg.fetch.minBytes,
-    maxBytes: cfg.fetch.maxBytes,
-    maxBytesPerPartition: cfg.fetch.maxBytesPerPartition,
-    maxWaitTime: cfg.fetch.maxWaitTimeMs,
-    isolationLevel: cfg.isolationLevel === 'read_committed' ? 1 : 0,
-  });
-  const counter = new EventCounter(events);
-  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
-  try {
-    stream = await consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
-    stream.on('data', () => counter.add(1));
-    await waitUntil('the bare platformatic consumer to read the backlog', () => counter.done, 600_000);
-  } finally {
-    await stream?.close().catch(() => undefined);
-    await consumer.close(true);
-  }
-  return counter.rate();
-}
-
-export type KafkaClient = KafkaConfig['client'];
+/** The client libraries Sluice's Kafka adapter can run on (`broker.kafka.client`). */
+export type KafkaClient = 'kafkajs' | 'platformatic';
 export const KAFKA_CLIENTS: readonly KafkaClient[] = ['kafkajs', 'platformatic'];
-
-const BARE: Record<KafkaClient, typeof bareKafkajs> = { kafkajs: bareKafkajs, platformatic: barePlatformatic };
 
 /** One reader of the backlog: a bare client, or Sluice on that client. */
 export interface Contender {
@@ -76,6 +22,9 @@ export interface Contender {
   sluice: boolean;
   run(round: number): Promise<Rate & { commits?: number }>;
 }
+
+/** Unused by Kafka's bare readers (no flow control of their own), required by the hook. */
+const BARE_QUEUE = { maxEvents: 10_000, maxBytes: 64 << 20 };
 
 /** `--clients kafkajs,platformatic`: the libraries to compare, each checked. */
 export function parseClients(value: string): KafkaClient[] {
@@ -93,7 +42,7 @@ export function parseClients(value: string): KafkaClient[] {
  */
 export function kafkaContenders(
   clients: readonly KafkaClient[],
-  backlog: { cfg: KafkaConfig; topic: string; events: number; run: string },
+  backlog: { cfg: KafkaSection; topic: string; events: number; run: string },
   sluice: (client: KafkaClient, round: number) => Promise<Rate & { commits: number }>,
 ): Contender[] {
   return clients.flatMap((client): Contender[] => [
@@ -101,7 +50,13 @@ export function kafkaContenders(
       name: `bare ${client}`,
       client,
       sluice: false,
-      run: (round) => BARE[client](backlog.cfg, backlog.topic, `bench-bare-${backlog.run}-${client}-${round}`, backlog.events),
+      run: (round) =>
+        bareRate(
+          'kafka',
+          { ...backlog.cfg, client, topics: [backlog.topic], group: `bench-bare-${backlog.run}-${client}-${round}` },
+          backlog.events,
+          { queue: BARE_QUEUE },
+        ),
     },
     { name: `Sluice ${client}`, client, sluice: true, run: (round) => sluice(client, round) },
   ]);

@@ -28,13 +28,10 @@ import { availableParallelism, loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as hdr from 'hdr-histogram-js';
-import { Registry } from 'prom-client';
-import { kafkaConfigSchema, type KafkaConfig } from '../../adapters/kafka/config.ts';
-import { KafkaAdapter } from '../../adapters/kafka/kafka-adapter.ts';
 import type { OutgoingEvent } from '../broker/contract.ts';
+import type { BrokerAdmin, ToolingAdapter } from '../broker/tooling.ts';
+import { benchAdapter } from './bench-adapters.ts';
 import {
-  benchLogger,
   EventCounter,
   fmt,
   type OutsideRate,
@@ -43,12 +40,12 @@ import {
   runId,
   say,
   settings,
-  sleep,
   sluiceRunFromOutside,
   startSluiceAsRun,
   waitUntil,
 } from './bench-support.ts';
-import { type Contender, KAFKA_CLIENTS, kafkaContenders, parseClients, summarizeContenders } from './kafka-bare.ts';
+import { type Contender, KAFKA_CLIENTS, type KafkaSection, kafkaContenders, parseClients, summarizeContenders } from './kafka-bare.ts';
+import { LatencySplit, ms, publishAtRate, readStamp } from './open-loop.ts';
 import { childExecArgv } from '../util/runtime.ts';
 import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
@@ -85,14 +82,15 @@ const CLIENTS = parseClients(args.clients!);
 const PARTITIONS = 4;
 const run = runId();
 const CONTENDERS = new Set(args.contenders!.split(',').map((name) => name.trim()));
-const logger = benchLogger();
 
-function config(topic: string, group: string): KafkaConfig {
-  return kafkaConfigSchema.parse({ brokers: args.brokers!.split(','), clientId: 'sluice-bench', topics: [topic], group });
+/** The `broker.kafka` section, as a user would write it; `client` is set per contender. */
+type KafkaBench = KafkaSection & { readonly clientId: string; readonly client?: string };
+function config(topic: string, group: string): KafkaBench {
+  return { brokers: args.brokers!.split(','), clientId: 'sluice-bench', topics: [topic], group };
 }
 
 /** Produces the backlog with Sluice's publisher: batches of 5,000, 1,000 keys. */
-async function produceBacklog(adapter: KafkaAdapter, topic: string): Promise<number> {
+async function produceBacklog(adapter: ToolingAdapter, topic: string): Promise<number> {
   const publisher = adapter.createPublisher();
   await publisher.connect();
   const payload = Buffer.alloc(PAYLOAD, 'sluice-kafka-bench;');
@@ -110,7 +108,7 @@ async function produceBacklog(adapter: KafkaAdapter, topic: string): Promise<num
 }
 
 /** Sluice as `sluice run` runs it (bench-support.ts), reading `topic` as `group` with `cfg`'s client. */
-function sluiceRunConfig(cfg: KafkaConfig, topic: string, group: string): unknown {
+function sluiceRunConfig(cfg: KafkaBench, topic: string, group: string): unknown {
   return runConfigFor(
     'kafka',
     { brokers: cfg.brokers, clientId: cfg.clientId, client: cfg.client, topics: [topic], group },
@@ -119,7 +117,7 @@ function sluiceRunConfig(cfg: KafkaConfig, topic: string, group: string): unknow
 }
 
 /** Sluice in this process, built as `sluice run` builds it, with a handler that only counts. */
-async function throughSluice(cfg: KafkaConfig, topic: string, round: string): Promise<Rate & { commits: number }> {
+async function throughSluice(cfg: KafkaBench, topic: string, round: string): Promise<Rate & { commits: number }> {
   const counter = new EventCounter(EVENTS);
   const sluice = await startSluiceAsRun(sluiceRunConfig(cfg, topic, `bench-sluice-${run}-${round}`), () => counter.add(1));
   await waitUntil('Sluice to process the backlog', () => counter.done, 600_000);
@@ -129,30 +127,22 @@ async function throughSluice(cfg: KafkaConfig, topic: string, round: string): Pr
 }
 
 /** `sluice run` itself in a child process (noop handler, defaults), measured from outside. */
-function sluiceRunOutside(cfg: KafkaConfig, topic: string, round: string): Promise<OutsideRate> {
+function sluiceRunOutside(cfg: KafkaBench, topic: string, round: string): Promise<OutsideRate> {
   return sluiceRunFromOutside(sluiceRunConfig(cfg, topic, `bench-run-${run}-${round}`), EVENTS);
 }
 
 /** Open-loop producer at `RATE` for `SECONDS` while Sluice consumes; latency from intended send time. */
-async function latencyAtRate(cfg: KafkaConfig, admin: ReturnType<KafkaAdapter['createAdmin']>) {
+async function latencyAtRate(cfg: KafkaBench, admin: BrokerAdmin) {
   const topic = `bench-latency-${run}`;
   await admin.createDestination(topic, { partitions: PARTITIONS });
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-  const producerSide = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-  const consumerSide = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const split = new LatencySplit();
   const total = RATE * SECONDS;
   const warmup = RATE * 2; // the first two seconds are not measured
   let handled = 0;
   const sluice = await startSluiceAsRun(sluiceRunConfig(cfg, topic, `bench-latency-${run}`), (event) => {
-    const intended = event.payload.readDoubleLE(0);
-    const seq = event.payload.readUInt32LE(8);
-    if (seq >= warmup) {
-      const now = performance.timeOrigin + performance.now();
-      histogram.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
-      // The record's timestamp (set by the producer when it sends, ms) splits the path in two.
-      producerSide.recordValue(Math.max(1, Math.round((event.timestamp - intended) * 1000)));
-      consumerSide.recordValue(Math.max(1, Math.round((now - event.timestamp) * 1000)));
-    }
+    const { intended, seq } = readStamp(event.payload);
+    // The record's timestamp (set by the producer when it sends, ms) splits the path in two.
+    if (seq >= warmup) split.record(intended, event.timestamp);
     handled++;
   });
 
@@ -189,7 +179,7 @@ async function latencyAtRate(cfg: KafkaConfig, admin: ReturnType<KafkaAdapter['c
   await waitUntil('Sluice to process the fixed-rate stream', () => handled >= total, 120_000);
   await sluice.stop();
   await admin.deleteDestination(topic).catch(() => undefined);
-  const ms = (us: number) => Number((us / 1000).toFixed(2));
+  const { total: histogram, producer: producerSide, consumer: consumerSide } = split;
   return {
     rate: RATE,
     achievedRate,
@@ -209,32 +199,13 @@ async function latencyAtRate(cfg: KafkaConfig, admin: ReturnType<KafkaAdapter['c
 
 /** Child process: publishes RATE events/s for SECONDS from `origin`, each stamped with its intended send time. */
 async function produceAtRate(topic: string, origin: number): Promise<number> {
-  const adapter = new KafkaAdapter(config(topic, 'unused'), logger, new Registry());
+  const { adapter } = await benchAdapter('kafka', config(topic, 'unused'));
   const publisher = adapter.createPublisher();
   await publisher.connect();
-  const total = RATE * SECONDS;
-  let sent = 0;
-  while (sent < total) {
-    const now = performance.timeOrigin + performance.now();
-    const due = Math.min(total, Math.floor(((now - origin) / 1000) * RATE)) - sent;
-    if (due <= 0) {
-      await sleep(1);
-      continue;
-    }
-    const batch = new Array<OutgoingEvent>(due);
-    for (let i = 0; i < due; i++) {
-      const seq = sent + i;
-      const payload = Buffer.alloc(PAYLOAD, 'x');
-      payload.writeDoubleLE(origin + (seq * 1000) / RATE, 0); // intended send time, ms since the epoch
-      payload.writeUInt32LE(seq, 8);
-      batch[i] = { key: `key-${seq % 1000}`, payload };
-    }
-    await publisher.publish(topic, batch);
-    sent += due;
-  }
-  const seconds = (performance.timeOrigin + performance.now() - origin) / 1000;
+  const loop = { rate: RATE, seconds: SECONDS, payloadBytes: PAYLOAD, origin, key: (seq: number) => `key-${seq % 1000}`, awaitEach: true };
+  const { achievedRate } = await publishAtRate(publisher, topic, loop);
   await publisher.close();
-  process.stdout.write(`${JSON.stringify({ achievedRate: Math.round(total / seconds) })}\n`);
+  process.stdout.write(`${JSON.stringify({ achievedRate })}\n`);
   return 0;
 }
 
@@ -242,7 +213,7 @@ async function main(): Promise<number> {
   if (args['produce-to']) return produceAtRate(args['produce-to'], Number(args.origin));
   const topic = args.topic ?? `bench-backlog-${run}`;
   const cfg = config(topic, `bench-${run}`);
-  const adminAdapter = new KafkaAdapter(cfg, logger, new Registry());
+  const { adapter: adminAdapter } = await benchAdapter('kafka', cfg);
   const admin = adminAdapter.createAdmin();
   if (!args.topic) await admin.createDestination(topic, { partitions: PARTITIONS });
   try {

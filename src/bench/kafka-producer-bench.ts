@@ -7,10 +7,8 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Registry } from 'prom-client';
-import { kafkaConfigSchema } from '../../adapters/kafka/config.ts';
-import { KafkaAdapter } from '../../adapters/kafka/kafka-adapter.ts';
-import { benchLogger, fmt, runId, say } from './bench-support.ts';
+import { benchAdapter } from './bench-adapters.ts';
+import { fmt, runId, say } from './bench-support.ts';
 import { KAFKA_CLIENTS, type KafkaClient, parseClients } from './kafka-bare.ts';
 import { runProducer } from './producer.ts';
 import { publishesInFlight } from './run-broker.ts';
@@ -33,12 +31,9 @@ const RATE = Number(args.rate);
 const SECONDS = flagOrExit(() => parseDuration(args.seconds, '--seconds', 's'));
 const IN_FLIGHT = Number(args['in-flight']);
 const MESSAGE_SIZE = flagOrExit(() => parseSize(args['message-size'], '--message-size'));
-const logger = benchLogger();
-
 /** One round: the rate offered (events confirmed / time until the last was confirmed) and CPU per event. */
 async function offer(client: KafkaClient): Promise<{ offered: number; cpuUsPerEvent: number; maxBehindMs: number }> {
-  const cfg = kafkaConfigSchema.parse({ client, brokers: args.brokers!.split(','), clientId: 'sluice-bench-producer' });
-  const adapter = new KafkaAdapter(cfg, logger, new Registry());
+  const { adapter } = await benchAdapter('kafka', { client, brokers: args.brokers!.split(','), clientId: 'sluice-bench-producer' });
   const admin = adapter.createAdmin();
   const topic = `bench-producer-${runId()}`;
   await admin.createDestination(topic, { partitions: 4 });

@@ -24,15 +24,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import * as hdr from 'hdr-histogram-js';
-import { Registry } from 'prom-client';
-import { createKinesisClient } from '../../adapters/kinesis/clients.ts';
-import { kinesisConfigSchema, type KinesisConfig } from '../../adapters/kinesis/config.ts';
-import { KinesisAdapter } from '../../adapters/kinesis/kinesis-adapter.ts';
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
-import { maxBatchFor } from '../core/pipeline.ts';
-import { benchLogger, fmt, runConfigFor, runId, say, sleep, startSluiceAsRun, waitUntil } from './bench-support.ts';
+import type { ToolingAdapter } from '../broker/tooling.ts';
+import { benchAdapter, startBareReader } from './bench-adapters.ts';
+import { fmt, runConfigFor, runId, say, sleep, startSluiceAsRun, waitUntil } from './bench-support.ts';
 import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
 const { values: args } = parseArgs({
@@ -55,7 +51,12 @@ const ROUNDS = Math.max(1, Number(args.rounds));
 const QUEUE = 10_000;
 const run = runId();
 
-const logger = benchLogger();
+/** What the benchmark reads of the validated `broker.kinesis` section. */
+interface KinesisBench {
+  stream: string;
+  application: string;
+  consumer: { pollIntervalMs: number };
+}
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** The `broker.kinesis` section of a config, as a user would write it. */
@@ -70,8 +71,9 @@ function section(stream: string, application: string, checkpoints: string): Reco
   };
 }
 
-function config(stream: string, application: string, checkpoints: string): KinesisConfig {
-  return kinesisConfigSchema.parse(section(stream, application, checkpoints));
+/** An adapter on `section(...)`, and that section validated (with its defaults). */
+function kinesis(stream: string, application: string, checkpoints: string) {
+  return benchAdapter<KinesisBench>('kinesis', section(stream, application, checkpoints));
 }
 
 /** Sluice as `sluice run` starts it (bench-support.ts: defaults, wrappers, metrics, summary) with `handler`. */
@@ -79,7 +81,7 @@ function sluiceFor(stream: string, application: string, checkpoints: string, han
   return startSluiceAsRun(runConfigFor('kinesis', section(stream, application, checkpoints)), handler);
 }
 
-async function produceBacklog(adapter: KinesisAdapter, stream: string): Promise<number> {
+async function produceBacklog(adapter: ToolingAdapter, stream: string): Promise<number> {
   const publisher = adapter.createPublisher();
   const payload = Buffer.alloc(PAYLOAD, 'sluice-kinesis-bench;');
   const started = performance.now();
@@ -94,46 +96,29 @@ async function produceBacklog(adapter: KinesisAdapter, stream: string): Promise<
   return RECORDS / ((performance.now() - started) / 1000);
 }
 
-/** GetRecords on every shard (one loop per shard), calls at least `spacingMs` apart, records dropped. */
-async function bareLoop(kinesisConfig: KinesisConfig, limit: number, spacingMs: number): Promise<Measured> {
-  const client = createKinesisClient(kinesisConfig);
+/**
+ * The bare loop (adapters/kinesis/bench-hooks.ts): GetRecords on every shard, one loop per shard,
+ * calls at least `spacingMs` apart, records dropped; timed from the first record to the last.
+ */
+async function bareLoop(stream: string, application: string, checkpoints: string, spacingMs: number) {
   const cpu = process.cpuUsage();
-  try {
-    const shards = (await client.send(new ListShardsCommand({ StreamName: kinesisConfig.stream }))).Shards ?? [];
-    let read = 0;
-    let first = 0;
-    let last = 0;
-    await Promise.all(
-      shards.map(async (shard) => {
-        let iterator = (
-          await client.send(
-            new GetShardIteratorCommand({ StreamName: kinesisConfig.stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
-          )
-        ).ShardIterator;
-        let lastCall = 0;
-        while (iterator && read < RECORDS) {
-          const wait = lastCall + spacingMs - performance.now();
-          if (wait > 0) await sleep(wait);
-          lastCall = performance.now();
-          const result = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
-          const count = result.Records?.length ?? 0;
-          if (count > 0) {
-            const now = performance.now();
-            if (first === 0) first = now;
-            last = now;
-            read += count;
-          } else if (result.MillisBehindLatest === 0) {
-            break;
-          }
-          iterator = result.NextShardIterator;
-        }
-      }),
-    );
-    if (read < RECORDS) throw new Error(`bare loop read ${read} of ${RECORDS}`);
-    return { rate: RECORDS / ((last - first) / 1000), cpuMicrosPerRecord: cpuPerRecord(cpu) };
-  } finally {
-    client.destroy();
-  }
+  let read = 0;
+  let first = 0;
+  let last = 0;
+  const reader = await startBareReader('kinesis', section(stream, application, checkpoints), {
+    queue: { maxEvents: QUEUE, maxBytes: 64 << 20 },
+    fetchSpacingMs: spacingMs,
+    onRead: (count) => {
+      const now = performance.now();
+      if (first === 0) first = now;
+      last = now;
+      read += count;
+    },
+  });
+  await reader.ended;
+  if (read < RECORDS) throw new Error(`bare loop read ${read} of ${RECORDS}`);
+  const measured: Measured = { rate: RECORDS / ((last - first) / 1000), cpuMicrosPerRecord: cpuPerRecord(cpu) };
+  return { ...measured, description: reader.description };
 }
 
 async function throughSluice(stream: string, application: string, checkpoints: string): Promise<Measured> {
@@ -165,8 +150,8 @@ function cpuPerRecord(since: NodeJS.CpuUsage): number {
 }
 
 async function latency(
-  adapter: KinesisAdapter,
-  kinesisConfig: KinesisConfig,
+  adapter: ToolingAdapter,
+  kinesisConfig: KinesisBench,
   checkpoints: string,
 ): Promise<{ p50: number; p99: number; max: number; mean: number; count: number }> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
@@ -213,10 +198,9 @@ async function main(): Promise<void> {
   const checkpoints = await mkdtemp(join(tmpdir(), 'sluice-kinesis-bench-'));
   const backlogStream = `bench-${run}`;
   const latencyStream = `bench-latency-${run}`;
-  const base = config(backlogStream, `bench-${run}`, checkpoints);
-  const adapter = new KinesisAdapter(base, { logger, registry: new Registry() });
+  const { config: base, adapter } = await kinesis(backlogStream, `bench-${run}`, checkpoints);
   const admin = adapter.createAdmin();
-  const limit = Math.min(base.consumer.maxRecords, maxBatchFor(QUEUE));
+  let limit = '';
   try {
     await admin.createDestination(backlogStream, { partitions: SHARDS });
     await admin.createDestination(latencyStream, { partitions: SHARDS });
@@ -229,17 +213,18 @@ async function main(): Promise<void> {
   }
   try {
     say(
-      `kinesis bench: ${fmt(RECORDS)} records of ${PAYLOAD} B, ${SHARDS} shard(s), GetRecords Limit ${limit} (min(10000, maxBatch of a ${fmt(QUEUE)}-event queue)), ${ROUNDS} round(s); kinesalite at ${args.endpoint}`,
+      `kinesis bench: ${fmt(RECORDS)} records of ${PAYLOAD} B, ${SHARDS} shard(s), Sluice with a ${fmt(QUEUE)}-event queue, ${ROUNDS} round(s); kinesalite at ${args.endpoint}`,
     );
     const putRate = await produceBacklog(adapter, backlogStream);
     say(`backlog written: ${fmt(putRate)} records/s through the publisher`);
-    const paced: Measured[] = [];
+    const paced: (Measured & { description: string })[] = [];
     const unpaced: Measured[] = [];
     const sluice: Measured[] = [];
     const ratios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      paced.push(await bareLoop(base, limit, base.consumer.pollIntervalMs));
-      unpaced.push(await bareLoop(base, limit, 0));
+      paced.push(await bareLoop(backlogStream, base.application, checkpoints, base.consumer.pollIntervalMs));
+      unpaced.push(await bareLoop(backlogStream, base.application, checkpoints, 0));
+      limit = paced.at(-1)!.description;
       sluice.push(await throughSluice(backlogStream, `bench-${run}-r${round}`, checkpoints));
       ratios.push(sluice.at(-1)!.rate / paced.at(-1)!.rate);
       say(
@@ -256,8 +241,8 @@ async function main(): Promise<void> {
         `client CPU per record: bare ${cpu(paced)} µs, Sluice ${cpu(sluice)} µs`,
     );
 
-    const latencyConfig = config(latencyStream, `bench-${run}-latency`, checkpoints);
-    const lat = await latency(new KinesisAdapter(latencyConfig, { logger, registry: new Registry() }), latencyConfig, checkpoints);
+    const { config: latencyConfig, adapter: latencyAdapter } = await kinesis(latencyStream, `bench-${run}-latency`, checkpoints);
+    const lat = await latency(latencyAdapter, latencyConfig, checkpoints);
     say(
       `end-to-end latency at ${fmt(RATE)} records/s, poll interval ${latencyConfig.consumer.pollIntervalMs} ms: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms (${fmt(lat.count)} records)`,
     );
@@ -270,7 +255,7 @@ async function main(): Promise<void> {
         records: RECORDS,
         payloadBytes: PAYLOAD,
         shards: SHARDS,
-        getRecordsLimit: limit,
+        bareLoop: limit,
         putRecordsPerSecond: Math.round(putRate),
         barePacedRecordsPerSecondPerShard: paced.map((m) => Math.round(m.rate / SHARDS)),
         bareBackToBackRecordsPerSecondPerShard: unpaced.map((m) => Math.round(m.rate / SHARDS)),

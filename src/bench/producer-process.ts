@@ -1,7 +1,7 @@
 /** The producer side of `sluice bench` for real brokers: its own process, the adapter's Publisher. */
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { adapters } from '../broker/registry.ts';
+import { adapters } from '../composition/adapters.ts';
 import { dropHarmlessWarnings } from '../cli/harmless-warnings.ts';
 import { errorMessage } from '../errors.ts';
 import type { FromProducer, ProducerGo, ProducerStart } from './messages.ts';

@@ -30,29 +30,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Message } from '@google-cloud/pubsub';
-import * as hdr from 'hdr-histogram-js';
-import { Registry } from 'prom-client';
-import { createClient } from '../../adapters/pubsub/client.ts';
-import { pubsubConfigSchema, type PubSubConfig } from '../../adapters/pubsub/config.ts';
-import { PubSubAdapter } from '../../adapters/pubsub/pubsub-adapter.ts';
-import { PubSubEvent } from '../../adapters/pubsub/pubsub-event.ts';
-import { flowControlFor } from '../../adapters/pubsub/pubsub-source.ts';
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
+import type { BrokerAdmin, ToolingAdapter } from '../broker/tooling.ts';
+import { benchHooksFor } from '../composition/adapters.ts';
 import { configSchema } from '../config/schema.ts';
-import { maxBatchFor } from '../core/pipeline.ts';
-import {
-  benchLogger,
-  EventCounter,
-  fmt,
-  type Rate as BaseRate,
-  runConfigFor,
-  runId,
-  say,
-  sleep,
-  startSluiceAsRun,
-  waitUntil,
-} from './bench-support.ts';
+import { benchAdapter, startBareReader } from './bench-adapters.ts';
+import { EventCounter, fmt, type Rate as BaseRate, runConfigFor, runId, say, sleep, startSluiceAsRun, waitUntil } from './bench-support.ts';
+import { LatencySplit, latencyHistogram, ms, publishAtRate, readStamp } from './open-loop.ts';
 import { childExecArgv } from '../util/runtime.ts';
 import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
@@ -78,7 +62,7 @@ const ROUNDS = Math.max(1, Number(args.rounds));
 /** Sluice's default queue: the bare client gets the flow control Sluice derives from it. */
 const QUEUE = configSchema.parse({}).queue;
 const run = runId();
-const logger = benchLogger();
+const hooks = await benchHooksFor('pubsub');
 
 /** The `broker.pubsub` section of a config, as a user would write it. */
 function section(topic: string, subscription: string): Record<string, unknown> {
@@ -92,18 +76,10 @@ function section(topic: string, subscription: string): Record<string, unknown> {
   };
 }
 
-function config(topic: string, subscription: string): PubSubConfig {
-  return pubsubConfigSchema.parse(section(topic, subscription));
-}
-
 /** Sluice as `sluice run` starts it (bench-support.ts: defaults, wrappers, metrics, summary) with `handler`. */
-function sluiceFor(cfg: PubSubConfig, handler: (event: SourceEvent) => void) {
-  return startSluiceAsRun(runConfigFor('pubsub', section(cfg.topic!, cfg.subscription!)), handler);
+function sluiceFor(topic: string, subscription: string, handler: (event: SourceEvent) => void) {
+  return startSluiceAsRun(runConfigFor('pubsub', section(topic, subscription)), handler);
 }
-
-/** The client's flow control as Sluice derives it from its default queue. */
-const sluiceFlowControl = (cfg: PubSubConfig) =>
-  flowControlFor(cfg, { maxBatch: maxBatchFor(QUEUE.maxEvents), capacity: { events: QUEUE.maxEvents, bytes: QUEUE.maxBytes } });
 
 type Rate = BaseRate & { duplicates: number };
 
@@ -129,7 +105,7 @@ class Meter {
   }
 }
 
-async function produceBacklog(adapter: PubSubAdapter, topic: string): Promise<number> {
+async function produceBacklog(adapter: ToolingAdapter, topic: string): Promise<number> {
   const publisher = adapter.createPublisher();
   await publisher.connect();
   const payload = Buffer.alloc(PAYLOAD, 'sluice-pubsub-bench;');
@@ -148,29 +124,26 @@ async function produceBacklog(adapter: PubSubAdapter, topic: string): Promise<nu
   return EVENTS / seconds;
 }
 
-/** The baseline: the client alone, a message handler that counts and acks at once. */
-async function bareClient(cfg: PubSubConfig): Promise<Rate> {
-  const client = createClient(cfg);
+/**
+ * The baseline: the client alone (adapters/pubsub/bench-hooks.ts), with the flow control Sluice
+ * derives from its default queue, a message handler that counts and acks at once.
+ */
+async function bareClient(topic: string, subscription: string): Promise<Rate & { description: string }> {
   const meter = new Meter();
-  const subscription = client.subscription(cfg.subscription, {
-    flowControl: { ...sluiceFlowControl(cfg), allowExcessMessages: false },
-    streamingOptions: { maxStreams: cfg.streams },
-  });
-  subscription.on('error', (error) => say(`bare client: ${error.message}`));
-  subscription.on('message', (message: Message) => {
-    meter.see(message.id);
-    message.ack();
+  const reader = await startBareReader('pubsub', section(topic, subscription), {
+    queue: QUEUE,
+    onRead: () => undefined,
+    onMessage: (message) => meter.see(message.id),
   });
   await waitUntil('the bare client to read the backlog', () => meter.done, 900_000);
-  await subscription.close();
-  await client.close();
-  return meter.rate();
+  await reader.stop();
+  return { ...meter.rate(), description: reader.description };
 }
 
 /** Sluice: PubSubSource → bounded queue → worker pool → a handler that only counts. */
-async function throughSluice(cfg: PubSubConfig): Promise<Rate> {
+async function throughSluice(topic: string, subscription: string): Promise<Rate> {
   const meter = new Meter();
-  const sluice = await sluiceFor(cfg, (event) => meter.see(event.id));
+  const sluice = await sluiceFor(topic, subscription, (event) => meter.see(event.id));
   await waitUntil('Sluice to process the backlog', () => meter.done, 900_000);
   await sluice.stop();
   return meter.rate();
@@ -178,32 +151,19 @@ async function throughSluice(cfg: PubSubConfig): Promise<Rate> {
 
 /** Child process: publishes `RATE` events/s for `SECONDS` from `origin`, each stamped with its intended send time. */
 async function producer(topic: string, origin: number): Promise<void> {
-  const adapter = new PubSubAdapter(config(topic, `${topic}-unused`), logger, new Registry());
+  const { adapter } = await benchAdapter('pubsub', section(topic, `${topic}-unused`));
   const publisher = adapter.createPublisher();
   await publisher.connect();
-  const total = RATE * SECONDS;
-  const pending: Promise<void>[] = [];
-  let sent = 0;
-  while (sent < total) {
-    const now = performance.timeOrigin + performance.now();
-    const due = Math.min(total, Math.floor(((now - origin) / 1000) * RATE));
-    if (due > sent) {
-      const batch = new Array<OutgoingEvent>(due - sent);
-      for (let i = 0; i < batch.length; i++) {
-        const payload = Buffer.alloc(PAYLOAD, 'x');
-        payload.writeDoubleLE(origin + ((sent + i) * 1000) / RATE, 0);
-        payload.writeUInt32LE(sent + i, 8);
-        batch[i] = { payload };
-      }
-      pending.push(publisher.publish(topic, batch)); // not awaited: open loop
-      sent = due;
-    }
-    await sleep(2);
-  }
   // A publish the emulator did not confirm in time is reported, not fatal: the consumer side
   // reports how many events arrived.
-  const failed = (await Promise.allSettled(pending)).filter((result) => result.status === 'rejected');
-  if (failed.length > 0) say(`producer: ${failed.length} publish calls failed: ${(failed[0] as PromiseRejectedResult).reason}`);
+  const { failed } = await publishAtRate(publisher, topic, {
+    rate: RATE,
+    seconds: SECONDS,
+    payloadBytes: PAYLOAD,
+    origin,
+    awaitEach: false,
+  });
+  if (failed > 0) say(`producer: ${failed} publish calls failed`);
   await publisher.close();
 }
 
@@ -212,53 +172,36 @@ async function producer(topic: string, origin: number): Promise<void> {
  * figure is the floor the emulator and the client library set at that rate.
  */
 async function latencyAtRate(topic: string, who: 'sluice' | 'bare') {
-  const cfg = config(topic, `${topic}-${who}`);
-  const adapter = new PubSubAdapter(cfg, logger, new Registry());
-  const admin = adapter.createAdmin();
+  const subscription = `${topic}-${who}`;
+  const admin = (await benchAdapter('pubsub', section(topic, subscription))).adapter.createAdmin();
   await admin.createDestination(topic);
-  const build = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-  const histogram = build();
-  const producerSide = build();
-  const consumerSide = build();
+  const split = new LatencySplit();
   /** Receipt by the client → the handler: Sluice's own share (source, queue, pool). */
-  const inSluice = build();
+  const inSluice = latencyHistogram();
   const total = RATE * SECONDS;
   const warmup = RATE * 2;
   const seen = new Set<number>();
   const record = (payload: Buffer, publishedAt: number) => {
-    const intended = payload.readDoubleLE(0);
-    const seq = payload.readUInt32LE(8);
-    if (seq >= warmup && !seen.has(seq)) {
-      const now = performance.timeOrigin + performance.now();
-      histogram.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
-      // The publish time the server recorded splits the path: producer + publish, then delivery + consumer.
-      producerSide.recordValue(Math.max(1, Math.round((publishedAt - intended) * 1000)));
-      consumerSide.recordValue(Math.max(1, Math.round((now - publishedAt) * 1000)));
-    }
+    const { intended, seq } = readStamp(payload);
+    // The publish time the server recorded splits the path: producer + publish, then delivery + consumer.
+    if (seq >= warmup && !seen.has(seq)) split.record(intended, publishedAt);
     seen.add(seq);
   };
   let stopConsumer: () => Promise<void>;
   if (who === 'sluice') {
-    const sluice = await sluiceFor(cfg, (event) => {
-      if (event instanceof PubSubEvent) inSluice.recordValue(Math.max(1, Math.round((Date.now() - event.message.received) * 1000)));
+    const sluice = await sluiceFor(topic, subscription, (event) => {
+      const received = hooks.receivedAt?.(event);
+      if (received !== undefined) inSluice.recordValue(Math.max(1, Math.round((Date.now() - received) * 1000)));
       record(event.payload, event.timestamp);
     });
     stopConsumer = () => sluice.stop();
   } else {
-    const client = createClient(cfg);
-    const subscription = client.subscription(cfg.subscription, {
-      flowControl: { ...sluiceFlowControl(cfg), allowExcessMessages: false },
-      streamingOptions: { maxStreams: cfg.streams },
+    const reader = await startBareReader('pubsub', section(topic, subscription), {
+      queue: QUEUE,
+      onRead: () => undefined,
+      onMessage: (message) => record(message.payload, message.timestamp),
     });
-    subscription.on('error', (error) => say(`bare client: ${error.message}`));
-    subscription.on('message', (message: Message) => {
-      record(message.data, message.publishTime.getTime());
-      message.ack();
-    });
-    stopConsumer = async () => {
-      await subscription.close();
-      await client.close();
-    };
+    stopConsumer = () => reader.stop();
   }
   const origin = performance.timeOrigin + performance.now() + 500;
   const child = spawn(
@@ -282,7 +225,7 @@ async function latencyAtRate(topic: string, who: 'sluice' | 'bare') {
     await admin.deleteDestination(topic).catch(() => undefined);
     await admin.close();
   }
-  const ms = (us: number) => Number((us / 1000).toFixed(2));
+  const { total: histogram, producer: producerSide, consumer: consumerSide } = split;
   return {
     rate: RATE,
     seconds: SECONDS,
@@ -313,41 +256,28 @@ async function main(): Promise<void> {
     bare: `${topic}-bare-${round}`,
     sluice: `${topic}-sluice-${round}`,
   }));
-  const adminCfg = config(topic, subscriptions[0]!.bare);
-  const adapter = new PubSubAdapter(adminCfg, logger, new Registry());
-  const client = createClient(adminCfg);
-  say(`pubsub bench: ${fmt(EVENTS)} events of ${PAYLOAD} B, ${ROUNDS} round(s), endpoint ${args.endpoint}`);
-  await client.createTopic(topic);
+  // One admin per subscription: each creates the topic (if missing) and its subscription, before
+  // anything is published, so that every subscription sees the whole backlog.
+  const admins: BrokerAdmin[] = [];
   for (const pair of subscriptions) {
-    await client.topic(topic).createSubscription(pair.bare);
-    await client.topic(topic).createSubscription(pair.sluice);
+    for (const subscription of [pair.bare, pair.sluice])
+      admins.push((await benchAdapter('pubsub', section(topic, subscription))).adapter.createAdmin());
   }
+  const { adapter } = await benchAdapter('pubsub', section(topic, subscriptions[0]!.bare));
+  say(`pubsub bench: ${fmt(EVENTS)} events of ${PAYLOAD} B, ${ROUNDS} round(s), endpoint ${args.endpoint}`);
+  for (const admin of admins) await admin.createDestination(topic);
   let cleaned = false;
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
-    for (const pair of subscriptions) {
-      await client
-        .subscription(pair.bare)
-        .delete()
-        .catch(() => undefined);
-      await client
-        .subscription(pair.sluice)
-        .delete()
-        .catch(() => undefined);
+    for (const admin of admins) {
+      await admin.deleteDestination(topic).catch(() => undefined);
+      await admin.close();
     }
-    await client
-      .topic(topic)
-      .delete()
-      .catch(() => undefined);
-    await client.close();
   };
   try {
     const publishRate = await produceBacklog(adapter, topic);
-    const flow = sluiceFlowControl(adminCfg);
-    say(
-      `backlog published: ${fmt(publishRate)} events/s; both consumers: flow control ${fmt(flow.maxMessages)} messages / ${fmt(flow.maxBytes / 1048576)} MiB, ${adminCfg.streams} stream`,
-    );
+    say(`backlog published: ${fmt(publishRate)} events/s; both consumers with Sluice's default queue (${fmt(QUEUE.maxEvents)} events)`);
     const bare: Rate[] = [];
     const sluice: Rate[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -355,10 +285,10 @@ async function main(): Promise<void> {
       // Alternate who goes first, so that neither always meets a warmer (or more tired) emulator.
       const order = round % 2 === 0 ? (['bare', 'sluice'] as const) : (['sluice', 'bare'] as const);
       for (const who of order) {
-        const result = who === 'bare' ? await bareClient(config(topic, pair.bare)) : await throughSluice(config(topic, pair.sluice));
+        const result = who === 'bare' ? await bareClient(topic, pair.bare) : await throughSluice(topic, pair.sluice);
         (who === 'bare' ? bare : sluice).push(result);
         say(
-          `round ${round + 1} ${who.padEnd(6)}: ${fmt(result.eventsPerSecond)} events/s, ${result.cpuUsPerEvent.toFixed(1)} µs CPU/event, ${result.duplicates} duplicates`,
+          `round ${round + 1} ${who.padEnd(6)}: ${fmt(result.eventsPerSecond)} events/s, ${result.cpuUsPerEvent.toFixed(1)} µs CPU/event, ${result.duplicates} duplicates${'description' in result ? ` (${result.description})` : ''}`,
         );
       }
     }

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { adapters } from '../broker/registry.ts';
+import { adapters } from '../composition/adapters.ts';
 import { resolveBroker } from './broker-spec.ts';
 import { validateConfig } from '../config/load.ts';
 import { parseWorkload } from '../simulate/workload.ts';

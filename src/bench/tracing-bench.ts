@@ -13,14 +13,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
 import type { OutgoingEvent } from '../broker/contract.ts';
 import type { Handler } from '../handler/handler.ts';
 import { configSchema } from '../config/schema.ts';
 import { noopHandler } from '../handler/load.ts';
 import { loadEventTracer } from '../tracing/load.ts';
 import { say } from './bench-support.ts';
-import { drain } from './core-bench.ts';
+import { drain, memoryBroker } from './core-bench.ts';
 import { table } from './table.ts';
 
 const { values: args } = parseArgs({
@@ -77,9 +76,10 @@ async function main(): Promise<void> {
     for (let round = 0; round <= ROUNDS; round++) {
       const events = round === 0 ? Math.min(EVENTS, 50_000) : EVENTS;
       for (const mode of MODES) {
-        const broker = new MemoryBroker(events + 1);
+        const broker = await memoryBroker('bench', events + 1);
+        const publisher = broker.createPublisher();
         for (let published = 0; published < events; published += batch.length) {
-          await broker.publish('bench', batch.slice(0, Math.min(batch.length, events - published)), 4);
+          await publisher.publish('bench', batch.slice(0, Math.min(batch.length, events - published)));
         }
         const tracing = configSchema.parse({
           tracing: { enabled: mode.ratio !== undefined, sampleRatio: mode.ratio ?? 0.01, endpoint: sink.url },
@@ -87,8 +87,9 @@ async function main(): Promise<void> {
         const tracer = await loadEventTracer(tracing, 'memory', logger, {});
         global.gc?.();
         const cpu = process.cpuUsage();
-        const result = await drain(broker, 'bench', events, handler, logger, tracer);
+        const result = await drain(broker, events, handler, logger, tracer);
         const used = process.cpuUsage(cpu);
+        await broker.createAdmin().deleteDestination('bench');
         if (round === 0) continue;
         const cpuNs = ((used.user + used.system) * 1000) / EVENTS;
         samples.get(mode.name)!.push(result.eventsPerSecond);

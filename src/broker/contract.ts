@@ -1,5 +1,7 @@
 /**
- * The broker contract: everything Sluice's core knows about a broker.
+ * The runtime broker contract: everything Sluice's core knows about a broker. What tools know
+ * beyond it (admin, features, benchmark hooks, config checks) is the tooling contract,
+ * ./tooling.ts; the core never reads that one.
  *
  * An adapter (memory, Kafka, Kinesis, Pub/Sub) implements a {@link Source} that delivers
  * {@link SourceEvent}s to the core, and a {@link Publisher} that sends batches (dead letters,
@@ -19,8 +21,6 @@
  *     delivered again later: by the same source after nack(), or by the next source of the same
  *     consumer group / subscription / lease after a restart.
  */
-
-import type { CommitCounts } from '../metrics/source-metrics.ts';
 
 /** Where an event sits in its broker: a Kafka partition+offset, a Kinesis shard+sequence number,
  * or for Pub/Sub the subscription and the ack id. Offsets are strings because Kinesis sequence
@@ -114,6 +114,16 @@ export interface Health {
   readonly detail?: string;
 }
 
+/**
+ * Commits a source made and failed, per {@link SourceEvent.source}. What counts as one commit is
+ * the broker's unit: an offset commit (Kafka, memory), a checkpoint write (Kinesis), an ack
+ * (Pub/Sub). Adapters keep it with src/metrics/source-metrics.ts's CommitCounts.
+ */
+export interface CommitTally {
+  readonly committed: ReadonlyMap<string, number>;
+  readonly failed: ReadonlyMap<string, number>;
+}
+
 /** A stream of events from one broker. */
 export interface Source {
   /**
@@ -133,7 +143,7 @@ export interface Source {
    */
   lag(): Iterable<PartitionLag>;
   /** Commits made and failed, bumped by the source; read when metrics are scraped. */
-  readonly commits: CommitCounts;
+  readonly commits: CommitTally;
 }
 
 /** An event to publish. */
@@ -156,35 +166,16 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-/** What a broker can do; the universal contract suite reads it to know what to expect. */
-export interface BrokerFeatures {
-  /** Events of one partition / shard / ordering key arrive in publish order. */
-  readonly orderedByKey: boolean;
-  /** Acked progress survives a restart of the consumer (committed offsets, checkpoints). */
-  readonly persistent: boolean;
-  /** Several sources of one group share the work without loss. */
-  readonly consumerGroups: boolean;
-  /** nack() leads to a prompt redelivery by the same source. */
-  readonly redeliversOnNack: boolean;
-}
-
-/** Management a test or benchmark needs: fresh destinations per run. */
-export interface BrokerAdmin {
-  /** Creates a destination (topic, stream, topic+subscription) with `partitions` partitions/shards. */
-  createDestination(name: string, options?: { partitions?: number }): Promise<void>;
-  deleteDestination(name: string): Promise<void>;
-  close(): Promise<void>;
-}
-
 /**
- * One broker adapter, as bound in the container by its module (adapters/<type>/module.ts).
- * Only the configured adapter's module, and so its SDK, is loaded.
+ * The runtime face of one broker adapter: what `sluice run` needs, and all the core is handed
+ * (through the container, src/di). Built by the adapter's module (adapters/<type>/module.ts) from
+ * its validated config section; only the configured adapter's module, and so its SDK, is loaded.
+ * Tools (benchmarks, tests, `config check`) see more of it: src/broker/tooling.ts.
  */
 export interface BrokerAdapter {
+  /** `broker.type`: the label of its metrics and logs. */
   readonly type: string;
-  readonly features: BrokerFeatures;
   /** A source reading what the adapter's config names (topics, stream, subscription). */
   createSource(): Source;
   createPublisher(): Publisher;
-  createAdmin(): BrokerAdmin;
 }

@@ -2,7 +2,7 @@ import { ConfigError, ConnectionError, errorMessage, NotFoundError } from '../er
 
 /**
  * What `sluice config check` asks of an adapter beyond its schema: the two optional hooks of an
- * adapter module (src/broker/registry.ts, AdapterModule). Both take the validated config section
+ * adapter module (src/composition/adapters.ts, AdapterModule). Both take the validated config section
  * and what the section is used for, so that the CLI stays broker-agnostic:
  *
  * - `preflight(config, use, env)`: what the adapter's start-up requires that the schema cannot

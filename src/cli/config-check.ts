@@ -1,4 +1,4 @@
-import { adapters } from '../broker/registry.ts';
+import { adapters } from '../composition/adapters.ts';
 import type { AdapterUse } from '../broker/preflight.ts';
 import { type ConfigIssue, throwIssues } from '../config/issues.ts';
 import { loadLocatedConfig } from '../config/load.ts';

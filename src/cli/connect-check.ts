@@ -1,6 +1,6 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { adapters } from '../broker/registry.ts';
+import { adapters } from '../composition/adapters.ts';
 import { failed, passed, type ResourceCheck } from '../broker/preflight.ts';
 import type { SluiceConfig } from '../config/schema.ts';
 import { sectionsInUse } from './config-check.ts';

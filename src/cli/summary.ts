@@ -1,5 +1,5 @@
 import type { Pipeline } from '../core/pipeline.ts';
-import type { FastHistogram } from '../metrics/fast-histogram.ts';
+import type { FastHistogram } from '../util/fast-histogram.ts';
 
 /**
  * One human line per interval: throughput, queue, workers, latency percentiles over the interval.

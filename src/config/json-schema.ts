@@ -1,5 +1,5 @@
 import { type ZodType, z } from 'zod';
-import { adapters } from '../broker/registry.ts';
+import { adapters } from '../composition/adapters.ts';
 import { configSchema, DEFAULT_TEXT } from './schema.ts';
 import { isPlainObject } from './values.ts';
 

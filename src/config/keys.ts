@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import { adapters } from '../broker/registry.ts';
+import { adapters } from '../composition/adapters.ts';
 import { configSchema } from './schema.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { ZodError, ZodType } from 'zod';
-import { adapters } from '../broker/registry.ts';
+import { adapters } from '../composition/adapters.ts';
 import { configVariables, suggestEnv } from './env.ts';
 import { type ConfigIssue, closest, throwIssues } from './issues.ts';
 import { knownKeyPaths } from './keys.ts';

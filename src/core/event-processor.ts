@@ -4,8 +4,8 @@ import type { SourceEvent } from '../broker/contract.ts';
 import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
 import { errorMessage } from '../errors.ts';
 import { isPromiseLike, type Handler, type HandlerContext } from '../handler/handler.ts';
-import type { PipelineStats } from '../metrics/stats.ts';
 import type { EventTrace, EventTracer } from '../tracing/event-tracer.ts';
+import type { PipelineStats } from './pipeline-stats.ts';
 
 /**
  * The wall-clock time at which performance.now() was 0. Read once: the getter costs about as much

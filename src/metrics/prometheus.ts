@@ -1,60 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Pipeline } from '../core/pipeline.ts';
-import type { Exemplar, FastHistogram } from './fast-histogram.ts';
+import { HistogramView } from './broker-metrics.ts';
 import { registerSourceMetrics } from './source-metrics.ts';
-import { OUTCOMES } from './stats.ts';
-
-/**
- * Exposes a {@link FastHistogram} as a Prometheus histogram. prom-client's registry only needs
- * `name`, `help`, `type` and `get()`; the samples are built at scrape time.
- */
-class HistogramView {
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly histogram: FastHistogram,
-    private readonly labels: Record<string, string>,
-  ) {}
-
-  get() {
-    const { buckets, counts, exemplars } = this.histogram;
-    const values: { value: number; labels: Record<string, string | number>; metricName: string; exemplar?: PromExemplar }[] = [];
-    let cumulative = 0;
-    for (let i = 0; i < buckets.length; i++) {
-      cumulative += counts[i]!;
-      values.push({
-        value: cumulative,
-        labels: { ...this.labels, le: buckets[i]! },
-        metricName: `${this.name}_bucket`,
-        exemplar: toPromExemplar(exemplars?.[i]),
-      });
-    }
-    values.push({
-      value: this.histogram.count,
-      labels: { ...this.labels, le: '+Inf' },
-      metricName: `${this.name}_bucket`,
-      exemplar: toPromExemplar(exemplars?.[buckets.length]),
-    });
-    values.push({ value: this.histogram.sum, labels: this.labels, metricName: `${this.name}_sum` });
-    values.push({ value: this.histogram.count, labels: this.labels, metricName: `${this.name}_count` });
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
-  }
-
-  reset(): void {}
-}
-
-/** prom-client's exemplar shape: rendered only by a registry of the OpenMetrics content type. */
-interface PromExemplar {
-  labelSet: Record<string, string>;
-  value: number;
-  timestamp: number;
-}
-
-function toPromExemplar(exemplar: Exemplar | undefined): PromExemplar | undefined {
-  return exemplar && { labelSet: { trace_id: exemplar.traceId }, value: exemplar.value, timestamp: exemplar.timestamp };
-}
+import { OUTCOMES } from '../core/pipeline-stats.ts';
 
 /**
  * Registers the core's metrics on `registry` (injected: never prom-client's global one), and the

@@ -66,7 +66,7 @@ export function registerSourceMetrics(
       for (const lag of source.lag()) this.set({ broker, source: lag.source, partition: lag.partition }, lagSeconds(lag, at));
     },
   });
-  const counter = (name: string, help: string, read: () => Map<string, number>) =>
+  const counter = (name: string, help: string, read: () => ReadonlyMap<string, number>) =>
     new Counter({
       name,
       help,

@@ -5,8 +5,7 @@
 //   node --expose-gc --import tsx src/simulate/measure-overhead.ts [events] [payloadBytes]
 // The figure is EVENT_OVERHEAD_BYTES in overhead.ts.
 import pino from 'pino';
-import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
-import { MemorySource } from '../../adapters/memory/memory-source.ts';
+import { isolatedMemory } from '../bench/bench-adapters.ts';
 import type { OutgoingEvent } from '../broker/contract.ts';
 import { Pipeline } from '../core/pipeline.ts';
 
@@ -22,24 +21,18 @@ const settle = async () => {
   return process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
 };
 
-const broker = new MemoryBroker(events + 1);
+const broker = await isolatedMemory({ topic: 'measure', partitions: 4, group: 'g', startFrom: 'earliest', maxBacklog: events + 1 });
+const publisher = broker.createPublisher();
 const keys = Array.from({ length: 1000 }, (_, i) => `key-${i}`);
 const batch: OutgoingEvent[] = [];
 for (let published = 0; published < events; published += batch.length) {
   batch.length = 0;
   for (let i = 0; i < Math.min(10_000, events - published); i++)
     batch.push({ key: keys[i % 1000], payload: Buffer.alloc(payloadSize, i % 251) });
-  await broker.publish('measure', batch, 4);
+  await publisher.publish('measure', batch);
 }
 const before = await settle();
-const source = new MemorySource(broker, {
-  topic: 'measure',
-  partitions: 4,
-  group: 'g',
-  startFrom: 'earliest',
-  nackDelayMs: 100,
-  commitIntervalMs: 200,
-});
+const source = broker.createSource();
 const pipeline = new Pipeline(
   {
     broker: 'memory',

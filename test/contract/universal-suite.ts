@@ -1,19 +1,21 @@
 /**
  * The universal adapter contract suite (Watermill's idea): every broker adapter passes the same
- * tests, parameterised by its features. A broker's test file is a few lines:
+ * tests, gated by its features (src/broker/tooling.ts, BrokerFeatures: a case the broker does
+ * not promise is skipped with the feature named, never silently). A broker's test file is a few lines:
  *
  *   runContractSuite({ name: 'kafka', setup: async () => ({ ... }) });
  *
  * See src/broker/contract.ts for the rules these tests hold adapters to.
  */
-import { afterEach, describe, expect, it as vitestIt } from 'vitest';
+import { afterEach, describe, expect, type TestContext, it as vitestIt } from 'vitest';
 import pino from 'pino';
-import type { BrokerAdapter, EventSink, OutgoingEvent, Source, SourceEvent } from '../../src/broker/contract.ts';
+import type { EventSink, OutgoingEvent, Source, SourceEvent } from '../../src/broker/contract.ts';
+import type { BrokerFeatures, ToolingAdapter } from '../../src/broker/tooling.ts';
 import { Pipeline } from '../../src/core/pipeline.ts';
 
 export interface ContractContext {
   /** An adapter configured to read `destination` with a fresh consumer group / subscription. */
-  adapter: BrokerAdapter;
+  adapter: ToolingAdapter;
   /** Where to publish so that `adapter`'s sources read it. */
   destination: string;
   /** Removes what setup created. */
@@ -120,10 +122,14 @@ export function runContractSuite(subject: ContractSubject): void {
   const headers = subject.headers ?? true;
 
   describe(`broker contract: ${subject.name}`, () => {
-    const it = (name: string, test: () => Promise<void>) => {
+    const it = (name: string, test: (context: TestContext) => Promise<void>) => {
       const reason = subject.notApplicable?.[name];
       if (reason) vitestIt.skip(`${name} (not applicable: ${reason})`, test);
       else vitestIt(name, test);
+    };
+    /** Skips the running case, saying why, unless the adapter promises `feature`. */
+    const requires = (context: TestContext, adapter: ToolingAdapter, feature: keyof BrokerFeatures) => {
+      if (!adapter.features[feature]) context.skip(`features.${feature} is false: ${subject.name} does not promise it`);
     };
     const cleanups: (() => Promise<void>)[] = [];
     afterEach(async () => {
@@ -166,8 +172,9 @@ export function runContractSuite(subject: ContractSubject): void {
       expect(new Set(sink.events.map((event) => event.id)).size).toBe(sink.events.length);
     });
 
-    it('keeps the publish order of each key', async () => {
+    it('keeps the publish order of each key', async (context) => {
       const { adapter, destination, publisher, run } = await fresh(3);
+      requires(context, adapter, 'orderedByKey');
       const source = track(adapter.createSource());
       const sink = new CollectingSink(20, true);
       await source.start(sink);
@@ -198,8 +205,9 @@ export function runContractSuite(subject: ContractSubject): void {
       for (const event of sink.events) event.ack();
     });
 
-    it('delivers a nacked event again', async () => {
+    it('delivers a nacked event again', async (context) => {
       const { adapter, destination, publisher, run } = await fresh(1);
+      requires(context, adapter, 'redeliversOnNack');
       const source = track(adapter.createSource());
       const sink = new CollectingSink(10);
       await source.start(sink);
@@ -213,8 +221,9 @@ export function runContractSuite(subject: ContractSubject): void {
       sink.events[1]!.ack(); // idempotent
     });
 
-    it('after a restart, redelivers what was not acked and not what was', async () => {
+    it('after a restart, redelivers what was not acked and not what was', async (context) => {
       const { adapter, destination, publisher, run } = await fresh(2);
+      requires(context, adapter, 'persistent');
       await publisher.publish(destination, makeEvents(run, 40, 4));
       const first = adapter.createSource();
       const sink = new CollectingSink(10);

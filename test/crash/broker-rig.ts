@@ -12,7 +12,8 @@ import { KinesisAdapter } from '../../adapters/kinesis/kinesis-adapter.ts';
 import { pubsubConfigSchema } from '../../adapters/pubsub/config.ts';
 import { PubSubAdapter } from '../../adapters/pubsub/pubsub-adapter.ts';
 import { ENDPOINTS } from '../../deploy/local/endpoints.ts';
-import type { BrokerAdmin, OutgoingEvent, Publisher } from '../../src/broker/contract.ts';
+import type { OutgoingEvent, Publisher } from '../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../src/broker/tooling.ts';
 import { uniqueName } from '../integration/brokers.ts';
 
 const silent = pino({ level: 'silent' });

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { adapters } from '../../src/broker/registry.ts';
+import { adapters } from '../../src/composition/adapters.ts';
 import { configJsonSchema, DEFAULT_TEXT, type JsonSchema } from '../../src/config/json-schema.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { configReferenceMarkdown } from '../../src/config/reference-md.ts';

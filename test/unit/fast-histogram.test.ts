@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DURATION_BUCKETS, FastHistogram } from '../../src/metrics/fast-histogram.ts';
+import { DURATION_BUCKETS, FastHistogram } from '../../src/util/fast-histogram.ts';
 
 describe('FastHistogram', () => {
   it('counts each value in the first bucket whose bound is at least the value (le), the rest in +Inf', () => {

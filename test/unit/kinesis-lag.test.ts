@@ -3,6 +3,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DeliveryGate } from '../../adapters/kinesis/delivery-gate.ts';
+import { KinesisMetrics } from '../../adapters/kinesis/metrics.ts';
 import { ShardConsumer } from '../../adapters/kinesis/shard-consumer.ts';
 import { ReaderAborted, type ShardBatch, type ShardReader } from '../../adapters/kinesis/shard-reader.ts';
 import { PartitionProgress } from '../../src/core/offset-tracker.ts';
@@ -31,6 +32,7 @@ function reading(batches: ShardBatch[]) {
   const sink = new CollectingSink(10);
   const consumer = new ShardConsumer('shardId-0', new PartitionProgress('shardId-0'), () => scriptedReader(batches), {
     stream: 's',
+    metrics: KinesisMetrics.unregistered('s'),
     gate: new DeliveryGate(sink),
     maxRecords: 10,
     deaggregate: false,

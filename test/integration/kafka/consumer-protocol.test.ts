@@ -3,7 +3,8 @@
 // pipelines join and leave one group while events are produced; together they lose nothing.
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { BrokerAdmin, OutgoingEvent, Publisher, SourceEvent } from '../../../src/broker/contract.ts';
+import type { OutgoingEvent, Publisher, SourceEvent } from '../../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../../src/broker/tooling.ts';
 import { Pipeline } from '../../../src/core/pipeline.ts';
 import { describeWithBroker, uniqueName } from '../brokers.ts';
 import { kafkaTestAdapter, testLogger } from './helpers.ts';

@@ -3,7 +3,8 @@
 // and committed, commits, and the connection gauge.
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { BrokerAdmin, Publisher } from '../../../src/broker/contract.ts';
+import type { Publisher } from '../../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../../src/broker/tooling.ts';
 import { registerSourceMetrics } from '../../../src/metrics/source-metrics.ts';
 import { CollectingSink } from '../../contract/universal-suite.ts';
 import { uniqueName } from '../brokers.ts';

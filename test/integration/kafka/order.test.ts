@@ -2,7 +2,8 @@
 // offset order, and with pool.orderByKey each key's events are handled one at a time in publish
 // order while many keys run in parallel.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { BrokerAdmin, OutgoingEvent, Publisher, SourceEvent } from '../../../src/broker/contract.ts';
+import type { OutgoingEvent, Publisher, SourceEvent } from '../../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../../src/broker/tooling.ts';
 import { Pipeline } from '../../../src/core/pipeline.ts';
 import { uniqueName } from '../brokers.ts';
 import { describeWithKafka, kafkaTestAdapter, testLogger } from './helpers.ts';

@@ -1,7 +1,7 @@
 // The publisher: gzip batches come back intact, and a publish larger than maxBatchBytes is split
 // into several requests without breaking the order of a key.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { BrokerAdmin } from '../../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../../src/broker/tooling.ts';
 import { CollectingSink } from '../../contract/universal-suite.ts';
 import { uniqueName } from '../brokers.ts';
 import { describeWithKafka, kafkaTestAdapter } from './helpers.ts';

@@ -3,7 +3,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { BrokerAdmin, OutgoingEvent, Publisher, SourceEvent } from '../../../src/broker/contract.ts';
+import type { OutgoingEvent, Publisher, SourceEvent } from '../../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../../src/broker/tooling.ts';
 import { Pipeline } from '../../../src/core/pipeline.ts';
 import { uniqueName } from '../brokers.ts';
 import { describeWithKafka, kafkaTestAdapter, testLogger } from './helpers.ts';

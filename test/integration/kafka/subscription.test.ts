@@ -1,7 +1,8 @@
 // What a source reads: topics matching a pattern (dead-letter topics excluded), and where a new
 // group starts (`startFrom: latest` skips the backlog).
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { BrokerAdmin, Publisher } from '../../../src/broker/contract.ts';
+import type { Publisher } from '../../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../../src/broker/tooling.ts';
 import { CollectingSink } from '../../contract/universal-suite.ts';
 import { uniqueName } from '../brokers.ts';
 import { describeWithKafka, kafkaTestAdapter } from './helpers.ts';

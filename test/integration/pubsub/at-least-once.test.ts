@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, it } from 'vitest';
 import type { PubSubConfig } from '../../../adapters/pubsub/config.ts';
-import type { BrokerAdmin, OutgoingEvent, Publisher } from '../../../src/broker/contract.ts';
+import type { OutgoingEvent, Publisher } from '../../../src/broker/contract.ts';
+import type { BrokerAdmin } from '../../../src/broker/tooling.ts';
 import { killMidStreamAndRestart } from '../crash-restart.ts';
 import { describeWithPubSub, pubsubTestAdapter, pubsubTestConfig } from './helpers.ts';
 

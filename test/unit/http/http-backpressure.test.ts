@@ -64,8 +64,8 @@ describe('HTTP source: backpressure and slow clients', () => {
     expect(payloadNumbers(running.handled).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 100, 101, 102]);
     expect(running.sluice.pipeline.queue.depth).toBe(0);
     const text = await running.registry.metrics();
-    expect(text).toMatch(/^sluice_http_requests_total\{code="429"\} 2$/m);
-    expect(text).toMatch(/^sluice_http_events_total\{outcome="rejected"\} 5$/m);
+    expect(text).toMatch(/^sluice_http_requests_total\{broker="http",code="429"\} 2$/m);
+    expect(text).toMatch(/^sluice_http_events_total\{broker="http",outcome="rejected"\} 5$/m);
   });
 
   it('more requests than maxConcurrentRequests: 503 with Retry-After', async () => {

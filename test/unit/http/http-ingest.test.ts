@@ -129,10 +129,10 @@ describe('HTTP source: POST /v1/events', () => {
     await post(running.url, JSON.stringify({ payload: 1 }));
     await post(running.url, '{', 'application/json');
     const text = await running.registry.metrics();
-    expect(text).toMatch(/^sluice_http_requests_total\{code="200"\} 1$/m);
-    expect(text).toMatch(/^sluice_http_requests_total\{code="400"\} 1$/m);
-    expect(text).toMatch(/^sluice_http_request_duration_seconds_count\{code="200"\} 1$/m);
-    expect(text).toMatch(/^sluice_http_events_total\{outcome="queued"\} 1$/m);
+    expect(text).toMatch(/^sluice_http_requests_total\{broker="http",code="200"\} 1$/m);
+    expect(text).toMatch(/^sluice_http_requests_total\{broker="http",code="400"\} 1$/m);
+    expect(text).toMatch(/^sluice_http_request_duration_seconds_count\{broker="http",code="200"\} 1$/m);
+    expect(text).toMatch(/^sluice_http_events_total\{broker="http",outcome="queued"\} 1$/m);
     expect(running.sluice.pipeline.health().ready).toBe(true);
   });
 });

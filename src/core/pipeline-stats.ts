@@ -1,4 +1,4 @@
-import { DURATION_BUCKETS, FastHistogram } from './fast-histogram.ts';
+import { DURATION_BUCKETS, FastHistogram } from '../util/fast-histogram.ts';
 
 export const OUTCOMES = ['success', 'retried', 'dead_lettered', 'dropped', 'failed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];

@@ -1,0 +1,60 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { HttpMetrics } from '../../adapters/http/metrics.ts';
+import { KinesisMetrics } from '../../adapters/kinesis/metrics.ts';
+import { PubSubMetrics } from '../../adapters/pubsub/metrics.ts';
+import { BrokerMetrics } from '../../src/metrics/broker-metrics.ts';
+
+/** The families on `registry` and their samples, as a scrape sees them. */
+async function scrape(registry: Registry) {
+  const names = registry.getMetricsAsArray().map((metric) => metric.name);
+  return Promise.all(names.map(async (name) => ({ name, values: (await registry.getSingleMetric(name)!.get()).values })));
+}
+
+describe('the adapter metrics idiom (src/metrics/broker-metrics.ts)', () => {
+  it('is one per registry and broker: a second adapter or a restarted source reuses the series', () => {
+    const registry = new Registry();
+    expect(BrokerMetrics.for(registry, 'pubsub')).toBe(BrokerMetrics.for(registry, 'pubsub'));
+    expect(BrokerMetrics.for(registry, 'http')).not.toBe(BrokerMetrics.for(registry, 'pubsub'));
+    expect(BrokerMetrics.for(new Registry(), 'pubsub')).not.toBe(BrokerMetrics.for(registry, 'pubsub'));
+    expect(PubSubMetrics.for(registry)).toBe(PubSubMetrics.for(registry));
+    expect(HttpMetrics.for(registry)).toBe(HttpMetrics.for(registry));
+    new KinesisMetrics(registry, 'a');
+    new KinesisMetrics(registry, 'b'); // a second stream on the same registry: no double registration
+  });
+
+  it('names only sluice_<broker>_<thing> and refuses other names', () => {
+    const metrics = BrokerMetrics.for(new Registry(), 'kinesis');
+    expect(metrics.name('shards_owned')).toBe('sluice_kinesis_shards_owned');
+    expect(() => metrics.name('Shards-Owned')).toThrow(/metric name part/);
+    expect(() => BrokerMetrics.for(new Registry(), 'Pub/Sub')).toThrow(/broker name/);
+  });
+
+  it('Kinesis, Pub/Sub and HTTP: every series is sluice_<broker>_*, labelled broker, and present at 0 before any traffic', async () => {
+    const registry = new Registry();
+    PubSubMetrics.for(registry);
+    HttpMetrics.for(registry);
+    new KinesisMetrics(registry, 'orders');
+    const families = await scrape(registry);
+    for (const { name, values } of families) {
+      const broker = /^sluice_(pubsub|http|kinesis)_[a-z0-9_]+$/.exec(name)?.[1];
+      expect(broker, name).toBeDefined();
+      for (const value of values) expect(value.labels.broker, name).toBe(broker);
+    }
+    // Series that depend on a value only traffic brings (a status code, a shard) appear with it.
+    const byTraffic = new Set([
+      'sluice_http_requests_total',
+      'sluice_http_request_duration_seconds',
+      'sluice_kinesis_millis_behind_latest',
+    ]);
+    const empty = families.filter(({ name, values }) => !byTraffic.has(name) && values.length === 0).map(({ name }) => name);
+    expect(empty).toEqual([]);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^sluice_pubsub_received_total\{broker="pubsub"\} 0$/m);
+    expect(text).toMatch(/^sluice_pubsub_copies_suppressed_total\{broker="pubsub",how="joined"\} 0$/m);
+    expect(text).toMatch(/^sluice_http_events_total\{broker="http",outcome="rejected"\} 0$/m);
+    expect(text).toMatch(/^sluice_kinesis_throttles_total\{broker="kinesis",stream="orders",operation="GetRecords"\} 0$/m);
+    expect(text).toMatch(/^sluice_kinesis_lease_takeovers_total\{broker="kinesis",stream="orders"\} 0$/m);
+    expect(families).toHaveLength(19); // pubsub 9, http 4, kinesis 6
+  });
+});
