@@ -14,7 +14,7 @@ export interface TracingSettings {
  * The standard OpenTelemetry variables, read where the matching key is left at its default: a
  * platform that injects OTEL_EXPORTER_OTLP_ENDPOINT into every pod (an operator, a sidecar
  * injector) then needs no Sluice-specific setting, while a value written in Sluice's config (or
- * SLUICE_TRACING__…) still wins. OTEL_TRACES_SAMPLER is not read: Sluice's sampler is always
+ * a SLUICE_TRACING__ENDPOINT variable) still wins. OTEL_TRACES_SAMPLER is not read: Sluice's sampler is always
  * parent-based with a ratio (sampler.ts); a malformed ratio is ignored, as the SDKs do.
  */
 export function tracingSettings(config: TracingConfig, env: NodeJS.ProcessEnv = process.env): TracingSettings {
