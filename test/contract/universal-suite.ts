@@ -336,13 +336,18 @@ export function runContractSuite(subject: ContractSubject): void {
 
       // A marker behind them: once it arrives, anything not committed would have come first (one
       // partition) or at once (Pub/Sub redelivers what close() nacked).
-      await publisher.publish(destination, [{ key: 'marker', payload: Buffer.from(JSON.stringify({ run, n: 10 })), headers: { 'x-n': '10' } }]);
+      await publisher.publish(destination, [
+        { key: 'marker', payload: Buffer.from(JSON.stringify({ run, n: 10 })), headers: { 'x-n': '10' } },
+      ]);
       const second = track(adapter.createSource());
       const again = new CollectingSink(10, true);
       await second.start(again);
       await eventually(() => again.events.some((event) => seq(event) === 10), timeout, 'the marker');
       await sleep(500);
-      expect(again.events.map(seq).filter((n) => n < 10), 'acked after stop, delivered again').toEqual([]);
+      expect(
+        again.events.map(seq).filter((n) => n < 10),
+        'acked after stop, delivered again',
+      ).toEqual([]);
     });
 
     it('redelivers to the next source what was delivered and never acked (redelivery after close)', async (context) => {
@@ -386,7 +391,7 @@ export function runContractSuite(subject: ContractSubject): void {
       await eventually(() => new Set(handled).size >= 6, timeout, '6 events handled');
       expect(failed).toBe(true);
       const firsts = handled.filter((n, i) => handled.indexOf(n) === i);
-      expect(firsts, 'order in which the key\'s events were first handled').toEqual([0, 1, 2, 3, 4, 5]);
+      expect(firsts, "order in which the key's events were first handled").toEqual([0, 1, 2, 3, 4, 5]);
     });
 
     it('shares a group between two sources without loss', async (context) => {
@@ -421,7 +426,8 @@ export function runContractSuite(subject: ContractSubject): void {
       firstSink.releaseDeliveries();
       const drain = setInterval(() => firstSink.ackWaiting(), 20);
       cleanups.push(async () => clearInterval(drain));
-      const handled = () => new Set([...secondSink.events, ...firstSink.events.filter((event) => !firstSink.discarded.includes(event))].map(seq));
+      const handled = () =>
+        new Set([...secondSink.events, ...firstSink.events.filter((event) => !firstSink.discarded.includes(event))].map(seq));
       await eventually(() => handled().size >= 40, timeout * 2, 'all 40 events handled by one of the two sources');
       for (const n of discarded) expect(handled().has(n), `discarded event ${n} delivered again`).toBe(true);
     });
