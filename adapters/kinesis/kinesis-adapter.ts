@@ -41,7 +41,9 @@ export class KinesisAdapter implements BrokerAdapter, BrokerTooling {
       persistent: true,
       consumerGroups: config.leases.type === 'dynamodb',
       redeliversOnNack: true,
-      nackKeepsKeyOrder: true,
+      // Not yet: a nacked record comes back after the nack delay, and the key's later records
+      // already delivered are handled meanwhile (the source kit is to take them back).
+      nackKeepsKeyOrder: false,
       handsOverPartitions: config.leases.type === 'dynamodb',
       // Records have none; the source unwraps the envelope the publisher writes (envelope.ts).
       headers: config.publish.headers === 'envelope',

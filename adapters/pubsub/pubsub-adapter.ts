@@ -25,7 +25,7 @@ export class PubSubAdapter implements BrokerAdapter, BrokerTooling {
     // Messages are leased one by one: no partitions to hand over.
     handsOverPartitions: false,
     headers: true,
-    // 10 MB per message (data and attributes); the suite tests 4 MiB.
+    // 10 MB per message (data and attributes); the suite tests 3 MiB.
     maxPayloadBytes: 10_000_000 - 64 * 1024,
     fatalOnLostDestination: true,
   };

@@ -45,7 +45,7 @@ export interface BrokerFeatures {
   readonly headers: boolean;
   /**
    * The largest payload (without headers) the adapter carries, bytes: the broker's limit less
-   * its overhead. The contract suite publishes one of this size (at most 4 MiB, for CI time).
+   * its overhead. The contract suite publishes one of this size (at most 3 MiB, for CI time).
    */
   readonly maxPayloadBytes: number;
   /**
