@@ -421,7 +421,12 @@ export function runContractSuite(subject: ContractSubject): void {
       const secondSink = new CollectingSink(10, true);
       const second = track(adapter.createSource());
       await second.start(secondSink);
-      await eventually(() => firstSink.discarded.length > 0, timeout, 'the first source taking back events of what it lost');
+      await eventually(() => secondSink.events.length > 0, timeout * 2, 'the second source reading what it took over');
+      // Events the first source delivered (held, none started) from what the second now reads
+      // must be taken back: processing them would duplicate the second's work.
+      const takenOver = () => new Set(secondSink.events.map((event) => event.position.partition));
+      const heldFrom = (partitions: Set<string>) => firstSink.waiting.filter((event) => partitions.has(event.position.partition));
+      await eventually(() => heldFrom(takenOver()).length === 0, timeout, 'the first source taking back what it handed over');
       const discarded = firstSink.discarded.map(seq);
       // Discarded events are neither acked nor nacked; the rest the first source still holds is done.
       firstSink.releaseDeliveries();

@@ -11,7 +11,9 @@ import { runContractSuite, CollectingSink, eventually } from '../../contract/uni
 import { describeWithBroker, type AwsEndpoint } from '../brokers.ts';
 import { adapterFor, freshStream, localConfig, sleep } from './helpers.ts';
 
-const efo = (mock: AwsEndpoint) => ({ consumer: { type: 'efo', efoEndpoint: mock.tlsUrl, tlsRejectUnauthorized: false, fatalAfterMs: 2_000 } });
+const efo = (mock: AwsEndpoint) => ({
+  consumer: { type: 'efo', efoEndpoint: mock.tlsUrl, tlsRejectUnauthorized: false, fatalAfterMs: 2_000 },
+});
 const n = (payload: Buffer) => (JSON.parse(payload.toString()) as { n: number }).n;
 
 /** Ends every subscription after `events` events, as Kinesis does after five minutes. */
