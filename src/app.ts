@@ -33,13 +33,20 @@ export class Sluice {
     private readonly logger: Logger,
     /** Fault injection, when `faults.enabled`. */
     readonly faults: FaultInjection | undefined,
+    /** Started before the source: the forward handler connects its destination broker. */
+    private readonly handler: { start?(): Promise<void> },
   ) {}
 
   /**
    * Builds Sluice for a validated config. `options.handler` replaces the configured handler
-   * module (benchmarks and embedding); the wrappers (decode, retry, timeout) still apply.
+   * module (benchmarks and embedding); the wrappers (decode, retry, timeout) still apply, inside
+   * `options.wrap` when one is given.
    */
-  static async create(config: SluiceConfig, logger: Logger, options: { registry?: Registry; handler?: Handler } = {}): Promise<Sluice> {
+  static async create(
+    config: SluiceConfig,
+    logger: Logger,
+    options: { registry?: Registry; handler?: Handler; wrap?: HandlerWrapper } = {},
+  ): Promise<Sluice> {
     const container = await createContainer(config, logger, options);
     const adapter = container.get(TOKENS.BrokerAdapter);
     const registry = container.get(TOKENS.Registry);
@@ -47,7 +54,7 @@ export class Sluice {
     const deadLetter = container.get(TOKENS.DeadLetter);
     const audit = container.get(TOKENS.AckAudit);
     const abort = new AbortController();
-    const wrappers: HandlerWrapper[] = [];
+    const wrappers: HandlerWrapper[] = options.wrap ? [options.wrap] : [];
     if (config.handler.decode === 'json') wrappers.push(withJsonDecode());
     wrappers.push(withRetry(config.handler.retry, abort.signal));
     if (config.handler.timeoutMs > 0) wrappers.push(withTimeout(config.handler.timeoutMs));
@@ -74,7 +81,7 @@ export class Sluice {
       },
     );
     registerPipelineMetrics(registry, pipeline, adapter.type);
-    return new Sluice(config, pipeline, registry, logger, faults);
+    return new Sluice(config, pipeline, registry, logger, faults, user);
   }
 
   async start(): Promise<void> {
@@ -84,6 +91,7 @@ export class Sluice {
       this.metricsPort = await this.metricsServer.start();
     }
     try {
+      await this.handler.start?.();
       await this.pipeline.start();
     } catch (error) {
       await this.metricsServer?.close();
@@ -94,7 +102,9 @@ export class Sluice {
         broker: this.config.broker.type,
         queue: this.config.queue,
         pool: this.config.pool,
-        handler: this.config.handler.module,
+        handler: this.config.handler.forward
+          ? `forward to ${this.config.handler.forward.broker.type} ${this.config.handler.forward.destination}`
+          : this.config.handler.module,
         metricsPort: this.metricsPort,
       },
       'sluice running',

@@ -36,7 +36,12 @@ function truncateUtf8(text: string, maxBytes: number): string {
 export class PubSubPublisher implements Publisher {
   private client: PubSub | undefined;
   private readonly topics = new Map<string, Topic>();
-  private readonly created = new Set<string>();
+  /**
+   * Topics this publisher created (createResources), by name: concurrent publishes that found the
+   * topic missing all wait for the one creation and then try again (a bridge sends several batches
+   * to a new topic at once; only the first used to be retried, the others failed as not found).
+   */
+  private readonly created = new Map<string, Promise<void>>();
 
   constructor(private readonly config: PubSubConfig) {}
 
@@ -50,11 +55,18 @@ export class PubSubPublisher implements Publisher {
       await this.publishOnce(destination, events);
     } catch (error) {
       // Development convenience: with createResources, a missing topic (e.g. `<source>.dlq`) is created.
-      if (!this.config.createResources || grpcCode(error) !== GrpcCode.NOT_FOUND || this.created.has(destination)) {
+      if (!this.config.createResources || grpcCode(error) !== GrpcCode.NOT_FOUND) {
         throw toSluiceError(error, `publish to topic ${destination}`, this.config);
       }
-      this.created.add(destination);
-      await ensureTopic(this.pubsub(), destination, this.config);
+      // One creation per topic, awaited by every publish that found it missing; each then tries
+      // once more (a topic deleted after its creation fails that try: never created in a loop).
+      let creating = this.created.get(destination);
+      if (creating === undefined) {
+        creating = ensureTopic(this.pubsub(), destination, this.config);
+        this.created.set(destination, creating);
+        creating.catch(() => this.created.delete(destination));
+      }
+      await creating;
       try {
         await this.publishOnce(destination, events);
       } catch (retryError) {

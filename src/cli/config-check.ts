@@ -50,7 +50,7 @@ export async function checkConfig(
   });
   throwIssues(await startupIssues(config, origins, env));
   write(
-    `config ${path ?? '(defaults and environment)'} is valid: broker ${config.broker.type}, queue ${config.queue.maxEvents} events, pool ${config.pool.size} ${config.pool.mode}, handler ${config.handler.module}`,
+    `config ${path ?? '(defaults and environment)'} is valid: broker ${config.broker.type}, queue ${config.queue.maxEvents} events, pool ${config.pool.size} ${config.pool.mode}, handler ${config.handler.forward ? `forward to ${config.handler.forward.broker.type} ${config.handler.forward.destination}` : config.handler.module}`,
   );
   if (!flags.connect) return 0;
   const { checkConnections } = await import('./connect-check.ts');
@@ -62,8 +62,13 @@ export interface SectionInUse {
   type: string;
   section: unknown;
   use: AdapterUse;
-  /** `broker` for the source's section, `deadLetter.broker` for a separate dead-letter broker's. */
+  /** `broker` for the source's section, `deadLetter.broker` for a separate dead-letter broker's, `handler.forward.broker` for a forward destination's. */
   keyPrefix: string;
+  /**
+   * The forward handler's destination broker (src/bridge). It is checked as a dead-letter
+   * destination is (the adapters know two uses: a source, and somewhere to publish to).
+   */
+  forward?: true;
 }
 
 /**
@@ -86,6 +91,18 @@ export function sectionsInUse(config: SluiceConfig, sources: readonly string[] =
       keyPrefix: separate ? 'deadLetter.broker' : 'broker',
     });
   }
+  const forward = config.handler.forward;
+  if (forward) {
+    const forwardType = forward.broker.type;
+    const own = forward.broker[forwardType];
+    sections.push({
+      type: forwardType,
+      section: own ?? config.broker[forwardType],
+      use: { role: 'deadLetter', destination: forward.destination, sources },
+      keyPrefix: own === undefined ? 'broker' : 'handler.forward.broker',
+      forward: true,
+    });
+  }
   return sections;
 }
 
@@ -96,12 +113,15 @@ export async function startupIssues(config: SluiceConfig, origins: Origins, env:
     const module = await adapters[type]!.module();
     for (const error of (await module.preflight?.(section as never, use, env)) ?? []) {
       // An adapter names its keys under `broker.<type>`; a separate dead-letter broker's are under deadLetter.
-      errors.push(keyPrefix === 'broker' ? error : new ConfigError(error.key.replace(/^broker\./, `${keyPrefix}.`), error.reason));
+      errors.push(
+        keyPrefix === 'broker' ? error : new ConfigError(error.key.replace(/^(deadLetter\.)?broker\./, `${keyPrefix}.`), error.reason),
+      );
     }
   }
   // The source's section serves the dead letters too when they go to the same broker: one report per problem.
   const unique = new Map(errors.map((error) => [`${error.key}\n${error.reason}`, error]));
-  return [...(await handlerIssues(config.handler.module, origins)), ...[...unique.values()].map((error) => located(error, origins))];
+  const handler = config.handler.forward ? [] : await handlerIssues(config.handler.module, origins);
+  return [...handler, ...[...unique.values()].map((error) => located(error, origins))];
 }
 
 /** The handler module loaded as `run` loads it (src/handler/load.ts); its problem, if any. */

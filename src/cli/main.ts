@@ -12,6 +12,7 @@ import { checkConfig } from './config-check.ts';
 import { duration, durationForms } from './units.ts';
 import { addBenchCommands } from './bench-commands.ts';
 import { addCompletionCommand } from './completion.ts';
+import { addReplayCommand } from './replay-command.ts';
 import { addConfigSchemaCommand } from './config-schema.ts';
 import { defaultLogFormat, type LogFormat, LOG_FORMATS, parseLogFormat } from './log-format.ts';
 
@@ -180,6 +181,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (file: string, options: { json?: boolean }) => {
       code = await verifyCommand(file, options);
     });
+  addReplayCommand(program, configPath, (result) => {
+    code = result;
+  });
   addBenchCommands(program, (result) => {
     code = result;
   });

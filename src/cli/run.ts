@@ -2,7 +2,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Sluice } from '../app.ts';
 import type { SluiceConfig } from '../config/schema.ts';
-import type { Handler } from '../handler/handler.ts';
+import type { Handler, HandlerWrapper } from '../handler/handler.ts';
 import { type LogFormat, prettyDestination } from './log-format.ts';
 import { SummaryReporter } from './summary.ts';
 
@@ -20,6 +20,8 @@ export function runLogger(config: SluiceConfig, destination?: DestinationStream,
 export interface RunOptions {
   /** Replaces the configured handler module (benchmarks); the wrappers still apply. */
   handler?: Handler;
+  /** An outermost handler wrapper (`sluice replay --max`). */
+  wrap?: HandlerWrapper;
   registry?: Registry;
   /** No summary line (`sluice run --quiet`). */
   quiet?: boolean;
@@ -41,7 +43,7 @@ export interface RunningSluice {
  * what runs in production.
  */
 export async function startSluice(config: SluiceConfig, logger: Logger, options: RunOptions = {}): Promise<RunningSluice> {
-  const sluice = await Sluice.create(config, logger, { handler: options.handler, registry: options.registry });
+  const sluice = await Sluice.create(config, logger, { handler: options.handler, registry: options.registry, wrap: options.wrap });
   await sluice.start();
   const summary = new SummaryReporter(sluice.pipeline, options.write ?? ((line) => process.stderr.write(`sluice ${line}\n`)));
   if (!options.quiet) summary.start(config.log.summaryIntervalMs);

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { forwardSchema } from '../bridge/forward-config.ts';
 
 /**
  * `.meta()` key of a default that depends on the machine (its CPU count): the generated schema
@@ -102,6 +103,7 @@ export const configSchema = z
         timeoutMs: z.number().int().min(0).default(30_000).describe('Per-try limit; 0 for none.'),
         decode: z.enum(['none', 'json']).default('none').describe('json: payloads that are not JSON go to the dead-letter destination.'),
         retry: retrySchema.prefault({}).describe('Tries of an event whose handler failed (retriable errors), with exponential backoff.'),
+        forward: forwardSchema.optional().meta({ [DEFAULT_TEXT]: 'off' }),
       })
       .strict()
       .prefault({})

@@ -76,12 +76,14 @@ export async function validateConfig(raw: unknown, origins?: Origins): Promise<S
       sections.deadLetter = validateSection(await dlqEntry.schema(), value, ['deadLetter', 'broker', dlqType], found);
     }
   }
+  const forward = await validateForward(raw, type, origins, found, extra);
   const issues = [...(await located(found, origins)), ...extra];
   throwIssues(issues);
   const config = parsed.data!;
   config.broker[type] = sections[type] as Record<string, unknown>;
   if (dlqType !== undefined && sections.deadLetter !== undefined)
     config.deadLetter.broker[dlqType] = sections.deadLetter as Record<string, unknown>;
+  if (forward && config.handler.forward) config.handler.forward.broker[forward.type] = forward.section as Record<string, unknown>;
   return config;
 }
 
@@ -93,7 +95,7 @@ async function located(found: ReturnType<typeof issuesOf>, origins: Origins | un
     const key = path.join('.') || '(root)';
     if (!unknown) return { key, reason, origin };
     const parent = path.slice(0, -1).join('.');
-    const dlqParent = parent.replace(/^deadLetter\.broker\./, 'broker.');
+    const dlqParent = parent.replace(/^(deadLetter\.broker|handler\.forward\.broker)\./, 'broker.');
     const siblings = known.filter((p) => p.slice(0, p.lastIndexOf('.')) === dlqParent).map((p) => p.slice(p.lastIndexOf('.') + 1));
     const meant =
       origin && 'env' in origin
@@ -101,4 +103,48 @@ async function located(found: ReturnType<typeof issuesOf>, origins: Origins | un
         : closest(String(path[path.length - 1]), parent === '' ? known.filter((p) => !p.includes('.')) : siblings);
     return { key, reason: meant ? `${reason}: did you mean ${meant}?` : reason, origin };
   });
+}
+
+/**
+ * `handler.forward` (src/bridge): its broker's section is validated by that adapter's schema, as a
+ * dead-letter broker's is (without one, the source's section of the same type serves); it replaces
+ * `handler.module` and runs on the event loop, so neither of those may be set with it.
+ */
+async function validateForward(
+  raw: unknown,
+  sourceType: string,
+  origins: Origins | undefined,
+  found: ReturnType<typeof issuesOf>,
+  extra: ConfigIssue[],
+): Promise<{ type: string; section: unknown } | undefined> {
+  const handler = isPlainObject(raw) ? raw.handler : undefined;
+  const forward = isPlainObject(handler) ? handler.forward : undefined;
+  if (!isPlainObject(forward)) return undefined;
+  const issue = (path: string[], reason: string) => extra.push({ key: path.join('.'), reason, origin: origins?.find(path) });
+  if (isPlainObject(handler) && handler.module !== undefined)
+    issue(['handler', 'module'], 'set with handler.forward: the forward handler replaces the module, give one of them');
+  const pool = isPlainObject(raw) ? raw.pool : undefined;
+  if (isPlainObject(pool) && pool.mode === 'threads')
+    issue(['pool', 'mode'], 'threads cannot run handler.forward (it publishes from the main thread): use async');
+  const type = stringAt(forward.broker, 'type');
+  if (type === undefined) return undefined; // the schema reports the missing type
+  const entry = adapters[type];
+  if (!entry) {
+    issue(['handler', 'forward', 'broker', 'type'], `unknown broker "${type}" (known: ${Object.keys(adapters).join(', ')})`);
+    return undefined;
+  }
+  for (const key of isPlainObject(forward.broker) ? Object.keys(forward.broker) : []) {
+    if (key !== 'type' && key !== type) issue(['handler', 'forward', 'broker', key], `unknown key: the destination broker is ${type}`);
+  }
+  const own = isPlainObject(forward.broker) ? forward.broker[type] : undefined;
+  // No section of its own: the source's adapter publishes (its section is validated above); an
+  // http source would POST the events back into itself.
+  if (own === undefined && type === 'http')
+    issue(['handler', 'forward', 'broker', 'http', 'publishUrl'], 'an http destination needs the URL of the ingest endpoint to POST to');
+  if (own === undefined && type === sourceType) return undefined;
+  const prefix = ['handler', 'forward', 'broker', type];
+  const section = validateSection(await entry.schema(), own, prefix, found);
+  if (type === 'http' && isPlainObject(section) && section.publishUrl === undefined)
+    issue([...prefix, 'publishUrl'], 'an http destination needs the URL of the ingest endpoint to POST to');
+  return section === undefined ? undefined : { type, section };
 }

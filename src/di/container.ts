@@ -12,6 +12,9 @@ import { ConfigError } from '../errors.ts';
 import { loadHandler } from '../handler/load.ts';
 import { threadedHandler } from '../handler/threads.ts';
 import { TOKENS, type LoadedHandler } from './tokens.ts';
+import type { ForwardConfig } from '../bridge/forward-config.ts';
+import { Forwarder } from '../bridge/forwarder.ts';
+import { ForwardMetrics } from '../bridge/forward-metrics.ts';
 
 /**
  * The container module of one adapter: binds `token` to the adapter built from its config
@@ -76,6 +79,10 @@ export async function createContainer(config: SluiceConfig, logger: Logger, over
     .inSingletonScope();
 
   if (overrides.handler) return container;
+  if (config.handler.forward) {
+    await bindForwarder(container, config, config.handler.forward);
+    return container;
+  }
   const handler: LoadedHandler =
     config.pool.mode === 'threads'
       ? threadedHandler(config.handler.module, config.pool.threads)
@@ -83,4 +90,27 @@ export async function createContainer(config: SluiceConfig, logger: Logger, over
   if (config.pool.mode === 'threads') await loadHandler(config.handler.module); // fail fast on a bad module
   container.bind(TOKENS.UserHandler).toConstantValue(handler);
   return container;
+}
+
+/**
+ * `handler.forward`: the forward handler, publishing through its own adapter's publisher. A
+ * destination broker of the source's type without a section of its own is the source's adapter
+ * (as for dead letters); any other is a second adapter instance, built by its own module.
+ */
+async function bindForwarder(container: Container, config: SluiceConfig, forward: ForwardConfig): Promise<void> {
+  const type = forward.broker.type;
+  if (type === config.broker.type && forward.broker[type] === undefined) {
+    container.bind(TOKENS.ForwardAdapter).toService(TOKENS.BrokerAdapter);
+  } else {
+    container.load(await brokerContainerModule(type, forward.broker[type], TOKENS.ForwardAdapter));
+  }
+  container
+    .bind(TOKENS.UserHandler)
+    .toDynamicValue((context): LoadedHandler => {
+      const adapter = context.get(TOKENS.ForwardAdapter);
+      const logger = context.get(TOKENS.Logger).child({ forward: type });
+      const metrics = new ForwardMetrics(context.get(TOKENS.Registry), type);
+      return new Forwarder(forward, adapter.createPublisher(), config.pool.size, logger, metrics);
+    })
+    .inSingletonScope();
 }

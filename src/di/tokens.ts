@@ -19,7 +19,9 @@ export const TOKENS = {
   BrokerAdapter: Symbol.for('sluice.BrokerAdapter') as ServiceIdentifier<BrokerAdapter>,
   /** The adapter that receives dead letters of type `broker` (the source's, or another). */
   DeadLetterAdapter: Symbol.for('sluice.DeadLetterAdapter') as ServiceIdentifier<BrokerAdapter>,
-  /** The user's handler as loaded, before wrappers. */
+  /** The adapter `handler.forward.broker.type` selects (the source's own when it is the same and has no section of its own). */
+  ForwardAdapter: Symbol.for('sluice.ForwardAdapter') as ServiceIdentifier<BrokerAdapter>,
+  /** The user's handler as loaded (or the built-in forward handler), before wrappers. */
   UserHandler: Symbol.for('sluice.UserHandler') as ServiceIdentifier<LoadedHandler>,
   DeadLetter: Symbol.for('sluice.DeadLetter') as ServiceIdentifier<DeadLetterSink | undefined>,
   /** The ack audit (`audit.file`), or undefined when it is off. */
@@ -28,5 +30,8 @@ export const TOKENS = {
 
 export interface LoadedHandler {
   handler: Handler;
+  /** Connects what the handler needs (the forward handler's destination broker) before the source starts. */
+  start?(): Promise<void>;
+  /** Runs once the pool is idle and the source closed. */
   close(): Promise<void>;
 }

@@ -55,6 +55,24 @@ describeWithBroker('pubsub', 'pubsub publisher', (endpoint) => {
     expect(exists).toBe(true);
   });
 
+  it('with createResources, concurrent publishes to a missing topic all succeed (one creation, each tries again)', async () => {
+    const config = pubsubTestConfig(endpoint, { createResources: true });
+    const publisher = pubsubTestAdapter(config).createPublisher();
+    await publisher.connect();
+    cleanups.push(() => publisher.close());
+    const topic = uniqueName('created-concurrently');
+    const client = rawClient(config);
+    cleanups.push(async () => {
+      await client.topic(topic).delete();
+      await client.close();
+    });
+    // A bridge (handler.forward) sends several batches to a new topic at once.
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, n) => publisher.publish(topic, [{ key: `k${n}`, payload: Buffer.from(String(n)) }])),
+    );
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+  });
+
   it('truncates attribute values over 1024 bytes instead of failing the publish', async () => {
     const config = pubsubTestConfig(endpoint);
     const client = rawClient(config);
