@@ -5,7 +5,12 @@
  *
  *   runContractSuite({ name: 'kafka', setup: async () => ({ ... }) });
  *
- * See src/broker/contract.ts for the rules these tests hold adapters to.
+ * See src/broker/contract.ts for the rules these tests hold adapters to. The cases and what gates
+ * them: delivery, backpressure, pipeline, largest and empty payloads (every adapter); key order
+ * (orderedByKey); nack redelivery (redeliversOnNack); restart, ack after stop, redelivery after
+ * close (persistent); a nacked event kept ahead of its key (nackKeepsKeyOrder); two members of a
+ * group (consumerGroups); discard at a handover (handsOverPartitions); a deleted destination
+ * reported through sink.fatal (fatalOnLostDestination); headers round trip (headers).
  */
 import { afterEach, describe, expect, type TestContext, it as vitestIt } from 'vitest';
 import pino from 'pino';
