@@ -26,9 +26,9 @@ export class KafkaAdapter implements BrokerAdapter, BrokerTooling {
     persistent: true,
     consumerGroups: true,
     redeliversOnNack: true,
-    // Not yet: a nacked record comes back after nackDelayMs, and the key's later records already
-    // delivered are handled meanwhile (the source kit is to take them back, as Pub/Sub does).
-    nackKeepsKeyOrder: false,
+    // The source kit's Redelivery takes the later records of the partition and key back and
+    // delivers them after the nacked one.
+    nackKeepsKeyOrder: true,
     handsOverPartitions: true,
     headers: true,
     // The broker's default message.max.bytes is 1048588 for a whole record batch.

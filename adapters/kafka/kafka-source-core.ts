@@ -39,7 +39,8 @@ export interface DeliverOptions {
  * - Commits ({@link KafkaCommitter}): periodically, on revoke and on close, only up to the highest
  *   contiguous acked offset of each partition, through the binding's {@link commitOffsets}.
  * - nack: the kit's {@link Redelivery}: the same record comes back after `nackDelayMs` with the
- *   same tracker ticket, so no commit passes it meanwhile.
+ *   same tracker ticket, so no commit passes it meanwhile; the later records of its partition and
+ *   key that no worker started are taken back and come after it (features.nackKeepsKeyOrder).
  * - Membership and revoke: {@link KafkaMembership}.
  * - Lag: high watermark (reported by the binding) minus the committed offset, and the age of the
  *   oldest record read and not yet acked (kafka-lag.ts).
@@ -125,6 +126,13 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
       delayMs: this.config.nackDelayMs,
       wanted: (event) => !this.lifecycle.stopped && event.generation === this.group.generation,
       lane: this.lane,
+      // A nacked record stays ahead of the later records of its partition and key (the order a
+      // partition promises); the generation makes the tickets comparable.
+      keyOrder: {
+        own: (event) => (event instanceof KafkaEvent && event.context.owner === this ? event : undefined),
+        scope: ({ key, context }) => (key === undefined ? undefined : `${context.generation}:${context.name}\u0000${key}`),
+        sequence: (event) => event.ticket,
+      },
       failed: (error) => this.logger.error({ error: errorMessage(error) }, 'kafka: redelivery failed'),
     });
     this.metrics.sources.add(this);
@@ -254,7 +262,8 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
         progress.stamp((events[0] as KafkaEvent).ticket, end - start, (i) => recordMillis(records[start + i]!));
         this.book.tracked(topic, partition, records[end - 1]!.offset);
         this.book.audited(key, records, start, end);
-        return events;
+        // Records of a key with a nacked record waiting are held and delivered after it.
+        return this.redelivery!.admit(events);
       };
       const delivering = this.lane!.run(build);
       const delivered = await (waitFor ? waitFor(delivering) : delivering);

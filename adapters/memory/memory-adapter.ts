@@ -25,9 +25,9 @@ export class MemoryAdapter implements BrokerAdapter, BrokerTooling {
     persistent: true,
     consumerGroups: false,
     redeliversOnNack: true,
-    // Not yet: a nacked event comes back after nackDelayMs, and the key's later events already
-    // delivered are handled meanwhile (the source kit is to take them back, as Pub/Sub does).
-    nackKeepsKeyOrder: false,
+    // The source kit's Redelivery takes the later events of the partition and key back and
+    // delivers them after the nacked one.
+    nackKeepsKeyOrder: true,
     handsOverPartitions: false,
     headers: true,
     maxPayloadBytes: Number.MAX_SAFE_INTEGER,

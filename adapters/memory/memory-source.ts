@@ -39,7 +39,7 @@ class MemoryEvent extends BaseEvent<MemoryEvent> implements SourceEvent {
     this.timestamp = record.timestamp;
   }
 
-  protected get owner(): MemorySource {
+  get owner(): MemorySource {
     return this.reader;
   }
 
@@ -82,7 +82,7 @@ export class MemorySource implements Source, EventOwner<MemoryEvent> {
   private readonly startPositions = new Map<MemoryPartition, number>();
   private readonly wake = new Notifier();
   private readonly abort = new AbortController();
-  private readonly redelivery: Redelivery<MemoryEvent>;
+  private redelivery!: Redelivery<MemoryEvent>;
   private readonly committer: CommitLoop;
   private readonly lifecycle = new Lifecycle<'running'>('memory source', { halt: () => this.halt(), shutdown: () => this.shutdown() });
   private loop: Promise<void> | undefined;
@@ -95,12 +95,23 @@ export class MemorySource implements Source, EventOwner<MemoryEvent> {
     private readonly options: SourceOptions,
     private readonly audit?: AckAudit,
   ) {
-    this.redelivery = new Redelivery({ delayMs: options.nackDelayMs, wanted: () => true, ready: () => this.wake.notify() });
     this.committer = new CommitLoop({ intervalMs: options.commitIntervalMs, commit: () => this.commit(), failed: () => undefined });
   }
 
   async start(sink: EventSink): Promise<void> {
     this.lifecycle.begin('running');
+    this.redelivery = new Redelivery<MemoryEvent>({
+      delayMs: this.options.nackDelayMs,
+      wanted: () => true,
+      ready: () => this.wake.notify(),
+      // A nacked event stays ahead of the later events of its partition and key.
+      keyOrder: {
+        own: (event) => (event instanceof MemoryEvent && event.owner === this ? event : undefined),
+        scope: (event) => (event.key === undefined ? undefined : `${event.progress.partition}\u0000${event.key}`),
+        sequence: (event) => event.ticket,
+      },
+      sink,
+    });
     const topic = this.broker.createTopic(this.options.topic, this.options.partitions);
     this.broker.join(this.options.group, this.member);
     for (const partition of topic.partitions) {
@@ -202,7 +213,9 @@ export class MemorySource implements Source, EventOwner<MemoryEvent> {
         progress.stamp((events[0] as MemoryEvent).ticket, records.length, (i) => records[i]!.timestamp);
         if (this.audit) this.record(partitionId(partition), records);
         this.cursors.set(partition, records[records.length - 1]!.offset + 1);
-        await sink.deliver(events);
+        // Events of a key with a nacked event waiting are held and come after it.
+        const now = this.redelivery.admit(events);
+        if (now.length > 0) await sink.deliver(now);
         delivered = true;
       }
       if (!delivered && !signal.aborted) await woken;

@@ -22,8 +22,10 @@ export class DeliveryLane {
   constructor(readonly sink: EventSink) {}
 
   /**
-   * Waits for the turn, builds and delivers. Resolves to whether something was delivered: false
-   * when `build` returned nothing, or when `signal` aborted before the turn (then at once).
+   * Waits for the turn, builds and delivers. Resolves false when `build` returned undefined (no
+   * longer wanted) or when `signal` aborted before the turn (then at once); true once the sink
+   * accepted the events, or at once when `build` returned none to deliver now (all held back, see
+   * Redelivery.admit: the batch was taken care of, the reader goes on).
    */
   run(build: () => SourceEvent[] | undefined, signal?: AbortSignal): Promise<boolean> {
     const turn = this.turn(build, signal);
@@ -48,8 +50,8 @@ export class DeliveryLane {
       try {
         if (signal?.aborted) return false;
         const events = build();
-        if (!events || events.length === 0) return false;
-        await this.sink.deliver(events);
+        if (!events) return false;
+        if (events.length > 0) await this.sink.deliver(events);
         return true;
       } finally {
         release();

@@ -4,6 +4,7 @@
  */
 export { CommitLoop, type CommitFilter, type CommitLoopOptions } from './commit-loop.ts';
 export { DeliveryLane } from './delivery-lane.ts';
+export type { KeyOrder } from './key-hold.ts';
 export { type BaseState, Lifecycle, type LifecycleHooks } from './lifecycle.ts';
 export { OffsetTracker, PartitionProgress } from './offset-tracker.ts';
 export { Redelivery, type RedeliveryOptions } from './redelivery.ts';

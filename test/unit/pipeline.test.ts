@@ -66,6 +66,40 @@ describe('pipeline', () => {
     for (const [, seqs] of order) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   });
 
+  it('keeps each key in order through nacks: a failed event is handled before the later events of its key', async () => {
+    const broker = new MemoryBroker();
+    const handled = new Map<string, number[]>();
+    const failures = new Map<number, number>();
+    let nacks = 0;
+    const { pipeline, source } = memoryPipeline(
+      broker,
+      async (event) => {
+        const n = seqOf(event.payload);
+        await sleep(Math.random());
+        // Every 7th event fails once, every 31st twice (no retry, no dead letters: nacked).
+        const fails = n % 31 === 0 ? 2 : n % 7 === 0 ? 1 : 0;
+        if ((failures.get(n) ?? 0) < fails) {
+          failures.set(n, (failures.get(n) ?? 0) + 1);
+          nacks++;
+          throw new Error(`event ${n} fails`);
+        }
+        handled.set(event.key!, [...(handled.get(event.key!) ?? []), n]);
+      },
+      // A small queue: events wait in it, set aside for their key and in pending deliveries.
+      { queue: { maxEvents: 16, maxBytes: 1 << 20, policy: 'block' }, pool: { size: 4, orderByKey: true } },
+    );
+    await pipeline.start();
+    for (let i = 0; i < 5; i++) await broker.publish('events', numbered(200, 12, i * 200));
+    const total = () => [...handled.values()].reduce((sum, list) => sum + list.length, 0);
+    await eventually(() => total() >= 1000, 20_000, '1000 events handled');
+    // Everything was acked in the end: the group commits every partition to its end.
+    await eventually(() => [...source.lag()].every((lag) => lag.events === 0), 20_000, 'every partition committed');
+    await pipeline.stop();
+    expect(nacks).toBeGreaterThan(100);
+    for (const [key, seqs] of handled) expect(seqs, `key ${key}`).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+    expect(total()).toBe(1000);
+  });
+
   it('runs different keys concurrently up to pool.size', async () => {
     const broker = new MemoryBroker();
     let busy = 0;
