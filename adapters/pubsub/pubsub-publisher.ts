@@ -1,6 +1,6 @@
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import type { OutgoingEvent, Publisher } from '../../src/broker/contract.ts';
-import { SluiceError } from '../../src/errors.ts';
+import { NotFoundError, SluiceError } from '../../src/errors.ts';
 import { createClient, grpcCode, GrpcCode, toSluiceError } from './client.ts';
 import { type PubSubConfig, replaySubscriptionOf } from './config.ts';
 import { ensureReplaySubscription, ensureTopic } from './resources.ts';
@@ -102,8 +102,15 @@ export class PubSubPublisher implements Publisher {
     let retaining = this.retained.get(destination);
     if (retaining === undefined) {
       retaining = (async () => {
-        await ensureTopic(this.pubsub(), destination, this.config);
-        await ensureReplaySubscription(this.pubsub(), destination, subscription, this.config);
+        try {
+          await ensureReplaySubscription(this.pubsub(), destination, subscription, this.config);
+        } catch (error) {
+          // The topic is missing: create it, then the subscription. (Not CreateTopic first: on a
+          // topic that exists it needs a permission a deployment may not have granted.)
+          if (!(error instanceof NotFoundError)) throw error;
+          await ensureTopic(this.pubsub(), destination, this.config);
+          await ensureReplaySubscription(this.pubsub(), destination, subscription, this.config);
+        }
       })();
       this.retained.set(destination, retaining);
       retaining.catch(() => this.retained.delete(destination));
