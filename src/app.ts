@@ -11,6 +11,7 @@ import { withTimeout } from './handler/timeout.ts';
 import { type FaultInjection, installFaults } from './faults/install.ts';
 import { MetricsServer } from './metrics/http-server.ts';
 import { registerPipelineMetrics } from './metrics/prometheus.ts';
+import { loadEventTracer } from './tracing/load.ts';
 
 /** Applies wrappers so that the first one listed is the outermost. */
 export function wrap(handler: Handler, wrappers: HandlerWrapper[]): Handler {
@@ -62,6 +63,7 @@ export class Sluice {
     const faults = installFaults(config.faults, logger, registry, adapter.type, abort.signal);
     if (faults) wrappers.push(faults.handlerWrapper);
     const source = adapter.createSource();
+    const tracer = await loadEventTracer(config.tracing, adapter.type, logger);
     const pipeline = new Pipeline(
       {
         broker: adapter.type,
@@ -78,6 +80,7 @@ export class Sluice {
         logger,
         abort,
         onClose: () => user.close(),
+        tracer,
       },
     );
     registerPipelineMetrics(registry, pipeline, adapter.type);

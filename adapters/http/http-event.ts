@@ -1,5 +1,20 @@
 import type { AckOutcome, Position, SourceEvent } from '../../src/broker/contract.ts';
+import { inheritTraceContext } from '../../src/tracing/propagation.ts';
 import type { ParsedEvent } from './parse-events.ts';
+
+/** The W3C trace context of a request (its `traceparent` / `tracestate` headers), if any. */
+export interface RequestTraceContext {
+  readonly traceparent: string | undefined;
+  readonly tracestate: string | undefined;
+}
+
+/** The request's trace context: the parent of its events that carry none of their own. */
+export function requestTraceContext(request: { headers: Record<string, string | string[] | undefined> }): RequestTraceContext | undefined {
+  const traceparent = request.headers.traceparent;
+  if (typeof traceparent !== 'string') return undefined;
+  const tracestate = request.headers.tracestate;
+  return { traceparent, tracestate: typeof tracestate === 'string' ? tracestate : undefined };
+}
 
 /** How one event of a request ended: an ack outcome, or `failed` (nacked: not done). */
 export type EventOutcome = AckOutcome | 'failed';
@@ -17,8 +32,8 @@ export class RequestBatch {
   private resolveSettled!: () => void;
   readonly settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
 
-  constructor(parsed: readonly ParsedEvent[], source: string, firstSequence: number, timestamp: number) {
-    this.events = parsed.map((event, i) => new HttpEvent(this, i, event, source, firstSequence + i, timestamp));
+  constructor(parsed: readonly ParsedEvent[], source: string, firstSequence: number, timestamp: number, trace?: RequestTraceContext) {
+    this.events = parsed.map((event, i) => new HttpEvent(this, i, event, source, firstSequence + i, timestamp, trace));
     this.outcomes = new Array(parsed.length).fill(undefined);
     this.open = parsed.length;
   }
@@ -67,11 +82,15 @@ export class HttpEvent implements SourceEvent {
     readonly source: string,
     private readonly sequence: number,
     readonly timestamp: number,
+    trace?: RequestTraceContext,
   ) {
     this.id = event.id ?? `http-${sequence}`;
     this.key = event.key;
     this.payload = event.payload;
-    this.headers = event.headers;
+    // An event's own traceparent wins; else the request's, so that tracing and dead letters
+    // continue the caller's trace. Sluice does not start a span per request: with `ack:
+    // processed` the caller's own client span already covers it.
+    this.headers = trace ? inheritTraceContext(event.headers, trace.traceparent, trace.tracestate) : event.headers;
   }
 
   get position(): Position {

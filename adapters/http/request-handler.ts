@@ -3,7 +3,7 @@ import type { BearerAuth } from './auth.ts';
 import { readBody } from './body-reader.ts';
 import type { HttpConfig } from './config.ts';
 import type { DeliveryLane } from './delivery-lane.ts';
-import { RequestBatch } from './http-event.ts';
+import { RequestBatch, requestTraceContext } from './http-event.ts';
 import type { HttpMetrics } from './metrics.ts';
 import { BodyError, formatOf, parseBody } from './parse-events.ts';
 
@@ -77,7 +77,7 @@ export async function handleRequest(scope: RequestScope, request: IncomingMessag
     let batch: RequestBatch;
     try {
       const parsed = parseBody(read.body, format, config.maxEventsPerRequest);
-      batch = new RequestBatch(parsed, config.source, scope.reserve(parsed.length), Date.now());
+      batch = new RequestBatch(parsed, config.source, scope.reserve(parsed.length), Date.now(), requestTraceContext(request));
     } catch (error) {
       if (!(error instanceof BodyError)) throw error;
       return send(error.status, { error: error.message, ...error.where });

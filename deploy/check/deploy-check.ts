@@ -33,6 +33,16 @@ const profiles: Profile[] = [
   { name: 'gcp', values: ['deploy/gcp/values-pubsub.yaml'], expect: ['-identity', 'gcp', '-autoscaler', 'keda', '-monitoring'] },
   { name: 'kafka', values: ['deploy/kafka/values-kafka.yaml'], expect: ['-autoscaler', 'keda', '-monitoring'] },
   {
+    name: 'http',
+    values: ['deploy/http/values-http.yaml'],
+    expect: ['-autoscaler', 'hpa', '-monitoring', '-ingest'],
+  },
+  {
+    name: 'http-ingress',
+    values: ['deploy/check/values-http-ingress.yaml'],
+    expect: ['-autoscaler', 'hpa', '-ingest'],
+  },
+  {
     name: 'kafka-extras',
     values: ['deploy/kafka/values-kafka.yaml', 'deploy/check/values-extras.yaml'],
     expect: ['-autoscaler', 'keda', '-monitoring'],
@@ -70,6 +80,21 @@ const mustFail: { why: string; set: string[]; message: RegExp }[] = [
       'config.broker.kafka.sasl.passwordEnv=KAFKA_PASSWORD',
     ],
     message: /no secretEnv entry provides it/,
+  },
+  {
+    why: 'HTTP tokens env without a secret',
+    set: ['config.broker.type=http', 'config.broker.http.auth.tokensEnv=INGEST_TOKENS'],
+    message: /no secretEnv entry provides it/,
+  },
+  {
+    why: 'HTTP TLS key outside any secret mount',
+    set: ['config.broker.type=http', 'config.broker.http.tls.certFile=/certs/tls.crt', 'config.broker.http.tls.keyFile=/certs/tls.key'],
+    message: /not inside any secretMounts path/,
+  },
+  {
+    why: 'HTTP events port on the metrics port',
+    set: ['config.broker.type=http', 'config.broker.http.port=9464'],
+    message: /is the metrics port too/,
   },
   {
     why: 'static AWS keys in values',

@@ -7,10 +7,11 @@ import { Pipeline } from '../core/pipeline.ts';
 import type { Handler } from '../handler/handler.ts';
 import { noopHandler } from '../handler/load.ts';
 import { registerPipelineMetrics } from '../metrics/prometheus.ts';
+import type { EventTracer } from '../tracing/event-tracer.ts';
 import { isolatedMemory } from './bench-adapters.ts';
 
 /** A memory broker of its own with a backlog limit of `maxBacklog`, read from `topic` as group `bench`. */
-const memoryBroker = (topic: string, maxBacklog: number) =>
+export const memoryBroker = (topic: string, maxBacklog: number) =>
   isolatedMemory({ topic, partitions: 4, group: 'bench', startFrom: 'earliest', nackDelayMs: 100, commitIntervalMs: 200, maxBacklog });
 
 /**
@@ -70,7 +71,7 @@ export async function runCoreBench(options: { events: number; payloadSize: numbe
   return 0;
 }
 
-function pipelineFor(broker: ToolingAdapter, handler: Handler, logger: pino.Logger, queue = 10_000, pool = 16) {
+function pipelineFor(broker: ToolingAdapter, handler: Handler, logger: pino.Logger, queue = 10_000, pool = 16, tracer?: EventTracer) {
   const source = broker.createSource();
   const pipeline = new Pipeline(
     {
@@ -80,7 +81,7 @@ function pipelineFor(broker: ToolingAdapter, handler: Handler, logger: pino.Logg
       shutdownTimeoutMs: 10_000,
       stallTimeoutMs: 60_000,
     },
-    { source, handler, logger },
+    { source, handler, logger, tracer },
   );
   // Metrics on, as in production: the collectors read the pipeline's counters when scraped.
   registerPipelineMetrics(new Registry(), pipeline, 'memory');
@@ -91,8 +92,9 @@ async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
-async function drain(broker: ToolingAdapter, events: number, handler: Handler, logger: pino.Logger) {
-  const pipeline = pipelineFor(broker, handler, logger);
+/** Drains a backlog of `events` through the core (bench:tracing runs it with a tracer). */
+export async function drain(broker: ToolingAdapter, events: number, handler: Handler, logger: pino.Logger, tracer?: EventTracer) {
+  const pipeline = pipelineFor(broker, handler, logger, 10_000, 16, tracer);
   const started = performance.now();
   await pipeline.start();
   await waitFor(() => pipeline.stats.completed >= events);

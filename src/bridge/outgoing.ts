@@ -1,5 +1,6 @@
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
 import type { HandlerContext } from '../handler/handler.ts';
+import { injectTraceContext } from '../tracing/propagation.ts';
 import type { ForwardConfig } from './forward-config.ts';
 
 /**
@@ -34,19 +35,21 @@ export function outgoingFor(config: Pick<ForwardConfig, 'keyFrom' | 'headers' | 
 }
 
 /**
- * The headers published with `event`: the single place that decides them. (Tracing injects the
- * current span's `traceparent` here; with `keep`, a `traceparent` the source carried passes through.)
+ * The headers published with `event`: the single place that decides them. With `keep` and
+ * `tracing.enabled`, the event's span (`context.span`) is written as the `traceparent`, so the
+ * destination's consumer continues the trace as its child; with tracing off, a `traceparent` the
+ * source carried passes through unchanged. `drop` publishes no headers, trace context included.
  */
 export function headersFor(
   event: SourceEvent,
-  _context: HandlerContext,
+  context: HandlerContext,
   config: Pick<ForwardConfig, 'headers' | 'unwrapDeadLetters'>,
 ): Readonly<Record<string, string>> | undefined {
   if (config.headers === 'drop') return undefined;
-  if (!config.unwrapDeadLetters) return event.headers;
+  if (!config.unwrapDeadLetters) return injectTraceContext(event.headers, context.span);
   const headers: Record<string, string> = { ...event.headers };
   for (const name of DEAD_LETTER_HEADERS) delete headers[name];
-  return headers;
+  return injectTraceContext(headers, context.span);
 }
 
 /** `key`: the source key; `none`: no key; `header:<name>`: that header's value (no key when absent). */

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { forwardSchema } from '../bridge/forward-config.ts';
+import { tracingSchema } from '../tracing/config.ts';
 
 /**
  * `.meta()` key of a default that depends on the machine (its CPU count): the generated schema
@@ -179,6 +180,7 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Ack audit trail (off unless `file` is set).'),
+    tracing: tracingSchema,
     log: z
       .object({
         level: z

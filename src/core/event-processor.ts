@@ -4,6 +4,7 @@ import type { SourceEvent } from '../broker/contract.ts';
 import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
 import { errorMessage } from '../errors.ts';
 import { isPromiseLike, type Handler, type HandlerContext } from '../handler/handler.ts';
+import type { EventTrace, EventTracer } from '../tracing/event-tracer.ts';
 import type { PipelineStats } from './pipeline-stats.ts';
 
 /**
@@ -26,6 +27,8 @@ export class EventProcessor {
     private readonly logger: Logger,
     /** The ack audit: each completion is recorded before the ack it allows. */
     private readonly audit?: AckAudit,
+    /** Tracing, when `tracing.enabled`; undefined costs the hot path one comparison per step. */
+    private readonly tracer?: EventTracer,
   ) {}
 
   /** When the last observed event finished (performance.now()). */
@@ -41,36 +44,62 @@ export class EventProcessor {
    */
   process(event: SourceEvent, continued = false): void | Promise<void> {
     const started = continued ? this.lastFinished : performance.now();
-    const context: HandlerContext = { attempt: 1, broker: this.broker, logger: this.logger };
+    const tracer = this.tracer;
+    const trace = tracer === undefined ? undefined : tracer.begin(event);
+    const context: HandlerContext = {
+      attempt: 1,
+      broker: this.broker,
+      logger: this.logger,
+      span: trace !== undefined ? trace.span : tracer !== undefined ? tracer.untracedSpan(event) : undefined,
+    };
     let result: unknown;
     try {
-      result = this.handler(event, context);
+      result = trace === undefined ? this.handler(event, context) : trace.run(this.handler, event, context);
     } catch (error) {
-      return this.fail(event, error, context, started);
+      return this.fail(event, error, context, started, trace);
     }
     if (isPromiseLike(result)) {
       return Promise.resolve(result).then(
-        () => this.succeed(event, context, started),
-        (error: unknown) => this.fail(event, error, context, started),
+        () => this.succeed(event, context, started, trace),
+        (error: unknown) => this.fail(event, error, context, started, trace),
       );
     }
-    this.succeed(event, context, started);
+    this.succeed(event, context, started, trace);
   }
 
-  private succeed(event: SourceEvent, context: HandlerContext, started: number): void {
+  private succeed(event: SourceEvent, context: HandlerContext, started: number, trace: EventTrace | undefined): void {
     this.audit?.completed(event.id);
+    trace?.handlerDone(context.attempt);
     event.ack();
+    trace?.end('processed');
     if (context.attempt > 1) this.stats.processed.retried++;
     else this.stats.processed.success++;
-    this.observe(event, started);
+    this.observe(event, started, trace);
   }
 
-  private async fail(event: SourceEvent, error: unknown, context: HandlerContext, started: number): Promise<void> {
+  private async fail(
+    event: SourceEvent,
+    error: unknown,
+    context: HandlerContext,
+    started: number,
+    trace: EventTrace | undefined,
+  ): Promise<void> {
+    trace?.handlerDone(context.attempt, error);
     if (this.deadLetter) {
       try {
-        await this.deadLetter.write(event, error, context.attempt);
+        // The dead letter carries the trace context of its write's span: a consumer of the
+        // dead-letter topic (a replay) continues this event's trace.
+        const span = trace?.deadLetterStarted();
+        try {
+          await this.deadLetter.write(event, error, context.attempt, span);
+        } catch (dlqError) {
+          trace?.deadLetterDone(dlqError);
+          throw dlqError;
+        }
+        trace?.deadLetterDone();
         this.audit?.deadLettered(event.id);
         event.ack('dead-lettered');
+        trace?.end('dead-lettered', error);
         this.stats.processed.dead_lettered++;
         this.logger.warn(
           {
@@ -84,7 +113,7 @@ export class EventProcessor {
           },
           'event dead-lettered',
         );
-        this.observe(event, started);
+        this.observe(event, started, trace);
         return;
       } catch (dlqError) {
         this.logger.error(
@@ -92,6 +121,7 @@ export class EventProcessor {
           'dead-letter write failed; event will be redelivered',
         );
         event.nack(dlqError instanceof Error ? dlqError : new Error(String(dlqError)));
+        trace?.end('failed', dlqError);
       }
     } else {
       this.logger.error(
@@ -99,15 +129,24 @@ export class EventProcessor {
         'event failed; no dead-letter destination, nacked for redelivery',
       );
       event.nack(error instanceof Error ? error : new Error(String(error)));
+      trace?.end('failed', error);
     }
     this.stats.processed.failed++;
-    this.observe(event, started);
+    this.observe(event, started, trace);
   }
 
-  private observe(event: SourceEvent, started: number): void {
+  private observe(event: SourceEvent, started: number, trace: EventTrace | undefined): void {
     const now = performance.now();
     this.lastFinished = now;
-    this.stats.processingSeconds.observe((now - started) / 1000);
-    this.stats.endToEndSeconds.observe(Math.max(0, TIME_ORIGIN + now - event.timestamp) / 1000);
+    const processing = (now - started) / 1000;
+    const endToEnd = Math.max(0, TIME_ORIGIN + now - event.timestamp) / 1000;
+    if (trace !== undefined) {
+      // Exemplars only for traced events: an exemplar links a bucket to a trace one can open.
+      this.stats.processingSeconds.observeExemplar(processing, trace.traceId);
+      this.stats.endToEndSeconds.observeExemplar(endToEnd, trace.traceId);
+      return;
+    }
+    this.stats.processingSeconds.observe(processing);
+    this.stats.endToEndSeconds.observe(endToEnd);
   }
 }

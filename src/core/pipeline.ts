@@ -4,6 +4,7 @@ import type { EventSink, Source, SourceEvent } from '../broker/contract.ts';
 import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
 import { SluiceError } from '../errors.ts';
 import type { Handler } from '../handler/handler.ts';
+import type { EventTracer } from '../tracing/event-tracer.ts';
 import { PipelineStats } from './pipeline-stats.ts';
 import { BoundedQueue, type OverflowPolicy } from './bounded-queue.ts';
 import { EventProcessor } from './event-processor.ts';
@@ -31,6 +32,8 @@ export interface PipelineParts {
   abort?: AbortController;
   /** Run after the source closed: the handler's own resources (worker threads). */
   onClose?: () => Promise<void>;
+  /** Tracing (`tracing.enabled`); shut down (its spans exported) last. */
+  tracer?: EventTracer;
 }
 
 export type PipelineState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -63,10 +66,19 @@ export class Pipeline {
         // A lossy policy chose to lose it: ack so the broker does not redeliver, and count it.
         parts.audit?.dropped(event.id);
         event.ack('dropped');
+        parts.tracer?.abandoned(event, 'dropped');
         this.stats.processed.dropped++;
       },
     });
-    const processor = new EventProcessor(parts.handler, parts.deadLetter, this.stats, options.broker, parts.logger, parts.audit);
+    const processor = new EventProcessor(
+      parts.handler,
+      parts.deadLetter,
+      this.stats,
+      options.broker,
+      parts.logger,
+      parts.audit,
+      parts.tracer,
+    );
     this.pool = new WorkerPool(
       this.queue,
       options.pool.size,
@@ -107,6 +119,8 @@ export class Pipeline {
 
   private deliver(events: SourceEvent[]): Promise<void> {
     this.stats.received += events.length;
+    // Before the queue sees them: a span's start is when the event arrived, full queue or not.
+    if (this.parts.tracer !== undefined) this.parts.tracer.received(events);
     const accepted = this.queue.offer(events);
     if (!this.queue.blocked || this.pausedSince !== undefined) return accepted;
     this.pausedSince = performance.now();
@@ -197,12 +211,16 @@ export class Pipeline {
       );
     }
     const reason = new SluiceError('sluice is shutting down', { retriable: true });
-    for (const event of leftover) event.nack(reason);
+    for (const event of leftover) {
+      event.nack(reason);
+      this.parts.tracer?.abandoned(event, 'nacked');
+    }
     await this.parts.source.close();
     // After the source's final commits, so they are in the file.
     this.parts.audit?.close();
     await this.parts.deadLetter?.close();
     await this.parts.onClose?.();
+    await this.parts.tracer?.shutdown();
     this.stateValue = 'stopped';
   }
 }

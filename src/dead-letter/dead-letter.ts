@@ -1,5 +1,7 @@
+import type { Span } from '@opentelemetry/api';
 import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
 import { errorMessage } from '../errors.ts';
+import { injectTraceContext } from '../tracing/propagation.ts';
 
 /**
  * Where events go that failed for good. The processor acks an event only after `write` resolved;
@@ -8,14 +10,21 @@ import { errorMessage } from '../errors.ts';
 export interface DeadLetterSink {
   /** A short description for logs: `kafka topic {source}.dlq`, `file ./dead-letters.jsonl`. */
   readonly description: string;
-  write(event: SourceEvent, error: unknown, attempts: number): Promise<void>;
+  /**
+   * `span` (with `tracing.enabled`): the dead-letter write's span, whose trace context replaces
+   * the event's `traceparent` in the dead letter's headers.
+   */
+  write(event: SourceEvent, error: unknown, attempts: number, span?: Span): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Headers a dead letter carries, beside the original ones: why it failed and where it was. */
-export function deadLetterHeaders(event: SourceEvent, error: unknown, attempts: number): Record<string, string> {
+/**
+ * Headers a dead letter carries, beside the original ones: why it failed and where it was, and
+ * the trace context (the original `traceparent`, or `span`'s when the event was traced).
+ */
+export function deadLetterHeaders(event: SourceEvent, error: unknown, attempts: number, span?: Span): Record<string, string> {
   return {
-    ...event.headers,
+    ...injectTraceContext(event.headers, span),
     'sluice-error': errorMessage(error).slice(0, 1024),
     'sluice-error-type': error instanceof Error ? error.name : typeof error,
     'sluice-attempts': String(attempts),
@@ -27,8 +36,8 @@ export function deadLetterHeaders(event: SourceEvent, error: unknown, attempts: 
   };
 }
 
-export function toDeadLetter(event: SourceEvent, error: unknown, attempts: number): OutgoingEvent {
-  return { key: event.key, payload: event.payload, headers: deadLetterHeaders(event, error, attempts) };
+export function toDeadLetter(event: SourceEvent, error: unknown, attempts: number, span?: Span): OutgoingEvent {
+  return { key: event.key, payload: event.payload, headers: deadLetterHeaders(event, error, attempts, span) };
 }
 
 /** `{source}` in a destination template becomes the topic / stream / subscription read from. */

@@ -1,5 +1,6 @@
 import { open, mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { Span } from '@opentelemetry/api';
 import type { SourceEvent } from '../broker/contract.ts';
 import { deadLetterHeaders, type DeadLetterSink } from './dead-letter.ts';
 
@@ -18,14 +19,14 @@ export class FileDeadLetter implements DeadLetterSink {
     return `file ${this.path}`;
   }
 
-  write(event: SourceEvent, error: unknown, attempts: number): Promise<void> {
+  write(event: SourceEvent, error: unknown, attempts: number, span?: Span): Promise<void> {
     const line = `${JSON.stringify({
       id: event.id,
       source: event.source,
       key: event.key ?? null,
       position: event.position,
       timestamp: event.timestamp,
-      headers: deadLetterHeaders(event, error, attempts),
+      headers: deadLetterHeaders(event, error, attempts, span),
       payload: event.payload.toString('base64'),
     })}\n`;
     const write = this.tail.then(async () => {

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { Publisher, SourceEvent } from '../broker/contract.ts';
 import { expandDestination, toDeadLetter, type DeadLetterSink } from './dead-letter.ts';
 
@@ -18,13 +19,13 @@ export class PublisherDeadLetter implements DeadLetterSink {
     return `${this.brokerType} ${this.destination}`;
   }
 
-  async write(event: SourceEvent, error: unknown, attempts: number): Promise<void> {
+  async write(event: SourceEvent, error: unknown, attempts: number, span?: Span): Promise<void> {
     this.connected ??= this.publisher.connect().catch((error: unknown) => {
       this.connected = undefined; // try again with the next dead letter
       throw error;
     });
     await this.connected;
-    await this.publisher.publish(expandDestination(this.destination, event), [toDeadLetter(event, error, attempts)]);
+    await this.publisher.publish(expandDestination(this.destination, event), [toDeadLetter(event, error, attempts, span)]);
   }
 
   async close(): Promise<void> {

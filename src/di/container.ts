@@ -1,6 +1,6 @@
 import { Container, ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
+import { type OpenMetricsContentType, Registry } from 'prom-client';
 import { type AckAudit, FileAckAudit } from '../audit/ack-audit.ts';
 import type { AdapterModule } from '../broker/tooling.ts';
 import { adapters } from '../composition/adapters.ts';
@@ -48,7 +48,15 @@ export async function createContainer(config: SluiceConfig, logger: Logger, over
   const container = new Container();
   container.bind(TOKENS.Config).toConstantValue(config);
   container.bind(TOKENS.Logger).toConstantValue(logger);
-  container.bind(TOKENS.Registry).toConstantValue(overrides.registry ?? new Registry());
+  // Exemplars exist only in OpenMetrics: with `tracing.exemplars` /metrics speaks it (Prometheus
+  // negotiates it by itself); otherwise the classic text format, as before.
+  let registry = overrides.registry;
+  if (!registry) {
+    registry = new Registry();
+    if (config.tracing.exemplars)
+      (registry as unknown as Registry<OpenMetricsContentType>).setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  }
+  container.bind(TOKENS.Registry).toConstantValue(registry);
 
   const type = config.broker.type;
   const { file: auditFile, flushIntervalMs } = config.audit;

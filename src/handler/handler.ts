@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { SourceEvent } from '../broker/contract.ts';
 
@@ -10,6 +11,16 @@ export interface HandlerContext {
   readonly logger: Logger;
   /** The decoded payload when `handler.decode` is set (json). */
   value?: unknown;
+  /**
+   * With `tracing.enabled`: the OpenTelemetry span of this event (`<source> process`), also the
+   * active span while the handler runs, so spans the handler starts with `@opentelemetry/api`
+   * nest under it. For an event that is not sampled it is a non-recording
+   * span that still carries the incoming trace context (pass it to `injectTraceContext` of
+   * src/tracing/propagation.ts to propagate). Undefined when tracing is off, and in
+   * `pool.mode: threads` (a span cannot cross to a worker thread; the event's headers still
+   * carry the incoming `traceparent`).
+   */
+  span?: Span;
 }
 
 /**

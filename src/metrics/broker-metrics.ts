@@ -168,6 +168,13 @@ export class BrokerMetrics {
  * Exposes a {@link FastHistogram} as a Prometheus histogram. prom-client's registry only needs
  * `name`, `help`, `type` and `get()`; the samples are built at scrape time.
  */
+/** prom-client's exemplar shape. */
+interface PromExemplar {
+  labelSet: Record<string, string>;
+  value: number;
+  timestamp: number;
+}
+
 export class HistogramView {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
@@ -179,14 +186,21 @@ export class HistogramView {
   ) {}
 
   get() {
-    const { buckets, counts } = this.histogram;
-    const values: { value: number; labels: Record<string, string | number>; metricName: string }[] = [];
+    const { buckets, counts, exemplars } = this.histogram;
+    const values: { value: number; labels: Record<string, string | number>; metricName: string; exemplar?: PromExemplar }[] = [];
     let cumulative = 0;
-    for (let i = 0; i < buckets.length; i++) {
+    for (let i = 0; i <= buckets.length; i++) {
       cumulative += counts[i]!;
-      values.push({ value: cumulative, labels: { ...this.labels, le: buckets[i]! }, metricName: `${this.name}_bucket` });
+      const le = i < buckets.length ? buckets[i]! : '+Inf';
+      // A bucket's exemplar (tracing.exemplars): rendered by prom-client in OpenMetrics only.
+      const exemplar = exemplars?.[i];
+      values.push({
+        value: cumulative,
+        labels: { ...this.labels, le },
+        metricName: `${this.name}_bucket`,
+        exemplar: exemplar && { labelSet: { trace_id: exemplar.traceId }, value: exemplar.value, timestamp: exemplar.timestamp },
+      });
     }
-    values.push({ value: this.histogram.count, labels: { ...this.labels, le: '+Inf' }, metricName: `${this.name}_bucket` });
     values.push({ value: this.histogram.sum, labels: this.labels, metricName: `${this.name}_sum` });
     values.push({ value: this.histogram.count, labels: this.labels, metricName: `${this.name}_count` });
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };

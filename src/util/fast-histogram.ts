@@ -13,7 +13,14 @@ export class FastHistogram {
     this.counts = new Float64Array(buckets.length + 1);
   }
 
-  observe(value: number): void {
+  /**
+   * The latest traced observation of each bucket (`tracing.exemplars`), rendered as OpenMetrics
+   * exemplars; allocated on the first one, so a histogram without tracing carries nothing.
+   */
+  exemplars: (Exemplar | undefined)[] | undefined;
+
+  /** Records `value`; returns the index of its bucket (the last is +Inf). */
+  observe(value: number): number {
     // The first bucket whose bound is >= value (the last slot is +Inf), by bisection: a backlog's
     // end-to-end latencies all land in the top buckets, where a linear walk takes 18 steps.
     const buckets = this.buckets;
@@ -27,6 +34,14 @@ export class FastHistogram {
     this.counts[low]!++;
     this.sum += value;
     this.count++;
+    return low;
+  }
+
+  /** Records `value` of the traced event `traceId`, and keeps it as its bucket's exemplar. */
+  observeExemplar(value: number, traceId: string): void {
+    const bucket = this.observe(value);
+    this.exemplars ??= new Array<Exemplar | undefined>(this.counts.length).fill(undefined);
+    this.exemplars[bucket] = { value, traceId, timestamp: Date.now() / 1000 };
   }
 
   /** The value below which `q` (0..1) of observations fall, interpolated inside its bucket. */
@@ -63,6 +78,14 @@ export class FastHistogram {
     delta.count = this.count - earlier.count;
     return delta;
   }
+}
+
+/** One exemplar: a traced observation. */
+export interface Exemplar {
+  readonly value: number;
+  readonly traceId: string;
+  /** Seconds since the epoch, as OpenMetrics wants. */
+  readonly timestamp: number;
 }
 
 /** Seconds, from 100 µs to 60 s: handlers range from no-ops to calls to slow services. */

@@ -8,7 +8,7 @@
  *      │ the only src/ files that name an adapter: src/composition/
  *   adapters/<broker>  (each on its own: no adapter imports another)
  *      │
- *   core and helpers (src/core, src/handler, src/dead-letter, src/audit, src/metrics, src/util, src/config)
+ *   core and helpers (src/core, src/handler, src/dead-letter, src/audit, src/metrics, src/tracing, src/util, src/config)
  *      │
  *   the contracts (src/broker: contract.ts runtime, tooling.ts for tools) and src/errors.ts
  *

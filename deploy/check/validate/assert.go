@@ -22,6 +22,8 @@ type Expect struct {
 	Autoscaler string
 	// Monitoring: a ServiceMonitor and a non-empty PrometheusRule.
 	Monitoring bool
+	// Ingest: a Service whose port targets the container port named "ingest" (broker.type http).
+	Ingest bool
 }
 
 var identityAnnotation = map[string]string{
@@ -146,7 +148,36 @@ func Check(objects []*Object, expect Expect) []error {
 			fail("want one PrometheusRule with rules, found %d object(s) with %d rule(s)", len(rules), count)
 		}
 	}
+	if expect.Ingest {
+		for _, w := range workloads {
+			errs = append(errs, checkIngest(w, services)...)
+		}
+	}
 	return errs
+}
+
+// checkIngest: the HTTP source's port is a named container port and a Service targets it by that
+// name (a Service that targets a port the pod does not declare has no endpoints).
+func checkIngest(w workload, services []*corev1.Service) []error {
+	declared := false
+	for _, c := range w.pod.Spec.Containers {
+		for _, port := range c.Ports {
+			if port.Name == "ingest" && port.ContainerPort > 0 {
+				declared = true
+			}
+		}
+	}
+	if !declared {
+		return []error{fmt.Errorf("%s %s: no container port named ingest", w.kind, w.name)}
+	}
+	for _, service := range services {
+		for _, port := range service.Spec.Ports {
+			if port.TargetPort.StrVal == "ingest" {
+				return nil
+			}
+		}
+	}
+	return []error{fmt.Errorf("no Service targets the ingest port of %s %s", w.kind, w.name)}
 }
 
 func kindOr(kind, fallback string) string {

@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "sigs.k8s.io/json"
@@ -25,6 +26,7 @@ var kinds = map[schema.GroupVersionKind]func() any{
 	corev1.SchemeGroupVersion.WithKind("ServiceAccount"):                 func() any { return &corev1.ServiceAccount{} },
 	appsv1.SchemeGroupVersion.WithKind("Deployment"):                     func() any { return &appsv1.Deployment{} },
 	appsv1.SchemeGroupVersion.WithKind("StatefulSet"):                    func() any { return &appsv1.StatefulSet{} },
+	networkingv1.SchemeGroupVersion.WithKind("Ingress"):                  func() any { return &networkingv1.Ingress{} },
 	policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"):          func() any { return &policyv1.PodDisruptionBudget{} },
 	autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"): func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
 	kedav1alpha1.SchemeGroupVersion.WithKind("ScaledObject"):             func() any { return &kedav1alpha1.ScaledObject{} },

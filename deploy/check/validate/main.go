@@ -20,6 +20,7 @@ func main() {
 	flag.StringVar(&expect.Identity, "identity", "", "cloud identity the ServiceAccount must carry: aws or gcp")
 	flag.StringVar(&expect.Autoscaler, "autoscaler", "", "keda, hpa or none")
 	flag.BoolVar(&expect.Monitoring, "monitoring", false, "require a ServiceMonitor and a PrometheusRule")
+	flag.BoolVar(&expect.Ingest, "ingest", false, "require an ingest Service (broker.type http) targeting the pod's ingest port")
 	rulesOut := flag.String("rules-out", "", "write the PrometheusRule groups to this file")
 	flag.Parse()
 	if flag.NArg() != 1 {

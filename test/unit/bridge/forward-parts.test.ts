@@ -1,3 +1,4 @@
+import { TraceFlags, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { compileDestination, UnroutableEventError } from '../../../src/bridge/destination-template.ts';
 import { headersFor, keyFrom } from '../../../src/bridge/outgoing.ts';
@@ -71,6 +72,16 @@ describe('keys and headers of a forwarded event', () => {
       tenant: 'acme',
     });
     expect(headersFor(event(), context, { headers: 'drop', unwrapDeadLetters: false })).toBeUndefined();
+  });
+
+  it("writes the event's span as the traceparent when tracing is on (the destination continues the trace)", () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const span = trace.wrapSpanContext({ traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
+    expect(headersFor(event(), { ...context, span }, { headers: 'keep', unwrapDeadLetters: false })).toEqual({
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      tenant: 'acme',
+    });
+    expect(headersFor(event(), { ...context, span }, { headers: 'drop', unwrapDeadLetters: false })).toBeUndefined();
   });
 
   it('restores the original headers of a dead letter', () => {

@@ -45,6 +45,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- dig "metrics" "port" 9464 .Values.config | int }}
 {{- end }}
 
+{{/* The HTTP source's port (broker.type http): config.broker.http.port, as Sluice will listen on it. */}}
+{{- define "sluice.ingestPort" -}}
+{{- dig "broker" "http" "port" 8080 .Values.config | int }}
+{{- end }}
+
+{{/* https when the HTTP source serves TLS (tls.certFile set), else http. */}}
+{{- define "sluice.ingestScheme" -}}
+{{- $http := dig "broker" "http" dict .Values.config | default dict }}
+{{- $tls := dig "tls" dict $http | default dict }}
+{{- ternary "https" "http" (not (empty (dig "certFile" "" $tls))) }}
+{{- end }}
+
 {{- define "sluice.workloadKind" -}}
 {{- $kind := .Values.workload.kind }}
 {{- if not (has $kind (list "Deployment" "StatefulSet")) }}
@@ -91,7 +103,43 @@ and static cloud keys are refused in favour of workload identity.
 {{- if has (dig "metrics" "host" "0.0.0.0" .Values.config) (list "127.0.0.1" "localhost" "::1") }}
 {{- fail "config.metrics.host is a loopback address: the kubelet's probes and Prometheus could not reach it; use 0.0.0.0" }}
 {{- end }}
+{{- if eq (dig "broker" "type" "memory" .Values.config) "http" }}
+{{- include "sluice.checkHttp" (dict "Values" .Values "names" $names) }}
+{{- end }}
 {{- if or (dig "broker" "kinesis" "credentials" nil .Values.config) (dig "deadLetter" "broker" "kinesis" "credentials" nil .Values.config) }}
 {{- fail "config.broker.kinesis.credentials holds static keys in values: remove it; Sluice uses the AWS SDK default chain (IRSA / EKS Pod Identity)" }}
+{{- end }}
+{{- end }}
+
+{{/*
+broker.type http: a fixed port apart from the metrics one (the Service targets it by name), the
+tokens variable provided by secretEnv (the tokens are a secret: never in values), and every TLS
+or tokens file inside a secretMounts path (the pod has no other place those files could be).
+*/}}
+{{- define "sluice.checkHttp" -}}
+{{- $http := dig "broker" "http" dict .Values.config | default dict }}
+{{- $tls := dig "tls" dict $http | default dict }}
+{{- $auth := dig "auth" dict $http | default dict }}
+{{- $port := dig "port" 8080 $http | int }}
+{{- if eq $port 0 }}
+{{- fail "config.broker.http.port is 0 (any free port): the ingest Service needs a fixed port" }}
+{{- end }}
+{{- if eq $port (dig "metrics" "port" 9464 .Values.config | int) }}
+{{- fail (printf "config.broker.http.port %d is the metrics port too: give the events server a port of its own" $port) }}
+{{- end }}
+{{- $env := dig "tokensEnv" "" $auth }}
+{{- if and $env (not (has $env .names)) }}
+{{- fail (printf "config names broker.http.auth.tokensEnv %q but no secretEnv entry provides it: add { name: %s, secretName: <secret>, key: <key> }" $env $env) }}
+{{- end }}
+{{- $mounts := list }}
+{{- range .Values.secretMounts }}{{ $mounts = append $mounts (trimSuffix "/" .mountPath) }}{{ end }}
+{{- range $key, $file := dict "tls.certFile" (dig "certFile" "" $tls) "tls.keyFile" (dig "keyFile" "" $tls) "tls.clientCaFile" (dig "clientCaFile" "" $tls) "auth.tokensFile" (dig "tokensFile" "" $auth) }}
+{{- if $file }}
+{{- $inside := false }}
+{{- range $mounts }}{{ if hasPrefix (printf "%s/" .) $file }}{{ $inside = true }}{{ end }}{{ end }}
+{{- if not $inside }}
+{{- fail (printf "config.broker.http.%s %q is not inside any secretMounts path: mount the Secret that holds it (secretMounts: [{ secretName: <secret>, mountPath: <dir> }])" $key $file) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}

@@ -1,0 +1,136 @@
+/**
+ * `npm run bench:tracing`: what tracing costs the core. The throughput phase of bench:core (a
+ * backlog in the memory broker drained through queue → pool → noop handler) with tracing off, at
+ * 0 %, 1 % and 100 % sampling, interleaved round by round so that a noisy neighbour hurts each alike.
+ * Spans are exported for real, over OTLP/HTTP (protobuf), to a sink in a child process that reads
+ * and discards them (as a collector on the same host would take them). Events carry no
+ * traceparent: the ratio decides for every one.
+ *   npm run bench:tracing -- --events 500000 --rounds 5 [--work-us 20]
+ * Prints a table (median and best events/s per mode, CPU time per event, each median's cost
+ * against off) and one JSON line last. The goal of issue #17: ≤ 10 % throughput cost at 1 %.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import type { OutgoingEvent } from '../broker/contract.ts';
+import type { Handler } from '../handler/handler.ts';
+import { configSchema } from '../config/schema.ts';
+import { noopHandler } from '../handler/load.ts';
+import { loadEventTracer } from '../tracing/load.ts';
+import { say } from './bench-support.ts';
+import { drain, memoryBroker } from './core-bench.ts';
+import { table } from './table.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '500000' },
+    rounds: { type: 'string', default: '5' },
+    'work-us': { type: 'string', default: '0' },
+  },
+});
+const EVENTS = Number(args.events);
+const ROUNDS = Number(args.rounds);
+/** CPU work per event in the handler, µs (0: the noop handler of bench:core). */
+const WORK_US = Number(args['work-us']);
+
+/** A handler that spins for WORK_US µs: a stand-in for a handler that parses and validates. */
+const handler: Handler =
+  WORK_US > 0
+    ? () => {
+        const until = performance.now() + WORK_US / 1000;
+        while (performance.now() < until);
+      }
+    : noopHandler;
+const MODES = [
+  { name: 'off', ratio: undefined },
+  // On, nothing sampled: the fixed cost of the sampling decision and the untraced path.
+  { name: '0 %', ratio: 0 },
+  { name: '1 %', ratio: 0.01 },
+  { name: '100 %', ratio: 1 },
+] as const;
+
+/** An OTLP/HTTP sink in a child process: 200 to every export, bodies read and dropped. */
+async function startSink(): Promise<{ child: ChildProcess; url: string }> {
+  const script = `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => { s.writeHead(200, { 'content-type': 'application/x-protobuf' }); s.end(); }); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+  return { child, url: `http://127.0.0.1:${port}/v1/traces` };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main(): Promise<void> {
+  const logger = pino({ level: 'error' });
+  const sink = await startSink();
+  const payload = Buffer.alloc(100, 'x');
+  const batch: OutgoingEvent[] = Array.from({ length: 10_000 }, (_, i) => ({ key: `key-${i % 1000}`, payload }));
+  const samples = new Map<string, number[]>(MODES.map((mode) => [mode.name, []]));
+  const cpuSamples = new Map<string, number[]>(MODES.map((mode) => [mode.name, []]));
+  say(
+    `bench:tracing: ${EVENTS.toLocaleString('en-US')} events per run, ${ROUNDS} rounds, handler ${WORK_US > 0 ? `${WORK_US} µs of CPU` : 'noop'}, spans exported to ${sink.url}`,
+  );
+  try {
+    // Round 0 warms up, uncounted: the exporter loads its HTTP transport on its first export, a
+    // one-time cost of a process that would otherwise land on whichever mode exports first.
+    for (let round = 0; round <= ROUNDS; round++) {
+      const events = round === 0 ? Math.min(EVENTS, 50_000) : EVENTS;
+      for (const mode of MODES) {
+        const broker = await memoryBroker('bench', events + 1);
+        const publisher = broker.createPublisher();
+        for (let published = 0; published < events; published += batch.length) {
+          await publisher.publish('bench', batch.slice(0, Math.min(batch.length, events - published)));
+        }
+        const tracing = configSchema.parse({
+          tracing: { enabled: mode.ratio !== undefined, sampleRatio: mode.ratio ?? 0.01, endpoint: sink.url },
+        }).tracing;
+        const tracer = await loadEventTracer(tracing, 'memory', logger, {});
+        global.gc?.();
+        const cpu = process.cpuUsage();
+        const result = await drain(broker, events, handler, logger, tracer);
+        const used = process.cpuUsage(cpu);
+        await broker.createAdmin().deleteDestination('bench');
+        if (round === 0) continue;
+        const cpuNs = ((used.user + used.system) * 1000) / EVENTS;
+        samples.get(mode.name)!.push(result.eventsPerSecond);
+        cpuSamples.get(mode.name)!.push(cpuNs);
+        say(
+          `  round ${round} ${mode.name.padEnd(5)} ${Math.round(result.eventsPerSecond).toLocaleString('en-US')} events/s, ${Math.round(cpuNs)} ns CPU/event`,
+        );
+      }
+    }
+  } finally {
+    sink.child.kill();
+  }
+  // Wall-clock throughput swings with the neighbours on a shared machine; the process's CPU time
+  // per event (user + system, GC threads included) is the steadier measure of what tracing adds.
+  const off = median(samples.get('off')!);
+  const offCpu = median(cpuSamples.get('off')!);
+  const rows = MODES.map((mode) => {
+    const values = samples.get(mode.name)!;
+    const cpu = median(cpuSamples.get(mode.name)!);
+    const traced = mode.ratio !== undefined;
+    return [
+      mode.name,
+      Math.round(median(values)).toLocaleString('en-US'),
+      Math.round(Math.max(...values)).toLocaleString('en-US'),
+      traced ? `${(((off - median(values)) / off) * 100).toFixed(1)} %` : '—',
+      Math.round(cpu),
+      traced ? `${(((cpu - offCpu) / offCpu) * 100).toFixed(1)} %` : '—',
+    ];
+  });
+  say(table(['tracing', 'events/s, median', 'best', 'throughput cost', 'CPU ns/event, median', 'CPU cost'], rows));
+  say(
+    `load at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ events: EVENTS, rounds: ROUNDS, eventsPerSecond: Object.fromEntries(samples), cpuNsPerEvent: Object.fromEntries(cpuSamples) })}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

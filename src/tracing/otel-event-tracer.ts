@@ -1,0 +1,174 @@
+import {
+  type Attributes,
+  type Context,
+  context as contextApi,
+  defaultTextMapGetter,
+  INVALID_SPAN_CONTEXT,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapPropagator,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import type { SourceEvent } from '../broker/contract.ts';
+import { errorMessage } from '../errors.ts';
+import type { EventTrace, EventTracer, TraceOutcome } from './event-tracer.ts';
+import { parseTraceparent, TRACEPARENT } from './propagation.ts';
+import { sampleEvent } from './sampler.ts';
+
+/**
+ * The spans of one traced event, in the trace its `traceparent` names (or a new one):
+ *
+ *   <source> process (CONSUMER)   receive → ack/nack; attributes below; status ERROR unless processed
+ *     · event "handler.start"     a worker took it: the span's start to here is the queue wait
+ *     · event "exception"         the handler failed for good (after sluice.handler.attempts tries)
+ *     · event "nack"              when it goes back to the broker
+ *   (a handler that succeeds is followed at once by the ack: the span's end is its end)
+ *   └─ dead letter (PRODUCER)     the dead-letter write, when the event failed for good
+ *
+ * One span per event, with the steps as timed span events rather than child spans: the core
+ * spends about a microsecond on an event, and a span costs several (ids, attributes, export), so
+ * at 1 % sampling three more spans per traced event cost the untraced 99 % a measurable share of
+ * their throughput (bench:tracing; the README gives the figures). A trace view still draws the
+ * steps on the span's timeline. The span is the handler's `context.span` and the active span
+ * while it runs, so spans the handler starts are its children. The dead-letter write is a child
+ * span because it is real I/O to another destination, and its context is what the dead letter
+ * carries. The ack is the end of the span, its outcome `sluice.outcome`: an ack is a synchronous
+ * hand-over to the adapter, whose broker commit is batched across many events and so belongs to
+ * no one event's trace.
+ */
+export class OtelEventTracer implements EventTracer {
+  /** Traces of events received and not yet taken by a worker. Only sampled events enter. */
+  private readonly pending = new WeakMap<SourceEvent, TracedEvent>();
+
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly propagator: TextMapPropagator,
+    private readonly broker: string,
+    private readonly sampleRatio: number,
+    private readonly shutdownProvider: () => Promise<void>,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  received(events: readonly SourceEvent[]): void {
+    let receivedAt: number | undefined;
+    for (const event of events) {
+      const header = event.headers[TRACEPARENT];
+      const parent = header === undefined ? undefined : parseTraceparent(header);
+      if (!sampleEvent(parent, this.sampleRatio, this.random)) continue;
+      receivedAt ??= performance.now(); // one clock read for the batch
+      const parentContext =
+        parent === undefined ? ROOT_CONTEXT : this.propagator.extract(ROOT_CONTEXT, event.headers, defaultTextMapGetter);
+      this.pending.set(event, new TracedEvent(this.tracer, event, this.broker, parentContext, receivedAt));
+    }
+  }
+
+  begin(event: SourceEvent): EventTrace | undefined {
+    const traced = this.pending.get(event);
+    if (traced === undefined) return undefined;
+    this.pending.delete(event);
+    traced.begin();
+    return traced;
+  }
+
+  untracedSpan(event: SourceEvent): Span {
+    const header = event.headers[TRACEPARENT];
+    if (header === undefined || parseTraceparent(header) === undefined) return NO_SPAN;
+    return trace.getSpan(this.propagator.extract(ROOT_CONTEXT, event.headers, defaultTextMapGetter)) ?? NO_SPAN;
+  }
+
+  abandoned(event: SourceEvent, outcome: 'dropped' | 'nacked'): void {
+    const traced = this.pending.get(event);
+    if (traced === undefined) return;
+    this.pending.delete(event);
+    traced.abandon(outcome);
+  }
+
+  shutdown(): Promise<void> {
+    return this.shutdownProvider();
+  }
+}
+
+/** A traced (sampled) event's span. */
+class TracedEvent implements EventTrace {
+  readonly traceId: string;
+  readonly span: Span;
+  private readonly context: Context;
+  private deadLetterSpan: Span | undefined;
+
+  constructor(
+    private readonly tracer: Tracer,
+    event: SourceEvent,
+    broker: string,
+    parent: Context,
+    receivedAt: number,
+  ) {
+    const attributes: Attributes = {
+      'messaging.system': broker,
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': event.source,
+      'messaging.destination.partition.id': event.position.partition,
+      'messaging.message.id': event.id,
+      'sluice.offset': event.position.offset,
+      'sluice.attempt': event.attempt,
+    };
+    this.span = tracer.startSpan(`${event.source} process`, { kind: SpanKind.CONSUMER, startTime: receivedAt, attributes }, parent);
+    this.context = trace.setSpan(parent, this.span);
+    this.traceId = this.span.spanContext().traceId;
+  }
+
+  /** A worker took the event: the queue wait ends. */
+  begin(): void {
+    this.span.addEvent('handler.start');
+  }
+
+  run<E, C>(handler: (event: E, context: C) => unknown, event: E, context: C): unknown {
+    return contextApi.with(this.context, handler, undefined, event, context);
+  }
+
+  handlerDone(attempts: number, error?: unknown): void {
+    // A handler that succeeded is followed at once by the ack, the span's end: no event needed.
+    // A failure's `exception` event marks the handler's end before the dead-letter write.
+    this.span.setAttribute('sluice.handler.attempts', attempts);
+    if (error !== undefined) this.span.recordException(error instanceof Error ? error : String(error));
+  }
+
+  deadLetterStarted(): Span {
+    this.deadLetterSpan = this.tracer.startSpan('dead letter', { kind: SpanKind.PRODUCER }, this.context);
+    return this.deadLetterSpan;
+  }
+
+  deadLetterDone(error?: unknown): void {
+    const span = this.deadLetterSpan;
+    if (span === undefined) return;
+    if (error !== undefined) fail(span, error);
+    span.end();
+    this.deadLetterSpan = undefined;
+  }
+
+  end(outcome: TraceOutcome, error?: unknown): void {
+    const span = this.span;
+    span.setAttribute('sluice.outcome', outcome);
+    if (outcome === 'failed') span.addEvent('nack', error === undefined ? undefined : { 'exception.message': errorMessage(error) });
+    if (outcome !== 'processed')
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error === undefined ? outcome : errorMessage(error) });
+    span.end();
+  }
+
+  /** Left the queue unprocessed: dropped by a lossy policy, or nacked at shutdown. */
+  abandon(outcome: 'dropped' | 'nacked'): void {
+    this.span.setAttribute('sluice.outcome', outcome);
+    if (outcome === 'nacked') this.span.addEvent('nack', { 'exception.message': 'sluice is shutting down' });
+    this.span.end();
+  }
+}
+
+function fail(span: Span, error: unknown): void {
+  if (error instanceof Error) span.recordException(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error === undefined ? undefined : errorMessage(error) });
+}
+
+/** `context.span` of an untraced event that arrived without a trace context. */
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);

@@ -1,0 +1,144 @@
+// The spans Sluice makes of events, read from the SDK's in-memory exporter: the structure, the
+// attributes, the parent from an incoming traceparent, the handler's context.span, the dead
+// letter's traceparent and the exemplars. The export over OTLP/HTTP is tested against a real
+// receiver in test/integration/tracing.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryBroker } from '../../../adapters/memory/memory-broker.ts';
+import { MemorySource } from '../../../adapters/memory/memory-source.ts';
+import { Pipeline } from '../../../src/core/pipeline.ts';
+import { FileDeadLetter } from '../../../src/dead-letter/file-dead-letter.ts';
+import type { Handler } from '../../../src/handler/handler.ts';
+import { OtelEventTracer } from '../../../src/tracing/otel-event-tracer.ts';
+import { parseTraceparent } from '../../../src/tracing/propagation.ts';
+import { eventually, silent } from '../helpers.ts';
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const PARENT = '00f067aa0ba902b7';
+
+const contextManager = new AsyncLocalStorageContextManager();
+beforeAll(() => context.setGlobalContextManager(contextManager.enable()));
+afterAll(() => {
+  contextManager.disable();
+  context.disable();
+});
+
+function tracedPipeline(handler: Handler, sampleRatio: number, deadLetterPath?: string) {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const tracer = new OtelEventTracer(provider.getTracer('test'), new W3CTraceContextPropagator(), 'memory', sampleRatio, () =>
+    provider.shutdown(),
+  );
+  const broker = new MemoryBroker();
+  const source = new MemorySource(broker, {
+    topic: 'orders',
+    partitions: 1,
+    group: 'g',
+    startFrom: 'earliest',
+    nackDelayMs: 5,
+    commitIntervalMs: 10,
+  });
+  const pipeline = new Pipeline(
+    {
+      broker: 'memory',
+      queue: { maxEvents: 100, maxBytes: 1 << 20, policy: 'block' },
+      pool: { size: 2, orderByKey: false },
+      shutdownTimeoutMs: 5_000,
+      stallTimeoutMs: 60_000,
+    },
+    { source, handler, logger: silent, tracer, deadLetter: deadLetterPath ? new FileDeadLetter(deadLetterPath) : undefined },
+  );
+  return { exporter, broker, pipeline };
+}
+
+const byName = (spans: ReadableSpan[], name: string) => spans.filter((span) => span.name === name);
+
+describe('event spans', () => {
+  it('continue an incoming sampled trace: one span with the steps as events; context.span is it, and active', async () => {
+    const seen: { span?: string; active?: string; recording?: boolean }[] = [];
+    const { exporter, broker, pipeline } = tracedPipeline((_event, ctx) => {
+      seen.push({
+        span: ctx.span?.spanContext().spanId,
+        active: trace.getActiveSpan()?.spanContext().spanId,
+        recording: ctx.span?.isRecording(),
+      });
+    }, 0);
+    await pipeline.start();
+    await broker.publish('orders', [{ key: 'k', payload: Buffer.from('1'), headers: { traceparent: `00-${TRACE}-${PARENT}-01` } }]);
+    await eventually(() => byName(exporter.getFinishedSpans(), 'orders process').length === 1, 10_000, 'the event span');
+    const spans = exporter.getFinishedSpans(); // before stop: the exporter's shutdown clears it
+    await pipeline.stop();
+
+    const [process] = byName(spans, 'orders process');
+    expect(process!.spanContext().traceId).toBe(TRACE);
+    expect(process!.parentSpanContext?.spanId).toBe(PARENT);
+    expect(process!.kind).toBe(SpanKind.CONSUMER);
+    expect(process!.attributes).toMatchObject({
+      'messaging.system': 'memory',
+      'messaging.destination.name': 'orders',
+      'messaging.destination.partition.id': 'orders/0',
+      'sluice.attempt': 1,
+      'sluice.handler.attempts': 1,
+      'sluice.outcome': 'processed',
+    });
+    expect(process!.events.map((event) => event.name)).toEqual(['handler.start']);
+    expect(seen).toEqual([{ span: process!.spanContext().spanId, active: process!.spanContext().spanId, recording: true }]);
+    expect(process!.status.code).not.toBe(SpanStatusCode.ERROR);
+  });
+
+  it('trace nothing for an unsampled parent, and hand the handler a span that still carries its context', async () => {
+    const seen: { traceId?: string; recording?: boolean }[] = [];
+    const { exporter, broker, pipeline } = tracedPipeline((_event, ctx) => {
+      seen.push({ traceId: ctx.span?.spanContext().traceId, recording: ctx.span?.isRecording() });
+    }, 1);
+    await pipeline.start();
+    await broker.publish('orders', [{ key: 'k', payload: Buffer.from('1'), headers: { traceparent: `00-${TRACE}-${PARENT}-00` } }]);
+    await eventually(() => pipeline.stats.completed === 1, 10_000, 'the event');
+    await pipeline.stop();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(seen).toEqual([{ traceId: TRACE, recording: false }]);
+  });
+
+  it('end a failed event with ERROR, a dead-letter span, and a dead letter whose traceparent continues the trace', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'sluice-trace-')), 'dlq.jsonl');
+    const { exporter, broker, pipeline } = tracedPipeline(
+      () => {
+        throw Object.assign(new Error('bad order'), { retriable: false });
+      },
+      1,
+      path,
+    );
+    await pipeline.start();
+    await broker.publish('orders', [{ key: 'k', payload: Buffer.from('1') }]);
+    await eventually(() => byName(exporter.getFinishedSpans(), 'orders process').length === 1, 10_000, 'the event span');
+    const spans = exporter.getFinishedSpans();
+    await pipeline.stop();
+    const [process] = byName(spans, 'orders process');
+    const [deadLetter] = byName(spans, 'dead letter');
+    expect(process!.parentSpanContext).toBeUndefined(); // a root: no incoming context, ratio 1
+    expect(process!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(process!.attributes['sluice.outcome']).toBe('dead-lettered');
+    expect(process!.events.map((event) => event.name)).toEqual(['handler.start', 'exception']);
+    const line = JSON.parse((await readFile(path, 'utf8')).trim()) as { headers: Record<string, string> };
+    const written = parseTraceparent(line.headers.traceparent);
+    expect(written).toEqual({ traceId: process!.spanContext().traceId, spanId: deadLetter!.spanContext().spanId, flags: 1 });
+  });
+
+  it('record trace_id exemplars for traced events only', async () => {
+    const { exporter, broker, pipeline } = tracedPipeline(() => undefined, 1);
+    await pipeline.start();
+    await broker.publish('orders', [{ key: 'k', payload: Buffer.from('1') }]);
+    await eventually(() => byName(exporter.getFinishedSpans(), 'orders process').length === 1, 10_000, 'the event span');
+    const traceId = byName(exporter.getFinishedSpans(), 'orders process')[0]!.spanContext().traceId;
+    await pipeline.stop();
+    const exemplars = pipeline.stats.processingSeconds.exemplars?.filter((exemplar) => exemplar !== undefined);
+    expect(exemplars?.map((exemplar) => exemplar.traceId)).toEqual([traceId]);
+    expect(trace.getSpan(ROOT_CONTEXT)).toBeUndefined();
+  });
+});
