@@ -22,7 +22,7 @@ class HttpAdmin implements BrokerAdmin {
  */
 export class HttpAdapter implements BrokerAdapter, BrokerTooling {
   readonly type = 'http';
-  readonly features: BrokerFeatures = { orderedByKey: false, persistent: false, consumerGroups: false, redeliversOnNack: false };
+  readonly features: BrokerFeatures;
   /** The last source created: the publisher posts to its port by default. */
   private source: HttpSource | undefined;
 
@@ -30,7 +30,21 @@ export class HttpAdapter implements BrokerAdapter, BrokerTooling {
     readonly config: HttpConfig,
     private readonly logger: Logger,
     private readonly registry: Registry,
-  ) {}
+  ) {
+    this.features = {
+      orderedByKey: false,
+      persistent: false,
+      consumerGroups: false,
+      redeliversOnNack: false,
+      nackKeepsKeyOrder: false,
+      handsOverPartitions: false,
+      headers: true,
+      // NDJSON carries the payload in base64 (4 bytes per 3), with room for the key and headers.
+      maxPayloadBytes: Math.floor((config.maxBodyBytes - 64 * 1024) * 0.75),
+      // A server that listens has no client to lose.
+      fatalOnLostDestination: false,
+    };
+  }
 
   createSource(): Source {
     this.source = new HttpSource(this.config, HttpMetrics.for(this.registry), this.logger);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { AuthenticationError, ConfigError, ConnectionError, NotFoundError, SluiceError } from '../../src/errors.ts';
+import { withTimeout } from '../../src/util/with-timeout.ts';
 import type { KafkaConfig } from './config.ts';
 import { AUTH_ERROR_NAMES, TLS_CERTIFICATE_ERROR_CODES, untrustedCertificateMessage } from './protocol-errors.ts';
 
@@ -160,19 +161,9 @@ export function toSluiceError(error: unknown, config: Pick<KafkaConfig, 'brokers
   });
 }
 
-/** Rejects with a ConnectionError if `promise` takes longer than `ms`. */
-export async function within<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ConnectionError(message())), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Rejects with a ConnectionError if `promise` takes longer than `ms` (the kit's timeout helper). */
+export function within<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  return withTimeout(promise, ms, () => new ConnectionError(message()));
 }
 
 /** Kafka topic names are [a-zA-Z0-9._-]+, so `/` separates topic and partition unambiguously. */

@@ -21,7 +21,21 @@ import { PlatformaticSource } from './platformatic-source.ts';
  */
 export class KafkaAdapter implements BrokerAdapter, BrokerTooling {
   readonly type = 'kafka';
-  readonly features: BrokerFeatures = { orderedByKey: true, persistent: true, consumerGroups: true, redeliversOnNack: true };
+  readonly features: BrokerFeatures = {
+    orderedByKey: true,
+    persistent: true,
+    consumerGroups: true,
+    redeliversOnNack: true,
+    // Not yet: a nacked record comes back after nackDelayMs, and the key's later records already
+    // delivered are handled meanwhile (the source kit is to take them back, as Pub/Sub does).
+    nackKeepsKeyOrder: false,
+    handsOverPartitions: true,
+    headers: true,
+    // The broker's default message.max.bytes is 1048588 for a whole record batch.
+    maxPayloadBytes: 1_000_000,
+    // A group consumer whose topic is deleted keeps polling (the client recovers by itself).
+    fatalOnLostDestination: false,
+  };
   private readonly metrics: KafkaMetrics;
   /** TLS files and secrets, read once: a missing file or variable fails at creation, naming the key. */
   private readonly connection: ReturnType<typeof connectionOptions>;

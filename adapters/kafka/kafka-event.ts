@@ -1,5 +1,5 @@
 import type { Position, SourceEvent } from '../../src/broker/contract.ts';
-import type { PartitionProgress } from '../../src/core/offset-tracker.ts';
+import { BaseEvent, type EventOwner, type PartitionProgress } from '../../src/source-kit/index.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -40,10 +40,7 @@ export interface KafkaRecord {
 }
 
 /** What a {@link KafkaEvent} reports its settlement to (the source that delivered it). */
-export interface KafkaEventOwner {
-  acked(event: KafkaEvent): void;
-  nacked(event: KafkaEvent, reason?: Error): void;
-}
+export type KafkaEventOwner = EventOwner<KafkaEvent>;
 
 /** What the events of one partition delivered in one tracker generation share. */
 export interface PartitionContext {
@@ -64,9 +61,8 @@ export interface PartitionContext {
  * constructor: the key, the headers, the id and the position are converted from the record's
  * Buffers and strings only when something reads them.
  */
-export class KafkaEvent implements SourceEvent {
+export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
   readonly payload: Buffer;
-  private settled = false;
   private keyText: string | undefined | null = null;
   private headerText: Record<string, string> | undefined;
 
@@ -74,9 +70,14 @@ export class KafkaEvent implements SourceEvent {
     readonly context: PartitionContext,
     readonly message: KafkaRecord,
     readonly ticket: number,
-    readonly attempt: number,
+    attempt: number,
   ) {
+    super(attempt);
     this.payload = message.value ?? EMPTY;
+  }
+
+  protected get owner(): KafkaEventOwner {
+    return this.context.owner;
   }
 
   get generation(): number {
@@ -120,18 +121,6 @@ export class KafkaEvent implements SourceEvent {
 
   get position(): Position {
     return { partition: this.context.name, offset: this.message.offset };
-  }
-
-  ack(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.context.owner.acked(this);
-  }
-
-  nack(reason?: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.context.owner.nacked(this, reason);
   }
 
   /** The same record delivered again after a nack: same ticket, so no commit can pass it meanwhile. */

@@ -1,5 +1,5 @@
 import type { PartitionLag } from '../../src/broker/contract.ts';
-import type { PartitionProgress } from '../../src/core/offset-tracker.ts';
+import type { PartitionProgress } from '../../src/source-kit/offset-tracker.ts';
 
 /** What a Kafka source knows of one partition it holds, whichever client it reads with. */
 export interface KafkaPartitionState {

@@ -6,7 +6,6 @@ import { partitionKey, toSluiceError } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import type { KafkaMetrics } from './kafka-metrics.ts';
 import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
-import { checkBrokerCertificates } from './certificate-check.ts';
 
 /** Errors telling a member that its generation is over: it must give its partitions up and rejoin. */
 const REJOIN_TYPES = new Set([
@@ -48,11 +47,6 @@ export class KafkaSource extends KafkaSourceCore {
 
   protected async connectAndJoin(): Promise<void> {
     const { config } = this;
-    this.step = 'check the TLS certificates of the brokers';
-    await checkBrokerCertificates(config);
-    this.step = 'connect';
-    this.topics = await this.resolveTopics();
-    if (this.closed) return;
     const consumer = this.kafka.consumer({
       groupId: config.group,
       sessionTimeout: config.sessionTimeoutMs,
@@ -72,7 +66,7 @@ export class KafkaSource extends KafkaSourceCore {
     await consumer.subscribe({ topics: this.topics, fromBeginning: config.startFrom === 'earliest' });
     if (this.closed) return;
     this.step = `join consumer group ${config.group}`;
-    const joined = new Promise<void>((resolve, reject) => (this.joinWaiter = { resolve, reject }));
+    const joined = this.group.expectJoin();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -99,16 +93,16 @@ export class KafkaSource extends KafkaSourceCore {
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) assignment.set(partitionKey(topic, partition), { topic, partition });
       }
-      this.onJoin(assignment);
+      this.group.joined(assignment);
     });
-    consumer.on(REBALANCING, () => this.onRebalancing('rebalance noticed by kafkajs'));
-    consumer.on(CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
+    consumer.on(REBALANCING, () => void this.group.rebalancing('rebalance noticed by kafkajs'));
+    consumer.on(CRASH, ({ payload }) => this.group.crashed(payload.error, payload.restart));
     consumer.on(COMMIT_OFFSETS, ({ payload }) => {
       const offsets: OffsetToCommit[] = [];
       for (const { topic, partitions } of payload.topics) {
         for (const { partition, offset } of partitions) offsets.push({ topic, partition: Number(partition), offset: String(offset) });
       }
-      this.recordCommit(offsets);
+      this.committer.confirmed(offsets);
     });
   }
 
@@ -118,8 +112,8 @@ export class KafkaSource extends KafkaSourceCore {
     const waitFor = <T>(work: Promise<T>) => this.beating(work, heartbeat);
     try {
       // The revoke of the previous generation finishes before this one delivers anything.
-      if (this.revoking) await waitFor(this.revoking);
-      const delivered = await this.deliver(topic, partition, messages, this.epoch, {
+      if (this.group.revoking) await waitFor(this.group.revoking);
+      const delivered = await this.deliver(topic, partition, messages, this.group.epoch, {
         wanted: () => isRunning() && !isStale(),
         // The fetch position only: nothing is committed until the events are acked.
         afterPart: (last) => resolveOffset(last.offset),
@@ -130,17 +124,9 @@ export class KafkaSource extends KafkaSourceCore {
       // revoked before the member rejoins.
       await heartbeat();
     } catch (error) {
-      if (this.mustRejoin(error) && !this.closed) {
-        if (!this.revokedSinceJoin) {
-          this.revokedSinceJoin = true;
-          this.state = 'rebalancing';
-          this.awaitingJoin = true;
-          // Keep the session alive while the group waits for us (kafkajs is not rejoining yet).
-          await this.revoke('rebalance', heartbeat);
-        } else if (this.revoking) {
-          await this.revoking;
-        }
-      }
+      // Revoked before the rejoin (or joins the revoke under way); heartbeats keep the session
+      // alive while the group waits for us (kafkajs is not rejoining yet).
+      if (this.mustRejoin(error) && !this.closed) await this.group.rebalancing('rebalance', heartbeat);
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import { type DeliveredLedger, ledgerOf } from '../../src/audit/delivered-ledger.ts';
 import type { PartitionLag } from '../../src/broker/contract.ts';
-import { OffsetTracker, type PartitionProgress } from '../../src/core/offset-tracker.ts';
+import { OffsetTracker, type PartitionProgress } from '../../src/source-kit/offset-tracker.ts';
 import { partitionKey } from './client.ts';
 import { kafkaPartitionLag } from './kafka-lag.ts';
 

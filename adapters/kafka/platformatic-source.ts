@@ -9,7 +9,6 @@ import type { KafkaRecord } from './kafka-event.ts';
 import type { KafkaMetrics } from './kafka-metrics.ts';
 import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
 import { platformaticError, type platformaticOptions, protocolErrorIds } from './platformatic-client.ts';
-import { checkBrokerCertificates } from './certificate-check.ts';
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 type Options = ReturnType<typeof platformaticOptions>;
@@ -79,11 +78,6 @@ export class PlatformaticSource extends KafkaSourceCore {
 
   protected async connectAndJoin(): Promise<void> {
     const { config } = this;
-    this.step = 'check the TLS certificates of the brokers';
-    await checkBrokerCertificates(config);
-    this.step = 'connect';
-    this.topics = await this.resolveTopics();
-    if (this.closed) return;
     const instanceId = groupInstanceId(config);
     const group =
       config.groupProtocol === 'consumer'
@@ -122,9 +116,9 @@ export class PlatformaticSource extends KafkaSourceCore {
       autocommit: false,
       highWaterMark: Math.max(64, this.sink.maxBatch),
     };
-    this.joinWaiter = { resolve: () => undefined, reject: () => undefined };
+    this.group.expectJoin().catch(() => undefined); // a failure surfaces through consume()
     const stream = (await consumer.consume(this.streamOptions)) as Stream;
-    if (this.joinWaiter) this.onJoin(this.currentAssignment());
+    if (this.group.firstJoinPending) this.group.joined(this.currentAssignment());
     this.read(stream);
     await this.refreshWatermarks();
   }
@@ -140,20 +134,20 @@ export class PlatformaticSource extends KafkaSourceCore {
 
   private listen(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): void {
     consumer.on('consumer:group:join', () => {
-      if (this.joinWaiter || this.closed) return; // the first join: connectAndJoin goes on
-      this.onJoin(this.currentAssignment());
+      if (this.group.firstJoinPending || this.closed) return; // the first join: connectAndJoin goes on
+      this.group.joined(this.currentAssignment());
     });
     consumer.on('consumer:group:rebalance', () => {
       if (this.config.groupProtocol === 'consumer') {
         // KIP-848: some partitions were revoked; no join follows, the rest keeps flowing.
-        if (!this.closed) void this.revoke('partitions revoked by the group coordinator (consumer protocol)');
-      } else this.onRebalancing('rebalance noticed by @platformatic/kafka');
+        if (!this.closed) void this.group.revoke('partitions revoked by the group coordinator (consumer protocol)');
+      } else void this.group.rebalancing('rebalance noticed by @platformatic/kafka');
     });
     consumer.on('consumer:heartbeat:error', ({ error }) =>
       this.logger.debug({ group: this.config.group, error: errorMessage(error) }, 'kafka heartbeat failed'),
     );
     // The client could not rejoin the group: it is out of it for good. Sluice exits non-zero.
-    consumer.on('error' as never, (error: unknown) => this.onCrash(error, false));
+    consumer.on('error' as never, (error: unknown) => this.group.crashed(error, false));
   }
 
   /** The partitions the client holds now, by `topic/partition`. */
@@ -167,9 +161,10 @@ export class PlatformaticSource extends KafkaSourceCore {
 
   /** The consumer protocol adds partitions without a join: take them into account. */
   private syncAssignment(): void {
-    if (this.config.groupProtocol !== 'consumer' || this.revoking || this.state !== 'joined') return;
+    const { group } = this;
+    if (this.config.groupProtocol !== 'consumer' || group.revoking || this.lifecycle.state !== 'joined') return;
     const now = this.currentAssignment();
-    if (now.size !== this.assignment.size || [...now.keys()].some((key) => !this.assignment.has(key))) this.assignment = now;
+    if (now.size !== group.assignment.size || [...now.keys()].some((key) => !group.assignment.has(key))) group.assignment = now;
   }
 
   /**
@@ -199,11 +194,11 @@ export class PlatformaticSource extends KafkaSourceCore {
           runs = new Map();
           last = undefined;
           collected = 0;
-          if (this.revoking) await this.revoking;
+          if (this.group.revoking) await this.group.revoking;
           this.syncAssignment();
-          const epoch = this.epoch;
+          const epoch = this.group.epoch;
           for (const [key, { topic, partition, records }] of batch) {
-            if (!this.assignment.has(key)) continue; // fetched before the partition was revoked
+            if (!this.group.assignment.has(key)) continue; // fetched before the partition was revoked
             await this.deliver(topic, partition, records, epoch, { wanted: () => stream === this.stream });
           }
         }
@@ -232,7 +227,7 @@ export class PlatformaticSource extends KafkaSourceCore {
         flush().catch((error: unknown) => {
           // Not expected (the sink does not reject); nothing would read on, so Sluice stops.
           this.logger.error({ error: errorMessage(error) }, 'kafka: reading the message stream failed');
-          this.onCrash(error, false);
+          this.group.crashed(error, false);
         }),
       );
     });
@@ -270,7 +265,6 @@ export class PlatformaticSource extends KafkaSourceCore {
   }
 
   protected override tick(): void {
-    super.tick();
     this.syncAssignment();
     if (Date.now() - this.lastWatermarks >= Math.max(1_000, this.config.commitIntervalMs)) void this.refreshWatermarks();
   }
@@ -296,7 +290,7 @@ export class PlatformaticSource extends KafkaSourceCore {
     await consumer.commit({
       offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: BigInt(offset), leaderEpoch: -1 })),
     });
-    this.recordCommit(offsets);
+    this.committer.confirmed(offsets);
   }
 
   protected mustRejoin(error: unknown): boolean {

@@ -9,7 +9,7 @@ export type CheckpointOutcome = 'written' | 'nothing' | 'lost' | 'failed';
 
 /**
  * Writes each shard's progress to the lease: the highest sequence number such that it and every
- * record before it were processed (src/core/offset-tracker.ts), i.e. reading resumes
+ * record before it were processed (src/source-kit/offset-tracker.ts), i.e. reading resumes
  * AFTER_SEQUENCE_NUMBER of it. Periodically (only shards that moved), on lease loss, at a shard's
  * end (SHARD_END) and on shutdown.
  *

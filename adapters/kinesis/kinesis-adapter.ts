@@ -41,6 +41,16 @@ export class KinesisAdapter implements BrokerAdapter, BrokerTooling {
       persistent: true,
       consumerGroups: config.leases.type === 'dynamodb',
       redeliversOnNack: true,
+      // Not yet: a nacked record comes back after the nack delay, and the key's later records
+      // already delivered are handled meanwhile (the source kit is to take them back).
+      nackKeepsKeyOrder: false,
+      handsOverPartitions: config.leases.type === 'dynamodb',
+      // Records have none; the source unwraps the envelope the publisher writes (envelope.ts).
+      headers: config.publish.headers === 'envelope',
+      // 1 MiB of data and partition key per record (headers, in the envelope, take a third more).
+      maxPayloadBytes: 1024 * 1024 - 256,
+      // Read errors retrying cannot fix, lasting consumer.fatalAfterMs (0: never fatal).
+      fatalOnLostDestination: config.consumer.fatalAfterMs > 0,
     };
     this.metrics = deps.registry ? new KinesisMetrics(deps.registry, config.stream) : KinesisMetrics.unregistered(config.stream);
     this.clients = deps.clients ?? createClients;

@@ -4,7 +4,7 @@ import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { EventSink, Health, PartitionLag, Source } from '../../src/broker/contract.ts';
-import { OffsetTracker } from '../../src/core/offset-tracker.ts';
+import { OffsetTracker } from '../../src/source-kit/offset-tracker.ts';
 import { ConnectionError, SluiceError, errorMessage } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { toSluiceError } from './aws-errors.ts';

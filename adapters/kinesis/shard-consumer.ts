@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import { DeliveredLedger } from '../../src/audit/delivered-ledger.ts';
 import type { PartitionLag, SourceEvent } from '../../src/broker/contract.ts';
-import type { PartitionProgress } from '../../src/core/offset-tracker.ts';
+import type { PartitionProgress } from '../../src/source-kit/offset-tracker.ts';
 import { errorMessage } from '../../src/errors.ts';
 import type { DeliveryGate } from './delivery-gate.ts';
 import { isEnvelope, unwrapEnvelope } from './envelope.ts';

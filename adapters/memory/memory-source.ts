@@ -1,7 +1,15 @@
 import type { AckAudit, AuditedCommit } from '../../src/audit/ack-audit.ts';
 import { type DeliveredLedger, ledgerOf } from '../../src/audit/delivered-ledger.ts';
 import type { EventSink, Health, PartitionLag, Position, Source, SourceEvent } from '../../src/broker/contract.ts';
-import { OffsetTracker, type PartitionProgress } from '../../src/core/offset-tracker.ts';
+import {
+  BaseEvent,
+  CommitLoop,
+  type EventOwner,
+  Lifecycle,
+  OffsetTracker,
+  type PartitionProgress,
+  Redelivery,
+} from '../../src/source-kit/index.ts';
 import { Notifier } from '../../src/util/notifier.ts';
 import { LoadGenerator } from '../../src/broker/load-generator.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
@@ -10,25 +18,29 @@ import { MemoryPublisher } from './memory-publisher.ts';
 import { partitionId, type MemoryBroker, type MemoryPartition, type MemoryRecord } from './memory-broker.ts';
 
 /** One delivery of a memory record. Cheap on purpose: id and position are built only if read. */
-class MemoryEvent implements SourceEvent {
+class MemoryEvent extends BaseEvent<MemoryEvent> implements SourceEvent {
   readonly key: string | undefined;
   readonly payload: Buffer;
   readonly headers: Readonly<Record<string, string>>;
   readonly timestamp: number;
-  private settled = false;
 
   constructor(
-    private readonly owner: MemorySource,
+    private readonly reader: MemorySource,
     readonly record: MemoryRecord,
     readonly partition: MemoryPartition,
     readonly progress: PartitionProgress,
     readonly ticket: number,
-    readonly attempt: number,
+    attempt: number,
   ) {
+    super(attempt);
     this.key = record.key;
     this.payload = record.payload;
     this.headers = record.headers;
     this.timestamp = record.timestamp;
+  }
+
+  protected get owner(): MemorySource {
+    return this.reader;
   }
 
   get id(): string {
@@ -43,16 +55,8 @@ class MemoryEvent implements SourceEvent {
     return { partition: partitionId(this.partition), offset: String(this.record.offset) };
   }
 
-  ack(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.owner.acked(this);
-  }
-
-  nack(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.owner.nacked(this);
+  redelivery(): MemoryEvent {
+    return new MemoryEvent(this.reader, this.record, this.partition, this.progress, this.ticket, this.attempt + 1);
   }
 }
 
@@ -69,7 +73,7 @@ type SourceOptions = Pick<MemoryConfig, 'topic' | 'partitions' | 'group' | 'star
  * With `load.enabled`, the source also runs the synthetic load generator into its own topic,
  * so the embedded default has something to process.
  */
-export class MemorySource implements Source {
+export class MemorySource implements Source, EventOwner<MemoryEvent> {
   readonly commits = new CommitCounts();
   private readonly member = Symbol('memory-source');
   private readonly tracker = new OffsetTracker();
@@ -78,11 +82,10 @@ export class MemorySource implements Source {
   private readonly startPositions = new Map<MemoryPartition, number>();
   private readonly wake = new Notifier();
   private readonly abort = new AbortController();
-  private redeliveries: MemoryEvent[] = [];
+  private readonly redelivery: Redelivery<MemoryEvent>;
+  private readonly committer: CommitLoop;
+  private readonly lifecycle = new Lifecycle<'running'>('memory source', { halt: () => this.halt(), shutdown: () => this.shutdown() });
   private loop: Promise<void> | undefined;
-  private commitTimer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private started = false;
   private generator: LoadGenerator | undefined;
   /** With the ack audit on: per partition, what was delivered and no commit covered yet. */
   private readonly delivered = new Map<string, DeliveredLedger>();
@@ -91,9 +94,13 @@ export class MemorySource implements Source {
     private readonly broker: MemoryBroker,
     private readonly options: SourceOptions,
     private readonly audit?: AckAudit,
-  ) {}
+  ) {
+    this.redelivery = new Redelivery({ delayMs: options.nackDelayMs, wanted: () => true, ready: () => this.wake.notify() });
+    this.committer = new CommitLoop({ intervalMs: options.commitIntervalMs, commit: () => this.commit(), failed: () => undefined });
+  }
 
   async start(sink: EventSink): Promise<void> {
+    this.lifecycle.begin('running');
     const topic = this.broker.createTopic(this.options.topic, this.options.partitions);
     this.broker.join(this.options.group, this.member);
     for (const partition of topic.partitions) {
@@ -102,9 +109,7 @@ export class MemorySource implements Source {
       this.startPositions.set(partition, this.cursors.get(partition)!);
     }
     this.commits.declare(this.options.topic);
-    this.started = true;
-    this.commitTimer = setInterval(() => this.commit(), this.options.commitIntervalMs);
-    this.commitTimer.unref();
+    this.committer.start();
     this.loop = this.run(sink, topic.appended);
     const load = this.options.load;
     if (load?.enabled) {
@@ -116,7 +121,15 @@ export class MemorySource implements Source {
     }
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
+  }
+
+  close(): Promise<void> {
+    return this.lifecycle.close();
+  }
+
+  private async halt(): Promise<void> {
     // Not awaited: a generator waiting for backlog room would wait for commits that this stop ends.
     void this.generator?.stop();
     this.abort.abort();
@@ -124,18 +137,14 @@ export class MemorySource implements Source {
     await this.loop;
   }
 
-  async close(): Promise<void> {
-    await this.stop();
-    if (this.closed) return;
-    clearInterval(this.commitTimer);
-    this.commit();
-    this.closed = true;
+  private async shutdown(): Promise<void> {
+    await this.committer.finish();
     this.broker.leave(this.options.group, this.member);
   }
 
   health(): Health {
-    if (this.closed) return { connected: false, detail: 'closed' };
-    return { connected: this.started, detail: `memory topic ${this.options.topic}, group ${this.options.group}` };
+    const detail = `memory topic ${this.options.topic}, group ${this.options.group}`;
+    return this.lifecycle.health(detail, (state) => ({ connected: state === 'running', detail }));
   }
 
   /**
@@ -143,7 +152,7 @@ export class MemorySource implements Source {
    * timestamp of the oldest record not yet acked: the first pending one, or the next unread one.
    */
   *lag(): Iterable<PartitionLag> {
-    if (this.closed) return;
+    if (this.lifecycle.closed) return;
     for (const [partition, cursor] of this.cursors) {
       const name = partitionId(partition);
       const committed = this.broker.committed(this.options.group, partition) ?? this.startPositions.get(partition)!;
@@ -160,19 +169,12 @@ export class MemorySource implements Source {
 
   /** @internal called by MemoryEvent.ack */
   acked(event: MemoryEvent): void {
-    if (this.closed) return;
-    event.progress.complete(event.ticket);
+    if (!this.lifecycle.closed) event.progress.complete(event.ticket);
   }
 
-  /** @internal called by MemoryEvent.nack */
+  /** @internal called by MemoryEvent.nack: delivered again after nackDelayMs, same ticket. */
   nacked(event: MemoryEvent): void {
-    if (this.closed) return;
-    const again = new MemoryEvent(this, event.record, event.partition, event.progress, event.ticket, event.attempt + 1);
-    const timer = setTimeout(() => {
-      this.redeliveries.push(again);
-      this.wake.notify();
-    }, this.options.nackDelayMs);
-    timer.unref();
+    if (!this.lifecycle.closed) this.redelivery.nacked(event);
   }
 
   private async run(sink: EventSink, appended: Notifier): Promise<void> {
@@ -182,9 +184,8 @@ export class MemorySource implements Source {
       // Wait on the notifiers before reading, so an append during the read is not missed.
       const woken = Promise.race([appended.wait(), this.wake.wait()]);
       let delivered = false;
-      if (this.redeliveries.length > 0) {
-        const batch = this.redeliveries.splice(0, sink.maxBatch);
-        await sink.deliver(batch);
+      if (this.redelivery.size > 0) {
+        await sink.deliver(this.redelivery.take(sink.maxBatch));
         delivered = true;
       }
       for (const partition of partitions) {

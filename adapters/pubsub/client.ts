@@ -1,6 +1,7 @@
 import { PubSub, type ClientConfig } from '@google-cloud/pubsub';
 import { AuthenticationError, ConnectionError, NotFoundError, SluiceError } from '../../src/errors.ts';
 import type { PubSubConfig } from './config.ts';
+import { withTimeout } from '../../src/util/with-timeout.ts';
 
 /** gRPC status codes the adapter tells apart. */
 export const GrpcCode = {
@@ -104,19 +105,14 @@ export function toSluiceError(error: unknown, what: string, config: PubSubConfig
  * by default, and start-up must fail clearly within `timeoutMs`.
  */
 export async function bounded<T>(what: string, timeoutMs: number, config: PubSubConfig, call: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ConnectionError(`pubsub: ${what}: no answer from ${describeEndpoint(config)} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
   try {
-    return await Promise.race([call(), timeout]);
+    return await withTimeout(
+      call(),
+      timeoutMs,
+      () => new ConnectionError(`pubsub: ${what}: no answer from ${describeEndpoint(config)} within ${timeoutMs} ms`),
+    );
   } catch (error) {
     throw toSluiceError(error, what, config);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

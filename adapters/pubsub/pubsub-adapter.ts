@@ -16,7 +16,19 @@ import { PubSubAdmin } from './resources.ts';
  */
 export class PubSubAdapter implements BrokerAdapter, BrokerTooling {
   readonly type = 'pubsub';
-  readonly features: BrokerFeatures = { orderedByKey: true, persistent: true, consumerGroups: true, redeliversOnNack: true };
+  readonly features: BrokerFeatures = {
+    orderedByKey: true,
+    persistent: true,
+    consumerGroups: true,
+    redeliversOnNack: true,
+    nackKeepsKeyOrder: true,
+    // Messages are leased one by one: no partitions to hand over.
+    handsOverPartitions: false,
+    headers: true,
+    // 10 MB per message (data and attributes); the suite tests 3 MiB.
+    maxPayloadBytes: 10_000_000 - 64 * 1024,
+    fatalOnLostDestination: true,
+  };
   readonly metrics: PubSubMetrics;
 
   constructor(
@@ -34,6 +46,11 @@ export class PubSubAdapter implements BrokerAdapter, BrokerTooling {
 
   createPublisher(): Publisher {
     return new PubSubPublisher(this.config);
+  }
+
+  /** Keeps dead letters replayable: see deadLetterReplaySubscription. */
+  createDeadLetterPublisher(): Publisher {
+    return new PubSubPublisher(this.config, true);
   }
 
   createAdmin(): BrokerAdmin {

@@ -14,7 +14,7 @@
  *     source, so nothing is buffered without bound inside the adapter.
  *  2. An event's broker position is committed / acknowledged only after the core called
  *     {@link SourceEvent.ack}, and for ordered logs (partitions, shards) only up to the highest
- *     *contiguous* acked position (src/core/offset-tracker.ts does that bookkeeping).
+ *     *contiguous* acked position (src/source-kit/offset-tracker.ts does that bookkeeping).
  *  3. ack() and nack() are idempotent, and the first of them wins. After {@link Source.close}
  *     both are no-ops.
  *  4. An event that was delivered but never acked (the process died, or close() came first) is
@@ -178,4 +178,9 @@ export interface BrokerAdapter {
   /** A source reading what the adapter's config names (topics, stream, subscription). */
   createSource(): Source;
   createPublisher(): Publisher;
+  /**
+   * Optional: the publisher of dead letters, when they need more than createPublisher's (Pub/Sub:
+   * a subscription that retains them for `sluice replay`). Default: createPublisher().
+   */
+  createDeadLetterPublisher?(): Publisher;
 }

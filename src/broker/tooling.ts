@@ -28,6 +28,31 @@ export interface BrokerFeatures {
   readonly consumerGroups: boolean;
   /** nack() leads to a prompt redelivery by the same source. */
   readonly redeliversOnNack: boolean;
+  /**
+   * After a nack, no later event of the same key is handed to a worker before the nacked one is
+   * delivered again: the source takes the key's later events back (sink.discard) and delivers
+   * them after it. Without it, a nack (a failed handler with no dead-letter destination) lets
+   * the key's later events overtake the failed one.
+   */
+  readonly nackKeepsKeyOrder: boolean;
+  /**
+   * A member joining the group takes partitions / shards from the others; events the old owner
+   * delivered and the core had not started are taken back (sink.discard) and delivered again by
+   * the new owner. False where nothing is handed over (Pub/Sub leases messages one by one).
+   */
+  readonly handsOverPartitions: boolean;
+  /** Headers (Kafka headers, Pub/Sub attributes, the Kinesis envelope) come back as published. */
+  readonly headers: boolean;
+  /**
+   * The largest payload (without headers) the adapter carries, bytes: the broker's limit less
+   * its overhead. The contract suite publishes one of this size (at most 3 MiB, for CI time).
+   */
+  readonly maxPayloadBytes: number;
+  /**
+   * When what the source reads is deleted under it (subscription, stream), the source reports
+   * it through sink.fatal (after its grace period) instead of retrying forever.
+   */
+  readonly fatalOnLostDestination: boolean;
 }
 
 /** Management a test or benchmark needs: fresh destinations per run. */
@@ -56,6 +81,12 @@ export interface AdapterModule {
    * and tests use it to run on fresh names.
    */
   retarget(config: never, destination: string, group: string): unknown;
+  /**
+   * Optional (`sluice replay`): the consumer group / subscription that reads dead-letter
+   * destination `from` when --group is not given (Pub/Sub: the one that retained them all).
+   * Default: `sluice-replay-<from>`.
+   */
+  replayGroup?(config: never, from: string): string | undefined;
   /**
    * Optional (`sluice config check`): what start-up requires beyond the schema, found without
    * connecting; every problem as a ConfigError naming its key. See ./preflight.ts.

@@ -1,4 +1,5 @@
 import { isRetriable } from '../errors.ts';
+import { backoffMs as backoff } from '../util/backoff.ts';
 import { sleep } from '../util/sleep.ts';
 import type { SourceEvent } from '../broker/contract.ts';
 import { isPromiseLike, type HandlerContext, type HandlerWrapper } from './handler.ts';
@@ -16,9 +17,7 @@ export interface RetryPolicy {
  * random) so that many failing events do not retry in lockstep against a struggling dependency.
  */
 export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
-  const exponential = policy.initialBackoffMs * policy.multiplier ** (attempt - 1);
-  const capped = Math.min(policy.maxBackoffMs, exponential);
-  return capped / 2 + random() * (capped / 2);
+  return backoff({ initialMs: policy.initialBackoffMs, maxMs: policy.maxBackoffMs, multiplier: policy.multiplier }, attempt, random);
 }
 
 /**

@@ -5,7 +5,12 @@
  *
  *   runContractSuite({ name: 'kafka', setup: async () => ({ ... }) });
  *
- * See src/broker/contract.ts for the rules these tests hold adapters to.
+ * See src/broker/contract.ts for the rules these tests hold adapters to. The cases and what gates
+ * them: delivery, backpressure, pipeline, largest and empty payloads (every adapter); key order
+ * (orderedByKey); nack redelivery (redeliversOnNack); restart, ack after stop, redelivery after
+ * close (persistent); a nacked event kept ahead of its key (nackKeepsKeyOrder); two members of a
+ * group (consumerGroups); discard at a handover (handsOverPartitions); a deleted destination
+ * reported through sink.fatal (fatalOnLostDestination); headers round trip (headers).
  */
 import { afterEach, describe, expect, type TestContext, it as vitestIt } from 'vitest';
 import pino from 'pino';
@@ -28,8 +33,6 @@ export interface ContractSubject {
   setup(options: { partitions: number }): Promise<ContractContext>;
   /** How long to wait for deliveries (real brokers are slower than memory). Default 30 s. */
   timeoutMs?: number;
-  /** Whether published headers come back (Kinesis records have none). Default true. */
-  headers?: boolean;
   /**
    * Whether a key's later events are delivered while earlier ones are unacked. Default true. An
    * ordered Pub/Sub subscription on pstest hands out one message per key at a time (the next once
@@ -83,7 +86,7 @@ export class CollectingSink implements EventSink {
   }
 
   /** Nothing waits inside this sink: every delivered event is in `events` already. */
-  discard(): SourceEvent[] {
+  discard(_predicate: (event: SourceEvent) => boolean): SourceEvent[] {
     return [];
   }
 
@@ -94,6 +97,32 @@ export class CollectingSink implements EventSink {
 
   payloads(): string[] {
     return this.events.map((event) => event.payload.toString());
+  }
+}
+
+/**
+ * Stands in for the core's queue: delivered events wait in `waiting` until the test takes them,
+ * and discard() takes them back as the core's queue does (a source hands them to the next owner).
+ */
+export class QueueingSink extends CollectingSink {
+  readonly waiting: SourceEvent[] = [];
+  readonly discarded: SourceEvent[] = [];
+
+  override async deliver(events: SourceEvent[]): Promise<void> {
+    this.waiting.push(...events);
+    await super.deliver(events);
+  }
+
+  override discard(predicate: (event: SourceEvent) => boolean): SourceEvent[] {
+    const taken = this.waiting.filter(predicate);
+    for (const event of taken) this.waiting.splice(this.waiting.indexOf(event), 1);
+    this.discarded.push(...taken);
+    return taken;
+  }
+
+  /** Acks every waiting event, as workers would. */
+  ackWaiting(): void {
+    for (const event of this.waiting.splice(0)) event.ack();
   }
 }
 
@@ -117,9 +146,22 @@ function makeEvents(run: string, count: number, keys: number): OutgoingEvent[] {
 
 const seq = (event: SourceEvent): number => (JSON.parse(event.payload.toString()) as { n: number }).n;
 
+/** The core around `source`: a queue of 8, two workers keeping per-key order, no dead letters. */
+function contractPipeline(adapter: ToolingAdapter, source: Source, handler: (event: SourceEvent) => Promise<void>): Pipeline {
+  return new Pipeline(
+    {
+      broker: adapter.type,
+      queue: { maxEvents: 8, maxBytes: 1 << 20, policy: 'block' },
+      pool: { size: 2, orderByKey: true },
+      shutdownTimeoutMs: 5_000,
+      stallTimeoutMs: 60_000,
+    },
+    { source, handler, logger: pino({ level: 'silent' }) },
+  );
+}
+
 export function runContractSuite(subject: ContractSubject): void {
   const timeout = subject.timeoutMs ?? 30_000;
-  const headers = subject.headers ?? true;
 
   describe(`broker contract: ${subject.name}`, () => {
     const it = (name: string, test: (context: TestContext) => Promise<void>) => {
@@ -163,7 +205,7 @@ export function runContractSuite(subject: ContractSubject): void {
       for (let n = 0; n < 60; n++) {
         const event = byN.get(n)!;
         expect(event.key).toBe(`k${n % 6}`);
-        if (headers) expect(event.headers['x-n']).toBe(String(n));
+        if (adapter.features.headers) expect(event.headers['x-n']).toBe(String(n));
         expect(event.source).toBeTruthy();
         expect(event.position.partition).toBeTruthy();
         expect(event.attempt).toBeGreaterThanOrEqual(1);
@@ -267,23 +309,10 @@ export function runContractSuite(subject: ContractSubject): void {
       const { adapter, destination, publisher, run } = await fresh(2);
       const source = track(adapter.createSource());
       const seen = new Set<number>();
-      const pipeline = new Pipeline(
-        {
-          broker: adapter.type,
-          queue: { maxEvents: 8, maxBytes: 1 << 20, policy: 'block' },
-          pool: { size: 2, orderByKey: true },
-          shutdownTimeoutMs: 5_000,
-          stallTimeoutMs: 60_000,
-        },
-        {
-          source,
-          handler: async (event) => {
-            await sleep(1);
-            seen.add(seq(event));
-          },
-          logger: pino({ level: 'silent' }),
-        },
-      );
+      const pipeline = contractPipeline(adapter, source, async (event) => {
+        await sleep(1);
+        seen.add(seq(event));
+      });
       await pipeline.start();
       cleanups.push(() => pipeline.stop());
       await publisher.publish(destination, makeEvents(run, 200, 10));
@@ -293,6 +322,188 @@ export function runContractSuite(subject: ContractSubject): void {
       expect(pipeline.health().ready).toBe(true);
       await pipeline.stop();
       expect(source.health().connected).toBe(false);
+    });
+
+    // --- What every adapter promises beyond delivery (issue #14), each gated by a feature. ---
+
+    it('commits acks made after stop() when it closes (ack after stop)', async (context) => {
+      const { adapter, destination, publisher, run } = await fresh(1);
+      requires(context, adapter, 'persistent');
+      // One event per key: a broker that hands out one unacked event per key still delivers all.
+      await publisher.publish(destination, makeEvents(run, 10, 10));
+      const first = track(adapter.createSource());
+      const sink = new CollectingSink(10);
+      await first.start(sink);
+      await eventually(() => new Set(sink.events.map(seq)).size >= 10, timeout, '10 events');
+      // Shutdown order in the core: stop fetching, let workers finish (ack), then close.
+      await first.stop();
+      for (const event of sink.events) event.ack();
+      await first.close();
+
+      // A marker behind them: once it arrives, anything not committed would have come first (one
+      // partition) or at once (Pub/Sub redelivers what close() nacked).
+      await publisher.publish(destination, [
+        { key: 'marker', payload: Buffer.from(JSON.stringify({ run, n: 10 })), headers: { 'x-n': '10' } },
+      ]);
+      const second = track(adapter.createSource());
+      const again = new CollectingSink(10, true);
+      await second.start(again);
+      await eventually(() => again.events.some((event) => seq(event) === 10), timeout, 'the marker');
+      await sleep(500);
+      expect(
+        again.events.map(seq).filter((n) => n < 10),
+        'acked after stop, delivered again',
+      ).toEqual([]);
+    });
+
+    it('redelivers to the next source what was delivered and never acked (redelivery after close)', async (context) => {
+      const { adapter, destination, publisher, run } = await fresh(2);
+      requires(context, adapter, 'persistent');
+      // One event per key: a broker that hands out one unacked event per key still delivers all.
+      await publisher.publish(destination, makeEvents(run, 10, 10));
+      const first = track(adapter.createSource());
+      const sink = new CollectingSink(10);
+      await first.start(sink);
+      await eventually(() => new Set(sink.events.map(seq)).size >= 10, timeout, '10 events');
+      await first.close();
+
+      const second = track(adapter.createSource());
+      const again = new CollectingSink(10, true);
+      await second.start(again);
+      await eventually(() => new Set(again.events.map(seq)).size >= 10, timeout, 'the 10 unacked events again');
+    });
+
+    it('keeps a nacked event ahead of the later events of its key', async (context) => {
+      const { adapter, destination, publisher, run } = await fresh(1);
+      requires(context, adapter, 'orderedByKey');
+      requires(context, adapter, 'redeliversOnNack');
+      requires(context, adapter, 'nackKeepsKeyOrder');
+      const source = track(adapter.createSource());
+      // Through the core: an ordered pool hands a key's events to one worker at a time; event 2
+      // fails once (no dead-letter destination: nacked), and must still be handled before 3.
+      const handled: number[] = [];
+      let failed = false;
+      const pipeline = contractPipeline(adapter, source, async (event) => {
+        const n = seq(event);
+        if (n === 2 && !failed) {
+          failed = true;
+          throw new Error('fails once');
+        }
+        handled.push(n);
+      });
+      await pipeline.start();
+      cleanups.push(() => pipeline.stop());
+      await publisher.publish(destination, makeEvents(run, 6, 1));
+      await eventually(() => new Set(handled).size >= 6, timeout, '6 events handled');
+      expect(failed).toBe(true);
+      const firsts = handled.filter((n, i) => handled.indexOf(n) === i);
+      expect(firsts, "order in which the key's events were first handled").toEqual([0, 1, 2, 3, 4, 5]);
+    });
+
+    it('shares a group between two sources without loss', async (context) => {
+      const { adapter, destination, publisher, run } = await fresh(4);
+      requires(context, adapter, 'consumerGroups');
+      const sinks = [new CollectingSink(20, true), new CollectingSink(20, true)];
+      const sources = sinks.map(() => track(adapter.createSource()));
+      await Promise.all(sources.map((source, i) => source.start(sinks[i]!)));
+      await eventually(() => sources.every((source) => source.health().connected), timeout, 'both members connected');
+      await publisher.publish(destination, makeEvents(run, 100, 10));
+      const union = () => new Set(sinks.flatMap((sink) => sink.events.map(seq)));
+      await eventually(() => union().size >= 100, timeout, '100 events between the two members');
+      // Each event came from this run's destination: no member read another's.
+      expect([...union()].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, n) => n));
+    });
+
+    it('delivers again, through the next owner, what the sink discarded at a handover', async (context) => {
+      const { adapter, destination, publisher, run } = await fresh(2);
+      requires(context, adapter, 'handsOverPartitions');
+      await publisher.publish(destination, makeEvents(run, 40, 8));
+      const firstSink = new QueueingSink(10);
+      firstSink.holdDeliveries(); // a full queue: nothing is started before the handover
+      const first = track(adapter.createSource());
+      await first.start(firstSink);
+      await eventually(() => firstSink.deliveries >= 1, timeout, 'a first delivery');
+      const secondSink = new CollectingSink(10, true);
+      const second = track(adapter.createSource());
+      await second.start(secondSink);
+      await eventually(() => secondSink.events.length > 0, timeout * 2, 'the second source reading what it took over');
+      // Events the first source delivered (held, none started) from what the second now reads
+      // must be taken back: processing them would duplicate the second's work.
+      const takenOver = () => new Set(secondSink.events.map((event) => event.position.partition));
+      const heldFrom = (partitions: Set<string>) => firstSink.waiting.filter((event) => partitions.has(event.position.partition));
+      await eventually(() => heldFrom(takenOver()).length === 0, timeout, 'the first source taking back what it handed over');
+      const discarded = firstSink.discarded.map(seq);
+      // Discarded events are neither acked nor nacked; the rest the first source still holds is done.
+      firstSink.releaseDeliveries();
+      const drain = setInterval(() => firstSink.ackWaiting(), 20);
+      cleanups.push(async () => clearInterval(drain));
+      const handled = () =>
+        new Set([...secondSink.events, ...firstSink.events.filter((event) => !firstSink.discarded.includes(event))].map(seq));
+      await eventually(() => handled().size >= 40, timeout * 2, 'all 40 events handled by one of the two sources');
+      for (const n of discarded) expect(handled().has(n), `discarded event ${n} delivered again`).toBe(true);
+    });
+
+    it('reports a deleted destination through sink.fatal', async (context) => {
+      const { adapter, destination, publisher, run } = await fresh(1);
+      requires(context, adapter, 'fatalOnLostDestination');
+      const source = track(adapter.createSource());
+      const sink = new CollectingSink(10, true);
+      await source.start(sink);
+      await publisher.publish(destination, makeEvents(run, 1, 1));
+      await eventually(() => sink.events.length >= 1, timeout, 'the first event');
+      const admin = adapter.createAdmin();
+      cleanups.push(() => admin.close());
+      await admin.deleteDestination(destination);
+      await eventually(() => sink.fatalErrors.length >= 1, timeout * 2, 'sink.fatal');
+      expect(sink.fatalErrors[0]).toBeInstanceOf(Error);
+      expect(sink.fatalErrors[0]!.message).not.toBe('');
+      await sleep(300);
+      expect(sink.fatalErrors.length, 'fatal is reported once').toBe(1);
+    });
+
+    it('carries headers as published, and none when none were', async (context) => {
+      const { adapter, destination, publisher, run } = await fresh(1);
+      requires(context, adapter, 'headers');
+      const sent = { 'x-run': run, 'x-unicode': 'é ✓ 漢字', 'x-empty': '', 'x-long': 'v'.repeat(500), 'X-Case': 'Kept' };
+      const source = track(adapter.createSource());
+      const sink = new CollectingSink(10, true);
+      await source.start(sink);
+      await publisher.publish(destination, [
+        { key: 'h', payload: Buffer.from(JSON.stringify({ run, n: 0 })), headers: sent },
+        { key: 'h', payload: Buffer.from(JSON.stringify({ run, n: 1 })) },
+      ]);
+      await eventually(() => new Set(sink.events.map(seq)).size >= 2, timeout, 'both events');
+      expect({ ...sink.events.find((event) => seq(event) === 0)!.headers }).toEqual(sent);
+      expect({ ...sink.events.find((event) => seq(event) === 1)!.headers }).toEqual({});
+    });
+
+    it('carries a payload of the largest size it promises, byte for byte', async () => {
+      const { adapter, destination, publisher } = await fresh(1);
+      // At most 3 MiB: CI time, and pstest's gRPC server takes requests of at most 4 MiB.
+      const size = Math.min(adapter.features.maxPayloadBytes, 3 * 1024 * 1024);
+      const payload = Buffer.alloc(size);
+      for (let i = 0; i < size; i += 4) payload.writeUInt32LE((i * 2654435761) >>> 0, Math.min(i, size - 4));
+      const source = track(adapter.createSource());
+      const sink = new CollectingSink(10, true);
+      await source.start(sink);
+      await publisher.publish(destination, [{ key: 'large', payload }]);
+      await eventually(() => sink.events.length >= 1, timeout, `the ${size}-byte event`);
+      expect(sink.events[0]!.payload.length).toBe(size);
+      expect(sink.events[0]!.payload.equals(payload), 'payload unchanged').toBe(true);
+    });
+
+    it('carries an empty payload', async () => {
+      const { adapter, destination, publisher, run } = await fresh(1);
+      const source = track(adapter.createSource());
+      const sink = new CollectingSink(10, true);
+      await source.start(sink);
+      // Pub/Sub takes an empty message only with an attribute; brokers without headers get none.
+      const headers = adapter.features.headers ? { 'x-run': run } : undefined;
+      await publisher.publish(destination, [{ key: 'empty', payload: Buffer.alloc(0), ...(headers ? { headers } : {}) }]);
+      await eventually(() => sink.events.length >= 1, timeout, 'the empty event');
+      expect(sink.events[0]!.payload.length).toBe(0);
+      expect(sink.events[0]!.key).toBe('empty');
+      if (headers) expect(sink.events[0]!.headers['x-run']).toBe(run);
     });
   });
 }

@@ -8,7 +8,7 @@
  *      │ the only src/ files that name an adapter: src/composition/
  *   adapters/<broker>  (each on its own: no adapter imports another)
  *      │
- *   core and helpers (src/core, src/handler, src/dead-letter, src/audit, src/metrics, src/tracing, src/util, src/config)
+ *   core and helpers (src/core, src/source-kit, src/handler, src/dead-letter, src/audit, src/metrics, src/tracing, src/util, src/config)
  *      │
  *   the contracts (src/broker: contract.ts runtime, tooling.ts for tools) and src/errors.ts
  *
@@ -21,6 +21,8 @@
  *     nor adapters: metrics read the core, not the other way round.
  *  5. The contracts (src/broker) import nothing above them: not src/core, src/metrics, the tools,
  *     the composition root or adapters; the runtime contract (contract.ts) imports nothing at all.
+ *  6. The source kit (src/source-kit, what adapters' sources are written on) imports only the
+ *     runtime contract, src/errors.ts and src/util: an adapter that uses it pulls in no core internals.
  * src/README.md says the same in prose.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -92,6 +94,16 @@ const RULES: Record<string, Rule> = {
     from: (file) => file === 'src/broker/contract.ts',
     forbids: () => true,
   },
+  'the source kit (src/source-kit) imports only the runtime contract, src/errors.ts and src/util': {
+    from: under('src/source-kit/'),
+    forbids: (target) =>
+      !(
+        under('src/source-kit/')(target) ||
+        under('src/util/')(target) ||
+        target === 'src/broker/contract.ts' ||
+        target === 'src/errors.ts'
+      ),
+  },
 };
 
 /** `file → import` for each import of `sources` that `rule` forbids. */
@@ -139,6 +151,10 @@ describe('architecture: the dependency rules', () => {
       'the runtime contract (src/broker/contract.ts) imports nothing': [
         'src/broker/contract.ts',
         "import type { CommitCounts } from '../metrics/source-metrics.ts';",
+      ],
+      'the source kit (src/source-kit) imports only the runtime contract, src/errors.ts and src/util': [
+        'src/source-kit/x.ts',
+        "import { BoundedQueue } from '../core/bounded-queue.ts';",
       ],
     };
     for (const [name, rule] of Object.entries(RULES)) {

@@ -6,7 +6,7 @@ import { DeliveryGate } from '../../adapters/kinesis/delivery-gate.ts';
 import { KinesisMetrics } from '../../adapters/kinesis/metrics.ts';
 import { ShardConsumer } from '../../adapters/kinesis/shard-consumer.ts';
 import { ReaderAborted, type ShardBatch, type ShardReader } from '../../adapters/kinesis/shard-reader.ts';
-import { PartitionProgress } from '../../src/core/offset-tracker.ts';
+import { PartitionProgress } from '../../src/source-kit/offset-tracker.ts';
 import { CollectingSink, eventually } from '../contract/universal-suite.ts';
 
 /** Hands out the given batches, then waits until closed. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OffsetTracker, PartitionProgress } from '../../src/core/offset-tracker.ts';
+import { OffsetTracker, PartitionProgress } from '../../src/source-kit/offset-tracker.ts';
 
 describe('PartitionProgress', () => {
   it('commits only up to the highest contiguous completed offset under out-of-order completion', () => {
