@@ -42,6 +42,18 @@ export const pubsubConfigSchema = z
       .describe(
         'Create the topic and subscription (with `subscriptionSettings`) at start if missing: for development. Otherwise start fails if the subscription is missing.',
       ),
+    deadLetterReplaySubscription: z
+      .union([
+        z
+          .string()
+          .regex(/\{topic\}/, 'must contain {topic} (one subscription per dead-letter topic)')
+          .regex(/^[^{}]*\{topic\}[^{}]*$/, 'may use {topic} only'),
+        z.literal(false),
+      ])
+      .default('{topic}-replay')
+      .describe(
+        'Dead letters published to Pub/Sub are kept for `sluice replay` in this subscription of their topic ({topic}: the dead-letter topic). With createResources, the dead-letter writer creates it (with the topic) before its first dead letter, so every dead letter is retained; otherwise your infrastructure creates it. `sluice replay` reads it by default. false: none (a replay then reads only what is published after its subscription exists).',
+      ),
     subscriptionSettings: z
       .object({
         ackDeadlineSeconds: z
@@ -212,3 +224,9 @@ export const pubsubConfigSchema = z
   .describe('Google Cloud Pub/Sub (broker.type pubsub): a subscription read by streaming pull.');
 
 export type PubSubConfig = z.infer<typeof pubsubConfigSchema>;
+
+/** The subscription that retains the dead letters of `topic` (deadLetterReplaySubscription), if any. */
+export function replaySubscriptionOf(config: Pick<PubSubConfig, 'deadLetterReplaySubscription'>, topic: string): string | undefined {
+  const template = config.deadLetterReplaySubscription;
+  return template === false ? undefined : template.replace('{topic}', topic);
+}

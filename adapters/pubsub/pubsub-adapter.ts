@@ -48,6 +48,11 @@ export class PubSubAdapter implements BrokerAdapter, BrokerTooling {
     return new PubSubPublisher(this.config);
   }
 
+  /** Keeps dead letters replayable: see deadLetterReplaySubscription. */
+  createDeadLetterPublisher(): Publisher {
+    return new PubSubPublisher(this.config, true);
+  }
+
   createAdmin(): BrokerAdmin {
     return new PubSubAdmin(this.config);
   }

@@ -1,9 +1,9 @@
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import type { OutgoingEvent, Publisher } from '../../src/broker/contract.ts';
-import { SluiceError } from '../../src/errors.ts';
+import { NotFoundError, SluiceError } from '../../src/errors.ts';
 import { createClient, grpcCode, GrpcCode, toSluiceError } from './client.ts';
-import type { PubSubConfig } from './config.ts';
-import { ensureTopic } from './resources.ts';
+import { type PubSubConfig, replaySubscriptionOf } from './config.ts';
+import { ensureReplaySubscription, ensureTopic } from './resources.ts';
 
 /** Pub/Sub rejects attribute values over 1024 bytes; a dead letter must not fail on a long error text. */
 const MAX_ATTRIBUTE_BYTES = 1024;
@@ -42,8 +42,19 @@ export class PubSubPublisher implements Publisher {
    * to a new topic at once; only the first used to be retried, the others failed as not found).
    */
   private readonly created = new Map<string, Promise<void>>();
+  /** Dead-letter topics whose replay subscription was ensured (or is being ensured), by name. */
+  private readonly retained = new Map<string, Promise<void>>();
 
-  constructor(private readonly config: PubSubConfig) {}
+  /**
+   * `deadLetters`: this publisher writes dead letters. With createResources, before the first
+   * publish to a topic it creates the topic and its replay subscription
+   * (deadLetterReplaySubscription) unless they exist, so that every dead letter is retained for
+   * `sluice replay` from the first one on (a subscription keeps only what is published after it exists).
+   */
+  constructor(
+    private readonly config: PubSubConfig,
+    private readonly deadLetters = false,
+  ) {}
 
   async connect(): Promise<void> {
     this.client ??= createClient(this.config);
@@ -51,6 +62,7 @@ export class PubSubPublisher implements Publisher {
 
   async publish(destination: string, events: readonly OutgoingEvent[]): Promise<void> {
     if (events.length === 0) return;
+    if (this.deadLetters) await this.retain(destination);
     try {
       await this.publishOnce(destination, events);
     } catch (error) {
@@ -81,6 +93,33 @@ export class PubSubPublisher implements Publisher {
     await Promise.allSettled(topics.map((topic) => topic.flush()));
     await this.client?.close().catch(() => undefined);
     this.client = undefined;
+  }
+
+  /** Ensures the topic and its replay subscription once per topic (again after a failure). */
+  private async retain(destination: string): Promise<void> {
+    const subscription = replaySubscriptionOf(this.config, destination);
+    if (!this.config.createResources || subscription === undefined) return;
+    let retaining = this.retained.get(destination);
+    if (retaining === undefined) {
+      retaining = (async () => {
+        try {
+          await ensureReplaySubscription(this.pubsub(), destination, subscription, this.config);
+        } catch (error) {
+          // The topic is missing: create it, then the subscription. (Not CreateTopic first: on a
+          // topic that exists it needs a permission a deployment may not have granted.)
+          if (!(error instanceof NotFoundError)) throw error;
+          await ensureTopic(this.pubsub(), destination, this.config);
+          await ensureReplaySubscription(this.pubsub(), destination, subscription, this.config);
+        }
+      })();
+      this.retained.set(destination, retaining);
+      retaining.catch(() => this.retained.delete(destination));
+    }
+    try {
+      await retaining;
+    } catch (error) {
+      throw toSluiceError(error, `create the replay subscription ${subscription} of dead-letter topic ${destination}`, this.config);
+    }
   }
 
   private pubsub(): PubSub {

@@ -10,7 +10,7 @@ import {
 } from '../../src/broker/preflight.ts';
 import { NotFoundError } from '../../src/errors.ts';
 import { bounded, createClient, describeEndpoint, gaxTimeout, shortName } from './client.ts';
-import type { PubSubConfig } from './config.ts';
+import { type PubSubConfig, replaySubscriptionOf } from './config.ts';
 import { describeSubscription } from './resources.ts';
 
 /**
@@ -18,7 +18,8 @@ import { describeSubscription } from './resources.ts';
  * start (describeSubscription) and the client it builds: for a source, the subscription exists
  * (with its topic, ordering and ack deadline) and its topic still exists, or with
  * `createResources: true` both will be created at start; for dead letters, each destination topic
- * exists, or will be created on first use (`createResources`). A server that does not answer
+ * and its replay subscription (deadLetterReplaySubscription) exist, or will be created before the
+ * first dead letter (`createResources`). A server that does not answer
  * stops the checks after one line.
  */
 export async function* checkResources(config: PubSubConfig, use: AdapterUse, { timeoutMs }: CheckOptions): AsyncGenerator<ResourceCheck> {
@@ -31,6 +32,8 @@ export async function* checkResources(config: PubSubConfig, use: AdapterUse, { t
         const check = await checkTopic(client, quick, topic, `dead-letter topic ${topic}`, 'created on the first dead letter', timeoutMs);
         yield check;
         if (check.unreachable) return;
+        const replay = replaySubscriptionOf(quick, topic);
+        if (replay !== undefined) yield await checkReplaySubscription(client, quick, topic, replay, timeoutMs);
       }
     }
   } finally {
@@ -78,6 +81,37 @@ async function checkTopic(
       if (!(error instanceof NotFoundError)) throw error;
       if (config.createResources) return passed(what, `does not exist: ${whenCreated} (createResources: true)`);
       return failed(what, 'does not exist: create it, or set broker.pubsub.createResources: true (development)');
+    }
+  });
+}
+
+/**
+ * The subscription that keeps a dead-letter topic's messages for `sluice replay`: without it, dead
+ * letters published before a replay starts cannot be replayed, so its absence fails the check
+ * (unless Sluice creates it, or deadLetterReplaySubscription: false says none is wanted).
+ */
+async function checkReplaySubscription(
+  client: PubSub,
+  config: PubSubConfig,
+  topic: string,
+  name: string,
+  timeoutMs: number,
+): Promise<ResourceCheck> {
+  const what = `replay subscription ${name}`;
+  return timedCheck(what, timeoutMs, async () => {
+    try {
+      const info = await describeSubscription(client, { ...config, subscription: name });
+      if (shortName(info.topic) !== topic)
+        return failed(what, `is on topic ${shortName(info.topic)}, not on the dead-letter topic ${topic}`);
+      return passed(what, `exists: dead letters are kept for sluice replay`);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      if (config.createResources)
+        return passed(what, 'does not exist: created with the topic before the first dead letter (createResources: true)');
+      return failed(
+        what,
+        `does not exist: dead letters would not be kept for sluice replay; create it on topic ${topic} (deploy/gcp/README.md), or set broker.pubsub.deadLetterReplaySubscription: false`,
+      );
     }
   });
 }

@@ -56,6 +56,32 @@ export async function ensureSubscription(client: PubSub, topic: string, config: 
   });
 }
 
+/** Pub/Sub's longest retention of unacked messages in a subscription: 7 days. */
+const MAX_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Creates the subscription `name` that retains the dead letters of `topic` for `sluice replay`
+ * (deadLetterReplaySubscription) unless it exists: messages are kept from its creation on, so it
+ * is created before the first dead letter is published. It keeps unacked messages as long as
+ * Pub/Sub allows (7 days) and never expires (the default deletes a subscription after 31 days
+ * without a reader, and a dead-letter topic may well go unread for that long).
+ */
+export async function ensureReplaySubscription(client: PubSub, topic: string, name: string, config: PubSubConfig): Promise<void> {
+  await bounded(`create subscription ${name}`, config.connectTimeoutMs, config, async () => {
+    try {
+      await client.topic(topic).createSubscription(name, {
+        ackDeadlineSeconds: config.subscriptionSettings.ackDeadlineSeconds,
+        enableMessageOrdering: config.subscriptionSettings.messageOrdering,
+        messageRetentionDuration: { seconds: MAX_RETENTION_SECONDS },
+        expirationPolicy: {},
+        gaxOpts: gaxTimeout(config.connectTimeoutMs),
+      });
+    } catch (error) {
+      if (grpcCode(error) !== GrpcCode.ALREADY_EXISTS) throw error;
+    }
+  });
+}
+
 /** Reads the subscription's settings; a missing one is a NotFoundError naming it. */
 export async function describeSubscription(client: PubSub, config: PubSubConfig): Promise<SubscriptionInfo> {
   const subscription = client.subscription(config.subscription);

@@ -178,4 +178,9 @@ export interface BrokerAdapter {
   /** A source reading what the adapter's config names (topics, stream, subscription). */
   createSource(): Source;
   createPublisher(): Publisher;
+  /**
+   * Optional: the publisher of dead letters, when they need more than createPublisher's (Pub/Sub:
+   * a subscription that retains them for `sluice replay`). Default: createPublisher().
+   */
+  createDeadLetterPublisher?(): Publisher;
 }

@@ -82,6 +82,12 @@ export interface AdapterModule {
    */
   retarget(config: never, destination: string, group: string): unknown;
   /**
+   * Optional (`sluice replay`): the consumer group / subscription that reads dead-letter
+   * destination `from` when --group is not given (Pub/Sub: the one that retained them all).
+   * Default: `sluice-replay-<from>`.
+   */
+  replayGroup?(config: never, from: string): string | undefined;
+  /**
    * Optional (`sluice config check`): what start-up requires beyond the schema, found without
    * connecting; every problem as a ConfigError naming its key. See ./preflight.ts.
    */

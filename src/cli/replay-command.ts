@@ -36,7 +36,7 @@ export interface ReplayFlags {
 export async function replayConfig(loaded: SluiceConfig, flags: Pick<ReplayFlags, 'from' | 'to' | 'group'>): Promise<SluiceConfig> {
   const type = loaded.broker.type;
   const module = await adapters[type]!.module();
-  const group = flags.group ?? `sluice-replay-${flags.from}`;
+  const group = flags.group ?? module.replayGroup?.(loaded.broker[type] as never, flags.from) ?? `sluice-replay-${flags.from}`;
   let forward: SluiceConfig['handler']['forward'];
   try {
     forward = forwardSchema.parse({ broker: { type }, destination: flags.to, keyFrom: 'key', headers: 'keep', unwrapDeadLetters: true });
@@ -143,7 +143,10 @@ export function addReplayCommand(
     .requiredOption('--to <destination>', 'where to republish; may use {key}, {source}, {header.<name>} (e.g. {header.sluice-source})')
     .option('-c, --config <file>', 'YAML config file: its broker section says how to reach the broker')
     .option(...setFlag)
-    .option('--group <name>', 'consumer group / subscription / application reading --from (default: sluice-replay-<from>)')
+    .option(
+      '--group <name>',
+      'consumer group / subscription / application reading --from (default: sluice-replay-<from>; Pub/Sub: the replay subscription, <from>-replay)',
+    )
     .option('--max <n>', 'replay at most n events, then stop', positive('--max'))
     .option('--idle-exit-ms <ms>', 'caught up once nothing arrived for this long', positive('--idle-exit-ms'), 5_000)
     .option('-q, --quiet', 'no summary line per interval', true)

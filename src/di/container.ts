@@ -80,7 +80,8 @@ export async function createContainer(config: SluiceConfig, logger: Logger, over
       if (dlq.type === 'file') return new FileDeadLetter(dlq.path);
       if (dlq.type === 'broker') {
         const adapter = context.get(TOKENS.DeadLetterAdapter);
-        return new PublisherDeadLetter(adapter.createPublisher(), dlq.destination, adapter.type);
+        const publisher = adapter.createDeadLetterPublisher?.() ?? adapter.createPublisher();
+        return new PublisherDeadLetter(publisher, dlq.destination, adapter.type);
       }
       return undefined;
     })

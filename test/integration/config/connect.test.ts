@@ -10,6 +10,8 @@ import { freePort, spawnSluice } from '../../sluice-cli.ts';
 import { describeWithBroker, requireBroker, uniqueName } from '../brokers.ts';
 import { kafkaTestAdapter } from '../kafka/helpers.ts';
 import { adapterFor, localConfig } from '../kinesis/helpers.ts';
+import { createClient } from '../../../adapters/pubsub/client.ts';
+import { ensureReplaySubscription } from '../../../adapters/pubsub/resources.ts';
 import { pubsubTestAdapter, pubsubTestConfig } from '../pubsub/helpers.ts';
 
 /** Runs `sluice config check --connect` on `config` (YAML accepts JSON); exit code and output. */
@@ -160,6 +162,10 @@ describeWithBroker('pubsub', 'config check --connect: pubsub', (endpoint) => {
   beforeAll(async () => {
     await admin.createDestination(pubsub.topic); // the topic and the subscription on it
     await admin.createDestination(`${pubsub.subscription}.dlq`);
+    // What keeps the dead letters for `sluice replay` (deploy/gcp/README.md creates it with the topic).
+    const client = createClient(pubsub);
+    await ensureReplaySubscription(client, `${pubsub.subscription}.dlq`, `${pubsub.subscription}.dlq-replay`, pubsub);
+    await client.close();
   });
   afterAll(async () => {
     await admin.deleteDestination(pubsub.topic).catch(() => undefined);
@@ -174,6 +180,7 @@ describeWithBroker('pubsub', 'config check --connect: pubsub', (endpoint) => {
       ),
       `  ok      pubsub topic ${pubsub.topic}: exists`,
       `  ok      dead-letter topic ${pubsub.subscription}.dlq: exists`,
+      `  ok      replay subscription ${pubsub.subscription}.dlq-replay: exists: dead letters are kept for sluice replay`,
     ]);
     expect(code).toBe(0);
   });
@@ -185,9 +192,15 @@ describeWithBroker('pubsub', 'config check --connect: pubsub', (endpoint) => {
       `  FAILED  pubsub subscription ${missing} (emulator ${pubsub.endpoint}): does not exist: create it, or set broker.pubsub.createResources: true (development)`,
     );
     expect(stdout).toContain(`  FAILED  dead-letter topic ${missing}.dlq: does not exist`);
+    expect(stdout).toContain(
+      `  FAILED  replay subscription ${missing}.dlq-replay: does not exist: dead letters would not be kept for sluice replay`,
+    );
     expect(code).toBe(1);
     const created = await check(base({ topic: missing, subscription: missing, createResources: true }));
     expect(created.stdout).toContain('does not exist: created at start (createResources: true)');
+    expect(created.stdout).toContain(
+      `replay subscription ${missing}.dlq-replay: does not exist: created with the topic before the first dead letter`,
+    );
     expect(created.code).toBe(0);
   });
 
