@@ -90,9 +90,21 @@ export class Pipeline {
       deliver: (events) => this.deliver(events),
       maxBatch: maxBatchFor(capacity.events),
       capacity,
-      discard: (predicate) => [...this.queue.discard(predicate), ...this.pool.discardSetAside(predicate)],
+      discard: (predicate) => this.discard(predicate),
       fatal: (error) => this.fatal(error),
     };
+  }
+
+  /**
+   * Takes back events no worker has started (the sink's discard). A traced one's span ends as
+   * `discarded`: the source either hands the same event back later (a nack kept its key's order)
+   * and a new span starts then, or the next owner of its partition delivers it again.
+   */
+  private discard(predicate: (event: SourceEvent) => boolean): SourceEvent[] {
+    const taken = [...this.queue.discard(predicate), ...this.pool.discardSetAside(predicate)];
+    const tracer = this.parts.tracer;
+    if (tracer !== undefined) for (const event of taken) tracer.abandoned(event, 'discarded');
+    return taken;
   }
 
   /** The source this pipeline reads (for its metrics: lag and commits). */

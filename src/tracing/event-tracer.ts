@@ -11,8 +11,12 @@ import type { SourceEvent } from '../broker/contract.ts';
  * sampling decision, and the event's span starts), {@link begin} when a worker takes it (the
  * queue wait ends), then the returned {@link EventTrace}'s calls until
  * {@link EventTrace.end} at ack or nack. {@link abandoned} ends the trace of an event that left
- * the queue without being processed (dropped by a lossy policy, nacked at shutdown).
+ * the queue without being processed (dropped by a lossy policy, nacked at shutdown, taken back
+ * by its source with the sink's discard).
  */
+/** Why an event left the queue unprocessed. */
+export type AbandonOutcome = 'dropped' | 'nacked' | 'discarded';
+
 export interface EventTracer {
   received(events: readonly SourceEvent[]): void;
   /**
@@ -26,7 +30,7 @@ export interface EventTracer {
    * trace context, if any, so a handler can still propagate it; else one shared no-op span.
    */
   untracedSpan(event: SourceEvent): Span;
-  abandoned(event: SourceEvent, outcome: 'dropped' | 'nacked'): void;
+  abandoned(event: SourceEvent, outcome: AbandonOutcome): void;
   /** Exports what is buffered and stops (bounded by the export timeout). */
   shutdown(): Promise<void>;
 }

@@ -14,7 +14,7 @@ import {
 } from '@opentelemetry/api';
 import type { SourceEvent } from '../broker/contract.ts';
 import { errorMessage } from '../errors.ts';
-import type { EventTrace, EventTracer, TraceOutcome } from './event-tracer.ts';
+import type { AbandonOutcome, EventTrace, EventTracer, TraceOutcome } from './event-tracer.ts';
 import { parseTraceparent, TRACEPARENT } from './propagation.ts';
 import { sampleEvent } from './sampler.ts';
 
@@ -79,7 +79,7 @@ export class OtelEventTracer implements EventTracer {
     return trace.getSpan(this.propagator.extract(ROOT_CONTEXT, event.headers, defaultTextMapGetter)) ?? NO_SPAN;
   }
 
-  abandoned(event: SourceEvent, outcome: 'dropped' | 'nacked'): void {
+  abandoned(event: SourceEvent, outcome: AbandonOutcome): void {
     const traced = this.pending.get(event);
     if (traced === undefined) return;
     this.pending.delete(event);
@@ -158,9 +158,11 @@ class TracedEvent implements EventTrace {
   }
 
   /** Left the queue unprocessed: dropped by a lossy policy, or nacked at shutdown. */
-  abandon(outcome: 'dropped' | 'nacked'): void {
+  abandon(outcome: AbandonOutcome): void {
     this.span.setAttribute('sluice.outcome', outcome);
     if (outcome === 'nacked') this.span.addEvent('nack', { 'exception.message': 'sluice is shutting down' });
+    // Taken back unstarted: the source delivers it again (a new span then) or its next owner does.
+    if (outcome === 'discarded') this.span.addEvent('discarded');
     this.span.end();
   }
 }

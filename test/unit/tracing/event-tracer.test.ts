@@ -12,6 +12,7 @@ import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpa
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBroker } from '../../../adapters/memory/memory-broker.ts';
 import { MemorySource } from '../../../adapters/memory/memory-source.ts';
+import type { EventSink } from '../../../src/broker/contract.ts';
 import { Pipeline } from '../../../src/core/pipeline.ts';
 import { FileDeadLetter } from '../../../src/dead-letter/file-dead-letter.ts';
 import type { Handler } from '../../../src/handler/handler.ts';
@@ -90,6 +91,36 @@ describe('event spans', () => {
     expect(process!.events.map((event) => event.name)).toEqual(['handler.start']);
     expect(seen).toEqual([{ span: process!.spanContext().spanId, active: process!.spanContext().spanId, recording: true }]);
     expect(process!.status.code).not.toBe(SpanStatusCode.ERROR);
+  });
+
+  it('end the span of an event its source takes back unstarted as discarded; the next delivery has a span of its own', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started = 0;
+    const { exporter, broker, pipeline } = tracedPipeline(() => {
+      started++;
+      return gate;
+    }, 1);
+    await pipeline.start();
+    const events = [1, 2, 3, 4, 5].map((n) => ({ key: `k${n}`, payload: Buffer.from(String(n)) }));
+    await broker.publish('orders', events);
+    await eventually(() => pipeline.stats.received === 5 && started === 2, 10_000, 'two started, three queued');
+    const sink = (pipeline as unknown as { sink: EventSink }).sink;
+    const taken = sink.discard(() => true);
+    expect(taken.length).toBe(3);
+    const discarded = byName(exporter.getFinishedSpans(), 'orders process');
+    expect(discarded.map((span) => span.attributes['sluice.outcome'])).toEqual(['discarded', 'discarded', 'discarded']);
+    expect(discarded.every((span) => span.events.some((event) => event.name === 'discarded'))).toBe(true);
+    release();
+    await sink.deliver(taken); // handed back, as a source keeping a nacked event's key order does
+    await eventually(() => pipeline.stats.completed === 5, 10_000, 'all five processed');
+    const spans = exporter.getFinishedSpans();
+    await pipeline.stop();
+    const outcomes = byName(spans, 'orders process').map((span) => span.attributes['sluice.outcome']);
+    expect(outcomes.filter((outcome) => outcome === 'processed').length).toBe(5);
+    expect(outcomes.filter((outcome) => outcome === 'discarded').length).toBe(3);
   });
 
   it('trace nothing for an unsampled parent, and hand the handler a span that still carries its context', async () => {
