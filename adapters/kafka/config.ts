@@ -115,7 +115,7 @@ export const kafkaConfigSchema = z
       }, 'not a valid regular expression')
       .optional()
       .describe(
-        'Regular expression; the topics matching it at start-up are read (internal `__*` topics and `*.dlq` dead-letter topics excluded).',
+        "Regular expression; the topics matching it at start-up are read, except internal `__*` topics and Sluice's own dead-letter topics (the names deadLetter.destination can produce, when dead letters go to this broker).",
       ),
     group: z
       .string()

@@ -45,6 +45,8 @@ export class KafkaAdapter implements BrokerAdapter, BrokerTooling {
     private readonly logger: Logger,
     registry: Registry,
     private readonly audit?: AckAudit,
+    /** Left out of what `topicPattern` matches (AdapterDeps.deadLetterTopics). */
+    private readonly deadLetterTopics?: (topic: string) => boolean,
   ) {
     this.connection = connectionOptions(config);
     this.metrics = KafkaMetrics.on(registry);
@@ -58,6 +60,7 @@ export class KafkaAdapter implements BrokerAdapter, BrokerTooling {
         this.logger,
         this.metrics,
         this.audit,
+        this.deadLetterTopics,
       );
     }
     return new KafkaSource(
@@ -66,6 +69,7 @@ export class KafkaAdapter implements BrokerAdapter, BrokerTooling {
       this.logger,
       this.metrics,
       this.audit,
+      this.deadLetterTopics,
     );
   }
 

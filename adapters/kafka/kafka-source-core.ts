@@ -65,6 +65,8 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     protected readonly logger: Logger,
     protected readonly metrics: KafkaMetrics,
     audit?: AckAudit,
+    /** Left out of what `topicPattern` matches: Sluice's own dead-letter topics (AdapterDeps). */
+    private readonly deadLetterTopics?: (topic: string) => boolean,
   ) {
     requireTopics(config);
     const book = new PartitionBook(audit);
@@ -218,7 +220,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     this.step = 'check the TLS certificates of the brokers';
     await checkBrokerCertificates(this.config);
     this.step = 'connect';
-    this.topics = topicsToRead(this.config, await this.listTopics());
+    this.topics = topicsToRead(this.config, await this.listTopics(), this.deadLetterTopics);
     for (const topic of this.topics) this.commits.declare(topic);
     if (!this.lifecycle.closed) await this.connectAndJoin();
   }

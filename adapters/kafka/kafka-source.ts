@@ -41,8 +41,9 @@ export class KafkaSource extends KafkaSourceCore {
     logger: Logger,
     metrics: KafkaMetrics,
     audit?: AckAudit,
+    deadLetterTopics?: (topic: string) => boolean,
   ) {
-    super(config, logger, metrics, audit);
+    super(config, logger, metrics, audit, deadLetterTopics);
   }
 
   protected async connectAndJoin(): Promise<void> {

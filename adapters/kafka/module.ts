@@ -7,7 +7,7 @@ export { preflight } from './preflight.ts';
 export { checkResources } from './resource-check.ts';
 
 export function createAdapter(config: KafkaConfig, deps: AdapterDeps): ToolingAdapter {
-  return new KafkaAdapter(config, deps.logger, deps.registry, deps.audit);
+  return new KafkaAdapter(config, deps.logger, deps.registry, deps.audit, deps.deadLetterTopics);
 }
 
 /** Reads topic `destination` as consumer group `group` (a topic pattern is dropped). */

@@ -72,8 +72,9 @@ export class PlatformaticSource extends KafkaSourceCore {
     logger: Logger,
     metrics: KafkaMetrics,
     audit?: AckAudit,
+    deadLetterTopics?: (topic: string) => boolean,
   ) {
-    super(config, logger.child({ kafkaClient: options.clientId }), metrics, audit);
+    super(config, logger.child({ kafkaClient: options.clientId }), metrics, audit, deadLetterTopics);
   }
 
   protected async connectAndJoin(): Promise<void> {

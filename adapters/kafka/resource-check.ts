@@ -46,7 +46,7 @@ export async function* checkResources(config: KafkaConfig, use: AdapterUse, { ti
     yield reach;
     if (!reach.ok) return;
     if (use.role === 'source') {
-      yield* sourceTopics(config, topics);
+      yield* sourceTopics(config, topics, use.deadLetterTopics);
       const what = `consumer group ${config.group}`;
       yield await timedCheck(what, timeoutMs, async () => {
         const { state, members } = await admin.groupState(config.group);
@@ -84,12 +84,16 @@ export async function* checkResources(config: KafkaConfig, use: AdapterUse, { ti
 }
 
 /** One line per configured topic, or one for the pattern; `sources` are the topics read. */
-function* sourceTopics(config: KafkaConfig, existing: Map<string, number>): Generator<ResourceCheck> {
+function* sourceTopics(
+  config: KafkaConfig,
+  existing: Map<string, number>,
+  deadLetterTopics?: (topic: string) => boolean,
+): Generator<ResourceCheck> {
   const count = (topic: string) => `${existing.get(topic)} partition(s)`;
   if (config.topicPattern) {
     const what = `topics matching /${config.topicPattern}/`;
     try {
-      const topics = topicsToRead(config, [...existing.keys()]);
+      const topics = topicsToRead(config, [...existing.keys()], deadLetterTopics);
       yield { ...passed(what, topics.map((topic) => `${topic} (${count(topic)})`).join(', ')), sources: topics };
     } catch (error) {
       yield failed(what, error);

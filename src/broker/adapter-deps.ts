@@ -9,4 +9,10 @@ export interface AdapterDeps {
   readonly registry: Registry;
   /** The ack audit when `audit.file` is set: sources report every commit / ack they send (src/audit). */
   readonly audit?: AckAudit;
+  /**
+   * Which topics (streams, …) are Sluice's own dead-letter destinations on this broker (from
+   * `deadLetter.destination`, src/dead-letter/dead-letter-topics.ts): a source that reads by
+   * pattern leaves them out, so it never reads its dead letters back. Unset: none are.
+   */
+  readonly deadLetterTopics?: (topic: string) => boolean;
 }

@@ -17,7 +17,8 @@ import { ConfigError, ConnectionError, errorMessage, NotFoundError } from '../er
 
 /** What a broker section is used for: the source Sluice reads, or where dead letters go. */
 export type AdapterUse =
-  | { readonly role: 'source' }
+  /** `deadLetterTopics`: as in AdapterDeps, so a pattern's check lists the topics the source would read. */
+  | { readonly role: 'source'; readonly deadLetterTopics?: (topic: string) => boolean }
   /** `destination` is `deadLetter.destination`; `sources` what `{source}` may stand for. */
   | { readonly role: 'deadLetter'; readonly destination: string; readonly sources: readonly string[] };
 

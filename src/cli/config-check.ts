@@ -5,6 +5,7 @@ import { loadLocatedConfig } from '../config/load.ts';
 import type { Origins } from '../config/locate.ts';
 import type { SluiceConfig } from '../config/schema.ts';
 import { isPlainObject } from '../config/values.ts';
+import { deadLetterTopicsOf } from '../dead-letter/dead-letter-topics.ts';
 import { ConfigError } from '../errors.ts';
 import { loadHandler } from '../handler/load.ts';
 
@@ -79,7 +80,9 @@ export interface SectionInUse {
  */
 export function sectionsInUse(config: SluiceConfig, sources: readonly string[] = []): SectionInUse[] {
   const type = config.broker.type;
-  const sections: SectionInUse[] = [{ type, section: config.broker[type], use: { role: 'source' }, keyPrefix: 'broker' }];
+  const sections: SectionInUse[] = [
+    { type, section: config.broker[type], use: { role: 'source', deadLetterTopics: deadLetterTopicsOf(config) }, keyPrefix: 'broker' },
+  ];
   const dlq = config.deadLetter;
   if (dlq.type === 'broker') {
     const separate = dlq.broker.type !== undefined && dlq.broker.type !== type;

@@ -6,6 +6,7 @@ import type { AdapterModule } from '../broker/tooling.ts';
 import { adapters } from '../composition/adapters.ts';
 import type { SluiceConfig } from '../config/schema.ts';
 import type { DeadLetterSink } from '../dead-letter/dead-letter.ts';
+import { deadLetterTopicsOf } from '../dead-letter/dead-letter-topics.ts';
 import { FileDeadLetter } from '../dead-letter/file-dead-letter.ts';
 import { PublisherDeadLetter } from '../dead-letter/publisher-dead-letter.ts';
 import { ConfigError } from '../errors.ts';
@@ -31,6 +32,7 @@ export async function brokerContainerModule(type: string, section: unknown, toke
           logger: context.get(TOKENS.Logger).child({ broker: type }),
           registry: context.get(TOKENS.Registry),
           audit: token === TOKENS.BrokerAdapter ? context.get(TOKENS.AckAudit) : undefined,
+          deadLetterTopics: token === TOKENS.BrokerAdapter ? deadLetterTopicsOf(context.get(TOKENS.Config)) : undefined,
         }),
       )
       .inSingletonScope();

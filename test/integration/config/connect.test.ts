@@ -66,6 +66,14 @@ describeWithBroker('kafka', 'config check --connect: kafka', (endpoint) => {
     expect(code).toBe(0);
   });
 
+  it('lists the topics the source would read by pattern: its own dead-letter topics left out, as deadLetter.destination names them', async () => {
+    const byDefault = await check(base({ topicPattern: `^${topic}` }));
+    expect(byDefault.stdout).toContain(`  ok      topics matching /^${topic}/: ${topic} (3 partition(s))\n`);
+    // With dead letters to dead-{source}, a topic ending in .dlq is an ordinary topic: read.
+    const prefixed = await check({ ...base({ topicPattern: `^${topic}` }), deadLetter: { type: 'broker', destination: 'dead-{source}' } });
+    expect(prefixed.stdout).toContain(`  ok      topics matching /^${topic}/: ${topic} (3 partition(s)), ${topic}.dlq (1 partition(s))\n`);
+  });
+
   it('fails (exit 1) on a topic that does not exist, naming it', async () => {
     const missing = uniqueName('missing');
     const { code, stdout } = await check(base({ topics: [topic, missing], producer: { allowAutoTopicCreation: false } }));
