@@ -3,7 +3,7 @@ import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand 
 import type { BrokerAdmin } from '../../src/broker/tooling.ts';
 import { ConnectionError } from '../../src/errors.ts';
 import { awsErrorKind, toSluiceError } from './aws-errors.ts';
-import { sleep } from './backoff.ts';
+import { sleep } from '../../src/util/sleep.ts';
 import type { Sendable } from './clients.ts';
 
 /**

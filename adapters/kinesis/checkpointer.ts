@@ -8,18 +8,19 @@ import type { ShardConsumer } from './shard-consumer.ts';
 export type CheckpointOutcome = 'written' | 'nothing' | 'lost' | 'failed';
 
 /**
- * Writes each shard's progress to the lease: the highest sequence number such that it and every
+ * Writes a shard's progress to its lease: the highest sequence number such that it and every
  * record before it were processed (src/source-kit/offset-tracker.ts), i.e. reading resumes
- * AFTER_SEQUENCE_NUMBER of it. Periodically (only shards that moved), on lease loss, at a shard's
- * end (SHARD_END) and on shutdown.
+ * AFTER_SEQUENCE_NUMBER of it. The source's CommitLoop (src/source-kit) flushes every shard
+ * periodically (only shards that moved are written) and on close; the source also flushes one
+ * shard on lease loss and at its end (SHARD_END).
  *
- * Writes of one shard are chained, so an older value can never land after a newer one, and
- * nothing is written after SHARD_END. A value whose write failed (throttled, network) is kept
- * and written by the next flush.
+ * Each shard's writes are chained here rather than in the CommitLoop: a write is one lease's
+ * (conditional on owning it, with an outcome per shard), and a lost lease's last write or a
+ * SHARD_END must not wait behind the other shards' periodic writes. So an older value of a shard
+ * can never land after a newer one, and nothing is written after SHARD_END. A value whose write
+ * failed (throttled, network) is kept and written by the next flush.
  */
 export class Checkpointer {
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
   /** Checkpoint each shard was last read from (the lease's, or a carried one). */
   private readonly startedFrom = new Map<string, string>();
   /**
@@ -32,27 +33,10 @@ export class Checkpointer {
 
   constructor(
     private readonly coordinator: LeaseCoordinator,
-    private readonly intervalMs: number,
     private readonly onLost: (consumer: ShardConsumer) => void,
     private readonly logger: Logger,
     private readonly commits: CommitCounts,
   ) {}
-
-  start(consumers: () => Iterable<ShardConsumer>): void {
-    const tick = () => {
-      if (this.stopped) return;
-      this.timer = setTimeout(() => {
-        void Promise.all([...consumers()].map((consumer) => this.flush(consumer))).finally(tick);
-      }, this.intervalMs);
-      this.timer.unref();
-    };
-    tick();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
-  }
 
   /**
    * Takes the shard's committable position now (before a lease loss resets its progress) and

@@ -10,7 +10,7 @@ import {
 import type { Logger } from 'pino';
 import { errorMessage } from '../../src/errors.ts';
 import { awsErrorKind, PersistentFailure, toSluiceError } from './aws-errors.ts';
-import { Backoff, sleep } from './backoff.ts';
+import { Backoff, sleep } from '../../src/source-kit/index.ts';
 import type { Sendable } from './clients.ts';
 import { KinesisMetrics } from './metrics.ts';
 import { type FanOutFactory, iteratorStart, ReaderAborted, type ShardBatch, type ShardReader } from './shard-reader.ts';

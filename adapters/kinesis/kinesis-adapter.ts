@@ -41,9 +41,9 @@ export class KinesisAdapter implements BrokerAdapter, BrokerTooling {
       persistent: true,
       consumerGroups: config.leases.type === 'dynamodb',
       redeliversOnNack: true,
-      // Not yet: a nacked record comes back after the nack delay, and the key's later records
-      // already delivered are handled meanwhile (the source kit is to take them back).
-      nackKeepsKeyOrder: false,
+      // The kit's Redelivery with a keyOrder: the later records of the nacked one's shard and key
+      // that no worker started are taken back, those read meanwhile held, all delivered after it.
+      nackKeepsKeyOrder: true,
       handsOverPartitions: config.leases.type === 'dynamodb',
       // Records have none; the source unwraps the envelope the publisher writes (envelope.ts).
       headers: config.publish.headers === 'envelope',

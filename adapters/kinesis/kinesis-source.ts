@@ -1,27 +1,21 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
-import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { EventSink, Health, PartitionLag, Source } from '../../src/broker/contract.ts';
-import { OffsetTracker } from '../../src/source-kit/offset-tracker.ts';
-import { ConnectionError, SluiceError, errorMessage } from '../../src/errors.ts';
+import { errorMessage } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
-import { toSluiceError } from './aws-errors.ts';
+import { CommitLoop, DeliveryLane, Lifecycle, OffsetTracker, Redelivery } from '../../src/source-kit/index.ts';
 import { Checkpointer } from './checkpointer.ts';
 import type { KinesisClients } from './clients.ts';
 import type { KinesisConfig } from './config.ts';
-import { DeliveryGate } from './delivery-gate.ts';
-import { FileLeaseTable } from './file-lease-table.ts';
 import { SHARD_END, type Lease, type LeaseTable } from './lease.ts';
 import { LeaseCoordinator, type LeaseHost } from './lease-coordinator.ts';
-import { DynamoLeaseTable } from './lease-table.ts';
-import { KinesisEvent } from './kinesis-event.ts';
+import { KinesisEvent, SHARD_KEY_ORDER } from './kinesis-event.ts';
 import { KinesisMetrics } from './metrics.ts';
 import { ShardConsumer, type ConsumerContext } from './shard-consumer.ts';
-import { type FanOutFactory, PollingShardReader } from './shard-reader.ts';
+import type { FanOutFactory } from './shard-reader.ts';
 import { listShards } from './shard-lister.ts';
 import { ShardSync } from './shard-sync.ts';
+import { bounded, coordinatorOptions, createLeaseTable, createShardReader, describeStream, type ReaderDeps } from './source-setup.ts';
 
 export interface SourceDeps {
   readonly logger: Logger;
@@ -32,14 +26,17 @@ export interface SourceDeps {
   readonly audit?: AckAudit;
 }
 
-type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'closed';
+/** The source's own states, between the kit's `new` and `closed`. */
+type State = 'starting' | 'running' | 'stopped';
 
 /**
- * Reads a Kinesis stream: the lease coordinator decides which shards this instance reads, a
- * {@link ShardConsumer} per leased shard reads it (polling or enhanced fan-out) and delivers
- * through one {@link DeliveryGate}, the {@link Checkpointer} writes processed positions to the
- * leases. A shard that ends is checkpointed SHARD_END and released; its children become
- * eligible only then.
+ * Reads a Kinesis stream, on the source kit (src/source-kit): the lease coordinator decides which
+ * shards this instance reads, a {@link ShardConsumer} per leased shard reads it (polling or
+ * enhanced fan-out) and delivers through the kit's one {@link DeliveryLane}; a nacked event comes
+ * back through the kit's {@link Redelivery}, keeping its key's order within the shard; the kit's
+ * {@link CommitLoop} has the {@link Checkpointer} write processed positions to the leases
+ * periodically and on close. A shard that ends is checkpointed SHARD_END and released; its
+ * children become eligible only then.
  */
 export class KinesisSource implements Source, LeaseHost {
   readonly commits = new CommitCounts();
@@ -48,17 +45,15 @@ export class KinesisSource implements Source, LeaseHost {
   private readonly table: LeaseTable;
   private readonly coordinator: LeaseCoordinator;
   private readonly checkpointer: Checkpointer;
+  private readonly committer: CommitLoop;
+  private readonly lifecycle = new Lifecycle<State>('kinesis source', { halt: () => this.halt(), shutdown: () => this.shutdown() });
   private readonly logger: Logger;
   private readonly metrics: KinesisMetrics;
-  private readonly startTimestamp: Date | undefined;
-  private readonly stopSignal = new AbortController();
+  private readonly readers: ReaderDeps;
   private context: ConsumerContext | undefined;
-  private redeliveries: KinesisEvent[] = [];
-  private flushingRedeliveries = false;
   private fatalReported = false;
-  private state: State = 'new';
-  private stopping: Promise<void> | undefined;
-  private closing: Promise<void> | undefined;
+  /** start() failed: close() has nothing left to checkpoint or release. */
+  private startFailed = false;
 
   constructor(
     private readonly config: KinesisConfig,
@@ -68,37 +63,29 @@ export class KinesisSource implements Source, LeaseHost {
   ) {
     this.logger = deps.logger;
     this.metrics = deps.metrics ?? KinesisMetrics.unregistered(config.stream);
-    const leases = config.leases;
-    if (leases.type === 'dynamodb') {
-      if (!clients.dynamo) throw new SluiceError('kinesis: leases.type dynamodb needs a DynamoDB client');
-      this.table = new DynamoLeaseTable(clients.dynamo, leases.table ?? config.application, leases.createTable);
-    } else {
-      this.table = new FileLeaseTable(leases.path, config.stream);
-    }
+    this.table = createLeaseTable(config, clients);
     const timestamp = config.startTimestamp;
-    this.startTimestamp = timestamp === undefined ? undefined : new Date(timestamp);
+    this.readers = {
+      config,
+      clients,
+      fanOut: deps.fanOut,
+      startTimestamp: timestamp === undefined ? undefined : new Date(timestamp),
+      logger: this.logger,
+      metrics: this.metrics,
+    };
     const sync = new ShardSync(clients.kinesis, this.table, config.stream, config.startFrom, this.logger, this.metrics);
-    this.coordinator = new LeaseCoordinator(
-      this.table,
-      sync,
-      {
-        workerId: leases.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
-        durationMs: leases.durationMs,
-        renewIntervalMs: leases.renewIntervalMs ?? Math.floor(leases.durationMs / 3),
-        takeIntervalMs: leases.takeIntervalMs ?? leases.durationMs,
-        shardSyncIntervalMs: leases.shardSyncIntervalMs,
+    this.coordinator = new LeaseCoordinator(this.table, sync, coordinatorOptions(config), this, this.logger, this.metrics);
+    this.checkpointer = new Checkpointer(this.coordinator, (consumer) => this.lostConsumer(consumer), this.logger, this.commits);
+    this.committer = new CommitLoop({
+      intervalMs: config.checkpointIntervalMs,
+      // Every held shard (or those `include` names); only shards that moved are written.
+      commit: async (include) => {
+        const consumers = [...this.consumers.values()].filter((consumer) => !include || include(consumer.shardId));
+        await Promise.all(consumers.map((consumer) => this.checkpointer.flush(consumer)));
       },
-      this,
-      this.logger,
-      this.metrics,
-    );
-    this.checkpointer = new Checkpointer(
-      this.coordinator,
-      config.checkpointIntervalMs,
-      (consumer) => this.lostConsumer(consumer),
-      this.logger,
-      this.commits,
-    );
+      // Not expected: a failed write is logged, counted and kept for the next flush (checkpointer.ts).
+      failed: (error) => this.logger.warn({ error: errorMessage(error) }, 'kinesis: checkpointing failed'),
+    });
     this.commits.declare(config.stream);
   }
 
@@ -112,17 +99,30 @@ export class KinesisSource implements Source, LeaseHost {
   }
 
   async start(sink: EventSink): Promise<void> {
-    if (this.state !== 'new') throw new SluiceError(`kinesis source already ${this.state}`);
-    this.state = 'starting';
+    this.lifecycle.begin('starting');
+    const lane = new DeliveryLane(sink);
+    const redelivery = new Redelivery<KinesisEvent>({
+      delayMs: this.config.nackDelayMs,
+      // Events of a shard no longer read here (lease lost, source stopped) are dropped: the
+      // shard's next reader delivers them again from the checkpoint.
+      wanted: (event) => !this.lifecycle.stopped && event.consumer.reading,
+      lane,
+      // A nacked record stays ahead of the later records of its shard and key (kinesis-event.ts).
+      keyOrder: SHARD_KEY_ORDER,
+      failed: (error) => this.logger.error({ error: errorMessage(error) }, 'kinesis: redelivery failed'),
+    });
     this.context = {
       stream: this.config.stream,
-      gate: new DeliveryGate(sink),
+      lane,
       maxRecords: this.config.consumer.maxRecords,
       deaggregate: this.config.consumer.deaggregate,
       logger: this.logger,
       metrics: this.metrics,
       audit: this.deps.audit,
-      redeliver: (event) => this.redeliver(event),
+      nacked: (event) => {
+        if (!this.lifecycle.stopped) redelivery.nacked(event);
+      },
+      admit: (events) => redelivery.admit(events),
       shardEnded: (consumer, children) => this.shardEnded(consumer, children),
       consumerFailed: (consumer) => void this.giveUp(consumer),
     };
@@ -130,20 +130,22 @@ export class KinesisSource implements Source, LeaseHost {
     const deadline = AbortSignal.timeout(timeoutMs);
     try {
       await bounded(deadline, timeoutMs, async () => {
-        await this.describeStream(deadline);
+        await describeStream(this.clients, this.config.stream, deadline);
         await this.table.initialize(deadline);
         await this.deps.fanOut?.prepare(deadline);
         await this.coordinator.start(deadline);
       });
     } catch (error) {
-      this.state = 'stopped';
+      this.startFailed = true;
+      this.lifecycle.to('stopped');
       await this.coordinator.stop();
       await this.closeClients();
-      this.state = 'closed';
+      this.lifecycle.state = 'closed';
+      this.lifecycle.closed = true;
       throw error;
     }
-    this.checkpointer.start(() => this.consumers.values());
-    this.state = 'running';
+    this.committer.start();
+    if (this.lifecycle.state === 'starting') this.lifecycle.to('running');
     this.logger.info(
       {
         stream: this.config.stream,
@@ -157,51 +159,23 @@ export class KinesisSource implements Source, LeaseHost {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      if (this.state === 'starting' || this.state === 'running') this.state = 'stopping';
-      this.stopSignal.abort();
-      await Promise.all([...this.consumers.values()].map((consumer) => consumer.stop()));
-      if (this.state === 'stopping') this.state = 'stopped';
-    })();
-    return this.stopping;
+    return this.lifecycle.stop();
   }
 
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      await this.stop();
-      if (this.state === 'closed') return;
-      this.state = 'closed';
-      this.checkpointer.stop();
-      await this.coordinator.stop();
-      const consumers = [...this.consumers.values()];
-      for (const consumer of consumers) {
-        this.checkpointer.capture(consumer);
-        consumer.released = true;
-      }
-      await Promise.all(
-        consumers.map(async (consumer) => {
-          await this.checkpointer.flush(consumer);
-          if (this.coordinator.holds(consumer.shardId)) await this.coordinator.release(consumer.shardId);
-          this.forget(consumer);
-        }),
-      );
-      await this.deps.fanOut?.close();
-      await this.table.close();
-      await this.closeClients();
-      this.logger.info({ stream: this.config.stream, worker: this.workerId }, 'kinesis source closed');
-    })();
-    return this.closing;
+    return this.lifecycle.close();
   }
 
   health(): Health {
-    if (this.state === 'closed') return { connected: false, detail: 'closed' };
-    if (this.state !== 'running' && this.state !== 'stopping') return { connected: false, detail: this.state };
-    const healthy = this.coordinator.healthy;
-    const detail = `kinesis stream ${this.config.stream}: ${this.coordinator.heldCount} shard(s) leased by ${this.workerId}`;
-    return {
-      connected: healthy,
-      detail: healthy ? detail : `${detail}; lease table not answering: ${this.coordinator.lastError ?? 'unknown error'}`,
-    };
+    return this.lifecycle.health('kinesis source', (state) => {
+      if (state !== 'running') return { connected: false, detail: state };
+      const healthy = this.coordinator.healthy;
+      const detail = `kinesis stream ${this.config.stream}: ${this.coordinator.heldCount} shard(s) leased by ${this.workerId}`;
+      return {
+        connected: healthy,
+        detail: healthy ? detail : `${detail}; lease table not answering: ${this.coordinator.lastError ?? 'unknown error'}`,
+      };
+    });
   }
 
   /** Per shard this instance reads: see {@link ShardConsumer.lag}. */
@@ -212,7 +186,7 @@ export class KinesisSource implements Source, LeaseHost {
   /** @internal LeaseHost: start reading a newly held shard. */
   acquired(lease: Lease): void {
     const context = this.context;
-    if (!context || this.stopSignal.signal.aborted || this.state === 'closed') {
+    if (!context || this.lifecycle.stopped || this.lifecycle.state === 'closed') {
       void this.coordinator.release(lease.leaseKey);
       return;
     }
@@ -225,29 +199,8 @@ export class KinesisSource implements Source, LeaseHost {
     this.tracker.remove(lease.leaseKey);
     const progress = this.tracker.partition(lease.leaseKey);
     const [onFatal, from] = [(error: Error) => this.fatal(error), this.checkpointer.resumeFrom(lease)];
-    const consumer = new ShardConsumer(
-      lease.leaseKey,
-      progress,
-      (signal) =>
-        this.deps.fanOut?.reader(lease.leaseKey, from, signal, onFatal) ??
-        new PollingShardReader(
-          this.clients.kinesis,
-          this.config.stream,
-          lease.leaseKey,
-          from,
-          {
-            pollIntervalMs: this.config.consumer.pollIntervalMs,
-            throttleBackoffMs: this.config.consumer.throttleBackoffMs,
-            startTimestamp: this.startTimestamp,
-            fatalAfterMs: this.config.consumer.fatalAfterMs,
-            onFatal,
-          },
-          signal,
-          this.logger,
-          this.metrics,
-        ),
-      context,
-    );
+    const reader = (signal: AbortSignal) => createShardReader(this.readers, lease.leaseKey, from, signal, onFatal);
+    const consumer = new ShardConsumer(lease.leaseKey, progress, reader, context);
     this.consumers.set(lease.leaseKey, consumer);
     consumer.start();
   }
@@ -273,15 +226,15 @@ export class KinesisSource implements Source, LeaseHost {
 
   /** A failure retrying cannot fix: Sluice stops and exits non-zero (once), so a supervisor restarts it. */
   private fatal(error: Error): void {
-    if (this.fatalReported || this.stopSignal.signal.aborted) return;
+    if (this.fatalReported || this.lifecycle.stopped) return;
     this.fatalReported = true;
     this.logger.error({ error: errorMessage(error) }, 'kinesis: giving up');
-    this.context?.gate.sink.fatal(error);
+    this.context?.lane.sink.fatal(error);
   }
 
   /** Takes back events of a shard we no longer hold that no worker started: the next owner delivers them. */
   private discardQueued(consumer: ShardConsumer): void {
-    this.context?.gate.sink.discard((event) => event instanceof KinesisEvent && event.consumer === consumer);
+    this.context?.lane.sink.discard((event) => event instanceof KinesisEvent && event.consumer === consumer);
   }
 
   private forget(consumer: ShardConsumer): void {
@@ -328,41 +281,38 @@ export class KinesisSource implements Source, LeaseHost {
     await this.coordinator.release(consumer.shardId);
   }
 
-  private redeliver(event: KinesisEvent): void {
-    const timer = setTimeout(() => {
-      this.redeliveries.push(event);
-      void this.flushRedeliveries();
-    }, this.config.nackDelayMs);
-    timer.unref();
+  /**
+   * stop(): stops every shard's reading; each reader's pending delivery resolves at once (its
+   * signal aborted). The lane is not awaited: a delivery the full queue holds ends when the
+   * pipeline drains the queue, after stop() returned.
+   */
+  private async halt(): Promise<void> {
+    await Promise.all([...this.consumers.values()].map((consumer) => consumer.stop()));
+    if (this.lifecycle.state === 'starting' || this.lifecycle.state === 'running') this.lifecycle.to('stopped');
   }
 
-  private async flushRedeliveries(): Promise<void> {
-    if (this.flushingRedeliveries || !this.context) return;
-    this.flushingRedeliveries = true;
-    try {
-      const gate = this.context.gate;
-      while (this.redeliveries.length > 0 && !this.stopSignal.signal.aborted) {
-        // Events of a shard we no longer hold are dropped: the next owner delivers them.
-        const batch = this.redeliveries
-          .splice(0, gate.sink.maxBatch)
-          .filter((event) => !event.consumer.released && !event.consumer.signal.aborted);
-        if (batch.length > 0 && !(await gate.deliver(batch, this.stopSignal.signal))) break;
-      }
-    } finally {
-      this.flushingRedeliveries = false;
+  /** close(), after halt: final checkpoints (conditional on the leases), release, disconnect. */
+  private async shutdown(): Promise<void> {
+    if (this.startFailed) return;
+    this.committer.stop();
+    await this.coordinator.stop();
+    const consumers = [...this.consumers.values()];
+    for (const consumer of consumers) {
+      this.checkpointer.capture(consumer);
+      consumer.released = true;
     }
-  }
-
-  private async describeStream(signal: AbortSignal): Promise<void> {
-    try {
-      const result = await this.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: this.config.stream }), {
-        abortSignal: signal,
-      });
-      const status = result.StreamDescriptionSummary?.StreamStatus;
-      if (status === 'DELETING') throw new SluiceError(`kinesis stream ${this.config.stream} is being deleted`);
-    } catch (error) {
-      throw toSluiceError(error, `kinesis stream ${this.config.stream}`);
-    }
+    // After any periodic commit still running; each shard's writes stay in order (checkpointer.ts).
+    await this.committer.finish().catch(() => undefined);
+    await Promise.all(
+      consumers.map(async (consumer) => {
+        if (this.coordinator.holds(consumer.shardId)) await this.coordinator.release(consumer.shardId);
+        this.forget(consumer);
+      }),
+    );
+    await this.deps.fanOut?.close();
+    await this.table.close();
+    await this.closeClients();
+    this.logger.info({ stream: this.config.stream, worker: this.workerId }, 'kinesis source closed');
   }
 
   private async closeClients(): Promise<void> {
@@ -370,24 +320,5 @@ export class KinesisSource implements Source, LeaseHost {
     this.clients.kinesis.destroy();
     this.clients.fanOut?.destroy();
     this.clients.dynamo?.destroy();
-  }
-}
-
-/** Runs `work`, failing with a clear ConnectionError if `signal` (the start-up bound) fires first. */
-async function bounded<T>(signal: AbortSignal, ms: number, work: () => Promise<T>): Promise<T> {
-  let onAbort: (() => void) | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new ConnectionError(`kinesis: start-up did not finish within ${ms} ms (connectTimeoutMs)`));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([work(), timeout]);
-  } catch (error) {
-    if (signal.aborted && !(error instanceof SluiceError && error.message.includes('connectTimeoutMs'))) {
-      throw new ConnectionError(`kinesis: start-up did not finish within ${ms} ms (connectTimeoutMs): ${errorMessage(error)}`, error);
-    }
-    throw error;
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { NotFoundError } from '../../src/errors.ts';
 import { awsErrorKind, toSluiceError } from './aws-errors.ts';
-import { sleep } from './backoff.ts';
+import { sleep } from '../../src/util/sleep.ts';
 import type { Sendable } from './clients.ts';
 import type { Lease, LeaseTable, NewLease } from './lease.ts';
 

@@ -3,7 +3,8 @@ import { PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-
 import type { OutgoingEvent, Publisher } from '../../src/broker/contract.ts';
 import { SluiceError } from '../../src/errors.ts';
 import { awsErrorKind, toSluiceError } from './aws-errors.ts';
-import { Backoff, sleep } from './backoff.ts';
+import { Backoff } from '../../src/util/backoff.ts';
+import { sleep } from '../../src/util/sleep.ts';
 import type { Sendable } from './clients.ts';
 import type { KinesisConfig } from './config.ts';
 import { wrapEnvelope } from './envelope.ts';

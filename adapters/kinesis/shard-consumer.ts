@@ -2,12 +2,11 @@ import type { _Record } from '@aws-sdk/client-kinesis';
 import type { Logger } from 'pino';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import { DeliveredLedger } from '../../src/audit/delivered-ledger.ts';
-import type { PartitionLag, SourceEvent } from '../../src/broker/contract.ts';
-import type { PartitionProgress } from '../../src/source-kit/offset-tracker.ts';
+import type { PartitionLag } from '../../src/broker/contract.ts';
+import type { DeliveryLane, PartitionProgress } from '../../src/source-kit/index.ts';
 import { errorMessage } from '../../src/errors.ts';
-import type { DeliveryGate } from './delivery-gate.ts';
 import { isEnvelope, unwrapEnvelope } from './envelope.ts';
-import { AggregateGroup, KinesisEvent, NO_HEADERS } from './kinesis-event.ts';
+import { AggregateGroup, KinesisEvent, NO_HEADERS, type ShardOwner } from './kinesis-event.ts';
 import { deaggregate, looksAggregated } from './kpl-deaggregate.ts';
 import type { KinesisMetrics } from './metrics.ts';
 import { SHARD_END } from './lease.ts';
@@ -16,7 +15,8 @@ import { ReaderAborted, type ShardReader } from './shard-reader.ts';
 /** What a shard consumer needs from its source. */
 export interface ConsumerContext {
   readonly stream: string;
-  readonly gate: DeliveryGate;
+  /** The source's one lane into the sink (every shard and the redeliveries take turns in it). */
+  readonly lane: DeliveryLane;
   /** GetRecords limit before the sink's maxBatch lowers it. */
   readonly maxRecords: number;
   readonly deaggregate: boolean;
@@ -24,22 +24,31 @@ export interface ConsumerContext {
   readonly metrics: KinesisMetrics;
   /** The ack audit, when on (src/audit). */
   readonly audit?: AckAudit;
-  /** Delivers a nacked event again after the nack delay. */
-  redeliver(event: KinesisEvent): void;
+  /** A nacked event: delivered again after the nack delay (the source's Redelivery). */
+  nacked(event: KinesisEvent): void;
+  /**
+   * What of a batch to deliver when its turn in the lane has come (Redelivery.admit: events of a
+   * key with a nacked event waiting are held and come after it). Absent: all of it.
+   */
+  admit?(events: KinesisEvent[]): KinesisEvent[];
   /** Every record of the shard was read and processed: checkpoint SHARD_END, free the children. */
   shardEnded(consumer: ShardConsumer, childShardIds: readonly string[]): Promise<void>;
   /** The consumer stopped on an unexpected error: give the shard up so it is read again. */
   consumerFailed(consumer: ShardConsumer, error: unknown): void;
 }
 
+/** Numbers every reading of a shard in this process (see {@link ShardOwner.generation}). */
+let generations = 0;
+
 /**
- * Reads one leased shard and delivers its records in order: fetch a batch, await the gate
+ * Reads one leased shard and delivers its records in order: fetch a batch, await the lane
  * (so the shard's reads pause while its delivery is pending), fetch the next. Each Kinesis
  * record takes one ticket of the shard's {@link PartitionProgress}; the checkpointer writes the
  * highest contiguous completed one. At the shard's end it waits until every delivered record is
  * done before it reports the end, so children never start before their parent is processed.
  */
-export class ShardConsumer {
+export class ShardConsumer implements ShardOwner {
+  readonly generation = ++generations;
   private readonly abort = new AbortController();
   private readonly reader: ShardReader;
   private loop: Promise<void> | undefined;
@@ -59,6 +68,8 @@ export class ShardConsumer {
   private readonly delivered: DeliveredLedger | undefined;
   /** MillisBehindLatest of the last read, and when that read returned (for the lag metrics). */
   private behind = { millis: 0, at: 0 };
+  /** Events built so far: each event's {@link KinesisEvent.order}. */
+  private built = 0;
 
   constructor(
     readonly shardId: string,
@@ -88,6 +99,10 @@ export class ShardConsumer {
 
   get signal(): AbortSignal {
     return this.abort.signal;
+  }
+
+  get reading(): boolean {
+    return !this.released && !this.abort.signal.aborted;
   }
 
   start(): void {
@@ -122,7 +137,7 @@ export class ShardConsumer {
   }
 
   /** @internal KinesisEvent.ack */
-  completed(event: KinesisEvent): void {
+  acked(event: KinesisEvent): void {
     if (this.released) return;
     const group = event.group;
     if (group && --group.remaining > 0) return;
@@ -132,22 +147,24 @@ export class ShardConsumer {
 
   /** @internal KinesisEvent.nack */
   nacked(event: KinesisEvent): void {
-    if (this.released || this.abort.signal.aborted) return;
-    this.context.redeliver(event.again());
+    if (!this.reading) return;
+    this.context.nacked(event);
   }
 
   private async run(): Promise<void> {
-    const { gate, logger } = this.context;
+    const { lane, logger } = this.context;
+    const context = this.context;
+    const admit = context.admit ? (ready: KinesisEvent[]) => context.admit!(ready) : undefined;
     const signal = this.abort.signal;
     try {
       for (;;) {
-        await gate.room(signal);
-        const maxBatch = gate.sink.maxBatch;
+        await lane.room(signal);
+        const maxBatch = lane.sink.maxBatch;
         const batch = await this.reader.next(Math.max(1, Math.min(this.context.maxRecords, maxBatch)));
         if (batch.records.length > 0) {
           const events = this.toEvents(batch.records);
           for (let i = 0; i < events.length; i += maxBatch) {
-            if (!(await gate.deliver(events.slice(i, i + maxBatch), signal))) return;
+            if (!(await lane.deliver(events.slice(i, i + maxBatch), signal, admit))) return;
           }
         }
         if (batch.millisBehindLatest !== undefined) {
@@ -180,8 +197,8 @@ export class ShardConsumer {
   }
 
   /** One event per plain record, one per user record of a KPL aggregate; one ticket per Kinesis record. */
-  private toEvents(records: readonly _Record[]): SourceEvent[] {
-    const events: SourceEvent[] = [];
+  private toEvents(records: readonly _Record[]): KinesisEvent[] {
+    const events: KinesisEvent[] = [];
     const progress = this.progress;
     const firstTicket = progress.tracked;
     const fetchedAt = Date.now();
@@ -223,7 +240,19 @@ export class ShardConsumer {
       const unwrapped = unwrapEnvelope(data);
       if (unwrapped) ({ payload, headers } = unwrapped);
     }
-    const event = new KinesisEvent(this, sequenceNumber, subSequenceNumber, key, payload, headers, timestamp, ticket, group, 1);
+    const event = new KinesisEvent(
+      this,
+      sequenceNumber,
+      subSequenceNumber,
+      key,
+      payload,
+      headers,
+      timestamp,
+      ticket,
+      group,
+      this.built++,
+      1,
+    );
     this.delivered?.record(sequenceNumber, event.id);
     return event;
   }

@@ -1,6 +1,6 @@
 import { ListShardsCommand, type ListShardsCommandOutput, type Shard } from '@aws-sdk/client-kinesis';
 import { awsErrorKind, toSluiceError } from './aws-errors.ts';
-import { Backoff, sleep } from './backoff.ts';
+import { Backoff, sleep } from '../../src/source-kit/index.ts';
 import type { Sendable } from './clients.ts';
 import { KinesisMetrics } from './metrics.ts';
 

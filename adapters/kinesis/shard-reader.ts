@@ -2,7 +2,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, type _Record, type GetShard
 import type { Logger } from 'pino';
 import { errorMessage } from '../../src/errors.ts';
 import { awsErrorKind, PersistentFailure, toSluiceError } from './aws-errors.ts';
-import { Backoff, sleep } from './backoff.ts';
+import { Backoff, sleep } from '../../src/source-kit/index.ts';
 import type { Sendable } from './clients.ts';
 import { AT_TIMESTAMP, LATEST, TRIM_HORIZON, isSequenceNumber } from './lease.ts';
 import { KinesisMetrics } from './metrics.ts';

@@ -4,7 +4,7 @@
 // adapters/kinesis/shard-reader.ts PollingShardReader.next (calls start at least pollIntervalMs
 // apart; Limit = min(maxRecords, sink.maxBatch); a throttled call backs off from
 // throttleBackoffMs, doubling up to 10 s, reset by a success) and
-// adapters/kinesis/delivery-gate.ts DeliveryGate (deliveries of all shards one at a time in FIFO
+// src/source-kit/delivery-lane.ts DeliveryLane (deliveries of all shards one at a time in FIFO
 // order; room(): a shard reads again only while fewer than max(maxBatch, queue.maxEvents) events
 // wait at the gate).
 // Kinesis' limits (AWS documentation, "Kinesis Data Streams quotas"): reads, 5 GetRecords calls

@@ -5,7 +5,7 @@
 // drop-oldest evicts only ready events, never those set aside for a busy key),
 // src/core/pipeline.ts Pipeline.deliver (paused while an offer waits: pauses and paused time)
 // and maxBatchFor, and the one-delivery-at-a-time rule of the sink contract as
-// adapters/kafka/delivery-lane.ts and adapters/kinesis/delivery-gate.ts keep it (others wait in
+// src/source-kit/delivery-lane.ts keeps it for Kafka and Kinesis (others wait in
 // FIFO order: the gate).
 import type { OverflowPolicy } from '../core/bounded-queue.ts';
 import type { HandlerModel } from './handler-model.ts';
@@ -68,7 +68,7 @@ export abstract class SinkQueue {
   /** Hands ready events to idle workers (the pool's side). */
   protected abstract dispatch(t: number): void;
 
-  /** Events handed to {@link deliver} and not accepted yet (DeliveryGate's `waiting`). */
+  /** Events handed to {@link deliver} and not accepted yet (DeliveryLane's `waiting`). */
   get gateWaiting(): number {
     let waiting = this.pending?.slots.length ?? 0;
     for (const item of this.gate) waiting += item.slots.length;

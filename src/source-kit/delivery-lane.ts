@@ -32,10 +32,14 @@ export class DeliveryLane {
     return signal ? abortable(turn, signal) : turn;
   }
 
-  /** Delivers `events` (already built) in turn; counted for {@link room} while they wait. */
-  deliver(events: SourceEvent[], signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Delivers `events` (already built) in turn; counted for {@link room} while they wait. With
+   * `admit`, what is delivered is what it returns when the turn has come (Redelivery.admit: a key
+   * held since the events were read still keeps its order); [] resolves true, as with {@link run}.
+   */
+  deliver<T extends SourceEvent>(events: T[], signal?: AbortSignal, admit?: (events: T[]) => T[]): Promise<boolean> {
     this.waiting += events.length;
-    const turn = this.turn(() => events, signal).finally(() => {
+    const turn = this.turn(admit ? () => admit(events) : () => events, signal).finally(() => {
       this.waiting -= events.length;
       this.accepted.notify();
     });

@@ -2,11 +2,10 @@
 // older of the oldest unprocessed record and the next unread one as MillisBehindLatest places it.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { DeliveryGate } from '../../adapters/kinesis/delivery-gate.ts';
 import { KinesisMetrics } from '../../adapters/kinesis/metrics.ts';
 import { ShardConsumer } from '../../adapters/kinesis/shard-consumer.ts';
 import { ReaderAborted, type ShardBatch, type ShardReader } from '../../adapters/kinesis/shard-reader.ts';
-import { PartitionProgress } from '../../src/source-kit/offset-tracker.ts';
+import { DeliveryLane, PartitionProgress } from '../../src/source-kit/index.ts';
 import { CollectingSink, eventually } from '../contract/universal-suite.ts';
 
 /** Hands out the given batches, then waits until closed. */
@@ -33,11 +32,11 @@ function reading(batches: ShardBatch[]) {
   const consumer = new ShardConsumer('shardId-0', new PartitionProgress('shardId-0'), () => scriptedReader(batches), {
     stream: 's',
     metrics: KinesisMetrics.unregistered('s'),
-    gate: new DeliveryGate(sink),
+    lane: new DeliveryLane(sink),
     maxRecords: 10,
     deaggregate: false,
     logger: pino({ level: 'silent' }),
-    redeliver: () => undefined,
+    nacked: () => undefined,
     shardEnded: async () => undefined,
     consumerFailed: () => undefined,
   });
