@@ -152,8 +152,8 @@ export class ShardConsumer implements ShardOwner {
   }
 
   private async run(): Promise<void> {
-    const { lane, logger } = this.context;
     const context = this.context;
+    const { lane, logger } = context;
     const admit = context.admit ? (ready: KinesisEvent[]) => context.admit!(ready) : undefined;
     const signal = this.abort.signal;
     try {

@@ -10,6 +10,9 @@ import type { SourceEvent } from '../broker/contract.ts';
  *   key from other partitions may go ahead, which breaks no promise of the broker.) The sequence
  *   is the offset tracker's ticket, which grows with the offset within a partition's progress.
  * - Pub/Sub (ordered subscription): the ordering key; the sequence an arrival counter.
+ * - Kinesis: the shard's reading (a generation: a lease lost and taken back starts its tickets
+ *   anew) plus the partition key; the sequence a counter of the events built, since the user
+ *   records of one KPL aggregate share a ticket.
  */
 export interface KeyOrder<E> {
   /** `event` as this source's own, or undefined: the sink holds the events of other sources too. */
