@@ -16,7 +16,9 @@ function recorded(build: (span: EventSpan) => void, parent = true): SpanRecord {
     { ended: (record) => ended.push(record) },
     'orders process',
     SpanKind.CONSUMER,
-    parent ? { traceId: TRACE, spanId: PARENT, traceFlags: TraceFlags.SAMPLED, isRemote: true, traceState: new TraceState('k=v') } : undefined,
+    parent
+      ? { traceId: TRACE, spanId: PARENT, traceFlags: TraceFlags.SAMPLED, isRemote: true, traceState: new TraceState('k=v') }
+      : undefined,
     1_700_000_000_000.5,
     { 'messaging.system': 'kafka', 'sluice.attempt': 1 },
   );
