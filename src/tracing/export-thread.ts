@@ -32,7 +32,7 @@ export interface ExportThreadLimits {
   readonly delayMs: number;
 }
 
-const DEFAULT_LIMITS: ExportThreadLimits = { batch: 256, queue: 4096, delayMs: 500 };
+const DEFAULT_LIMITS: ExportThreadLimits = { batch: 512, queue: 4096, delayMs: 2000 };
 
 /**
  * Where Sluice's event spans go when they end: batched on the event loop (one message of
