@@ -4,7 +4,7 @@ import type { NatsConfig } from './config.ts';
 import { NatsAdapter } from './nats-adapter.ts';
 
 export function createAdapter(config: NatsConfig, deps: AdapterDeps): ToolingAdapter {
-  return new NatsAdapter(config, deps.logger, deps.registry);
+  return new NatsAdapter(config, deps.logger, deps.registry, deps.audit);
 }
 
 /** Reads stream `destination` (subject `destination`) through durable consumer `group`. */

@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { Registry } from 'prom-client';
 import type { BrokerAdapter, Publisher, Source } from '../../src/broker/contract.ts';
 import type { BrokerAdmin, BrokerFeatures, BrokerTooling } from '../../src/broker/tooling.ts';
@@ -48,6 +49,7 @@ export class NatsAdapter implements BrokerAdapter, BrokerTooling {
     readonly config: NatsConfig,
     private readonly logger: Logger,
     registry: Registry,
+    private readonly audit?: AckAudit,
   ) {
     this.metrics = NatsMetrics.for(registry);
     this.features = {
@@ -66,7 +68,7 @@ export class NatsAdapter implements BrokerAdapter, BrokerTooling {
   }
 
   createSource(): Source {
-    return new NatsSource(this.config, this.metrics, this.logger);
+    return new NatsSource(this.config, this.metrics, this.logger, this.audit);
   }
 
   createPublisher(): Publisher {

@@ -1,6 +1,7 @@
 import { type ConsumerMessages, type JsMsg, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { expandDestination, toDeadLetter } from '../../src/dead-letter/dead-letter.ts';
 import { errorMessage, NotFoundError } from '../../src/errors.ts';
@@ -54,6 +55,8 @@ export class NatsSource implements Source, EventOwner<NatsEvent> {
     private readonly config: NatsConfig,
     private readonly metrics: NatsMetrics,
     private readonly logger: Logger,
+    /** The ack audit (audit.file): each ack handed to the client is recorded first. */
+    private readonly audit?: AckAudit,
   ) {}
 
   async start(sink: EventSink): Promise<void> {
@@ -105,6 +108,7 @@ export class NatsSource implements Source, EventOwner<NatsEvent> {
   acked(event: NatsEvent): void {
     if (this.lifecycle.closed) return;
     this.outstanding.delete(event);
+    this.audit?.acked(event.id);
     event.msg.ack();
     this.commits.commit(this.config.stream);
   }
@@ -182,6 +186,8 @@ export class NatsSource implements Source, EventOwner<NatsEvent> {
       this.deadLetters ??= new NatsPublisher(this.config);
       await this.deadLetters.connect();
       await this.deadLetters.publish(subject, [toDeadLetter(event, reason, event.attempt - 1)]);
+      this.audit?.deadLettered(event.id);
+      this.audit?.acked(event.id);
       event.msg.ack();
       this.metrics.maxDeliverDeadLetters++;
       this.logger.warn({ id: event.id, attempts: event.attempt - 1, deadLetter: subject }, 'nats: past maxDeliver, dead-lettered');
