@@ -11,8 +11,11 @@ import type { NatsConfig } from './config.ts';
  */
 export const KEY_HEADER = 'Sluice-Key';
 
-/** A publish with no stream capturing the subject: the server has no responder for it. */
-const noStream = (error: unknown): boolean => /no responders|503/i.test(errorMessage(error));
+/**
+ * A publish with no stream capturing the subject: the server has no responder for it, which the
+ * client reports as "jetstream is not enabled" (the same answer as a server without JetStream).
+ */
+const noStream = (error: unknown): boolean => /no responders|503|jetstream is not enabled/i.test(errorMessage(error));
 
 /** A JetStream name made of a subject: `orders.dlq` → `orders_dlq`. */
 export const streamNameOf = (subject: string): string => subject.replace(/[\s.*>/\\]/g, '_');
