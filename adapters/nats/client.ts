@@ -1,81 +1,64 @@
 /**
- * The connection and the JetStream resources (stream, durable consumer) of the NATS adapter: one
- * place that says what start-up requires and how a missing piece is reported (an error naming
- * the config key) or, with createResources, created.
+ * The connection and the JetStream resources (stream, durable consumer): what start-up requires,
+ * and how a missing piece is reported (an error naming the key) or, with createResources, made.
  */
-import { AckPolicy, type ConsumerInfo, DeliverPolicy, JetStreamApiError, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
-import { ConfigError, ConnectionError, errorMessage, SluiceError } from '../../src/errors.ts';
+import { ConfigError, ConnectionError, errorMessage } from '../../src/errors.ts';
 import { withTimeout } from '../../src/source-kit/index.ts';
 import type { NatsConfig } from './config.ts';
 
-/** JetStream API error codes the adapter tells apart (JetStreamApiCodes). */
-export const STREAM_NOT_FOUND = 10059;
-export const CONSUMER_NOT_FOUND = 10014;
+const STREAM_NOT_FOUND = 10059; // JetStreamApiCodes
+const CONSUMER_NOT_FOUND = 10014;
 
-export const apiCode = (error: unknown): number | undefined => (error instanceof JetStreamApiError ? error.code : undefined);
-
-/** Connects within connectTimeoutMs; an error naming broker.nats.servers when no server answers. */
+/** Connects within connectTimeoutMs, then reconnects forever (a restarted server keeps its streams). */
 export async function connectNats(config: NatsConfig, name: string): Promise<NatsConnection> {
-  const timeout = config.connectTimeoutMs;
+  const { servers, user, pass, token, connectTimeoutMs: timeout } = config;
   try {
-    return await withTimeout(
-      connect({
-        servers: config.servers,
-        name,
-        timeout,
-        user: config.user,
-        pass: config.pass,
-        token: config.token,
-        // Reconnect forever: a restarted server comes back with its streams; the source reports
-        // unreadiness meanwhile (health) instead of exiting.
-        maxReconnectAttempts: -1,
-      }),
-      timeout + 1000,
-      `connecting to NATS (broker.nats.servers ${config.servers.join(',')})`,
-    );
+    const connecting = connect({ servers, name, timeout, user, pass, token, maxReconnectAttempts: -1 });
+    return await withTimeout(connecting, timeout + 1000, 'connecting');
   } catch (error) {
-    throw new ConnectionError(`cannot connect to NATS at ${config.servers.join(',')} (broker.nats.servers): ${errorMessage(error)}`, error);
+    throw new ConnectionError(`cannot connect to NATS at ${servers.join(',')} (broker.nats.servers): ${errorMessage(error)}`, error);
   }
 }
 
 export const manager = (nc: NatsConnection, config: NatsConfig): Promise<JetStreamManager> =>
   jetstreamManager(nc, { timeout: config.connectTimeoutMs });
 
+/** `lookup()`, or undefined when the server says `notFound`; other failures name `what`. */
+async function find<T>(lookup: () => Promise<T>, notFound: number, what: string): Promise<T | undefined> {
+  try {
+    return await lookup();
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === notFound) return undefined;
+    throw new ConnectionError(`NATS JetStream: cannot look up ${what}: ${errorMessage(error)}`, error);
+  }
+}
+
+const missing = (key: string, what: string) =>
+  new ConfigError(`broker.nats.${key}`, `${what} does not exist (create it, or set broker.nats.createResources)`);
+
 /** The stream exists, or is created (createResources); else an error naming broker.nats.stream. */
 export async function ensureStream(jsm: JetStreamManager, config: NatsConfig): Promise<void> {
-  try {
-    await jsm.streams.info(config.stream);
-    return;
-  } catch (error) {
-    if (apiCode(error) !== STREAM_NOT_FOUND) throw wrap(error, `stream ${config.stream}`);
-  }
-  if (!config.createResources)
-    throw new ConfigError('broker.nats.stream', `stream ${config.stream} does not exist (create it, or set broker.nats.createResources)`);
-  await jsm.streams.add({ name: config.stream, subjects: config.subjects ?? [config.stream] });
+  const { stream } = config;
+  if (await find(() => jsm.streams.info(stream), STREAM_NOT_FOUND, `stream ${stream}`)) return;
+  if (!config.createResources) throw missing('stream', `stream ${stream}`);
+  await jsm.streams.add({ name: stream, subjects: config.subjects ?? [stream] });
 }
 
 /**
- * The durable pull consumer exists with explicit acks (and max_ack_pending 1 when `ordered`), or
- * is created (createResources). max_deliver stays unlimited on the server: the adapter enforces
- * `maxDeliver` itself, publishing to the dead-letter subject instead of letting the server stop
- * delivering a message that then sits in the stream unseen.
+ * The durable consumer exists with explicit acks (max_ack_pending 1 if `ordered`), or is created,
+ * with max_deliver unlimited: the source enforces `maxDeliver` (to the dead-letter subject) where
+ * the server would stop delivering the message and leave it in the stream unseen.
  */
 export async function ensureConsumer(jsm: JetStreamManager, config: NatsConfig): Promise<ConsumerInfo> {
-  let info: ConsumerInfo | undefined;
-  try {
-    info = await jsm.consumers.info(config.stream, config.consumer);
-  } catch (error) {
-    if (apiCode(error) !== CONSUMER_NOT_FOUND) throw wrap(error, `consumer ${config.consumer}`);
-  }
-  if (info === undefined) {
-    if (!config.createResources)
-      throw new ConfigError(
-        'broker.nats.consumer',
-        `durable consumer ${config.consumer} of stream ${config.stream} does not exist (create it, or set broker.nats.createResources)`,
-      );
-    info = await jsm.consumers.add(config.stream, {
-      durable_name: config.consumer,
+  const { stream, consumer } = config;
+  let info = await find(() => jsm.consumers.info(stream, consumer), CONSUMER_NOT_FOUND, `consumer ${consumer}`);
+  if (!info) {
+    if (!config.createResources) throw missing('consumer', `durable consumer ${consumer} of stream ${stream}`);
+    info = await jsm.consumers.add(stream, {
+      durable_name: consumer,
       ack_policy: AckPolicy.Explicit,
       ack_wait: nanos(config.ackWaitMs),
       max_deliver: -1,
@@ -84,16 +67,10 @@ export async function ensureConsumer(jsm: JetStreamManager, config: NatsConfig):
       ...(config.filterSubject ? { filter_subject: config.filterSubject } : {}),
     });
   }
-  if (info.config.ack_policy !== AckPolicy.Explicit)
-    throw new ConfigError('broker.nats.consumer', `consumer ${config.consumer} has ack_policy ${info.config.ack_policy}; Sluice needs explicit acks`);
-  if (config.ordered && info.config.max_ack_pending !== 1)
-    throw new ConfigError(
-      'broker.nats.ordered',
-      `consumer ${config.consumer} has max_ack_pending ${info.config.max_ack_pending}; ordered needs 1 (or set ordered false)`,
-    );
+  const { ack_policy, max_ack_pending } = info.config;
+  if (ack_policy !== AckPolicy.Explicit)
+    throw new ConfigError('broker.nats.consumer', `consumer ${consumer} has ack_policy ${ack_policy}; Sluice needs explicit`);
+  if (config.ordered && max_ack_pending !== 1)
+    throw new ConfigError('broker.nats.ordered', `consumer ${consumer} has max_ack_pending ${max_ack_pending}; ordered needs 1`);
   return info;
-}
-
-function wrap(error: unknown, what: string): SluiceError {
-  return new ConnectionError(`NATS JetStream: cannot look up ${what}: ${errorMessage(error)}`, error);
 }

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { Registry } from 'prom-client';
+import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { BrokerAdapter, Publisher, Source } from '../../src/broker/contract.ts';
 import type { BrokerAdmin, BrokerFeatures, BrokerTooling } from '../../src/broker/tooling.ts';
 import { connectNats, manager } from './client.ts';
@@ -10,36 +10,27 @@ import { NatsMetrics } from './metrics.ts';
 import { NatsPublisher } from './nats-publisher.ts';
 import { NatsSource } from './nats-source.ts';
 
-/** NATS's default max_payload (1 MiB) less room for headers (the key header, Sluice's dead-letter headers). */
-const MAX_PAYLOAD = 1024 * 1024 - 8 * 1024;
-
-/** Streams for tests and benchmarks: a stream named `name` capturing subject `name`. */
+/** Streams for tests and benchmarks: stream `name` on subject `name` (one log: no partitions). */
 class NatsAdmin implements BrokerAdmin {
   private nc: Promise<NatsConnection> | undefined;
   constructor(private readonly config: NatsConfig) {}
-
-  private async jsm() {
+  private async streams() {
     this.nc ??= connectNats(this.config, 'sluice-admin');
-    return manager(await this.nc, this.config);
+    return (await manager(await this.nc, this.config)).streams;
   }
-
-  /** One stream; `partitions` does not apply (a stream is one ordered log). */
   async createDestination(name: string): Promise<void> {
-    await (await this.jsm()).streams.add({ name, subjects: [name] });
+    await (await this.streams()).add({ name, subjects: [name] });
   }
-
   async deleteDestination(name: string): Promise<void> {
-    await (await this.jsm()).streams.delete(name);
+    await (await this.streams()).delete(name);
   }
-
   async close(): Promise<void> {
-    const nc = this.nc;
+    await (await this.nc)?.close();
     this.nc = undefined;
-    if (nc) await (await nc).close();
   }
 }
 
-/** NATS JetStream: a stream read through a durable pull consumer, see README.md. */
+/** NATS JetStream: a stream read through a durable pull consumer (README.md). */
 export class NatsAdapter implements BrokerAdapter, BrokerTooling {
   readonly type = 'nats';
   readonly features: BrokerFeatures;
@@ -52,9 +43,9 @@ export class NatsAdapter implements BrokerAdapter, BrokerTooling {
     private readonly audit?: AckAudit,
   ) {
     this.metrics = NatsMetrics.for(registry);
+    // A nak or an ack-wait expiry lets later messages overtake unless `ordered`. Payloads: the
+    // default max_payload (1 MiB) less room for headers.
     this.features = {
-      // A stream is one log delivered in sequence order; a nack (nak with delay) or an ack-wait
-      // expiry lets later messages overtake, unless `ordered` (max_ack_pending 1) holds them.
       orderedByKey: true,
       persistent: true,
       consumerGroups: true,
@@ -62,7 +53,7 @@ export class NatsAdapter implements BrokerAdapter, BrokerTooling {
       nackKeepsKeyOrder: config.ordered,
       handsOverPartitions: false,
       headers: true,
-      maxPayloadBytes: MAX_PAYLOAD,
+      maxPayloadBytes: 1024 * 1024 - 8 * 1024,
       fatalOnLostDestination: true,
     };
   }
@@ -70,11 +61,9 @@ export class NatsAdapter implements BrokerAdapter, BrokerTooling {
   createSource(): Source {
     return new NatsSource(this.config, this.metrics, this.logger, this.audit);
   }
-
   createPublisher(): Publisher {
     return new NatsPublisher(this.config);
   }
-
   createAdmin(): BrokerAdmin {
     return new NatsAdmin(this.config);
   }

@@ -2,30 +2,23 @@ import { type ConsumerMessages, type JsMsg, jetstream } from '@nats-io/jetstream
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
-import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
+import type { EventSink, Health, PartitionLag, Source } from '../../src/broker/contract.ts';
 import { expandDestination, toDeadLetter } from '../../src/dead-letter/dead-letter.ts';
 import { errorMessage, NotFoundError } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
 import { DeliveryLane, type EventOwner, Lifecycle } from '../../src/source-kit/index.ts';
+import { Notifier } from '../../src/util/notifier.ts';
 import { connectNats, ensureConsumer, ensureStream, manager } from './client.ts';
 import type { NatsConfig } from './config.ts';
 import type { NatsMetrics } from './metrics.ts';
 import { NatsEvent } from './nats-event.ts';
 import { NatsPublisher } from './nats-publisher.ts';
-import { Notifier } from '../../src/util/notifier.ts';
 
 /**
- * Reads a stream through a durable pull consumer (`consume()`: the client keeps a bounded buffer
- * of pulled messages filled). What arrived together is delivered as one batch through the kit's
- * DeliveryLane, awaited: while the queue is full nothing more is taken from the client, whose
- * buffer then stops pulling (backpressure).
- *
- * Settlement is per message, as the server tracks it: ack after processing; nack is `nak` with
- * `nackDelayMs` (the server delivers it again, delivery count + 1). Messages Sluice holds (queued
- * or in a worker) get an in-progress heartbeat (`working()`) every `workingIntervalMs`, so a slow
- * handler or a full queue does not make the server redeliver them after ack_wait. On close, what
- * is not settled is nacked without delay, so the next consumer gets it at once instead of after
- * ack_wait; a killed process's messages come back after ack_wait.
+ * A durable pull consumer. `read` takes messages from consume()'s bounded buffer at most one batch
+ * ahead of `deliver` (so a full queue stops the pulling: backpressure), which hands what arrived
+ * to the kit's DeliveryLane as one batch. Ack after processing; nack = nak with nackDelayMs; held
+ * messages get working() heartbeats so ack_wait does not run out; close() naks what is unsettled.
  */
 export class NatsSource implements Source, EventOwner<NatsEvent> {
   readonly commits = new CommitCounts();
@@ -33,63 +26,56 @@ export class NatsSource implements Source, EventOwner<NatsEvent> {
     halt: () => this.halt(),
     shutdown: () => this.shutdown(),
   });
-  /** Delivered (or read) and not settled: heartbeats go to these, close nacks them. */
   private readonly outstanding = new Set<NatsEvent>();
+  private readonly countOutstanding = () => this.outstanding.size;
   private readonly abort = new AbortController();
-  private readonly readOutstanding = () => this.outstanding.size;
-  private nc: NatsConnection | undefined;
-  private messages: ConsumerMessages | undefined;
-  private loop: Promise<unknown> | undefined;
-  /** Read from the client, not yet handed to the lane. */
-  private buffer: NatsEvent[] = [];
-  private reading = true;
   private readonly arrived = new Notifier();
   private readonly taken = new Notifier();
+  private buffer: NatsEvent[] = [];
+  private reading = true;
+  private nc: NatsConnection | undefined;
+  private messages: ConsumerMessages | undefined;
+  private loops: Promise<unknown> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private deadLetters: NatsPublisher | undefined;
   private sink: EventSink | undefined;
-  /** Messages of the stream not yet delivered to the consumer, as of the last message read. */
-  private unread = 0;
+  private unread = 0; // not yet delivered to the consumer, as of the last message read
 
   constructor(
     private readonly config: NatsConfig,
     private readonly metrics: NatsMetrics,
     private readonly logger: Logger,
-    /** The ack audit (audit.file): each ack handed to the client is recorded first. */
     private readonly audit?: AckAudit,
   ) {}
 
   async start(sink: EventSink): Promise<void> {
     this.lifecycle.begin('connecting');
     this.sink = sink;
+    const { stream, consumer } = this.config;
     try {
-      this.nc = await connectNats(this.config, `sluice-${this.config.consumer}`);
+      this.nc = await connectNats(this.config, `sluice-${consumer}`);
       const jsm = await manager(this.nc, this.config);
       await ensureStream(jsm, this.config);
-      const info = await ensureConsumer(jsm, this.config);
-      const consumer = await jetstream(this.nc).consumers.get(this.config.stream, this.config.consumer);
-      // Enough pulled ahead to fill a batch or two; the client pulls more as these are taken.
-      this.messages = await consumer.consume({ max_messages: Math.max(2 * sink.maxBatch, 64), abort_on_missing_resource: true });
-      const ackWaitMs = (info.config.ack_wait ?? this.config.ackWaitMs * 1e6) / 1e6;
-      const every = this.config.workingIntervalMs ?? Math.max(100, Math.floor(ackWaitMs / 3));
-      this.heartbeat = setInterval(() => this.beat(), every);
+      const ackWaitNs = (await ensureConsumer(jsm, this.config)).config.ack_wait ?? this.config.ackWaitMs * 1e6;
+      const reader = await jetstream(this.nc).consumers.get(stream, consumer);
+      this.messages = await reader.consume({ max_messages: Math.max(2 * sink.maxBatch, 64), abort_on_missing_resource: true });
+      this.heartbeat = setInterval(() => this.beat(), this.config.workingIntervalMs ?? Math.max(100, ackWaitNs / 3e6));
       this.heartbeat.unref();
     } catch (error) {
       this.lifecycle.crashed(errorMessage(error));
       await this.nc?.close().catch(() => undefined);
       throw error;
     }
-    this.commits.declare(this.config.stream);
-    this.metrics.outstanding.add(this.readOutstanding);
-    this.lifecycle.to('running', `stream ${this.config.stream}, consumer ${this.config.consumer}`);
+    this.commits.declare(stream);
+    this.metrics.outstanding.add(this.countOutstanding);
+    this.lifecycle.to('running', `stream ${stream}, consumer ${consumer}`);
     void this.watch(this.nc, this.messages);
-    this.loop = Promise.all([this.read(this.messages, sink.maxBatch), this.deliver(new DeliveryLane(sink), sink.maxBatch)]);
+    this.loops = Promise.all([this.read(this.messages, sink.maxBatch), this.deliver(new DeliveryLane(sink), sink.maxBatch)]);
   }
 
   stop(): Promise<void> {
     return this.lifecycle.stop();
   }
-
   close(): Promise<void> {
     return this.lifecycle.close();
   }
@@ -97,44 +83,32 @@ export class NatsSource implements Source, EventOwner<NatsEvent> {
   health(): Health {
     return this.lifecycle.health('nats', (state) => ({ connected: state === 'running', detail: this.lifecycle.detail }));
   }
-
   *lag(): Iterable<PartitionLag> {
     if (this.lifecycle.closed || this.lifecycle.state === 'new') return;
     let oldestMs: number | undefined;
     for (const event of this.outstanding) if (oldestMs === undefined || event.timestamp < oldestMs) oldestMs = event.timestamp;
-    yield { source: this.config.stream, partition: this.config.stream, events: this.unread + this.outstanding.size, oldestMs };
+    const { stream } = this.config;
+    yield { source: stream, partition: stream, events: this.unread + this.outstanding.size, oldestMs };
   }
 
   acked(event: NatsEvent): void {
-    if (this.lifecycle.closed) return;
-    this.outstanding.delete(event);
+    if (this.lifecycle.closed || !this.outstanding.delete(event)) return;
     this.audit?.acked(event.id);
     event.msg.ack();
     this.commits.commit(this.config.stream);
   }
-
   nacked(event: NatsEvent): void {
-    if (this.lifecycle.closed) return;
-    this.outstanding.delete(event);
+    if (this.lifecycle.closed || !this.outstanding.delete(event)) return;
     event.msg.nak(this.config.nackDelayMs);
     this.metrics.naks++;
   }
 
-  /**
-   * Takes messages from the client into `buffer`, at most one batch ahead of the delivery under
-   * way: past that it waits, so the client's buffer fills and it stops pulling (backpressure).
-   */
   private async read(messages: ConsumerMessages, maxBatch: number): Promise<void> {
     try {
+      // What is read after stop goes to the next reader at once.
       for await (const msg of messages) {
-        if (this.lifecycle.stopped) {
-          msg.nak(); // read after stop: to the next reader at once
-          continue;
-        }
-        const event = this.take(msg);
-        if (!event) continue;
-        this.buffer.push(event);
-        this.arrived.notify();
+        if (this.lifecycle.stopped) msg.nak();
+        else if (this.admit(msg)) this.arrived.notify();
         while (this.buffer.length >= maxBatch && !this.lifecycle.stopped) await this.taken.wait();
       }
     } catch (error) {
@@ -144,7 +118,6 @@ export class NatsSource implements Source, EventOwner<NatsEvent> {
     this.arrived.notify();
   }
 
-  /** Delivers what was read, as one batch of what arrived meanwhile (at most maxBatch), awaited. */
   private async deliver(lane: DeliveryLane, maxBatch: number): Promise<void> {
     for (;;) {
       if (this.buffer.length === 0) {
@@ -158,8 +131,8 @@ export class NatsSource implements Source, EventOwner<NatsEvent> {
     }
   }
 
-  /** A message read: counted, past maxDeliver sent to the dead-letter subject, else an event. */
-  private take(msg: JsMsg): NatsEvent | undefined {
+  /** Past maxDeliver a message goes to the dead-letter subject, else to the buffer. */
+  private admit(msg: JsMsg): boolean {
     this.metrics.received++;
     this.unread = msg.info.pending;
     if (msg.info.deliveryCount > 1) this.metrics.redelivered++;
@@ -167,18 +140,14 @@ export class NatsSource implements Source, EventOwner<NatsEvent> {
     const max = this.config.maxDeliver;
     if (max > 0 && msg.info.deliveryCount > max) {
       void this.deadLetter(event, max);
-      return undefined;
+      return false;
     }
     this.outstanding.add(event);
-    return event;
+    this.buffer.push(event);
+    return true;
   }
 
-  /**
-   * A message delivered more than maxDeliver times (nacked each time, or its reader died each
-   * time: a poison message) goes to the dead-letter subject, in the core's dead-letter format,
-   * and is acked once the server confirmed that write; if the write fails it is nacked and
-   * tried again at its next delivery.
-   */
+  /** A poison message, in the core's dead-letter format; acked once stored, else nacked to try again. */
   private async deadLetter(event: NatsEvent, max: number): Promise<void> {
     const subject = expandDestination(this.config.deadLetterSubject, event);
     const reason = new Error(`delivered ${event.attempt} times, more than broker.nats.maxDeliver (${max})`);
@@ -190,71 +159,61 @@ export class NatsSource implements Source, EventOwner<NatsEvent> {
       this.audit?.acked(event.id);
       event.msg.ack();
       this.metrics.maxDeliverDeadLetters++;
-      this.logger.warn({ id: event.id, attempts: event.attempt - 1, deadLetter: subject }, 'nats: past maxDeliver, dead-lettered');
+      this.logger.warn({ id: event.id, deadLetter: subject }, 'nats: past maxDeliver, dead-lettered');
     } catch (error) {
       event.msg.nak(this.config.nackDelayMs);
       this.logger.error({ id: event.id, deadLetter: subject, error: errorMessage(error) }, 'nats: dead-letter write failed; nacked');
     }
   }
 
-  /** Events read and not delivered (stopped meanwhile): the next reader gets them at once. */
-  private release(events: readonly SourceEvent[]): void {
-    for (const event of events as NatsEvent[]) {
-      if (!this.outstanding.delete(event)) continue;
-      event.msg.nak();
-    }
+  /** Not delivered, or unsettled at close: to the next reader at once. */
+  private release(events: readonly unknown[]): void {
+    for (const event of events as NatsEvent[]) if (this.outstanding.delete(event)) event.msg.nak();
   }
 
-  /** In-progress heartbeats for what Sluice holds, so ack_wait counts from the last one. */
   private beat(): void {
     for (const event of this.outstanding) event.msg.working();
     this.metrics.working += this.outstanding.size;
   }
 
-  /** Connection and consumer notices: health, and sink.fatal when the stream or consumer is gone. */
+  /** Health follows the connection; a deleted stream or consumer is reported through sink.fatal. */
   private async watch(nc: NatsConnection, messages: ConsumerMessages): Promise<void> {
     void (async () => {
-      for await (const status of messages.status()) {
-        if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found' || status.type === 'stream_not_found') {
-          this.lost(new Error(status.type.replaceAll('_', ' ')));
-        }
-      }
+      for await (const { type } of messages.status())
+        if (type === 'consumer_deleted' || type === 'consumer_not_found' || type === 'stream_not_found') this.lost(new Error(type));
     })().catch(() => undefined);
+    const running = this.lifecycle.detail;
     for await (const status of nc.status()) {
-      if (this.lifecycle.stopped) return;
+      if (this.lifecycle.stopped || this.lifecycle.state === 'crashed') return;
       if (status.type === 'disconnect') this.lifecycle.to('disconnected', `disconnected from ${status.server}, reconnecting`);
-      if (status.type === 'reconnect') this.lifecycle.to('running', `stream ${this.config.stream}, consumer ${this.config.consumer}`);
+      if (status.type === 'reconnect') this.lifecycle.to('running', running);
     }
   }
 
-  /** The stream or consumer was deleted under the source: reported once, Sluice stops. */
   private lost(error: unknown): void {
-    this.metrics.consumeErrors++;
     if (this.lifecycle.stopped || this.lifecycle.state === 'crashed') return;
-    const what = `stream ${this.config.stream} / consumer ${this.config.consumer}`;
-    this.lifecycle.crashed(`${what}: ${errorMessage(error)}`);
-    this.sink?.fatal(new NotFoundError(`nats: ${what} is gone (${errorMessage(error)})`, error));
+    const what = `stream ${this.config.stream}, consumer ${this.config.consumer}: ${errorMessage(error)}`;
+    this.lifecycle.crashed(what);
+    this.sink?.fatal(new NotFoundError(`nats: ${what}`, error));
   }
 
   private async halt(): Promise<void> {
     this.abort.abort();
-    // The iterator yields what the client still holds, then ends: read() nacks those.
-    this.messages?.stop();
+    this.messages?.stop(); // the iterator still yields what the client holds: read() naks those
     this.taken.notify();
     this.arrived.notify();
-    await this.loop;
+    await this.loops;
     this.release(this.buffer.splice(0));
   }
 
   private async shutdown(): Promise<void> {
     clearInterval(this.heartbeat);
-    this.metrics.outstanding.delete(this.readOutstanding);
+    this.metrics.outstanding.delete(this.countOutstanding);
     this.release([...this.outstanding]);
     await this.deadLetters?.close().catch(() => undefined);
     const nc = this.nc;
-    if (!nc) return;
-    // Acks and naks are fire-and-forget publishes: flush them before the connection goes.
-    await nc.flush().catch(() => undefined);
-    await nc.drain().catch(() => nc.close());
+    // Acks and naks are fire-and-forget publishes: flushed before the connection goes.
+    await nc?.flush().catch(() => undefined);
+    await nc?.drain().catch(() => nc.close());
   }
 }

@@ -15,9 +15,11 @@ describeWithNats('nats adapter', (endpoint) => {
             'does not deliver again while a delivery is pending (backpressure)': 'one message at a time: nothing to hold back',
             'redelivers to the next source what was delivered and never acked (redelivery after close)':
               'one unacked message at a time: covered by the default consumer',
-            'commits acks made after stop() when it closes (ack after stop)': 'one unacked message at a time: covered by the default consumer',
+            'commits acks made after stop() when it closes (ack after stop)':
+              'one unacked message at a time: covered by the default consumer',
             'shares a group between two sources without loss': 'one unacked message at a time: covered by the default consumer',
-            'runs through the pipeline without loss under backpressure': 'covered by the default consumer (slow at one message per round trip)',
+            'runs through the pipeline without loss under backpressure':
+              'covered by the default consumer (slow at one message per round trip)',
             'after a restart, redelivers what was not acked and not what was':
               'it waits for an unacked event of each of 4 keys at once; max_ack_pending 1 hands out one: covered by the default consumer',
           }

@@ -7,8 +7,7 @@ import { describeWithBroker, type EndpointOf, uniqueName } from '../brokers.ts';
 export type NatsEndpoint = EndpointOf<'nats'>;
 
 /** The nats-server of the local stack (npm run brokers:up, SLUICE_BROKERS=nats). */
-export const describeWithNats = (title: string, body: (endpoint: NatsEndpoint) => void): void =>
-  describeWithBroker('nats', title, body);
+export const describeWithNats = (title: string, body: (endpoint: NatsEndpoint) => void): void => describeWithBroker('nats', title, body);
 
 /**
  * A config reading a fresh stream (subject = stream name) through a fresh durable consumer,

@@ -68,7 +68,13 @@ describeWithNats('nats adapter semantics', (endpoint) => {
     cleanups.push(() => nc.close());
     const jsm = await jetstreamManager(nc);
     for (let tries = 0; ; tries++) {
-      if (await jsm.streams.info(streamNameOf(dlqSubject)).then(() => true, () => false)) break;
+      if (
+        await jsm.streams.info(streamNameOf(dlqSubject)).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       if (tries > 200) throw new Error(`no stream for ${dlqSubject} after 20 s`);
       await sleep(100);
     }
