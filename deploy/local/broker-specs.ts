@@ -243,7 +243,7 @@ export const BROKERS: Record<BrokerName, BrokerSpec> = {
     stopGraceMs: 10_000,
     // Built once per machine (minutes, cold) into the user cache; a cached build is reused.
     prepare: async (log) => {
-      const { binary } = natsServer(log);
+      const { binary } = await natsServer(log);
       const store = join(dataDir('nats'), 'jetstream');
       mkdirSync(store, { recursive: true });
       return { command: binary, args: ['-a', LOCAL_HOST, '-p', String(PORTS.nats), '-js', '-sd', store, '-n', 'sluice-local'] };

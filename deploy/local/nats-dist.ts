@@ -4,7 +4,7 @@
 // as toxiproxy is. A fresh machine (CI) builds it on first use: minutes, cold.
 //
 //   npm run nats:build      # build (or reuse) and print where and how long
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrerequisiteMissing } from './kafka-dist.ts';
@@ -17,8 +17,9 @@ const MODULE = 'github.com/nats-io/nats-server/v2';
 /**
  * The nats-server binary, built with `go install` into the cache unless already there.
  * Concurrent builds are safe: each builds into a folder of its own and renames into place.
+ * Asynchronous: `brokers:up` keeps probing the other brokers meanwhile.
  */
-export function natsServer(log: (msg: string) => void = () => undefined): { binary: string; builtMs?: number } {
+export async function natsServer(log: (msg: string) => void = () => undefined): Promise<{ binary: string; builtMs?: number }> {
   const dir = join(cacheDir, `nats-server-${NATS_SERVER_VERSION}`);
   const binary = join(dir, 'nats-server');
   if (existsSync(binary)) return { binary };
@@ -28,10 +29,15 @@ export function natsServer(log: (msg: string) => void = () => undefined): { bina
   log(`nats-server: building ${MODULE}@v${NATS_SERVER_VERSION} with go install (once per machine)`);
   const started = Date.now();
   try {
-    execFileSync(go, ['install', `${MODULE}@v${NATS_SERVER_VERSION}`], {
-      env: { ...process.env, GOBIN: staging, GOFLAGS: '-buildvcs=false' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-      timeout: 25 * 60_000,
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(go, ['install', `${MODULE}@v${NATS_SERVER_VERSION}`], {
+        env: { ...process.env, GOBIN: staging, GOFLAGS: '-buildvcs=false' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+        timeout: 25 * 60_000,
+        killSignal: 'SIGKILL',
+      });
+      child.on('error', reject);
+      child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`go install exited ${code ?? signal}`))));
     });
     renameSync(join(staging, 'nats-server'), binary);
   } catch (error) {
@@ -46,7 +52,7 @@ export function natsServer(log: (msg: string) => void = () => undefined): { bina
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const t0 = Date.now();
-  const { binary, builtMs } = natsServer((msg) => console.error(`[nats] ${msg}`));
+  const { binary, builtMs } = await natsServer((msg) => console.error(`[nats] ${msg}`));
   console.log(
     builtMs === undefined
       ? `nats-server ${NATS_SERVER_VERSION}: cached ${binary} (${Date.now() - t0} ms)`
