@@ -17,8 +17,6 @@ import { RecentAcks } from './recent-acks.ts';
 import { describeSubscription, ensureSubscription, type SubscriptionInfo } from './resources.ts';
 import { StreamWatch } from './stream-watch.ts';
 
-export { flowControlFor } from './flow-lease.ts';
-
 /**
  * Reads one subscription with streaming pull and delivers to the core, on the source kit
  * (src/source-kit: BaseEvent, DeliveryLane, Lifecycle, backoff and timeout).
