@@ -49,7 +49,7 @@ export class KafkaAdapter implements BrokerAdapter, BrokerTooling {
     private readonly deadLetterTopics?: (topic: string) => boolean,
   ) {
     this.connection = connectionOptions(config);
-    this.metrics = KafkaMetrics.on(registry);
+    this.metrics = KafkaMetrics.for(registry);
   }
 
   createSource(): Source {

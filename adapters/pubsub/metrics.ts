@@ -51,11 +51,11 @@ export class PubSubMetrics {
       'Messages received again: a delivery attempt above 1 (subscriptions with a dead-letter policy), or a copy of a message this source held or had acked lately.',
       () => this.redeliveries,
     );
-    metrics.sampledCounterBy(
+    metrics.sampledCounter(
       'copies_suppressed_total',
       'Redelivered copies that did not reach the handler: joined (the source still held the message) or acked (it had acked it lately).',
-      'how',
       () => ({ joined: this.copiesJoined, acked: this.copiesAcked }),
+      'how',
     );
     metrics.sampledCounter('stream_errors_total', 'Errors of the StreamingPull stream.', () => this.streamErrors);
     metrics.sampledHistogram('ack_latency_seconds', 'Time from receipt by the client to the ack.', this.ackLatency);

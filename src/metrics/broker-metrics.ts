@@ -1,9 +1,9 @@
 /**
- * The one metrics idiom of adapters. Naming rule: a series whose meaning every broker shares is
- * `sluice_<thing>` and lives in the core (src/metrics/prometheus.ts, source-metrics.ts); a series
- * only one broker can tell is `sluice_<broker>_<thing>`, made here. Every series carries the
- * label `broker`, and every series without further labels exists (at 0) from the moment the
- * adapter is built, so that `rate()`, `absent()` and dashboards see it before the first event.
+ * The one metrics idiom of adapters. The naming rule is written down once, in README.md (Metrics
+ * and health): core series are `sluice_<concern>_*`; a series only one broker can tell is
+ * `sluice_<broker>_<thing>`, made here and only here. Every series carries the label `broker`,
+ * and every series without further labels exists (at 0) from the moment the adapter is built, so
+ * that `rate()`, `absent()` and dashboards see it before the first event.
  *
  * One {@link BrokerMetrics} per registry and broker ({@link BrokerMetrics.for}): every adapter
  * and source on one registry (a restarted source, the dead-letter publisher's adapter) shares it,
@@ -12,8 +12,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { FastHistogram } from '../util/fast-histogram.ts';
-
-type Labels = Record<string, string>;
+import { type CounterRead, HistogramView, sampledCounter, sampledGauge } from './sampled.ts';
 
 export class BrokerMetrics {
   private static readonly byRegistry = new WeakMap<Registry, Map<string, BrokerMetrics>>();
@@ -90,63 +89,17 @@ export class BrokerMetrics {
     );
   }
 
-  /** A counter whose value is read when scraped (a plain number the hot path bumps). */
-  sampledCounter(thing: string, help: string, read: () => number): void {
-    const labels = this.labels;
-    this.reuse(
-      thing,
-      (name) =>
-        new Counter({
-          name,
-          help,
-          labelNames: ['broker'],
-          registers: [this.registry],
-          collect() {
-            this.reset();
-            this.inc(labels, read());
-          },
-        }),
-    );
-  }
-
   /**
-   * A counter with one label more, `labelName`, whose values are read when scraped: `read()`
-   * returns a count per label value, and every value it names is a series from the start.
+   * A counter whose values are read when scraped (plain numbers the hot path bumps): the count, or,
+   * given a label name after `read`, a count per value of that label ({@link CounterRead}).
    */
-  sampledCounterBy(thing: string, help: string, labelName: string, read: () => Record<string, number>): void {
-    const labels = this.labels;
-    this.reuse(
-      thing,
-      (name) =>
-        new Counter({
-          name,
-          help,
-          labelNames: ['broker', labelName],
-          registers: [this.registry],
-          collect() {
-            this.reset();
-            for (const [value, count] of Object.entries(read())) this.inc({ ...labels, [labelName]: value }, count);
-          },
-        }),
-    );
+  sampledCounter(thing: string, help: string, ...read: CounterRead): void {
+    this.reuse(thing, (name) => sampledCounter(this.registry, name, help, this.labels, ...read));
   }
 
   /** A gauge whose value is read when scraped. */
   sampledGauge(thing: string, help: string, read: () => number): void {
-    const labels = this.labels;
-    this.reuse(
-      thing,
-      (name) =>
-        new Gauge({
-          name,
-          help,
-          labelNames: ['broker'],
-          registers: [this.registry],
-          collect() {
-            this.set(labels, read());
-          },
-        }),
-    );
+    this.reuse(thing, (name) => sampledGauge(this.registry, name, help, this.labels, read));
   }
 
   /** A {@link FastHistogram} the hot path records into, exported as a histogram when scraped. */
@@ -162,49 +115,4 @@ export class BrokerMetrics {
     const name = this.name(thing);
     return (this.registry.getSingleMetric(name) as T | undefined) ?? create(name);
   }
-}
-
-/**
- * Exposes a {@link FastHistogram} as a Prometheus histogram. prom-client's registry only needs
- * `name`, `help`, `type` and `get()`; the samples are built at scrape time.
- */
-/** prom-client's exemplar shape. */
-interface PromExemplar {
-  labelSet: Record<string, string>;
-  value: number;
-  timestamp: number;
-}
-
-export class HistogramView {
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly histogram: FastHistogram,
-    private readonly labels: Labels,
-  ) {}
-
-  get() {
-    const { buckets, counts, exemplars } = this.histogram;
-    const values: { value: number; labels: Record<string, string | number>; metricName: string; exemplar?: PromExemplar }[] = [];
-    let cumulative = 0;
-    for (let i = 0; i <= buckets.length; i++) {
-      cumulative += counts[i]!;
-      const le = i < buckets.length ? buckets[i]! : '+Inf';
-      // A bucket's exemplar (tracing.exemplars): rendered by prom-client in OpenMetrics only.
-      const exemplar = exemplars?.[i];
-      values.push({
-        value: cumulative,
-        labels: { ...this.labels, le },
-        metricName: `${this.name}_bucket`,
-        exemplar: exemplar && { labelSet: { trace_id: exemplar.traceId }, value: exemplar.value, timestamp: exemplar.timestamp },
-      });
-    }
-    values.push({ value: this.histogram.sum, labels: this.labels, metricName: `${this.name}_sum` });
-    values.push({ value: this.histogram.count, labels: this.labels, metricName: `${this.name}_count` });
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
-  }
-
-  reset(): void {}
 }

@@ -1,8 +1,7 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Pipeline } from '../core/pipeline.ts';
-import { HistogramView } from './broker-metrics.ts';
+import { HistogramView, sampledCounter, sampledGauge } from './sampled.ts';
 import { registerSourceMetrics } from './source-metrics.ts';
-import { OUTCOMES } from '../core/pipeline-stats.ts';
 
 /**
  * Registers the core's metrics on `registry` (injected: never prom-client's global one), and the
@@ -12,39 +11,19 @@ import { OUTCOMES } from '../core/pipeline-stats.ts';
 export function registerPipelineMetrics(registry: Registry, pipeline: Pipeline, broker: string): void {
   const labels = { broker };
   const stats = pipeline.stats;
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['broker'],
-      registers: [registry],
-      collect() {
-        this.set(labels, read());
-      },
-    });
-  const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      labelNames: ['broker'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(labels, read());
-      },
-    });
+  const gauge = (name: string, help: string, read: () => number) => sampledGauge(registry, name, help, labels, read);
+  const counter = (name: string, help: string, read: () => number) => sampledCounter(registry, name, help, labels, read);
 
   counter('sluice_events_received_total', 'Events delivered by the source into the queue.', () => stats.received);
-  new Counter({
-    name: 'sluice_events_processed_total',
-    help: 'Events finished, by outcome: success, retried (succeeded after a retry), dead_lettered, dropped (lossy queue policy), failed (nacked for redelivery).',
-    labelNames: ['broker', 'outcome'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const outcome of OUTCOMES) this.inc({ broker, outcome }, stats.processed[outcome]);
-    },
-  });
+  // Every outcome of OUTCOMES is a key of stats.processed: each is a series from the start.
+  sampledCounter(
+    registry,
+    'sluice_events_processed_total',
+    'Events finished, by outcome: success, retried (succeeded after a retry), dead_lettered, dropped (lossy queue policy), failed (nacked for redelivery).',
+    labels,
+    () => stats.processed,
+    'outcome',
+  );
   gauge('sluice_queue_depth', 'Events accepted and not yet started by a worker.', () => pipeline.queue.depth);
   gauge('sluice_queue_capacity', 'Queue capacity in events.', () => pipeline.queue.capacity.events);
   gauge('sluice_queue_bytes', 'Payload bytes waiting in the queue.', () => pipeline.queue.bytes);

@@ -17,7 +17,7 @@ export async function loadEventTracer(
   if (!config.enabled) return undefined;
   const settings = tracingSettings(config, env);
   const { createOtelEventTracer } = await import('./otel-setup.ts');
-  const tracer = createOtelEventTracer(settings, broker, logger);
+  const tracer = await createOtelEventTracer(settings, broker, logger);
   logger.info(
     { endpoint: settings.endpoint, sampleRatio: settings.sampleRatio, serviceName: settings.serviceName, exemplars: settings.exemplars },
     'tracing on: exporting spans over OTLP/HTTP',

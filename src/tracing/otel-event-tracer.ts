@@ -9,14 +9,14 @@ import {
   SpanKind,
   SpanStatusCode,
   type TextMapPropagator,
-  type Tracer,
   trace,
 } from '@opentelemetry/api';
 import type { SourceEvent } from '../broker/contract.ts';
 import { errorMessage } from '../errors.ts';
+import { EventSpan, now, type SpanSink } from './event-span.ts';
 import type { AbandonOutcome, EventTrace, EventTracer, TraceOutcome } from './event-tracer.ts';
 import { parseTraceparent, TRACEPARENT } from './propagation.ts';
-import { sampleEvent } from './sampler.ts';
+import { EventSampler } from './sampler.ts';
 
 /**
  * The spans of one traced event, in the trace its `traceparent` names (or a new one):
@@ -27,6 +27,9 @@ import { sampleEvent } from './sampler.ts';
  *     · event "nack"              when it goes back to the broker
  *   (a handler that succeeds is followed at once by the ack: the span's end is its end)
  *   └─ dead letter (PRODUCER)     the dead-letter write, when the event failed for good
+ *
+ * The spans are {@link EventSpan}s, recorded as plain data and exported from a worker thread
+ * (export-thread.ts), not the SDK's: see event-span.ts for why.
  *
  * One span per event, with the steps as timed span events rather than child spans: the core
  * spends about a microsecond on an event, and a span costs several (ids, attributes, export), so
@@ -42,26 +45,29 @@ import { sampleEvent } from './sampler.ts';
 export class OtelEventTracer implements EventTracer {
   /** Traces of events received and not yet taken by a worker. Only sampled events enter. */
   private readonly pending = new WeakMap<SourceEvent, TracedEvent>();
+  private readonly sampler: EventSampler;
 
   constructor(
-    private readonly tracer: Tracer,
+    private readonly sink: SpanSink,
     private readonly propagator: TextMapPropagator,
     private readonly broker: string,
-    private readonly sampleRatio: number,
+    sampleRatio: number,
     private readonly shutdownProvider: () => Promise<void>,
-    private readonly random: () => number = Math.random,
-  ) {}
+    random: () => number = Math.random,
+  ) {
+    this.sampler = new EventSampler(sampleRatio, random);
+  }
 
   received(events: readonly SourceEvent[]): void {
     let receivedAt: number | undefined;
     for (const event of events) {
       const header = event.headers[TRACEPARENT];
       const parent = header === undefined ? undefined : parseTraceparent(header);
-      if (!sampleEvent(parent, this.sampleRatio, this.random)) continue;
-      receivedAt ??= performance.now(); // one clock read for the batch
+      if (!this.sampler.sample(parent)) continue;
+      receivedAt ??= now(); // one clock read for the batch
       const parentContext =
         parent === undefined ? ROOT_CONTEXT : this.propagator.extract(ROOT_CONTEXT, event.headers, defaultTextMapGetter);
-      this.pending.set(event, new TracedEvent(this.tracer, event, this.broker, parentContext, receivedAt));
+      this.pending.set(event, new TracedEvent(this.sink, parentContext, event, this.broker, receivedAt));
     }
   }
 
@@ -94,15 +100,15 @@ export class OtelEventTracer implements EventTracer {
 /** A traced (sampled) event's span. */
 class TracedEvent implements EventTrace {
   readonly traceId: string;
-  readonly span: Span;
-  private readonly context: Context;
+  readonly span: EventSpan;
+  private context: Context | undefined;
   private deadLetterSpan: Span | undefined;
 
   constructor(
-    private readonly tracer: Tracer,
+    private readonly sink: SpanSink,
+    private readonly parent: Context,
     event: SourceEvent,
     broker: string,
-    parent: Context,
     receivedAt: number,
   ) {
     const attributes: Attributes = {
@@ -114,8 +120,7 @@ class TracedEvent implements EventTrace {
       'sluice.offset': event.position.offset,
       'sluice.attempt': event.attempt,
     };
-    this.span = tracer.startSpan(`${event.source} process`, { kind: SpanKind.CONSUMER, startTime: receivedAt, attributes }, parent);
-    this.context = trace.setSpan(parent, this.span);
+    this.span = new EventSpan(sink, `${event.source} process`, SpanKind.CONSUMER, trace.getSpanContext(parent), receivedAt, attributes);
     this.traceId = this.span.spanContext().traceId;
   }
 
@@ -125,6 +130,7 @@ class TracedEvent implements EventTrace {
   }
 
   run<E, C>(handler: (event: E, context: C) => unknown, event: E, context: C): unknown {
+    this.context ??= trace.setSpan(this.parent, this.span);
     return contextApi.with(this.context, handler, undefined, event, context);
   }
 
@@ -136,7 +142,7 @@ class TracedEvent implements EventTrace {
   }
 
   deadLetterStarted(): Span {
-    this.deadLetterSpan = this.tracer.startSpan('dead letter', { kind: SpanKind.PRODUCER }, this.context);
+    this.deadLetterSpan = new EventSpan(this.sink, 'dead letter', SpanKind.PRODUCER, this.span.spanContext(), now(), {});
     return this.deadLetterSpan;
   }
 

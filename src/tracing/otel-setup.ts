@@ -2,30 +2,28 @@ import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from 'pino';
+import { withTimeout } from '../util/with-timeout.ts';
+import { ExportThread } from './export-thread.ts';
 import { OtelEventTracer } from './otel-event-tracer.ts';
 import type { TracingSettings } from './settings.ts';
 
 /**
  * The OpenTelemetry SDK as Sluice runs it; imported only when tracing is on (load.ts).
  *
- * Two providers share one batch processor and OTLP/HTTP (protobuf) exporter:
- * - Sluice's event spans come from a provider whose sampler always records, because Sluice has
- *   already decided which events are traced (sampler.ts) before asking for a span: asking the
- *   SDK's ratio sampler again would trace ratio² of them.
+ * Two ways out, to the same OTLP/HTTP (protobuf) endpoint:
+ * - Sluice's event spans are `EventSpan`s (event-span.ts), recorded on the event loop and
+ *   serialized and exported by a worker thread (export-thread.ts). Sluice has already decided
+ *   which events are traced (sampler.ts) before it starts one, so no SDK sampler is asked again
+ *   (that would trace ratio² of them).
  * - The global provider, registered with the AsyncLocalStorage context manager and the W3C
  *   propagator, serves the handler's own spans (`trace.getTracer(…)` in a handler): parent based
- *   with the same ratio, so a handler's spans follow the event's decision.
+ *   with the same ratio, so a handler's spans follow the event's decision. They are rare and the
+ *   handler's own, so they keep the SDK's batch processor and exporter on the event loop.
  */
-export function createOtelEventTracer(settings: TracingSettings, broker: string, logger: Logger): OtelEventTracer {
+export async function createOtelEventTracer(settings: TracingSettings, broker: string, logger: Logger): Promise<OtelEventTracer> {
   const warn = logger.child({ component: 'tracing' });
   diag.setLogger(
     {
@@ -51,11 +49,15 @@ export function createOtelEventTracer(settings: TracingSettings, broker: string,
     spanProcessors: [processor],
   });
   global.register({ propagator });
-  const events = new BasicTracerProvider({ resource, sampler: new AlwaysOnSampler(), spanProcessors: [processor] });
+  const events = new ExportThread(settings, warn);
+  // Start-up waits for the export thread to have loaded the exporter (a few hundred ms of module
+  // loading): a thread that cannot start fails start-up here, not silently at the first span.
+  await withTimeout(events.ready, 60_000, 'starting the span export thread');
   const shutdown = async () => {
-    // The processor is shared: the first shutdown flushes and stops it, the second is a no-op.
-    await events.shutdown().catch((error: unknown) => warn.warn({ error: String(error) }, 'exporting the last spans failed'));
-    await global.shutdown().catch(() => undefined);
+    await Promise.all([
+      events.shutdown(settings.exportTimeoutMs),
+      global.shutdown().catch((error: unknown) => warn.warn({ error: String(error) }, "exporting the handler's last spans failed")),
+    ]);
   };
-  return new OtelEventTracer(events.getTracer('sluice'), propagator, broker, settings.sampleRatio, shutdown);
+  return new OtelEventTracer(events, propagator, broker, settings.sampleRatio, shutdown);
 }

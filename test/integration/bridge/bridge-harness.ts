@@ -2,20 +2,68 @@
 // a real `sluice run` child forwards them (handler.forward) to a destination on another broker,
 // is SIGKILLed mid-stream (no flush, no final commit), and a second child takes over. A reader
 // of the destination, started before the bridge, must see every event number: 0 lost.
-// Duplicates are allowed (at-least-once) and counted.
+// Duplicates are allowed (at-least-once) and counted. bridgeFixture() is the set-up every bridge
+// test file shares: scratch directory, children and destination readers, cleaned up after.
 import type { ChildProcess } from 'node:child_process';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { stringify } from 'yaml';
 import type { EventSink, OutgoingEvent, Source, SourceEvent } from '../../../src/broker/contract.ts';
 import { adapters } from '../../../src/composition/adapters.ts';
+import { killChildren } from '../../crash/sluice-child.ts';
 import { runSluice } from '../crash-restart.ts';
 import { type SluiceProcess, spawnSluice } from '../../sluice-cli.ts';
 
 const silent = pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' });
+
+/**
+ * What every bridge test of a describe block shares: a scratch directory (configs, child logs),
+ * the `sluice` children started in it, and the destination readers it opened.
+ */
+export interface BridgeFixture {
+  /** The scratch directory, made before the block's tests and removed after them. */
+  readonly dir: string;
+  /** Sluice children started for the block: SIGKILLed after it, if any still runs. */
+  readonly children: Set<ChildProcess>;
+  /** {@link readDestination}, its source stopped and closed after the test. */
+  read(broker: BrokerSection, destination: string, group: string): Promise<Seen>;
+}
+
+/** Call inside a describe block: registers the set-up and clean-up of a {@link BridgeFixture}. */
+export function bridgeFixture(prefix = 'sluice-bridge-'): BridgeFixture {
+  const children = new Set<ChildProcess>();
+  const readers: Source[] = [];
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    for (const source of readers.splice(0)) {
+      await source.stop();
+      await source.close();
+    }
+  });
+  afterAll(async () => {
+    killChildren(children);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      if (dir === undefined) throw new Error('bridgeFixture: the scratch directory exists only inside the tests');
+      return dir;
+    },
+    children,
+    async read(broker, destination, group) {
+      const seen = await readDestination(broker, destination, group);
+      readers.push(seen.source);
+      return seen;
+    },
+  };
+}
 
 /** A broker section as the adapter's schema validated it. */
 export interface BrokerSection {
@@ -109,13 +157,11 @@ export async function readDestination(broker: BrokerSection, destination: string
 }
 
 export interface BridgeCrashOptions {
-  dir: string;
   name: string;
   events: number;
   /** The Sluice config of the bridge: broker (the source) and handler.forward. */
   config: Record<string, unknown>;
   seen: Seen;
-  children: Set<ChildProcess>;
   /**
    * `sluice replay` with these arguments (after `--config <file>`) instead of `sluice run`: the
    * second child must then exit 0 by itself once caught up and say how many it replayed.
@@ -143,8 +189,11 @@ async function waitFor(what: string, ms: number, check: () => boolean, child: Ch
 }
 
 /** Kill the bridge at a third, restart it, wait for all; asserts none is missing. */
-export async function killBridgeMidStream(options: BridgeCrashOptions): Promise<{ atKill: number; duplicates: number }> {
-  const { dir, name, events, seen } = options;
+export async function killBridgeMidStream(
+  { dir, children }: Pick<BridgeFixture, 'dir' | 'children'>,
+  options: BridgeCrashOptions,
+): Promise<{ atKill: number; duplicates: number }> {
+  const { name, events, seen } = options;
   const write = async (file: string, config: Record<string, unknown>) => {
     const path = join(dir, file);
     await writeFile(
@@ -165,9 +214,8 @@ export async function killBridgeMidStream(options: BridgeCrashOptions): Promise<
   ];
   const log = join(dir, `${name}.log`);
   const start = (configPath: string): { child: ChildProcess; replay?: SluiceProcess } => {
-    if (!options.replay)
-      return { child: runSluice(configPath, join(dir, `${name}.unused.txt`), { children: options.children, logFile: log }) };
-    const replay = spawnReplay(['replay', '--config', configPath, ...options.replay], options.children, log);
+    if (!options.replay) return { child: runSluice(configPath, join(dir, `${name}.unused.txt`), { children, logFile: log }) };
+    const replay = spawnReplay(['replay', '--config', configPath, ...options.replay], children, log);
     return { child: replay.child, replay };
   };
   const t0 = Date.now();

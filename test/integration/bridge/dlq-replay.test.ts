@@ -1,25 +1,12 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kafkaConfigSchema } from '../../../adapters/kafka/config.ts';
-import { killChildren } from '../../crash/sluice-child.ts';
 import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { createDestination, fastKafka, killBridgeMidStream, produce, readDestination, SLOW_BRIDGE, traceparent } from './bridge-harness.ts';
+import { bridgeFixture, createDestination, fastKafka, killBridgeMidStream, produce, SLOW_BRIDGE, traceparent } from './bridge-harness.ts';
 
 const EVENTS = 3_000;
 
 describeWithBroker('kafka', 'sluice replay of a Kafka dead-letter topic', (kafka) => {
-  const children = new Set<ChildProcess>();
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-replay-'));
-  });
-  afterAll(async () => {
-    killChildren(children);
-    await rm(dir, { recursive: true, force: true });
-  });
+  const bridge = bridgeFixture('sluice-replay-');
 
   it('republishes every dead letter as the original event (0 lost) across a SIGKILL of the replay', { timeout: 300_000 }, async () => {
     const orders = uniqueName('orders');
@@ -41,22 +28,15 @@ describeWithBroker('kafka', 'sluice replay of a Kafka dead-letter topic', (kafka
         'sluice-failed-at': new Date().toISOString(),
       }),
     });
-    const seen = await readDestination(broker, orders, uniqueName('check'));
-    try {
-      const result = await killBridgeMidStream({
-        dir,
-        name: 'replay',
-        events: EVENTS,
-        children,
-        seen,
-        config: { ...SLOW_BRIDGE, broker: { type: 'kafka', kafka: fastKafka(kafka.brokers, dlq, uniqueName('unused')) } },
-        replay: ['--from', dlq, '--to', orders, '--group', uniqueName('replay'), '--idle-exit-ms', '3000'],
-      });
-      console.log(`replay ${dlq} → ${orders}: ${EVENTS} events, ${result.atKill} at the kill, ${result.duplicates} duplicates`);
-      expect(seen.deadLetterHeaders, 'republished events still carrying dead-letter headers').toBe(0);
-    } finally {
-      await seen.source.stop();
-      await seen.source.close();
-    }
+    const seen = await bridge.read(broker, orders, uniqueName('check'));
+    const result = await killBridgeMidStream(bridge, {
+      name: 'replay',
+      events: EVENTS,
+      seen,
+      config: { ...SLOW_BRIDGE, broker: { type: 'kafka', kafka: fastKafka(kafka.brokers, dlq, uniqueName('unused')) } },
+      replay: ['--from', dlq, '--to', orders, '--group', uniqueName('replay'), '--idle-exit-ms', '3000'],
+    });
+    console.log(`replay ${dlq} → ${orders}: ${EVENTS} events, ${result.atKill} at the kill, ${result.duplicates} duplicates`);
+    expect(seen.deadLetterHeaders, 'republished events still carrying dead-letter headers').toBe(0);
   });
 });

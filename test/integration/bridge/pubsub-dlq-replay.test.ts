@@ -3,12 +3,11 @@
 // and `sluice replay` reads that subscription by default. A subscription only holds what is
 // published after it exists, so without it the dead letters written before the replay started
 // would be gone for the replay (this test then fails with 0 replayed).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { pubsubConfigSchema } from '../../../adapters/pubsub/config.ts';
 import type { SourceEvent } from '../../../src/broker/contract.ts';
@@ -16,18 +15,12 @@ import { adapters } from '../../../src/composition/adapters.ts';
 import { PublisherDeadLetter } from '../../../src/dead-letter/publisher-dead-letter.ts';
 import { spawnSluice } from '../../sluice-cli.ts';
 import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { createDestination, readDestination, traceparent } from './bridge-harness.ts';
+import { bridgeFixture, createDestination, traceparent } from './bridge-harness.ts';
 
 const EVENTS = 500;
 
 describeWithBroker('pubsub', 'sluice replay of Pub/Sub dead letters', (pubsub) => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-pubsub-replay-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const bridge = bridgeFixture('sluice-pubsub-replay-');
 
   it('replays every dead letter written before the replay started, through <dlq>-replay by default', { timeout: 180_000 }, async () => {
     const orders = uniqueName('orders');
@@ -69,29 +62,25 @@ describeWithBroker('pubsub', 'sluice replay of Pub/Sub dead letters', (pubsub) =
 
     // The replay's destination and a reader of it; the replay itself starts only now.
     await createDestination(broker, orders);
-    const seen = await readDestination(broker, orders, uniqueName('check'));
-    try {
-      const configPath = join(dir, 'replay.sluice.yaml');
-      await writeFile(
-        configPath,
-        stringify({ metrics: { enabled: false }, log: { level: 'warn', summaryIntervalMs: 0 }, broker: { type: 'pubsub', pubsub: raw } }),
-      );
-      // No --group: the replay reads `<dlq>-replay`, the subscription the writer created.
-      const replay = spawnSluice(['replay', '--config', configPath, '--from', dlq, '--to', orders, '--idle-exit-ms', '3000']);
-      const code = await replay.exited;
-      expect(code, `replay exit (stderr: ${replay.output.stderr.slice(-2000)})`).toBe(0);
-      expect(replay.output.stdout).toContain(`replayed ${EVENTS} events from ${dlq} to ${orders}`);
+    const seen = await bridge.read(broker, orders, uniqueName('check'));
+    const configPath = join(bridge.dir, 'replay.sluice.yaml');
+    await writeFile(
+      configPath,
+      stringify({ metrics: { enabled: false }, log: { level: 'warn', summaryIntervalMs: 0 }, broker: { type: 'pubsub', pubsub: raw } }),
+    );
+    // No --group: the replay reads `<dlq>-replay`, the subscription the writer created.
+    const replay = spawnSluice(['replay', '--config', configPath, '--from', dlq, '--to', orders, '--idle-exit-ms', '3000']);
+    bridge.children.add(replay.child);
+    const code = await replay.exited;
+    expect(code, `replay exit (stderr: ${replay.output.stderr.slice(-2000)})`).toBe(0);
+    expect(replay.output.stdout).toContain(`replayed ${EVENTS} events from ${dlq} to ${orders}`);
 
-      const deadline = Date.now() + 60_000;
-      while (new Set(seen.numbers).size < EVENTS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-      const all = new Set(seen.numbers);
-      const missing = Array.from({ length: EVENTS }, (_, n) => n).filter((n) => !all.has(n));
-      expect(missing, 'dead letters never replayed').toEqual([]);
-      expect(seen.deadLetterHeaders, 'replayed events still carrying dead-letter headers').toBe(0);
-      expect(seen.lostHeaders, 'replayed events whose traceparent was lost').toBe(0);
-    } finally {
-      await seen.source.stop();
-      await seen.source.close();
-    }
+    const deadline = Date.now() + 60_000;
+    while (new Set(seen.numbers).size < EVENTS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    const all = new Set(seen.numbers);
+    const missing = Array.from({ length: EVENTS }, (_, n) => n).filter((n) => !all.has(n));
+    expect(missing, 'dead letters never replayed').toEqual([]);
+    expect(seen.deadLetterHeaders, 'replayed events still carrying dead-letter headers').toBe(0);
+    expect(seen.lostHeaders, 'replayed events whose traceparent was lost').toBe(0);
   });
 });

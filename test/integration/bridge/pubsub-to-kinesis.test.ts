@@ -1,28 +1,15 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kinesisConfigSchema } from '../../../adapters/kinesis/config.ts';
 import { pubsubConfigSchema } from '../../../adapters/pubsub/config.ts';
-import { killChildren } from '../../crash/sluice-child.ts';
 import { describeWithBroker, uniqueName } from '../brokers.ts';
-import { createDestination, killBridgeMidStream, produce, readDestination, SLOW_BRIDGE } from './bridge-harness.ts';
+import { bridgeFixture, createDestination, killBridgeMidStream, produce, SLOW_BRIDGE } from './bridge-harness.ts';
 
 const EVENTS = 3_000;
 
 describeWithBroker('pubsub', 'bridge Pub/Sub → Kinesis', (pubsub) => {
   describeWithBroker('kinesis', 'kinesalite', (kinesis) => {
     describeWithBroker('dynamodb', 'dynalite leases', (dynamodb) => {
-      const children = new Set<ChildProcess>();
-      let dir: string;
-      beforeAll(async () => {
-        dir = await mkdtemp(join(tmpdir(), 'sluice-bridge-'));
-      });
-      afterAll(async () => {
-        killChildren(children);
-        await rm(dir, { recursive: true, force: true });
-      });
+      const bridge = bridgeFixture();
 
       it('forwards every event (0 lost) across a SIGKILL of the bridge, traceparent kept', { timeout: 300_000 }, async () => {
         const from = uniqueName('bridge-p2k');
@@ -59,26 +46,19 @@ describeWithBroker('pubsub', 'bridge Pub/Sub → Kinesis', (pubsub) => {
         await createDestination(source, from);
         await createDestination(destination, to, 2);
         await produce(source, from, EVENTS);
-        const seen = await readDestination(destination, to, uniqueName('check'));
-        try {
-          const result = await killBridgeMidStream({
-            dir,
-            name: 'pubsub-to-kinesis',
-            events: EVENTS,
-            children,
-            seen,
-            config: {
-              ...SLOW_BRIDGE,
-              broker: { type: 'pubsub', pubsub: pubsubRaw },
-              handler: { forward: { broker: { type: 'kinesis', kinesis: kinesisRaw }, destination: to } },
-            },
-          });
-          console.log(`pubsub → kinesis: ${EVENTS} events, ${result.atKill} at the kill, ${result.duplicates} duplicates`);
-          expect(result.atKill).toBeGreaterThan(0);
-        } finally {
-          await seen.source.stop();
-          await seen.source.close();
-        }
+        const seen = await bridge.read(destination, to, uniqueName('check'));
+        const result = await killBridgeMidStream(bridge, {
+          name: 'pubsub-to-kinesis',
+          events: EVENTS,
+          seen,
+          config: {
+            ...SLOW_BRIDGE,
+            broker: { type: 'pubsub', pubsub: pubsubRaw },
+            handler: { forward: { broker: { type: 'kinesis', kinesis: kinesisRaw }, destination: to } },
+          },
+        });
+        console.log(`pubsub → kinesis: ${EVENTS} events, ${result.atKill} at the kill, ${result.duplicates} duplicates`);
+        expect(result.atKill).toBeGreaterThan(0);
       });
     });
   });

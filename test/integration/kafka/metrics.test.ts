@@ -1,6 +1,6 @@
 // The Kafka metrics a dashboard or an autoscaler relies on, read from the injected registry: the
 // shared lag series per partition (events and age) that fall to zero once everything is acked
-// and committed, commits, and the connection gauge.
+// and committed, commits, and the adapter's own sluice_kafka_* series (membership, rebalances).
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Publisher } from '../../../src/broker/contract.ts';
@@ -46,6 +46,9 @@ describeWithKafka('kafka metrics', (endpoint) => {
   it('reports lag per partition, commits and membership on the injected registry', async () => {
     const registry = new Registry();
     const adapter = kafkaTestAdapter(endpoint, { topics: [topic], group: `${topic}-group` }, registry);
+    // The adapter's own series exist, at 0, before any source starts (the one metrics idiom).
+    expect(await value(registry, 'sluice_kafka_connected', { broker: 'kafka' })).toBe(0);
+    expect(await value(registry, 'sluice_kafka_rebalances_total', { broker: 'kafka' })).toBe(0);
     const published = Date.now();
     await publisher.publish(
       topic,
@@ -55,7 +58,7 @@ describeWithKafka('kafka metrics', (endpoint) => {
     registerSourceMetrics(registry, 'kafka', source); // as the composition root does
     const sink = new CollectingSink(10); // 10 events at a time, acked by the test
     await source.start(sink);
-    expect(await value(registry, 'sluice_broker_connected', { broker: 'kafka' })).toBe(1);
+    expect(await value(registry, 'sluice_kafka_connected', { broker: 'kafka' })).toBe(1);
 
     const deadline = Date.now() + 30_000;
     while (sink.events.length < 10) {
@@ -83,8 +86,8 @@ describeWithKafka('kafka metrics', (endpoint) => {
     expect(await value(registry, 'sluice_source_commits_total', { broker: 'kafka', source: topic })).toBeGreaterThan(0);
     expect(await value(registry, 'sluice_source_commit_errors_total', { broker: 'kafka', source: topic })).toBe(0);
     await source.close();
-    expect(await value(registry, 'sluice_broker_connected', { broker: 'kafka' })).toBe(0);
+    expect(await value(registry, 'sluice_kafka_connected', { broker: 'kafka' })).toBe(0);
     const text = await registry.metrics();
-    expect(text).toContain('sluice_rebalances_total{broker="kafka"} 0');
+    expect(text).toContain('sluice_kafka_rebalances_total{broker="kafka"} 0');
   });
 });

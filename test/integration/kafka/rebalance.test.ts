@@ -88,7 +88,7 @@ describeWithKafka('kafka consumer group rebalance', (endpoint) => {
   }
 
   async function rebalances(registry: Registry): Promise<number> {
-    const metric = await registry.getSingleMetric('sluice_rebalances_total')!.get();
+    const metric = await registry.getSingleMetric('sluice_kafka_rebalances_total')!.get();
     return metric.values[0]?.value ?? 0;
   }
 

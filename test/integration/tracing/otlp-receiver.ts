@@ -60,8 +60,11 @@ export interface ReceivedSpan {
   parentSpanId: string;
   name: string;
   kind: number;
+  /** Start and end, epoch ms (from the span's unix nanos). */
+  startMs: number;
+  endMs: number;
   attributes: Record<string, unknown>;
-  events: { name: string; attributes: Record<string, unknown> }[];
+  events: { name: string; timeMs: number; attributes: Record<string, unknown> }[];
   status: { code: number; message: string };
   resource: Record<string, unknown>;
   scope: string;
@@ -82,6 +85,9 @@ function attributes(list: DecodedKeyValue[] | undefined): Record<string, unknown
   }
   return out;
 }
+
+/** Unix nanoseconds (decoded as a decimal string) as epoch ms. */
+const epochMs = (nanos: string | undefined) => Number(BigInt(nanos ?? '0') / 1000n) / 1000;
 
 const hex = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
 
@@ -131,8 +137,10 @@ export class OtlpReceiver {
             parentSpanId: number[];
             name: string;
             kind: number;
+            startTimeUnixNano: string;
+            endTimeUnixNano: string;
             attributes: DecodedKeyValue[];
-            events: { name: string; attributes: DecodedKeyValue[] }[];
+            events: { name: string; timeUnixNano: string; attributes: DecodedKeyValue[] }[];
             status?: { code: number; message: string };
           }[];
         }[];
@@ -148,8 +156,14 @@ export class OtlpReceiver {
             parentSpanId: hex(Uint8Array.from(span.parentSpanId)),
             name: span.name,
             kind: span.kind,
+            startMs: epochMs(span.startTimeUnixNano),
+            endMs: epochMs(span.endTimeUnixNano),
             attributes: attributes(span.attributes),
-            events: span.events.map((event) => ({ name: event.name, attributes: attributes(event.attributes) })),
+            events: span.events.map((event) => ({
+              name: event.name,
+              timeMs: epochMs(event.timeUnixNano),
+              attributes: attributes(event.attributes),
+            })),
             status: { code: span.status?.code ?? 0, message: span.status?.message ?? '' },
             resource,
             scope: scopeSpans.scope?.name ?? '',

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBroker } from '../../../adapters/memory/memory-broker.ts';
 import { MemorySource } from '../../../adapters/memory/memory-source.ts';
@@ -18,6 +19,7 @@ import { FileDeadLetter } from '../../../src/dead-letter/file-dead-letter.ts';
 import type { Handler } from '../../../src/handler/handler.ts';
 import { OtelEventTracer } from '../../../src/tracing/otel-event-tracer.ts';
 import { parseTraceparent } from '../../../src/tracing/propagation.ts';
+import { type SpanRecord, toReadableSpan } from '../../../src/tracing/span-record.ts';
 import { eventually, silent } from '../helpers.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -31,11 +33,11 @@ afterAll(() => {
 });
 
 function tracedPipeline(handler: Handler, sampleRatio: number, deadLetterPath?: string) {
+  // The spans as the export thread hands them to the OTLP exporter, here to the SDK's in-memory one.
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const tracer = new OtelEventTracer(provider.getTracer('test'), new W3CTraceContextPropagator(), 'memory', sampleRatio, () =>
-    provider.shutdown(),
-  );
+  const resource = resourceFromAttributes({ 'service.name': 'test' });
+  const sink = { ended: (record: SpanRecord) => exporter.export([toReadableSpan(record, resource)], () => undefined) };
+  const tracer = new OtelEventTracer(sink, new W3CTraceContextPropagator(), 'memory', sampleRatio, () => exporter.shutdown());
   const broker = new MemoryBroker();
   const source = new MemorySource(broker, {
     topic: 'orders',

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { unwrapEnvelope, wrapEnvelope } from '../../../adapters/kinesis/envelope.ts';
 import { type HttpEvent, RequestBatch, requestTraceContext } from '../../../adapters/http/http-event.ts';
 import { formatTraceparent, inheritTraceContext, injectTraceContext, parseTraceparent } from '../../../src/tracing/propagation.ts';
-import { sampleEvent } from '../../../src/tracing/sampler.ts';
+import { EventSampler } from '../../../src/tracing/sampler.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -68,26 +68,49 @@ describe('injectTraceContext (dead letters, forward)', () => {
 
 describe('sampling: parent based, then a ratio', () => {
   const parent = (flags: number) => ({ traceId: TRACE, spanId: SPAN, flags });
-
-  it('follows an incoming decision whatever the ratio', () => {
-    expect(sampleEvent(parent(1), 0, () => 0.99)).toBe(true);
-    expect(sampleEvent(parent(0), 1, () => 0)).toBe(false);
-  });
-
-  it('samples events without a parent at the ratio', () => {
-    expect(sampleEvent(undefined, 0, () => 0)).toBe(false);
-    expect(sampleEvent(undefined, 1, () => 0.999)).toBe(true);
-    expect(sampleEvent(undefined, 0.01, () => 0.005)).toBe(true);
-    expect(sampleEvent(undefined, 0.01, () => 0.5)).toBe(false);
+  const lcg = () => {
     let seed = 1;
-    const random = () => {
+    return () => {
       seed = (seed * 48_271) % 2_147_483_647;
       return seed / 2_147_483_647;
     };
-    let sampled = 0;
-    for (let i = 0; i < 100_000; i++) if (sampleEvent(undefined, 0.01, random)) sampled++;
-    expect(sampled).toBeGreaterThan(800);
-    expect(sampled).toBeLessThan(1200);
+  };
+
+  it('follows an incoming decision whatever the ratio', () => {
+    expect(new EventSampler(0, () => 0.99).sample(parent(1))).toBe(true);
+    expect(new EventSampler(1, () => 0).sample(parent(0))).toBe(false);
+  });
+
+  it('samples events without a parent at the ratio: none at 0, all at 1', () => {
+    const none = new EventSampler(0);
+    const all = new EventSampler(1);
+    for (let i = 0; i < 1_000; i++) {
+      expect(none.sample(undefined)).toBe(false);
+      expect(all.sample(undefined)).toBe(true);
+    }
+  });
+
+  it('at 1 %, samples about 1 % with gaps of the geometric law (mean 99, not a fixed stride)', () => {
+    const sampler = new EventSampler(0.01, lcg());
+    const gaps: number[] = [];
+    let last = -1;
+    for (let i = 0; i < 1_000_000; i++) {
+      if (!sampler.sample(undefined)) continue;
+      if (last >= 0) gaps.push(i - last - 1);
+      last = i;
+    }
+    expect(gaps.length).toBeGreaterThan(9_500);
+    expect(gaps.length).toBeLessThan(10_500);
+    const mean = gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length;
+    expect(mean).toBeGreaterThan(95);
+    expect(mean).toBeLessThan(103);
+    // Geometric: P(gap = 0) = 1 %, and about e^-1 of the gaps exceed 99.
+    const zero = gaps.filter((gap) => gap === 0).length / gaps.length;
+    expect(zero).toBeGreaterThan(0.006);
+    expect(zero).toBeLessThan(0.014);
+    const long = gaps.filter((gap) => gap > 99).length / gaps.length;
+    expect(long).toBeGreaterThan(0.34);
+    expect(long).toBeLessThan(0.39);
   });
 });
 
