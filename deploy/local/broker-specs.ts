@@ -1,4 +1,4 @@
-// The local brokers (Kafka, the Pub/Sub emulator and pstest, kinesalite, kinesis-mock, dynalite):
+// The local brokers (Kafka, the Pub/Sub emulator and pstest, kinesalite, kinesis-mock, dynalite, NATS):
 // how each is prepared, launched and probed. The manager (broker-manager.ts) treats them all alike.
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -12,10 +12,11 @@ import {
   PUBSUB_PROJECT_ID,
   withKafkaSasl,
 } from './endpoints.ts';
-import { dynamodbHealth, kafkaHealth, kinesisHealth, pstestHealth, pubsubHealth } from './health-checks.ts';
+import { dynamodbHealth, kafkaHealth, kinesisHealth, natsHealth, pstestHealth, pubsubHealth } from './health-checks.ts';
 import { checkJava, KAFKA_VERSION, prepareKafka, PrerequisiteMissing } from './kafka-dist.ts';
 import { KAFKA_SASL_MECHANISM, kafkaSecurityDir, readKafkaSecurity } from './kafka-security.ts';
 import { dataDir, deployDir } from './paths.ts';
+import { NATS_SERVER_VERSION, natsServer } from './nats-dist.ts';
 import { ensurePstest, pstestVersion } from './pstest-dist.ts';
 import type { LaunchCommand } from './process-group.ts';
 
@@ -232,5 +233,21 @@ export const BROKERS: Record<BrokerName, BrokerSpec> = {
     stopGraceMs: 5_000,
     prepare: async () => node('dynalite-server.mjs', [String(PORTS.dynamodb)]),
     health: () => dynamodbHealth(ENDPOINTS.dynamodb.url),
+  },
+  nats: {
+    name: 'nats',
+    title: `nats-server ${NATS_SERVER_VERSION} (JetStream, file store under the state dir)`,
+    ports: [PORTS.nats],
+    marker: 'nats-server',
+    startTimeoutMs: 30_000,
+    stopGraceMs: 10_000,
+    // Built once per machine (minutes, cold) into the user cache; a cached build is reused.
+    prepare: async (log) => {
+      const { binary } = await natsServer(log);
+      const store = join(dataDir('nats'), 'jetstream');
+      mkdirSync(store, { recursive: true });
+      return { command: binary, args: ['-a', LOCAL_HOST, '-p', String(PORTS.nats), '-js', '-sd', store, '-n', 'sluice-local'] };
+    },
+    health: () => natsHealth(ENDPOINTS.nats.servers),
   },
 };

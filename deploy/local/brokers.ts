@@ -1,6 +1,6 @@
 // Local brokers for development and integration tests, as processes on 127.0.0.1.
 //
-//   npm run brokers:up                      # all: kafka pubsub pstest kinesis kinesis-mock dynamodb
+//   npm run brokers:up                      # all: kafka pubsub pstest kinesis kinesis-mock dynamodb nats
 //   npm run brokers:up -- kafka pubsub      # a subset (or SLUICE_BROKERS=kafka,pubsub)
 //   npm run brokers:status
 //   npm run brokers:down
@@ -34,7 +34,7 @@ async function up(): Promise<number> {
   // These are tool variables (tests, adapter benchmarks, SDKs), not config: `sluice run` reads
   // only `SLUICE_<SECTION>__<KEY>` variables, so it is pointed at a broker by a profile instead.
   console.log(`\n# For the integration tests, the adapter benchmarks and the SDKs:\n${envLines(outcomes).join('\n')}`);
-  const profiles = ok.filter((name) => ['kafka', 'kinesis', 'pubsub'].includes(name));
+  const profiles = ok.filter((name) => ['kafka', 'kinesis', 'pubsub', 'nats'].includes(name));
   if (profiles.length > 0) {
     console.log('\n# sluice run does not read those; point it at a local broker with its profile:');
     for (const name of profiles) console.log(`#   sluice run --config config/local/${name}.yaml`);

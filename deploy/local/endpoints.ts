@@ -2,7 +2,7 @@
 // global setup to the test workers), and the single place where ports and the environment
 // variables that point Sluice at the brokers are written down.
 
-export const BROKER_NAMES = ['kafka', 'pubsub', 'pstest', 'kinesis', 'kinesis-mock', 'dynamodb'] as const;
+export const BROKER_NAMES = ['kafka', 'pubsub', 'pstest', 'kinesis', 'kinesis-mock', 'dynamodb', 'nats'] as const;
 export type BrokerName = (typeof BROKER_NAMES)[number];
 
 export const LOCAL_HOST = '127.0.0.1';
@@ -64,12 +64,21 @@ export interface AwsEndpoint extends EndpointBase {
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
-export type BrokerEndpoint = KafkaEndpoint | PubSubEndpoint | AwsEndpoint;
+/** nats-server with JetStream (deploy/local/nats-dist.ts). */
+export interface NatsEndpoint extends EndpointBase {
+  name: 'nats';
+  /** For `broker.nats.servers`. */
+  servers: string[];
+}
+
+export type BrokerEndpoint = KafkaEndpoint | PubSubEndpoint | AwsEndpoint | NatsEndpoint;
 export type EndpointOf<N extends BrokerName> = N extends 'kafka'
   ? KafkaEndpoint
   : N extends 'pubsub' | 'pstest'
     ? PubSubEndpoint
-    : AwsEndpoint;
+    : N extends 'nats'
+      ? NatsEndpoint
+      : AwsEndpoint;
 
 /**
  * A port from the environment, else its default. Only Kafka's ports move: a second, private
@@ -95,6 +104,8 @@ export const PORTS = {
   kinesisMock: 4568,
   kinesisMockTls: 4570,
   dynamodb: 4569,
+  /** NATS's usual client port; nothing else of the stack uses it. */
+  nats: 4222,
 };
 
 const at = (port: number) => ({ host: LOCAL_HOST, port, address: `${LOCAL_HOST}:${port}` });
@@ -147,6 +158,12 @@ export const ENDPOINTS: { [N in BrokerName]: EndpointOf<N> } = {
   kinesis: aws('kinesis', PORTS.kinesis, 'SLUICE_KINESIS_ENDPOINT'),
   'kinesis-mock': aws('kinesis-mock', PORTS.kinesisMock, 'SLUICE_KINESIS_MOCK_ENDPOINT', PORTS.kinesisMockTls),
   dynamodb: aws('dynamodb', PORTS.dynamodb, 'SLUICE_DYNAMODB_ENDPOINT'),
+  nats: {
+    name: 'nats',
+    ...at(PORTS.nats),
+    servers: [`${LOCAL_HOST}:${PORTS.nats}`],
+    env: { SLUICE_NATS_SERVERS: `${LOCAL_HOST}:${PORTS.nats}` },
+  },
 };
 
 /**

@@ -128,3 +128,18 @@ export function portTaken(host: string, port: number): Promise<boolean> {
     socket.once('error', () => done(false));
   });
 }
+
+/** NATS: a client connects and JetStream answers an account-info request (JetStream is on). */
+export async function natsHealth(servers: string[]): Promise<string> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  return within(PROBE_TIMEOUT_MS, 'nats', async () => {
+    const nc = await connect({ servers, timeout: 2_000, reconnect: false });
+    try {
+      const info = await (await jetstreamManager(nc, { timeout: 2_000 })).getAccountInfo();
+      return `nats-server ${nc.info?.version ?? '?'}, JetStream: ${info.streams} stream(s)`;
+    } finally {
+      await nc.close();
+    }
+  });
+}

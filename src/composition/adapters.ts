@@ -42,6 +42,11 @@ export const adapters: Readonly<Record<string, AdapterEntry>> = {
     module: () => import('../../adapters/pubsub/module.ts'),
     bench: async () => (await import('../../adapters/pubsub/bench-hooks.ts')).benchHooks,
   },
+  nats: {
+    schema: async () => (await import('../../adapters/nats/config.ts')).natsConfigSchema,
+    module: () => import('../../adapters/nats/module.ts'),
+    bench: async () => (await import('../../adapters/nats/bench-hooks.ts')).benchHooks,
+  },
   http: {
     schema: async () => (await import('../../adapters/http/config.ts')).httpConfigSchema,
     module: () => import('../../adapters/http/module.ts'),

@@ -52,7 +52,7 @@ export const configSchema = z
   .object({
     broker: z
       .object({
-        type: z.string().default('memory').describe('Which adapter runs: memory, kafka, kinesis, pubsub, http.'),
+        type: z.string().default('memory').describe('Which adapter runs: memory, kafka, kinesis, pubsub, nats, http.'),
       })
       .catchall(brokerSectionSchema)
       .prefault({})

@@ -112,7 +112,7 @@ class TracedEvent implements EventTrace {
     receivedAt: number,
   ) {
     const attributes: Attributes = {
-      'messaging.system': broker,
+      'messaging.system': MESSAGING_SYSTEM[broker] ?? broker,
       'messaging.operation.type': 'process',
       'messaging.destination.name': event.source,
       'messaging.destination.partition.id': event.position.partition,
@@ -177,6 +177,13 @@ function fail(span: Span, error: unknown): void {
   if (error instanceof Error) span.recordException(error);
   span.setStatus({ code: SpanStatusCode.ERROR, message: error === undefined ? undefined : errorMessage(error) });
 }
+
+/**
+ * `messaging.system` where OpenTelemetry's messaging conventions name the broker differently
+ * from Sluice's `broker.type` (Kafka is `kafka` in both; Kinesis, NATS, HTTP and the memory
+ * broker have no registered value and keep their type).
+ */
+const MESSAGING_SYSTEM: Readonly<Record<string, string>> = { pubsub: 'gcp_pubsub' };
 
 /** `context.span` of an untraced event that arrived without a trace context. */
 const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);

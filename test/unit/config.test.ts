@@ -45,7 +45,7 @@ describe('config', () => {
     expect(files.length).toBeGreaterThanOrEqual(7);
     for (const file of files) {
       const config = await loadConfig(file, {});
-      expect(['memory', 'kafka', 'kinesis', 'pubsub', 'http'], file).toContain(config.broker.type);
+      expect(['memory', 'kafka', 'kinesis', 'pubsub', 'nats', 'http'], file).toContain(config.broker.type);
     }
   });
 

@@ -244,7 +244,7 @@ describeWithBroker('kafka', 'tracing across a Kafka → Pub/Sub bridge', (kafka)
       });
       expect(String(bridgeSpan.attributes['messaging.destination.partition.id'])).toMatch(new RegExp(`^${from}/[01]$`));
       expect(span(consumed.spanId).attributes).toMatchObject({
-        'messaging.system': 'pubsub',
+        'messaging.system': 'gcp_pubsub',
         'messaging.operation.type': 'process',
         'messaging.destination.name': subscription,
         'messaging.destination.partition.id': subscription,

@@ -1,0 +1,76 @@
+/**
+ * The connection and the JetStream resources (stream, durable consumer): what start-up requires,
+ * and how a missing piece is reported (an error naming the key) or, with createResources, made.
+ */
+import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { ConfigError, ConnectionError, errorMessage } from '../../src/errors.ts';
+import { withTimeout } from '../../src/source-kit/index.ts';
+import type { NatsConfig } from './config.ts';
+
+const STREAM_NOT_FOUND = 10059; // JetStreamApiCodes
+const CONSUMER_NOT_FOUND = 10014;
+
+/** Connects within connectTimeoutMs, then reconnects forever (a restarted server keeps its streams). */
+export async function connectNats(config: NatsConfig, name: string): Promise<NatsConnection> {
+  const { servers, user, pass, token, connectTimeoutMs: timeout } = config;
+  try {
+    const connecting = connect({ servers, name, timeout, user, pass, token, maxReconnectAttempts: -1 });
+    return await withTimeout(connecting, timeout + 1000, 'connecting');
+  } catch (error) {
+    throw new ConnectionError(`cannot connect to NATS at ${servers.join(',')} (broker.nats.servers): ${errorMessage(error)}`, error);
+  }
+}
+
+export const manager = (nc: NatsConnection, config: NatsConfig): Promise<JetStreamManager> =>
+  jetstreamManager(nc, { timeout: config.connectTimeoutMs });
+
+/** `lookup()`, or undefined when the server says `notFound`; other failures name `what`. */
+async function find<T>(lookup: () => Promise<T>, notFound: number, what: string): Promise<T | undefined> {
+  try {
+    return await lookup();
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === notFound) return undefined;
+    throw new ConnectionError(`NATS JetStream: cannot look up ${what}: ${errorMessage(error)}`, error);
+  }
+}
+
+const missing = (key: string, what: string) =>
+  new ConfigError(`broker.nats.${key}`, `${what} does not exist (create it, or set broker.nats.createResources)`);
+
+/** The stream exists, or is created (createResources); else an error naming broker.nats.stream. */
+export async function ensureStream(jsm: JetStreamManager, config: NatsConfig): Promise<void> {
+  const { stream } = config;
+  if (await find(() => jsm.streams.info(stream), STREAM_NOT_FOUND, `stream ${stream}`)) return;
+  if (!config.createResources) throw missing('stream', `stream ${stream}`);
+  await jsm.streams.add({ name: stream, subjects: config.subjects ?? [stream] });
+}
+
+/**
+ * The durable consumer exists with explicit acks (max_ack_pending 1 if `ordered`), or is created,
+ * with max_deliver unlimited: the source enforces `maxDeliver` (to the dead-letter subject) where
+ * the server would stop delivering the message and leave it in the stream unseen.
+ */
+export async function ensureConsumer(jsm: JetStreamManager, config: NatsConfig): Promise<ConsumerInfo> {
+  const { stream, consumer } = config;
+  let info = await find(() => jsm.consumers.info(stream, consumer), CONSUMER_NOT_FOUND, `consumer ${consumer}`);
+  if (!info) {
+    if (!config.createResources) throw missing('consumer', `durable consumer ${consumer} of stream ${stream}`);
+    info = await jsm.consumers.add(stream, {
+      durable_name: consumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(config.ackWaitMs),
+      max_deliver: -1,
+      max_ack_pending: config.ordered ? 1 : config.maxAckPending,
+      deliver_policy: config.startFrom === 'earliest' ? DeliverPolicy.All : DeliverPolicy.New,
+      ...(config.filterSubject ? { filter_subject: config.filterSubject } : {}),
+    });
+  }
+  const { ack_policy, max_ack_pending } = info.config;
+  if (ack_policy !== AckPolicy.Explicit)
+    throw new ConfigError('broker.nats.consumer', `consumer ${consumer} has ack_policy ${ack_policy}; Sluice needs explicit`);
+  if (config.ordered && max_ack_pending !== 1)
+    throw new ConfigError('broker.nats.ordered', `consumer ${consumer} has max_ack_pending ${max_ack_pending}; ordered needs 1`);
+  return info;
+}

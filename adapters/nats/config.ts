@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** JetStream names (stream, durable consumer) have no whitespace, `.`, `*`, `>`, `/` or `\`. */
+const jsName = z.string().regex(/^[^\s.*>/\\]{1,255}$/, 'a JetStream name (no whitespace, ".", "*", ">", "/", "\\")');
+const ms = (min: number, fallback: number, what: string) => z.number().int().min(min).default(fallback).describe(what);
+
+/** `broker.nats`: NATS JetStream, a durable pull consumer. Imports no SDK, so validating a config loads none. */
+export const natsConfigSchema = z
+  .object({
+    servers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:4222']).describe('NATS servers, host:port; the client fails over.'),
+    user: z.string().min(1).optional().describe('User name, with `pass`, if the server requires one.'),
+    pass: z.string().min(1).optional().describe('Password of `user`.'),
+    token: z.string().min(1).optional().describe('Authentication token, if the server requires one.'),
+    stream: jsName.default('events').describe('Stream the source reads: the `source` of events (dead letters: `<stream>.dlq`).'),
+    subjects: z.array(z.string().min(1)).min(1).optional().describe('Subjects of a stream created here. Default: [stream].'),
+    consumer: jsName.default('sluice').describe('Durable pull consumer; sources on the same one share the work.'),
+    filterSubject: z.string().min(1).optional().describe('filter_subject of a consumer created here.'),
+    createResources: z.boolean().default(false).describe('Create missing stream, consumer, dead-letter stream (development).'),
+    startFrom: z.enum(['earliest', 'latest']).default('earliest').describe('deliver_policy of a consumer created here: all, or new.'),
+    ackWaitMs: ms(1000, 30_000, 'ack_wait of a consumer created here: unacked that long (with no heartbeat), a message is redelivered.'),
+    workingIntervalMs: z.number().int().min(100).optional().describe('Heartbeats (working()) of held messages. Default: ack_wait / 3.'),
+    nackDelayMs: ms(0, 1000, 'Delay before the server delivers a nacked message again (nak with delay).'),
+    maxDeliver: ms(0, 0, 'Deliveries at most; the next goes to deadLetterSubject (acked), not to the handler. 0: no limit.'),
+    deadLetterSubject: z.string().min(1).default('{source}.dlq').describe('Subject of messages past maxDeliver; {source}: the stream.'),
+    maxAckPending: ms(1, 20_000, 'max_ack_pending of a consumer created here (about queue.maxEvents + pool.size).'),
+    ordered: z.boolean().default(false).describe('Order across nacks and restarts: max_ack_pending 1 (one at a time).'),
+    connectTimeoutMs: ms(100, 10_000, 'Bound on connecting and checking or creating the stream and consumer at start.'),
+    publishTimeoutMs: ms(100, 30_000, "How long a publish waits for the server's PubAck."),
+  })
+  .strict()
+  .describe('NATS JetStream (broker.type nats): a stream read through a durable pull consumer.');
+
+export type NatsConfig = z.infer<typeof natsConfigSchema>;
