@@ -10,7 +10,7 @@ import { maxBatchFor } from '../../src/core/pipeline.ts';
 import { createClient } from './client.ts';
 import type { PubSubConfig } from './config.ts';
 import { PubSubEvent } from './pubsub-event.ts';
-import { flowControlFor } from './pubsub-source.ts';
+import { flowControlFor } from './flow-lease.ts';
 
 async function bareReader(cfg: PubSubConfig, options: BareReadOptions) {
   const client = createClient(cfg);

@@ -1,23 +1,20 @@
 import type { Message } from '@google-cloud/pubsub';
 import type { Position, SourceEvent } from '../../src/broker/contract.ts';
+import { BaseEvent, type EventOwner } from '../../src/source-kit/index.ts';
 
 /** What an event needs of the source that received it. */
-export interface EventOwner {
+export interface PubSubEventOwner extends EventOwner<PubSubEvent> {
   /** Subscription short name: the event's `source` (dead letters go to `<source>.dlq`). */
   readonly sourceName: string;
-  acked(event: PubSubEvent): void;
-  nacked(event: PubSubEvent, reason?: Error): void;
 }
-
-const PENDING = 0;
-const SETTLED = 1;
 
 /**
  * One delivery of a Pub/Sub message. Cheap on purpose (one object per message, fields read from
- * the client's Message on demand). ack/nack are idempotent and the first wins; the owner turns
- * them into message.ack() (or ackWithResponse) / message.nack(), and ignores them after close.
+ * the client's Message on demand). The kit's {@link BaseEvent} makes ack/nack idempotent (the
+ * first wins); the owner turns them into message.ack() (or ackWithResponse) / message.nack(), and
+ * ignores them after close.
  */
-export class PubSubEvent implements SourceEvent {
+export class PubSubEvent extends BaseEvent<PubSubEvent> implements SourceEvent {
   readonly key: string | undefined;
   /**
    * Copies of this message Pub/Sub delivered again while Sluice held it (its lease ran out
@@ -25,12 +22,14 @@ export class PubSubEvent implements SourceEvent {
    * it: one handler call, every ack id acked (or nacked).
    */
   copies: Message[] | undefined;
-  private state = PENDING;
 
   constructor(
-    readonly owner: EventOwner,
+    readonly owner: PubSubEventOwner,
     readonly message: Message,
+    /** Pub/Sub's delivery attempt (reported on subscriptions with a dead-letter policy), else 1. */
+    attempt = message.deliveryAttempt || 1,
   ) {
+    super(attempt);
     this.key = message.orderingKey || undefined;
   }
 
@@ -60,24 +59,11 @@ export class PubSubEvent implements SourceEvent {
     return { partition: this.owner.sourceName, offset: this.message.ackId };
   }
 
-  /** Pub/Sub's delivery attempt (reported on subscriptions with a dead-letter policy), else 1. */
-  get attempt(): number {
-    return this.message.deliveryAttempt || 1;
-  }
-
-  get settled(): boolean {
-    return this.state !== PENDING;
-  }
-
-  ack(): void {
-    if (this.state !== PENDING) return;
-    this.state = SETTLED;
-    this.owner.acked(this);
-  }
-
-  nack(reason?: Error): void {
-    if (this.state !== PENDING) return;
-    this.state = SETTLED;
-    this.owner.nacked(this, reason);
+  /**
+   * The kit's in-process redelivery (attempt + 1). Not used by the Pub/Sub source: a nack goes to
+   * the broker (message.nack()), which delivers the message again as a new Message.
+   */
+  redelivery(): PubSubEvent {
+    return new PubSubEvent(this.owner, this.message, this.attempt + 1);
   }
 }

@@ -1,8 +1,8 @@
-// Pub/Sub's delivery (streaming pull). Mirrors adapters/pubsub/pubsub-source.ts: flow control
-// (flowControlFor: maxMessages = queue.maxEvents + maxBatch + flowControl.inFlight unless set,
+// Pub/Sub's delivery (streaming pull). Mirrors adapters/pubsub (pubsub-source.ts, flow-lease.ts,
+// ready-lane.ts): flow control (flowControlFor: maxMessages = queue.maxEvents + maxBatch + flowControl.inFlight unless set,
 // maxBytes scaled alike; the client holds at most that many unacked messages, dropped and
 // finished events release theirs when acked), `streams` StreamingPull streams, and
-// deliverReady (messages that arrived while a delivery was pending go as the next batch of at
+// ReadyLane (messages that arrived while a delivery was pending go as the next batch of at
 // most sink.maxBatch, one delivery at a time).
 // The stream rate: one StreamingPull stream delivers about 2,000 messages/s from the emulator
 // (adapters/pubsub/config.ts `streams`, adapters/pubsub/README.md), so `streams` × that rate caps

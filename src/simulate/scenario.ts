@@ -115,7 +115,7 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
       break;
     }
     case 'pubsub': {
-      // adapters/pubsub/pubsub-source.ts flowControlFor, restated (importing it loads the Pub/Sub SDK).
+      // adapters/pubsub/flow-lease.ts flowControlFor, restated (importing it loads the Pub/Sub SDK).
       const flow = s.flowControl as { maxMessages?: number; maxBytes?: number; inFlight: number };
       const maxMessages = flow.maxMessages ?? config.queue.maxEvents + engine.maxBatch + flow.inFlight;
       const maxBytes = flow.maxBytes ?? Math.ceil((config.queue.maxBytes * maxMessages) / Math.max(1, config.queue.maxEvents));
