@@ -1,15 +1,18 @@
-// The export thread (export-thread.ts starts it): turns the span records the event loop sends
-// into the SDK's ReadableSpans and exports them with the OTLP/HTTP (protobuf) exporter, one
-// export of up to 512 spans at a time. Each export's end is reported back with its span count, so
+// The export thread (export-thread.ts starts it): exports the span records the event loop sends
+// over OTLP/HTTP (protobuf), one export of up to 512 spans at a time, through the SDK's OTLP/HTTP
+// export delegate (transport, retries, timeout, headers) with Sluice's own protobuf encoding of
+// the records (otlp-encoding.ts: the SDK's serializer was most of this thread's work). Each export's end is reported back with its span count, so
 // the event loop knows how many spans are still on their way and can bound them.
 import { parentPort, workerData } from 'node:worker_threads';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ExportThreadData, ToExportThread } from './export-thread.ts';
+import { encodeExportRequest } from './otlp-encoding.ts';
 import { decodeSpans } from './span-codec.ts';
-import { type SpanRecord, toReadableSpan } from './span-record.ts';
+import type { SpanRecord } from './span-record.ts';
 
 const MAX_EXPORT_BATCH = 512;
 const data = workerData as ExportThreadData;
@@ -25,8 +28,27 @@ diag.setLogger(
   },
   DiagLogLevel.WARN,
 );
-const exporter = new OTLPTraceExporter({ url: data.endpoint, headers: { ...data.headers }, timeoutMillis: data.exportTimeoutMs });
-const resource = resourceFromAttributes({ 'service.name': data.serviceName });
+const resource = { 'service.name': data.serviceName };
+// What OTLPTraceExporter (exporter-trace-otlp-proto) is, with the records' own serializer.
+const exporter = new OTLPExporterBase<SpanRecord[]>(
+  createOtlpHttpExportDelegate(
+    convertLegacyHttpOptions(
+      { url: data.endpoint, headers: { ...data.headers }, timeoutMillis: data.exportTimeoutMs },
+      'TRACES',
+      'v1/traces',
+      {
+        'Content-Type': 'application/x-protobuf',
+      },
+    ),
+    {
+      serializeRequest: (records: SpanRecord[]) => encodeExportRequest(records, resource),
+      deserializeResponse: (body: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(body),
+    },
+    'otlp_http_span_exporter',
+    { name: 'span', countItems: (records: SpanRecord[]) => records.length },
+    undefined,
+  ),
+);
 
 let queue: SpanRecord[] = [];
 let exporting = false;
@@ -48,12 +70,7 @@ async function pump(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.length <= MAX_EXPORT_BATCH ? queue : queue.slice(0, MAX_EXPORT_BATCH);
       queue = queue.length <= MAX_EXPORT_BATCH ? [] : queue.slice(MAX_EXPORT_BATCH);
-      const result = await new Promise<ExportResult>((resolve) =>
-        exporter.export(
-          batch.map((record) => toReadableSpan(record, resource)),
-          resolve,
-        ),
-      );
+      const result = await new Promise<ExportResult>((resolve) => exporter.export(batch, resolve));
       port.postMessage({
         type: 'exported',
         count: batch.length,
