@@ -28,11 +28,11 @@ export class EventSampler {
 
   sample(parent: TraceParent | undefined): boolean {
     if (parent !== undefined) return isSampled(parent);
+    // At ratio 0 the gap is infinite: every event lands here.
     if (this.skip > 0) {
       this.skip--;
       return false;
     }
-    if (this.ratio <= 0) return false;
     this.skip = this.gap();
     return true;
   }

@@ -19,7 +19,8 @@ import { FileDeadLetter } from '../../../src/dead-letter/file-dead-letter.ts';
 import type { Handler } from '../../../src/handler/handler.ts';
 import { OtelEventTracer } from '../../../src/tracing/otel-event-tracer.ts';
 import { parseTraceparent } from '../../../src/tracing/propagation.ts';
-import { type SpanRecord, toReadableSpan } from '../../../src/tracing/span-record.ts';
+import type { SpanRecord } from '../../../src/tracing/span-record.ts';
+import { toReadableSpan } from './readable-span.ts';
 import { eventually, silent } from '../helpers.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';

@@ -6,7 +6,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { encodeExportRequest } from '../../../src/tracing/otlp-encoding.ts';
-import { type SpanRecord, toReadableSpan } from '../../../src/tracing/span-record.ts';
+import type { SpanRecord } from '../../../src/tracing/span-record.ts';
+import { toReadableSpan } from './readable-span.ts';
 
 // opentelemetry-proto collector/trace/v1, trace/v1, resource/v1, common/v1 (the fields spans use).
 const root = protobuf.parse(`
