@@ -1,10 +1,15 @@
 // A topic deleted under a running source (missingTopicGraceMs, topic-watch.ts). Neither client
 // reports it by itself: kafkajs crash-restarts forever, platformatic reopens its stream forever
 // and stays "connected", and both stop reading every other topic meanwhile.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import type { Source } from '../../../src/broker/contract.ts';
 import type { BrokerAdmin } from '../../../src/broker/tooling.ts';
 import { CollectingSink } from '../../contract/universal-suite.ts';
+import { freePort, spawnSluice } from '../../sluice-cli.ts';
 import { uniqueName } from '../brokers.ts';
 import { describeWithKafka, kafkaTestAdapter } from './helpers.ts';
 
@@ -73,6 +78,44 @@ describeWithKafka('kafka: a topic deleted under a running source', (endpoint) =>
       expect(run.source.health()).toMatchObject({ connected: false, detail: expect.stringContaining(topic) });
     } finally {
       await run.close();
+    }
+  });
+
+  it('sluice run: ready, then the topic deleted: exits 1 naming the topic', { timeout: 180_000 }, async () => {
+    const topic = uniqueName('run-gone');
+    await admin.createDestination(topic, { partitions: 1 });
+    const port = await freePort();
+    const path = join(await mkdtemp(join(tmpdir(), 'sluice-gone-')), 'config.yaml');
+    const kafka = {
+      brokers: endpoint.brokers,
+      client: endpoint.client,
+      topics: [topic],
+      group: uniqueName('run-gone'),
+      missingTopicGraceMs: 3_000,
+    };
+    const config = { broker: { type: 'kafka', kafka }, metrics: { enabled: true, host: '127.0.0.1', port }, log: { summaryIntervalMs: 0 } };
+    await writeFile(path, stringify(config));
+    const sluice = spawnSluice(['run', '--config', path]);
+    try {
+      const readyz = () =>
+        fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(
+          (response) => response.status,
+          () => 0,
+        );
+      let readyNow = false;
+      const poll = setInterval(() => void readyz().then((status) => (readyNow = status === 200)), 200);
+      try {
+        await until('sluice ready', () => sluice.child.exitCode !== null || readyNow);
+      } finally {
+        clearInterval(poll);
+      }
+      expect(sluice.child.exitCode, sluice.output.stderr).toBeNull();
+      await admin.deleteDestination(topic);
+      const code = await sluice.exited;
+      expect(code).toBe(1);
+      expect(sluice.output.stdout + sluice.output.stderr).toContain(`topic ${topic} was deleted`);
+    } finally {
+      if (sluice.child.exitCode === null) sluice.child.kill('SIGKILL');
     }
   });
 
