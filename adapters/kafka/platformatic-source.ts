@@ -40,7 +40,7 @@ function toRecord(message: Message<Buffer, Buffer, Buffer, Buffer>): KafkaRecord
   return {
     key: message.key ?? null,
     value: message.value ?? null,
-    offset: message.offset.toString(),
+    offset: message.offset,
     timestamp: Number(message.timestamp),
     headers,
   };

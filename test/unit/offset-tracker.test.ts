@@ -41,6 +41,20 @@ describe('PartitionProgress', () => {
     expect(progress.takeCommittable()).toBe('5');
   });
 
+  it('tracks bigint offsets (as @platformatic/kafka hands them) and reports positions as text, each once', () => {
+    const progress = new PartitionProgress('p0');
+    const tickets = [9_007_199_254_740_993n, 9_007_199_254_740_994n].map((offset) => progress.track(offset));
+    progress.complete(tickets[1]!);
+    expect(progress.committable).toBeUndefined();
+    progress.complete(tickets[0]!);
+    // Beyond 2^53: the text is exact, not a rounded number.
+    expect(progress.committable).toBe('9007199254740994');
+    expect(progress.takeCommittable()).toBe('9007199254740994');
+    expect(progress.takeCommittable()).toBeUndefined();
+    progress.complete(progress.track(9_007_199_254_740_995n));
+    expect(progress.takeCommittable()).toBe('9007199254740995');
+  });
+
   it('keeps correct positions across internal compaction of a long run', () => {
     const progress = new PartitionProgress('p0');
     const tickets: number[] = [];
