@@ -28,13 +28,14 @@ export function recordMillis(record: KafkaRecord): number {
 
 /**
  * One Kafka record as a client hands it over: kafkajs' KafkaMessage as it is (timestamp as a
- * decimal string), a @platformatic/kafka message converted (offset as a decimal string, timestamp
- * as a number: its bigint converts to a number directly, no string in between).
+ * decimal string), a @platformatic/kafka message converted (offset kept as its bigint, text only
+ * where a position is written; timestamp as a number: its bigint converts to a number directly).
  */
 export interface KafkaRecord {
   readonly key?: Buffer | null;
   readonly value: Buffer | null;
-  readonly offset: string;
+  /** kafkajs: decimal text; @platformatic/kafka: its bigint, turned into text only where one is read. */
+  readonly offset: string | bigint;
   readonly timestamp: string | number;
   readonly headers?: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
 }
@@ -120,7 +121,7 @@ export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
   }
 
   get position(): Position {
-    return { partition: this.context.name, offset: this.message.offset };
+    return { partition: this.context.name, offset: String(this.message.offset) };
   }
 
   /** The same record delivered again after a nack: same ticket, so no commit can pass it meanwhile. */

@@ -117,7 +117,7 @@ export class KafkaSource extends KafkaSourceCore {
       const delivered = await this.deliver(topic, partition, messages, this.group.epoch, {
         wanted: () => isRunning() && !isStale(),
         // The fetch position only: nothing is committed until the events are acked.
-        afterPart: (last) => resolveOffset(last.offset),
+        afterPart: (last) => resolveOffset(last.offset as string), // kafkajs' own records: text
         waitFor,
       });
       if (delivered < messages.length) return;

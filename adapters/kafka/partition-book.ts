@@ -41,18 +41,18 @@ export class PartitionBook {
   constructor(private readonly audit?: AckAudit) {}
 
   /** The progress of a partition whose events are about to be delivered, from `firstOffset` on. */
-  progress(topic: string, partition: number, firstOffset: string): PartitionProgress {
+  progress(topic: string, partition: number, firstOffset: string | bigint): PartitionProgress {
     const key = partitionKey(topic, partition);
     if (!this.partitions.has(key)) this.partitions.set(key, { topic, partition });
-    if (!this.basePositions.has(key)) this.basePositions.set(key, firstOffset);
+    if (!this.basePositions.has(key)) this.basePositions.set(key, String(firstOffset));
     return this.tracker.partition(key);
   }
 
   /** With the audit on: records records[from..to) of partition `key` as delivered. */
-  audited(key: string, records: readonly { offset: string }[], from: number, to: number): void {
+  audited(key: string, records: readonly { offset: string | bigint }[], from: number, to: number): void {
     if (!this.audit) return;
     const ledger = ledgerOf(this.delivered, key);
-    for (let i = from; i < to; i++) ledger.record(records[i]!.offset, `${key}@${records[i]!.offset}`);
+    for (let i = from; i < to; i++) ledger.record(String(records[i]!.offset), `${key}@${records[i]!.offset}`);
   }
 
   /**
@@ -93,7 +93,7 @@ export class PartitionBook {
    * another member moved it on), and the carried position is dropped. Skipping is safe whoever
    * held the partition meanwhile: only records this member tracks or completed are skipped.
    */
-  alreadyDone(topic: string, partition: number, records: readonly { offset: string }[]): number {
+  alreadyDone(topic: string, partition: number, records: readonly { offset: string | bigint }[]): number {
     if (records.length === 0) return 0;
     const key = partitionKey(topic, partition);
     const first = BigInt(records[0]!.offset);
@@ -113,7 +113,7 @@ export class PartitionBook {
   }
 
   /** `offset` was delivered (tracked) in this generation: a fetch that returns it again skips it. */
-  tracked(topic: string, partition: number, offset: string): void {
+  tracked(topic: string, partition: number, offset: string | bigint): void {
     const key = partitionKey(topic, partition);
     const value = BigInt(offset);
     if ((this.lastTracked.get(key) ?? -1n) < value) this.lastTracked.set(key, value);

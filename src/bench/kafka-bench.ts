@@ -71,8 +71,16 @@ const { values: args } = parseArgs({
     // Internal: the fixed-rate producer runs in a child process of its own (see latencyAtRate).
     'produce-to': { type: 'string' },
     origin: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (args.help) {
+  process.stdout.write(`usage: npm run bench:kafka -- [--events 500000] [--payload 1024] [--rounds 3] [--clients kafkajs,platformatic]
+  [--contenders bare,sluice,run] [--rate 10000] [--seconds 20 (0: no latency phase)] [--brokers 127.0.0.1:9092]
+  [--keep (leave the backlog topic)] [--topic <backlog left by --keep; same --events>] [--set key=value (Sluice only, repeatable)]
+`);
+  process.exit(0);
+}
 const EVENTS = Number(args.events);
 const PAYLOAD = flagOrExit(() => parseSize(args.payload, '--payload'));
 const RATE = Number(args.rate);

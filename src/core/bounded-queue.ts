@@ -32,8 +32,21 @@ interface PendingOffer {
  * admitted when the queue is empty so that it cannot wait forever.
  */
 export class BoundedQueue {
-  private items: (SourceEvent | undefined)[] = [];
-  private head = 0;
+  /**
+   * The admitted batches, oldest first, each as the source delivered it: one entry per batch, not
+   * one per event, so admitting a batch of thousands of events costs one push instead of
+   * thousands (and no periodic copy of a flat array of every waiting event). The sink does not
+   * copy or change a delivered array (the source may still read it); a batch is let go once its
+   * last event was taken, so its first events stay referenced until then (at most maxBatch
+   * events, whose payloads usually share the batch's fetch buffers anyway).
+   */
+  private batches: (SourceEvent[] | undefined)[] = [];
+  /** Index in {@link batches} of the batch events are taken from. */
+  private batchHead = 0;
+  /** Index in that batch of the next event to take. */
+  private next = 0;
+  /** Events admitted and not taken. */
+  private readyCount = 0;
   private heldEvents = 0;
   private heldBytes = 0;
   private readonly pending: PendingOffer[] = [];
@@ -61,7 +74,7 @@ export class BoundedQueue {
 
   /** Events ready to be taken (accepted, not taken by a worker). */
   get ready(): number {
-    return this.items.length - this.head;
+    return this.readyCount;
   }
 
   /** True while a source waits for room: the source is paused. */
@@ -91,12 +104,20 @@ export class BoundedQueue {
 
   /** Takes the next event, or undefined when none is ready. Capacity is still held: see release. */
   shift(): SourceEvent | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const event = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+    if (this.readyCount === 0) return undefined;
+    const batch = this.batches[this.batchHead]!;
+    const event = batch[this.next++]!;
+    this.readyCount--;
+    if (this.next === batch.length) {
+      this.batches[this.batchHead++] = undefined;
+      this.next = 0;
+      if (this.batchHead === this.batches.length) {
+        this.batches.length = 0;
+        this.batchHead = 0;
+      } else if (this.batchHead > 64 && this.batchHead * 2 > this.batches.length) {
+        this.batches = this.batches.slice(this.batchHead);
+        this.batchHead = 0;
+      }
     }
     return event;
   }
@@ -138,17 +159,16 @@ export class BoundedQueue {
    */
   discard(predicate: (event: SourceEvent) => boolean): SourceEvent[] {
     const removed: SourceEvent[] = [];
-    const kept: (SourceEvent | undefined)[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const event = this.items[i]!;
+    const kept: SourceEvent[] = [];
+    for (let event = this.shift(); event !== undefined; event = this.shift()) {
       if (predicate(event)) {
         removed.push(event);
         this.heldEvents--;
         this.heldBytes -= event.payload.length;
       } else kept.push(event);
     }
-    this.items = kept;
-    this.head = 0;
+    // What stays goes back as one batch (a new array: the sources' arrays are not changed).
+    if (kept.length > 0) this.push(kept);
     for (const offer of this.pending) {
       const stay = offer.events.filter((event) => !predicate(event));
       if (stay.length === offer.events.length) continue;
@@ -176,11 +196,16 @@ export class BoundedQueue {
   }
 
   private admit(events: SourceEvent[], bytes: number): void {
-    for (let i = 0; i < events.length; i++) this.items.push(events[i]);
+    if (events.length > 0) this.push(events);
     this.heldEvents += events.length;
     this.heldBytes += bytes;
     this.accepted += events.length;
     this.wake();
+  }
+
+  private push(events: SourceEvent[]): void {
+    this.batches.push(events);
+    this.readyCount += events.length;
   }
 
   private admitDroppingNewest(events: SourceEvent[]): void {

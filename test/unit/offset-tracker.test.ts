@@ -41,6 +41,54 @@ describe('PartitionProgress', () => {
     expect(progress.takeCommittable()).toBe('5');
   });
 
+  it('tracks bigint offsets (as @platformatic/kafka hands them) and reports positions as text, each once', () => {
+    const progress = new PartitionProgress('p0');
+    const tickets = [9_007_199_254_740_993n, 9_007_199_254_740_994n].map((offset) => progress.track(offset));
+    progress.complete(tickets[1]!);
+    expect(progress.committable).toBeUndefined();
+    progress.complete(tickets[0]!);
+    // Beyond 2^53: the text is exact, not a rounded number.
+    expect(progress.committable).toBe('9007199254740994');
+    expect(progress.takeCommittable()).toBe('9007199254740994');
+    expect(progress.takeCommittable()).toBeUndefined();
+    progress.complete(progress.track(9_007_199_254_740_995n));
+    expect(progress.takeCommittable()).toBe('9007199254740995');
+  });
+
+  it('agrees with a plain model while its ring wraps and grows under random out-of-order completion', () => {
+    const progress = new PartitionProgress('p0');
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 48_271) % 2_147_483_647; // Park–Miller: deterministic, exact in doubles
+      return seed / 2_147_483_647;
+    };
+    const offsets: number[] = []; // by ticket (a fresh progress issues 0, 1, 2, …)
+    const open: number[] = [];
+    const completed = new Set<number>();
+    let head = 0; // the model: first ticket not completed
+    let offset = 0;
+    for (let step = 0; step < 20_000; step++) {
+      // Bursts of up to ~300 in flight (several growths of the 64-slot ring), then drains.
+      if (open.length < 300 && random() < 0.55) {
+        offset += 1 + Math.floor(random() * 3); // gaps, as compacted topics have
+        const ticket = progress.track(String(offset));
+        expect(ticket).toBe(offsets.length);
+        offsets.push(offset);
+        open.push(ticket);
+        continue;
+      }
+      if (open.length === 0) continue;
+      const [ticket] = open.splice(Math.floor(random() * Math.min(open.length, 20)), 1);
+      progress.complete(ticket!);
+      progress.complete(ticket!); // idempotent
+      completed.add(ticket!);
+      while (completed.has(head)) head++;
+      expect(progress.committable).toBe(head === 0 ? undefined : String(offsets[head - 1]));
+      expect(progress.pending).toBe(open.length);
+      expect(progress.completed).toBe(head);
+    }
+  });
+
   it('keeps correct positions across internal compaction of a long run', () => {
     const progress = new PartitionProgress('p0');
     const tickets: number[] = [];
