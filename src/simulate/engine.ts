@@ -13,8 +13,13 @@
 //    (the worker does NOT wait: it takes the next event), and the worker holding the key runs the
 //    key's list before letting the key go → takeNext, onFinish.
 //  - nack → redelivery after the broker's nackDelayMs (memory, Kafka, Kinesis sources).
-// Simplified: Sluice's own CPU per event (a few µs) takes no simulated time, and every event has
-// the same payload size (--message-size); see README.md.
+//  - The one event loop (--model loopUsPerEvent, measured): a handler's completion (its timer
+//    callback, the ack, the worker's next take) runs on the loop when the loop is free and costs
+//    it that much, the worker held meanwhile → onFinish.
+// Simplified: the loop is one FIFO server charged per completion with the whole per-event cost
+// (delivery and client work included, not charged where they happen, so a batch read does not
+// stall completions and a dropped event costs nothing); every event has the same payload size
+// (--message-size); see README.md.
 import type { BrokerLog } from './broker-log.ts';
 import { HandlerRun, Outcome } from './handler-model.ts';
 import { LatencyHistogram } from './histogram.ts';
@@ -50,6 +55,9 @@ export class Engine extends SinkQueue {
   private redeliveryHead = 0;
   /** When the first nacked event comes back (Infinity: none): read on every step, so kept at hand. */
   private nextRedelivery = Number.POSITIVE_INFINITY;
+  /** When the event loop is next free (loopCost model), and which workers already waited for it. */
+  private loopFree = 0;
+  private readonly loopWaited: Uint8Array;
 
   constructor(
     options: EngineOptions,
@@ -67,6 +75,7 @@ export class Engine extends SinkQueue {
     this.keyHead = new Int32Array(keys).fill(-1);
     this.keyTail = new Int32Array(keys).fill(-1);
     this.run = new HandlerRun(options.handler, random);
+    this.loopWaited = new Uint8Array(size);
   }
 
   /** Runs to the horizon plus the drain (or until nothing is left to do after the horizon). */
@@ -176,6 +185,16 @@ export class Engine extends SinkQueue {
 
   private onFinish(worker: number, t: number): void {
     const slot = this.workers.slotOf(worker);
+    const loop = this.options.loopCost ?? 0;
+    if (loop > 0 && !this.loopWaited[worker]) {
+      // The handler's completion (timer callback, ack, the next take) runs on the loop: when
+      // the loop is free, and holds the worker for the loop's cost of the event.
+      this.loopFree = Math.max(t, this.loopFree) + loop;
+      this.loopWaited[worker] = 1;
+      this.workers.push(worker, slot, this.loopFree);
+      return;
+    }
+    this.loopWaited[worker] = 0;
     const slots = this.slots;
     const outcome = slots.outcome[slot]!;
     if (outcome === Outcome.Nacked) {

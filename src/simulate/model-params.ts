@@ -11,11 +11,14 @@ export interface ModelParams {
   kinesisLimits: boolean;
   /** Pub/Sub: messages per second one StreamingPull stream delivers. */
   pubsubStreamRate: number;
+  /** µs of Sluice's event loop per event (measured: simulate:validate's calibration); 0: not modelled. */
+  loopUsPerEvent: number;
 }
 
 const DEFAULT_LATENCY_MS: Record<string, number> = { memory: 0, kafka: 1, kinesis: 10, pubsub: 5 };
 
-export const modelKeys = 'latencyMs=<ms>, partitions=<n>, kinesisLimits=true|false, pubsubStreamRate=<messages/s per stream>';
+export const modelKeys =
+  'latencyMs=<ms>, partitions=<n>, kinesisLimits=true|false, pubsubStreamRate=<messages/s per stream>, loopUsPerEvent=<µs>';
 
 export function parseModelParams(broker: string, values: readonly string[], flag = '--model'): ModelParams {
   const params: ModelParams = {
@@ -23,6 +26,7 @@ export function parseModelParams(broker: string, values: readonly string[], flag
     partitions: undefined,
     kinesisLimits: true,
     pubsubStreamRate: 2000,
+    loopUsPerEvent: 0,
   };
   for (const value of values) {
     const at = value.indexOf('=');
@@ -49,6 +53,10 @@ export function parseModelParams(broker: string, values: readonly string[], flag
       case 'pubsubStreamRate':
         if (!(number > 0)) bad('expected a rate > 0');
         params.pubsubStreamRate = number;
+        break;
+      case 'loopUsPerEvent':
+        if (!(number >= 0)) bad('expected µs >= 0');
+        params.loopUsPerEvent = number;
         break;
       default:
         bad(`unknown key "${key}"`);

@@ -75,6 +75,7 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
       },
       nackDelay: nackDelay(config),
       keyCount: scenario.keys,
+      loopCost: params.loopUsPerEvent / 1e6,
     },
     broker,
     random,

@@ -12,6 +12,7 @@ import { parseModelParams } from './model-params.ts';
 import { summarize } from './results.ts';
 import { runScenario, type Scenario } from './scenario.ts';
 import { measureWork, measuredService } from './timer-work.ts';
+import { calibrateLoop, type LoopCalibration } from './validate-calibrate.ts';
 import { type Comparison, compare, comparisonTable, worst } from './validate-compare.ts';
 import { benchFigures, SCENARIOS, simFigures, TIMING, type ValidateScenario } from './validate-scenarios.ts';
 import { meanRate, parseWorkload } from './workload.ts';
@@ -24,6 +25,8 @@ const flag = (name: string) => {
 const quick = args.includes('--quick');
 const only = flag('--only')?.split(',');
 const out = flag('--out');
+/** Leave the event loop out of the model (to see what it changes). */
+const noLoop = args.includes('--no-loop');
 const timing = quick ? TIMING.quick : TIMING.full;
 const chosen = SCENARIOS.filter((s) => !only || only.includes(s.name));
 if (chosen.length === 0)
@@ -59,7 +62,7 @@ function bench(s: ValidateScenario): Promise<BrokerRun> {
 }
 
 /** The model's run: the bench's own config (profile + --set + queue/pool), its keys and timing. */
-async function simulate(s: ValidateScenario, run: BrokerRun, service: Float64Array) {
+async function simulate(s: ValidateScenario, run: BrokerRun, service: Float64Array, loop: LoopCalibration) {
   const { config } = await resolveBroker(s.broker, undefined, '--brokers', [...s.set, `queue.maxEvents=${s.queue}`, `pool.size=${s.pool}`]);
   const scenario: Scenario = {
     config,
@@ -74,7 +77,10 @@ async function simulate(s: ValidateScenario, run: BrokerRun, service: Float64Arr
     // The bench drains for up to its drain timeout; the model likewise finishes what is left.
     drainS: 30,
     seed: 1,
-    model: parseModelParams(s.broker, s.broker === 'kafka' ? [`partitions=${run.workload.partitions}`] : []),
+    model: parseModelParams(s.broker, [
+      `loopUsPerEvent=${noLoop ? 0 : loop.usPerEvent}`,
+      ...(s.broker === 'kafka' ? [`partitions=${run.workload.partitions}`] : []),
+    ]),
   };
   const { engine, wallMs } = runScenario(scenario);
   return summarize(scenario, engine, wallMs);
@@ -85,6 +91,14 @@ const records: unknown[] = [];
 log(
   `simulate:validate: ${chosen.length} scenarios, ${timing.warmupS} s warm-up + ${timing.durationS} s measured each; load average ${load()}`,
 );
+const loops = new Map<string, LoopCalibration>();
+for (const broker of new Set(chosen.map((s) => s.broker))) {
+  const loop = await calibrateLoop(broker, timing);
+  loops.set(broker, loop);
+  log(
+    `${broker}: event loop ${loop.usPerEvent.toFixed(0)} µs per event (busy ${(loop.loopBusyShare * 100).toFixed(1)} % at ${loop.rate}/s, cpu ${loop.cpuPercent} %), load ${load()}`,
+  );
+}
 for (const s of chosen) {
   const service = await measureWork(s.work);
   const loadBefore = load();
@@ -95,7 +109,7 @@ for (const s of chosen) {
     records.push({ scenario: s, error: run.error });
     continue;
   }
-  const result = await simulate(s, run, service);
+  const result = await simulate(s, run, service, loops.get(s.broker)!);
   const offered = meanRate(parseWorkload(s.workload), timing.warmupS + timing.durationS);
   const comparison = compare(s.name, simFigures(result), benchFigures(run, offered, s.queue));
   comparisons.push(comparison);
@@ -118,6 +132,8 @@ process.stdout.write(
 process.stdout.write(
   'latency: bench from the broker timestamp (less 0.5 ms: whole-ms timestamps), simulate from the append; the handler is the bench’s setTimeout sleep, measured here first\n',
 );
-if (out) await writeFile(out, `${JSON.stringify({ quick, timing, loadAverage: load(), summary, records }, null, 2)}\n`);
-process.stdout.write(`${JSON.stringify({ ...summary, loadAverage: load(), quick })}\n`);
+const calibration = Object.fromEntries(loops);
+if (out) await writeFile(out, `${JSON.stringify({ quick, timing, loadAverage: load(), calibration, summary, records }, null, 2)}\n`);
+const loopUs = Object.fromEntries([...loops].map(([b, l]) => [b, Math.round(l.usPerEvent)]));
+process.stdout.write(`${JSON.stringify({ ...summary, loopUsPerEvent: noLoop ? 0 : loopUs, loadAverage: load(), quick })}\n`);
 process.exit(0);
