@@ -1,0 +1,68 @@
+// The event-loop model (--model loopUsPerEvent) and the bench's skewed keys: the closed forms
+// they must meet. No timings of this machine: the loop cost is an input here.
+import { describe, expect, it } from 'vitest';
+import { keyOfSeq } from '../../../src/bench/producer.ts';
+import { simulate } from './helpers.ts';
+
+const memory = (pool: number) => ({
+  broker: { type: 'memory' },
+  queue: { maxEvents: 10_000 },
+  pool: { size: pool },
+  handler: { timeoutMs: 0 },
+});
+
+describe('simulate: the event loop', () => {
+  it('a saturated pool finishes pool / (service + loop cost) events per second', async () => {
+    // 4 workers, 2 ms handler + 0.5 ms of loop per event: 1,600/s (2,000/s without the loop).
+    const { result } = await simulate({
+      config: memory(4),
+      workload: 'constant:3000/s',
+      service: 'fixed:2ms',
+      duration: 20,
+      model: ['loopUsPerEvent=500'],
+    });
+    expect(result.throughput).toBeGreaterThan(1590);
+    expect(result.throughput).toBeLessThan(1610);
+    expect(result.verdict.keepsUp).toBe(false);
+  });
+
+  it('the loop is one server: a large pool still finishes at most 1 / loop cost events per second', async () => {
+    const { result } = await simulate({
+      config: memory(256),
+      workload: 'constant:3000/s',
+      service: 'fixed:1ms',
+      duration: 20,
+      model: ['loopUsPerEvent=500'],
+    });
+    expect(result.throughput).toBeGreaterThan(1990);
+    expect(result.throughput).toBeLessThan(2010);
+  });
+
+  it('below saturation the loop adds its cost, and a little waiting, to each event', async () => {
+    const off = await simulate({ config: memory(16), workload: 'constant:1000/s', service: 'fixed:2ms', duration: 10 });
+    const on = await simulate({
+      config: memory(16),
+      workload: 'constant:1000/s',
+      service: 'fixed:2ms',
+      duration: 10,
+      model: ['loopUsPerEvent=200'],
+    });
+    expect(off.result.latencyMs.p50).toBeCloseTo(2, 2);
+    expect(on.result.latencyMs.p50).toBeGreaterThanOrEqual(2.19);
+    expect(on.result.latencyMs.p50).toBeLessThan(2.3);
+  });
+});
+
+describe('bench --key-skew', () => {
+  it('uniform is round-robin; zipf gives the hot key the share the model draws with, the same key for the same seq', () => {
+    const uniform = keyOfSeq(10, 'uniform');
+    expect([0, 1, 9, 10, 23].map(uniform)).toEqual([0, 1, 9, 0, 3]);
+    const zipf = keyOfSeq(20, 'zipf:1.2');
+    const counts = new Array(20).fill(0);
+    for (let seq = 0; seq < 100_000; seq++) counts[zipf(seq)]++;
+    let total = 0;
+    for (let k = 1; k <= 20; k++) total += 1 / k ** 1.2;
+    expect(counts[0] / 100_000).toBeCloseTo(1 / total, 2);
+    expect(zipf(12_345)).toBe(zipf(12_345));
+  });
+});
