@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { resolveBroker } from '../bench/broker-spec.ts';
+import { dropHarmlessWarnings } from '../cli/harmless-warnings.ts';
 import { type BrokerRun, runBroker } from '../bench/run-broker.ts';
 import { parseModelParams } from './model-params.ts';
 import { summarize } from './results.ts';
@@ -17,6 +18,8 @@ import { type Comparison, compare, comparisonTable, worst } from './validate-com
 import { benchFigures, SCENARIOS, simFigures, TIMING, type ValidateScenario } from './validate-scenarios.ts';
 import { meanRate, parseWorkload } from './workload.ts';
 
+// kafkajs' negative-timeout warning would land in the middle of the table (as `sluice bench` drops it).
+dropHarmlessWarnings();
 const args = process.argv.slice(2);
 const flag = (name: string) => {
   const at = args.indexOf(name);
