@@ -3,7 +3,7 @@
  * with a handler that records each event and simulates work. Started by the orchestrator with
  * IPC; reports progress and, after the drain, its result.
  */
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { Sluice } from '../app.ts';
@@ -33,6 +33,15 @@ let peakRss = 0;
 /** Event-loop utilization since `begin`, read when production ends (before the idle drain). */
 let loopStart = performance.eventLoopUtilization();
 let loopBusyShare = 0;
+/**
+ * GC pauses (ms) while production ran: every pause stops the one loop, so simulate:validate
+ * measures them here (validate-calibrate.ts) for the model's GC input.
+ */
+let gcPausesMs: number[] = [];
+let gcRecording = false;
+new PerformanceObserver((list) => {
+  if (gcRecording) for (const entry of list.getEntries()) gcPausesMs.push(Math.round(entry.duration * 1000) / 1000);
+}).observe({ entryTypes: ['gc'] });
 const producerThreads: Worker[] = [];
 
 async function start(message: ConsumerStart): Promise<void> {
@@ -56,6 +65,8 @@ function begin(message: ConsumerBegin): void {
   cpuStart = process.cpuUsage();
   wallStart = performance.now();
   loopStart = performance.eventLoopUtilization();
+  gcPausesMs = [];
+  gcRecording = true;
   peakRss = process.memoryUsage().rss;
   setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -123,6 +134,7 @@ function startProducerThread(
 
 async function drain(message: ConsumerDrain): Promise<void> {
   loopBusyShare = performance.eventLoopUtilization(loopStart).utilization;
+  gcRecording = false;
   const rec = recorder!;
   const deadline = Date.now() + message.timeoutMs;
   let last = -1;
@@ -159,6 +171,7 @@ async function drain(message: ConsumerDrain): Promise<void> {
       cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
       peakRssMB: Math.round(peakRss / 1024 / 1024),
       loopBusyShare,
+      gcPausesMs,
       processing: {
         success: stats.processed.success,
         failed: stats.processed.failed,

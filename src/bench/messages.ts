@@ -40,6 +40,8 @@ export interface ConsumerResult {
   peakRssMB: number;
   /** Share of wall time the consumer's event loop was busy while production ran (eventLoopUtilization). */
   loopBusyShare: number;
+  /** Every GC pause (ms) while production ran. */
+  gcPausesMs: number[];
   processing: { success: number; failed: number; deadLettered: number; pausedSeconds: number };
   /** How the drain ended: every event arrived, none arrived for a while, or the timeout cut it. */
   drain: DrainEnd;

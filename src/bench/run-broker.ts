@@ -80,6 +80,8 @@ export interface BrokerRun {
   peakRssMB: number;
   /** Share of time the consumer's event loop was busy while production ran (absent in older files). */
   loopBusyShare?: number;
+  /** The consumer's GC pauses (ms) while production ran (absent in older files). */
+  gcPausesMs?: number[];
   pausedSeconds: number;
   /** How the drain after production ended (a timeout makes `delivery.lost` late events, not lost ones). */
   drain?: DrainEnd;
@@ -300,6 +302,7 @@ export async function runBroker(
       cpuPercent: result.cpuPercent,
       peakRssMB: result.peakRssMB,
       loopBusyShare: result.loopBusyShare,
+      gcPausesMs: result.gcPausesMs,
       pausedSeconds: result.processing.pausedSeconds,
       drain: result.drain,
       config: effectiveConfig,

@@ -15,7 +15,8 @@
 //  - nack → redelivery after the broker's nackDelayMs (memory, Kafka, Kinesis sources).
 //  - The one event loop (--model loopUsPerEvent, measured): a handler's completion (its timer
 //    callback, the ack, the worker's next take) runs on the loop when the loop is free and costs
-//    it that much, the worker held meanwhile → onFinish.
+//    it that much, the worker held meanwhile; a measured share of completions brings a GC pause
+//    (drawn from measured pauses) that stops the loop → onFinish.
 // Simplified: the loop is one FIFO server charged per completion with the whole per-event cost
 // (delivery and client work included, not charged where they happen, so a batch read does not
 // stall completions and a dropped event costs nothing); every event has the same payload size
@@ -62,7 +63,7 @@ export class Engine extends SinkQueue {
   constructor(
     options: EngineOptions,
     readonly broker: BrokerLog,
-    random: Random,
+    private readonly random: Random,
   ) {
     super(options);
     const size = options.pool.size;
@@ -186,10 +187,13 @@ export class Engine extends SinkQueue {
   private onFinish(worker: number, t: number): void {
     const slot = this.workers.slotOf(worker);
     const loop = this.options.loopCost ?? 0;
-    if (loop > 0 && !this.loopWaited[worker]) {
+    const gc = this.options.gc;
+    if ((loop > 0 || gc) && !this.loopWaited[worker]) {
       // The handler's completion (timer callback, ack, the next take) runs on the loop: when
-      // the loop is free, and holds the worker for the loop's cost of the event.
+      // the loop is free, and holds the worker for the loop's cost of the event; now and then
+      // the allocation it did brings a GC pause, which stops the loop for everyone behind it.
       this.loopFree = Math.max(t, this.loopFree) + loop;
+      if (gc && this.random.next() < gc.perEvent) this.loopFree += gc.pauses[Math.floor(this.random.next() * gc.pauses.length)]!;
       this.loopWaited[worker] = 1;
       this.workers.push(worker, slot, this.loopFree);
       return;

@@ -42,6 +42,8 @@ export interface EngineOptions {
    * loopUsPerEvent=`); 0: free.
    */
   loopCost?: number;
+  /** GC pauses stop the loop: the chance per completion and the pauses (s) drawn from; measured. */
+  gc?: { perEvent: number; pauses: readonly number[] };
 }
 
 export abstract class SinkQueue {

@@ -6,14 +6,20 @@
 // library's share (kafkajs decoding, fetch bookkeeping) and the bench's recording, everything the
 // one loop does per event. It is measured on the machine that runs the scenarios, so a loaded
 // machine (the process descheduled while busy) shows a larger figure, as its scenarios will.
+// The same run's GC pauses (PerformanceObserver in the bench consumer) give the model's GC input:
+// pauses per event and the pauses themselves; their time is taken out of the per-event figure.
 import { runBroker } from '../bench/run-broker.ts';
 
 export interface LoopCalibration {
   broker: string;
   rate: number;
   loopBusyShare: number;
+  /** Loop time per event outside GC pauses. */
   usPerEvent: number;
   cpuPercent: number;
+  /** GC pauses per event, and the pauses (ms). */
+  gcPerEvent: number;
+  gcPausesMs: number[];
 }
 
 /** The calibration run's rate per broker: about the scenarios' own, well under what the machine offers. */
@@ -37,7 +43,19 @@ export async function calibrateLoop(broker: string, seconds: { warmupS: number; 
   });
   if (run.error) throw new Error(`loop calibration on ${broker}: ${run.error}`);
   const share = run.loopBusyShare ?? 0;
-  // The share is over warm-up and measurement alike, as the events are.
-  const perSecond = run.sent / (seconds.warmupS + seconds.durationS);
-  return { broker, rate, loopBusyShare: share, usPerEvent: (share / perSecond) * 1e6, cpuPercent: run.cpuPercent };
+  // The share is over warm-up and measurement alike, as the events are; GC pauses count as
+  // busy loop time, and the model has them apart, so they are taken out of the per-event cost.
+  const wall = seconds.warmupS + seconds.durationS;
+  const pauses = run.gcPausesMs ?? [];
+  const gcShare = pauses.reduce((a, b) => a + b, 0) / 1000 / wall;
+  const perSecond = run.sent / wall;
+  return {
+    broker,
+    rate,
+    loopBusyShare: share,
+    usPerEvent: (Math.max(0, share - gcShare) / perSecond) * 1e6,
+    cpuPercent: run.cpuPercent,
+    gcPerEvent: pauses.length / Math.max(1, run.sent),
+    gcPausesMs: pauses,
+  };
 }

@@ -51,9 +51,9 @@ export const SCENARIOS: readonly ValidateScenario[] = [
   },
   {
     name: 'memory-burst',
-    why: 'a burst above the pool for 2 s every 6 s: a backlog that drains',
+    why: 'a burst above the pool for 2 s every 6 s: a backlog that drains (within --quick too)',
     broker: 'memory',
-    workload: 'steady:500/s,peak:3000/s,for:2s,every:6s,start:4s',
+    workload: 'steady:500/s,peak:2500/s,for:2s,every:6s,start:3s',
     work: 'fixed:2',
     queue: 10000,
     pool: 4,

@@ -30,6 +30,8 @@ const only = flag('--only')?.split(',');
 const out = flag('--out');
 /** Leave the event loop out of the model (to see what it changes). */
 const noLoop = args.includes('--no-loop');
+/** Leave GC pauses out of the model. */
+const noGc = args.includes('--no-gc');
 const timing = quick ? TIMING.quick : TIMING.full;
 const chosen = SCENARIOS.filter((s) => !only || only.includes(s.name));
 if (chosen.length === 0)
@@ -82,6 +84,7 @@ async function simulate(s: ValidateScenario, run: BrokerRun, service: Float64Arr
     seed: 1,
     model: parseModelParams(s.broker, [
       `loopUsPerEvent=${noLoop ? 0 : loop.usPerEvent}`,
+      ...(noGc || loop.gcPausesMs.length === 0 ? [] : [`gcPerEvent=${loop.gcPerEvent}`, `gcPausesMs=${loop.gcPausesMs.join(',')}`]),
       ...(s.broker === 'kafka' ? [`partitions=${run.workload.partitions}`] : []),
     ]),
   };
@@ -94,12 +97,17 @@ const records: unknown[] = [];
 log(
   `simulate:validate: ${chosen.length} scenarios, ${timing.warmupS} s warm-up + ${timing.durationS} s measured each; load average ${load()}`,
 );
+const gcSummary = (pauses: number[]) => {
+  const sorted = [...pauses].sort((a, b) => a - b);
+  const total = sorted.reduce((a, b) => a + b, 0);
+  return `${total.toFixed(0)} ms in all, longest ${(sorted.at(-1) ?? 0).toFixed(1)} ms`;
+};
 const loops = new Map<string, LoopCalibration>();
 for (const broker of new Set(chosen.map((s) => s.broker))) {
   const loop = await calibrateLoop(broker, timing);
   loops.set(broker, loop);
   log(
-    `${broker}: event loop ${loop.usPerEvent.toFixed(0)} µs per event (busy ${(loop.loopBusyShare * 100).toFixed(1)} % at ${loop.rate}/s, cpu ${loop.cpuPercent} %), load ${load()}`,
+    `${broker}: event loop ${loop.usPerEvent.toFixed(0)} µs per event besides GC (busy ${(loop.loopBusyShare * 100).toFixed(1)} % at ${loop.rate}/s, cpu ${loop.cpuPercent} %); ${loop.gcPausesMs.length} GC pauses (${gcSummary(loop.gcPausesMs)}), load ${load()}`,
   );
 }
 for (const s of chosen) {
@@ -138,5 +146,8 @@ process.stdout.write(
 const calibration = Object.fromEntries(loops);
 if (out) await writeFile(out, `${JSON.stringify({ quick, timing, loadAverage: load(), calibration, summary, records }, null, 2)}\n`);
 const loopUs = Object.fromEntries([...loops].map(([b, l]) => [b, Math.round(l.usPerEvent)]));
-process.stdout.write(`${JSON.stringify({ ...summary, loopUsPerEvent: noLoop ? 0 : loopUs, loadAverage: load(), quick })}\n`);
+const gcPerThousand = Object.fromEntries([...loops].map(([b, l]) => [b, Math.round(l.gcPerEvent * 1e5) / 100]));
+process.stdout.write(
+  `${JSON.stringify({ ...summary, loopUsPerEvent: noLoop ? 0 : loopUs, gcPausesPer1000Events: noGc ? 0 : gcPerThousand, loadAverage: load(), quick })}\n`,
+);
 process.exit(0);

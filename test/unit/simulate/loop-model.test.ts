@@ -66,3 +66,19 @@ describe('bench --key-skew', () => {
     expect(zipf(12_345)).toBe(zipf(12_345));
   });
 });
+
+describe('simulate: GC pauses on the loop', () => {
+  it('a pause stops every completion behind it: mean latency grows by about rate × pause² / 2 per second of run', async () => {
+    // 1,000/s, 2 ms handler, pool 64 (no queueing otherwise); one 50 ms pause per 1,000 events
+    // (one a second): 5 % of the time stopped, events arriving in a pause wait on average 25 ms,
+    // so the mean grows by about 0.05 × 25 ms = 1.25 ms and p99 lands inside the pauses.
+    const base = { config: memory(64), workload: 'constant:1000/s', service: 'fixed:2ms', duration: 60 };
+    const off = await simulate(base);
+    const on = await simulate({ ...base, model: ['gcPerEvent=0.001', 'gcPausesMs=50'] });
+    expect(on.result.throughput).toBeCloseTo(off.result.throughput, -1);
+    expect(on.result.latencyMeanMs - off.result.latencyMeanMs).toBeGreaterThan(0.8);
+    expect(on.result.latencyMeanMs - off.result.latencyMeanMs).toBeLessThan(1.8);
+    expect(on.result.latencyMs.p99).toBeGreaterThan(20);
+    expect(on.result.latencyMs.p50).toBeCloseTo(2, 1);
+  });
+});
