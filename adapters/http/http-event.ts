@@ -73,6 +73,8 @@ export class HttpEvent implements SourceEvent {
   readonly payload: Buffer;
   readonly headers: Readonly<Record<string, string>>;
   readonly attempt = 1;
+  /** The core's (SourceEvent.traceSlot). */
+  traceSlot: unknown = undefined;
   private done = false;
 
   constructor(

@@ -82,12 +82,15 @@ function sinkBytes(child: ChildProcess): Promise<number> {
  * (which V8 compiles less well, and which showed as a cost of the untraced 0 % mode in some runs).
  */
 class Lasting implements EventTracer {
-  constructor(private readonly tracer: EventTracer) {}
+  readonly exemplars: boolean;
+  constructor(private readonly tracer: EventTracer) {
+    this.exemplars = tracer.exemplars;
+  }
   received(events: Parameters<EventTracer['received']>[0]): void {
     this.tracer.received(events);
   }
-  begin(event: Parameters<EventTracer['begin']>[0]): ReturnType<EventTracer['begin']> {
-    return this.tracer.begin(event);
+  begin(event: Parameters<EventTracer['begin']>[0], at: number): ReturnType<EventTracer['begin']> {
+    return this.tracer.begin(event, at);
   }
   untracedSpan(event: Parameters<EventTracer['untracedSpan']>[0]): ReturnType<EventTracer['untracedSpan']> {
     return this.tracer.untracedSpan(event);

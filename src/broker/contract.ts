@@ -54,6 +54,12 @@ export interface SourceEvent {
   ack(outcome?: AckOutcome): void;
   /** The event was not done and must be delivered again. Idempotent. */
   nack(reason?: Error): void;
+  /**
+   * The core's slot: a traced event's trace while it waits in the queue (src/tracing). A source
+   * declares it, initialized to undefined (BaseEvent does), so that every event of a source has
+   * one shape whether traced or not, and never reads or writes it.
+   */
+  traceSlot?: unknown;
 }
 
 /** Why an event was acked: handled, written to the dead-letter destination, or dropped by a lossy queue policy. */

@@ -30,7 +30,12 @@ export class EventProcessor {
     private readonly audit?: AckAudit,
     /** Tracing, when `tracing.enabled`; undefined costs the hot path one comparison per step. */
     private readonly tracer?: EventTracer,
-  ) {}
+  ) {
+    this.exemplars = tracer?.exemplars === true;
+  }
+
+  /** Whether traced events' observations carry their trace id (`tracing.exemplars`). */
+  private readonly exemplars: boolean;
 
   /** When the last observed event finished (performance.now()). */
   private lastFinished = 0;
@@ -46,7 +51,7 @@ export class EventProcessor {
   process(event: SourceEvent, continued = false): void | Promise<void> {
     const started = continued ? this.lastFinished : performance.now();
     const tracer = this.tracer;
-    const trace = tracer === undefined ? undefined : tracer.begin(event);
+    const trace = tracer === undefined ? undefined : tracer.begin(event, TIME_ORIGIN + started);
     const context: HandlerContext =
       tracer === undefined
         ? { attempt: 1, broker: this.broker, logger: this.logger, span: undefined }
@@ -70,10 +75,15 @@ export class EventProcessor {
     this.audit?.completed(event.id);
     trace?.handlerDone(context.attempt);
     event.ack();
-    trace?.end('processed');
     if (context.attempt > 1) this.stats.processed.retried++;
     else this.stats.processed.success++;
-    this.observe(event, started, trace);
+    if (trace === undefined) {
+      this.observe(event, started, undefined);
+      return;
+    }
+    // One clock read for the histograms and the span's end (the span ends at the ack, just before).
+    const now = this.observe(event, started, trace);
+    trace.end('processed', undefined, TIME_ORIGIN + now);
   }
 
   private async fail(
@@ -134,19 +144,23 @@ export class EventProcessor {
     this.observe(event, started, trace);
   }
 
-  private observe(event: SourceEvent, started: number, trace: EventTrace | undefined): void {
+  /** Records the event's durations; returns the clock read (performance.now()) they end at. */
+  private observe(event: SourceEvent, started: number, trace: EventTrace | undefined): number {
     const now = performance.now();
     this.lastFinished = now;
     const processing = (now - started) / 1000;
     const endToEnd = Math.max(0, TIME_ORIGIN + now - event.timestamp) / 1000;
-    if (trace !== undefined) {
+    if (trace !== undefined && this.exemplars) {
       // Exemplars only for traced events: an exemplar links a bucket to a trace one can open.
-      this.stats.processingSeconds.observeExemplar(processing, trace.traceId);
-      this.stats.endToEndSeconds.observeExemplar(endToEnd, trace.traceId);
-      return;
+      const traceId = trace.traceId;
+      const at = (TIME_ORIGIN + now) / 1000;
+      this.stats.processingSeconds.observeExemplar(processing, traceId, at);
+      this.stats.endToEndSeconds.observeExemplar(endToEnd, traceId, at);
+      return now;
     }
     this.stats.processingSeconds.observe(processing);
     this.stats.endToEndSeconds.observe(endToEnd);
+    return now;
   }
 }
 

@@ -20,6 +20,8 @@ export interface EventOwner<E> {
  */
 export abstract class BaseEvent<E extends BaseEvent<E>> {
   private settled = false;
+  /** The core's (SourceEvent.traceSlot). */
+  traceSlot: unknown = undefined;
 
   constructor(
     /** 1 for the first delivery; {@link redelivery} adds one. */

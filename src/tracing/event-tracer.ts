@@ -18,13 +18,17 @@ import type { SourceEvent } from '../broker/contract.ts';
 export type AbandonOutcome = 'dropped' | 'nacked' | 'discarded';
 
 export interface EventTracer {
+  /** `tracing.exemplars`: the processor records traced events' trace ids as histogram exemplars. */
+  readonly exemplars: boolean;
   received(events: readonly SourceEvent[]): void;
   /**
    * The event's trace as a worker starts it, or undefined when the event is not traced: the
    * processor then runs exactly its tracing-off path (one shape of object on the hot path, not
-   * two: a polymorphic call there cost the untraced 99 % measurably).
+   * two: a polymorphic call there cost the untraced 99 % measurably). `at`: when the worker took
+   * it, epoch ms (`performance.timeOrigin + performance.now()`: the processor's own clock read,
+   * shared, since a clock read costs up to 0.4 µs on this project's VM).
    */
-  begin(event: SourceEvent): EventTrace | undefined;
+  begin(event: SourceEvent, at: number): EventTrace | undefined;
   /**
    * `context.span` of an event that is not traced: a non-recording span carrying the incoming
    * trace context, if any, so a handler can still propagate it; else one shared no-op span.
@@ -41,7 +45,7 @@ export type TraceOutcome = 'processed' | 'dead-lettered' | 'failed';
 export interface EventTrace {
   /** The event's span: `context.span`. */
   readonly span: Span;
-  /** The trace id (32 hex), for exemplars. */
+  /** The trace id (32 hex), for exemplars (made when read: most traced events never need it). */
   readonly traceId: string;
   /** Calls `handler(event, context)` with the event's span active (for spans the handler starts). */
   run<E, C>(handler: (event: E, context: C) => unknown, event: E, context: C): unknown;
@@ -51,6 +55,6 @@ export interface EventTrace {
   deadLetterStarted(): Span | undefined;
   /** The dead-letter write finished (`error` when it failed). */
   deadLetterDone(error?: unknown): void;
-  /** The event was acked (processed or dead-lettered) or nacked (failed): its span ends. */
-  end(outcome: TraceOutcome, error?: unknown): void;
+  /** The event was acked (processed or dead-lettered) or nacked (failed): its span ends (`at`, epoch ms, or now). */
+  end(outcome: TraceOutcome, error?: unknown, at?: number): void;
 }

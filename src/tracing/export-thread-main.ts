@@ -1,5 +1,6 @@
 // The export thread (export-thread.ts starts it): exports the span records the event loop sends
-// over OTLP/HTTP (protobuf), one export of up to 512 spans at a time, through the SDK's OTLP/HTTP
+// over OTLP/HTTP (protobuf), one export of up to `exportBatch` (512) spans at a time, as soon as
+// that many are here or when the oldest has waited `exportDelayMs`, through the SDK's OTLP/HTTP
 // export delegate (transport, retries, timeout, headers) with Sluice's own protobuf encoding of
 // the records (otlp-encoding.ts: the SDK's serializer was most of this thread's work). Each export's end is reported back with its span count, so
 // the event loop knows how many spans are still on their way and can bound them.
@@ -14,8 +15,8 @@ import { encodeExportRequest } from './otlp-encoding.ts';
 import { decodeSpans } from './span-codec.ts';
 import type { SpanRecord } from './span-record.ts';
 
-const MAX_EXPORT_BATCH = 512;
 const data = workerData as ExportThreadData;
+const MAX_EXPORT_BATCH = data.exportBatch;
 const port = parentPort!;
 // The exporter's own warnings (a refused connection, a bad status) go to the event loop's log.
 diag.setLogger(
@@ -52,22 +53,36 @@ const exporter = new OTLPExporterBase<SpanRecord[]>(
 
 let queue: SpanRecord[] = [];
 let exporting = false;
+let timer: NodeJS.Timeout | undefined;
 const flushes: number[] = [];
 port.postMessage({ type: 'ready' });
 
 port.on('message', (message: ToExportThread) => {
   if (message.type === 'spans') {
-    const spans = decodeSpans(message.spans);
+    const spans = decodeSpans(message.batch);
     queue = queue.length === 0 ? spans : queue.concat(spans);
+    // A partly full export waits for more, at most exportDelayMs from the first span it holds.
+    if (queue.length < MAX_EXPORT_BATCH) {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        void pump(true);
+      }, data.exportDelayMs);
+      return;
+    }
   } else flushes.push(message.id);
-  void pump();
+  void pump(true);
 });
 
-async function pump(): Promise<void> {
+/** Exports full batches; with `all` (the delay ran out, or a flush) the partly full last one too. */
+async function pump(all: boolean): Promise<void> {
   if (exporting) return;
   exporting = true;
+  if (all && timer !== undefined) {
+    clearTimeout(timer);
+    timer = undefined;
+  }
   try {
-    while (queue.length > 0) {
+    while (queue.length >= MAX_EXPORT_BATCH || (all && queue.length > 0)) {
       const batch = queue.length <= MAX_EXPORT_BATCH ? queue : queue.slice(0, MAX_EXPORT_BATCH);
       queue = queue.length <= MAX_EXPORT_BATCH ? [] : queue.slice(MAX_EXPORT_BATCH);
       const result = await new Promise<ExportResult>((resolve) => exporter.export(batch, resolve));
@@ -85,5 +100,10 @@ async function pump(): Promise<void> {
     exporting = false;
   }
   // Spans or a flush that arrived during the last await.
-  if (queue.length > 0 || flushes.length > 0) void pump();
+  if (flushes.length > 0 || queue.length >= MAX_EXPORT_BATCH) void pump(true);
+  else if (queue.length > 0)
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      void pump(true);
+    }, data.exportDelayMs);
 }

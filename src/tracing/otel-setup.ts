@@ -59,5 +59,5 @@ export async function createOtelEventTracer(settings: TracingSettings, broker: s
       global.shutdown().catch((error: unknown) => warn.warn({ error: String(error) }, "exporting the handler's last spans failed")),
     ]);
   };
-  return new OtelEventTracer(events, propagator, broker, settings.sampleRatio, shutdown);
+  return new OtelEventTracer(events, propagator, broker, settings.sampleRatio, shutdown, settings.exemplars);
 }

@@ -1,5 +1,5 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import type { SpanRecord } from './span-record.ts';
+import type { SpanId, SpanRecord } from './span-record.ts';
 
 /**
  * Span records as an OTLP `ExportTraceServiceRequest` in protobuf (opentelemetry-proto
@@ -87,9 +87,16 @@ class Writer {
     this.pos += this.buffer.write(value, this.pos, 'utf8');
   }
 
-  /** Lower-case hex as bytes (trace and span ids). */
-  hex(field: number, value: string): void {
+  /** A trace or span id: its bytes as they are, or lower-case hex as bytes. */
+  hex(field: number, value: SpanId): void {
     this.tag(field, 2);
+    if (typeof value !== 'string') {
+      this.room(value.length + 1);
+      this.buffer[this.pos++] = value.length;
+      this.buffer.set(value, this.pos);
+      this.pos += value.length;
+      return;
+    }
     const length = value.length >>> 1;
     this.room(length + 1);
     const b = this.buffer;

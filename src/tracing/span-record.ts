@@ -1,14 +1,21 @@
 import type { Attributes, SpanKind, SpanStatus } from '@opentelemetry/api';
 
 /**
- * One finished span as plain data: what an {@link EventSpan} records while its event is in
- * Sluice, and what crosses to the export thread (export-thread.ts, in span-codec.ts's flat form).
+ * A trace or span id: lower-case hex, or its bytes (exactly the id's, e.g. a subarray of an id
+ * slab, span-ids.ts). The export thread gets Sluice's own ids as bytes, which is what OTLP's
+ * protobuf carries; ids from elsewhere (a parent's, a link's) stay hex.
+ */
+export type SpanId = string | Uint8Array;
+
+/**
+ * One finished span as plain data: what the export thread decodes (span-codec.ts) and encodes to
+ * OTLP (otlp-encoding.ts), and what tests read ({@link EventSpan.toRecord}).
  * Times are epoch milliseconds (fractional: `performance.timeOrigin + performance.now()`, the clock
  * the SDK uses too); they become unix nanoseconds only on the export thread (otlp-encoding.ts).
  */
 export interface SpanRecord {
-  traceId: string;
-  spanId: string;
+  traceId: SpanId;
+  spanId: SpanId;
   traceFlags: number;
   traceState?: string;
   parentSpanId?: string;

@@ -37,11 +37,11 @@ export class FastHistogram {
     return low;
   }
 
-  /** Records `value` of the traced event `traceId`, and keeps it as its bucket's exemplar. */
-  observeExemplar(value: number, traceId: string): void {
+  /** Records `value` of the traced event `traceId` at `timestamp` (epoch seconds), and keeps it as its bucket's exemplar. */
+  observeExemplar(value: number, traceId: string, timestamp: number): void {
     const bucket = this.observe(value);
     this.exemplars ??= new Array<Exemplar | undefined>(this.counts.length).fill(undefined);
-    this.exemplars[bucket] = { value, traceId, timestamp: Date.now() / 1000 };
+    this.exemplars[bucket] = { value, traceId, timestamp };
   }
 
   /** The value below which `q` (0..1) of observations fall, interpolated inside its bucket. */

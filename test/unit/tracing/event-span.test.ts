@@ -2,29 +2,51 @@
 // the export thread: what a handler does to the span must reach the exported span unchanged.
 import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
+import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import type { SourceEvent } from '../../../src/broker/contract.ts';
 import { EventSpan } from '../../../src/tracing/event-span.ts';
-import { decodeSpans, encodeSpan } from '../../../src/tracing/span-codec.ts';
+import { decodeSpans, SpanBatchWriter } from '../../../src/tracing/span-codec.ts';
 import type { SpanRecord } from '../../../src/tracing/span-record.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
 
-function recorded(build: (span: EventSpan) => void, parent = true): SpanRecord {
-  const ended: SpanRecord[] = [];
-  const span = new EventSpan(
-    { ended: (record) => ended.push(record) },
-    'orders process',
+/** The event an event span is about: its attributes are read from it when the span ends. */
+const EVENT = {
+  id: 'p0@41',
+  key: undefined,
+  payload: Buffer.alloc(0),
+  headers: {},
+  timestamp: 0,
+  position: { partition: 'p0', offset: '41' },
+  source: 'orders',
+  attempt: 1,
+  ack: () => undefined,
+  nack: () => undefined,
+} satisfies SourceEvent;
+
+/** Ids as hex, whether a record carries them as hex or as bytes (decoded on the export thread). */
+const hex = (id: string | Uint8Array) => (typeof id === 'string' ? id : Buffer.from(id).toString('hex'));
+
+function spanOf(ended: EventSpan[], parent: boolean): EventSpan {
+  return new EventSpan(
+    { ended: (span) => ended.push(span) },
+    undefined,
     SpanKind.CONSUMER,
     parent
       ? { traceId: TRACE, spanId: PARENT, traceFlags: TraceFlags.SAMPLED, isRemote: true, traceState: new TraceState('k=v') }
       : undefined,
     1_700_000_000_000.5,
-    { 'messaging.system': 'kafka', 'sluice.attempt': 1 },
+    { system: 'kafka', event: EVENT },
   );
-  build(span);
+}
+
+function recorded(build: (span: EventSpan) => void, parent = true): SpanRecord {
+  const ended: EventSpan[] = [];
+  build(spanOf(ended, parent));
   expect(ended.length).toBe(1);
-  return ended[0]!;
+  return ended[0]!.toRecord();
 }
 
 describe('EventSpan', () => {
@@ -49,7 +71,16 @@ describe('EventSpan', () => {
       name: 'orders validate',
       kind: SpanKind.CONSUMER,
       start: 1_700_000_000_000.5,
-      attributes: { 'messaging.system': 'kafka', 'sluice.attempt': 1, 'order.id': 'o-1', 'order.lines': 3 },
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': 'orders',
+        'messaging.destination.partition.id': 'p0',
+        'messaging.message.id': 'p0@41',
+        'sluice.offset': '41',
+        'sluice.attempt': 1,
+        'order.id': 'o-1',
+        'order.lines': 3,
+      },
       status: { code: SpanStatusCode.ERROR, message: 'bad total' },
     });
     expect(record.spanId).toMatch(/^[0-9a-f]{16}$/);
@@ -65,8 +96,9 @@ describe('EventSpan', () => {
     for (let i = 0; i < 1000; i++) {
       const record = recorded((span) => span.end(), false);
       expect(record.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(record.traceId).not.toBe('0'.repeat(32));
       expect(record.parentSpanId).toBeUndefined();
-      ids.add(record.traceId);
+      ids.add(hex(record.traceId));
     }
     expect(ids.size).toBe(1000);
   });
@@ -77,36 +109,74 @@ describe('EventSpan', () => {
       for (let i = 0; i < 200; i++) span.addEvent(`e${i}`);
       span.end();
     });
-    expect(Object.keys(record.attributes).length).toBe(128);
-    expect(record.droppedAttributesCount).toBe(200 + 2 - 128);
+    // The origin's 7 attributes and the tracer's 2 (unset here) count toward the 128.
+    expect(Object.keys(record.attributes).length).toBe(7 + 128 - 9);
+    expect(record.droppedAttributesCount).toBe(200 + 9 - 128);
     expect(record.events.length).toBe(128);
     expect(record.droppedEventsCount).toBe(72);
   });
 });
 
 describe('span records on their way to the export thread', () => {
-  it('decode to what was encoded: known and unknown names, links, trace state, empty fields', () => {
-    const records = [
-      recorded((span) => {
-        span.addEvent('handler.start');
-        span.addEvent('custom', { list: ['a', 'b'], n: 1.5, ok: false });
-        span.addLink({ context: { traceId: TRACE, spanId: PARENT, traceFlags: 1 }, attributes: { why: 'batch' } });
-        span.setAttribute('sluice.outcome', 'processed');
-        span.end();
-      }),
-      recorded((span) => span.end(), false),
-    ];
-    const flat: unknown[] = [];
-    for (const record of records) encodeSpan(flat as never, record);
-    expect(flat.every((value) => value === null || typeof value !== 'object' || Array.isArray(value))).toBe(true);
-    const decoded = decodeSpans(structuredClone(flat));
+  it('decode to what was encoded: origin, tracer fields, what a handler added, links, trace state, empty fields', async () => {
+    const ended: EventSpan[] = [];
+    const traced = spanOf(ended, true);
+    traced.handlerStart = 1_700_000_000_001.25;
+    traced.handlerAttempts = 2;
+    traced.outcome = 'processed';
+    traced.addEvent('custom', { list: ['a', 'b'], n: 1.5, ok: false });
+    traced.addLink({ context: { traceId: TRACE, spanId: PARENT, traceFlags: 1 }, attributes: { why: 'batch' } });
+    traced.setAttribute('sluice.attempt', 7); // set through the API: wins over the origin's
+    traced.end();
+    spanOf(ended, false).end();
+    const child = new EventSpan(
+      { ended: (span) => ended.push(span) },
+      'dead letter',
+      SpanKind.PRODUCER,
+      traced.spanContext(),
+      1_700_000_000_002,
+    );
+    child.end();
+    const writer = new SpanBatchWriter();
+    for (const span of ended) writer.write(span);
+    const batch = writer.take();
+    expect(batch.count).toBe(3);
+    expect(writer.count).toBe(0);
+    // As the export thread gets it: the buffer transferred, the side entries (what the handler added) cloned.
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<typeof batch>((resolve) => port2.once('message', resolve));
+    port1.postMessage(batch, [batch.buffer]);
+    const crossed = await received;
+    port1.close();
+    expect(batch.buffer.byteLength).toBe(0); // transferred, not copied
+    const decoded = decodeSpans(crossed).map((record) => ({ ...record, traceId: hex(record.traceId), spanId: hex(record.spanId) }));
+    const expected = ended.map((span) => span.toRecord());
+    expect(expected[0]!.attributes).toMatchObject({ 'sluice.attempt': 7, 'sluice.handler.attempts': 2, 'sluice.outcome': 'processed' });
+    expect(expected[0]!.events.map((event) => event.name)).toEqual(['handler.start', 'custom']);
+    expect(expected[2]!.parentSpanId).toBe(hex(expected[0]!.spanId));
+    expect(expected[2]!.traceId).toBe(TRACE);
     expect(decoded).toEqual(
-      records.map((record) => ({
+      expected.map((record) => ({
         ...record,
         links: record.links.map((link) => ({ ...link, traceState: undefined })),
         parentRemote: record.parentRemote || undefined,
         events: record.events.map((event) => ({ ...event, attributes: event.attributes })),
       })),
     );
+  });
+
+  it('carry non-ASCII names and ids as UTF-8', () => {
+    const ended: EventSpan[] = [];
+    const event = { ...EVENT, id: 'café@1', source: 'commandes-été', position: { partition: 'p-ü', offset: '1' } };
+    new EventSpan({ ended: (span) => ended.push(span) }, undefined, SpanKind.CONSUMER, undefined, 1, { system: 'kafka', event }).end(2);
+    const writer = new SpanBatchWriter();
+    writer.write(ended[0]!);
+    const [record] = decodeSpans(writer.take());
+    expect(record!.name).toBe('commandes-été process');
+    expect(record!.attributes).toMatchObject({
+      'messaging.destination.name': 'commandes-été',
+      'messaging.message.id': 'café@1',
+      'messaging.destination.partition.id': 'p-ü',
+    });
   });
 });

@@ -19,7 +19,7 @@ import { FileDeadLetter } from '../../../src/dead-letter/file-dead-letter.ts';
 import type { Handler } from '../../../src/handler/handler.ts';
 import { OtelEventTracer } from '../../../src/tracing/otel-event-tracer.ts';
 import { parseTraceparent } from '../../../src/tracing/propagation.ts';
-import type { SpanRecord } from '../../../src/tracing/span-record.ts';
+import type { EventSpan } from '../../../src/tracing/event-span.ts';
 import { toReadableSpan } from './readable-span.ts';
 import { eventually, silent } from '../helpers.ts';
 
@@ -33,12 +33,12 @@ afterAll(() => {
   context.disable();
 });
 
-function tracedPipeline(handler: Handler, sampleRatio: number, deadLetterPath?: string) {
+function tracedPipeline(handler: Handler, sampleRatio: number, deadLetterPath?: string, exemplars = false) {
   // The spans as the export thread hands them to the OTLP exporter, here to the SDK's in-memory one.
   const exporter = new InMemorySpanExporter();
   const resource = resourceFromAttributes({ 'service.name': 'test' });
-  const sink = { ended: (record: SpanRecord) => exporter.export([toReadableSpan(record, resource)], () => undefined) };
-  const tracer = new OtelEventTracer(sink, new W3CTraceContextPropagator(), 'memory', sampleRatio, () => exporter.shutdown());
+  const sink = { ended: (span: EventSpan) => exporter.export([toReadableSpan(span.toRecord(), resource)], () => undefined) };
+  const tracer = new OtelEventTracer(sink, new W3CTraceContextPropagator(), 'memory', sampleRatio, () => exporter.shutdown(), exemplars);
   const broker = new MemoryBroker();
   const source = new MemorySource(broker, {
     topic: 'orders',
@@ -164,8 +164,16 @@ describe('event spans', () => {
     expect(written).toEqual({ traceId: process!.spanContext().traceId, spanId: deadLetter!.spanContext().spanId, flags: 1 });
   });
 
-  it('record trace_id exemplars for traced events only', async () => {
-    const { exporter, broker, pipeline } = tracedPipeline(() => undefined, 1);
+  it('record trace_id exemplars for traced events only, and only with tracing.exemplars', async () => {
+    const off = tracedPipeline(() => undefined, 1);
+    await off.pipeline.start();
+    await off.broker.publish('orders', [{ key: 'k', payload: Buffer.from('1') }]);
+    await eventually(() => byName(off.exporter.getFinishedSpans(), 'orders process').length === 1, 10_000, 'the event span');
+    await off.pipeline.stop();
+    expect(off.pipeline.stats.processingSeconds.count).toBe(1);
+    expect(off.pipeline.stats.processingSeconds.exemplars).toBeUndefined();
+
+    const { exporter, broker, pipeline } = tracedPipeline(() => undefined, 1, undefined, true);
     await pipeline.start();
     await broker.publish('orders', [{ key: 'k', payload: Buffer.from('1') }]);
     await eventually(() => byName(exporter.getFinishedSpans(), 'orders process').length === 1, 10_000, 'the event span');
