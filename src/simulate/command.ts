@@ -14,12 +14,13 @@ import { parseWorkload } from './workload.ts';
 
 /**
  * What `npm run simulate:validate` (issue #15) showed against `sluice bench`, said with every
- * result: throughput, drops and keeping up agree on the memory broker and Kafka; the tail does
- * not (GC pauses and a client's long fetch decodes are not in the model), and Sluice's own
- * event-loop time is in only when measured and given (src/simulate/README.md, *Validation*).
+ * result: throughput, drops and keeping up agree on the memory broker and Kafka; the tail
+ * agrees less well (it swings with the machine's load, and a client's long fetch decodes are not
+ * in the model), and Sluice's own event-loop time and GC pauses are in only when measured and
+ * given (src/simulate/README.md, *Validation*).
  */
 export const VALIDATION_NOTE =
-  'note: checked against sluice bench (npm run simulate:validate): throughput, drops and keeps-up agree; p99 under load comes out low (GC pauses are not modelled), and the event loop is left out unless --model loopUsPerEvent= gives its measured cost (src/simulate/README.md)';
+  "note: checked against sluice bench (npm run simulate:validate): throughput, drops and keeps-up agree; Sluice's event loop and GC pauses are left out unless --model loopUsPerEvent=, gcPerEvent=, gcPausesMs= give their measured figures (simulate:validate prints them), and p99 under load is the least sure figure (src/simulate/README.md)";
 
 export interface SimulateFlags {
   config?: string;
