@@ -146,12 +146,13 @@ export class Engine extends SinkQueue {
   protected dispatch(t: number): void {
     if (this.dispatching) return;
     this.dispatching = true;
-    while (this.idleCount > 0 && this.readyLength > 0) this.takeNext(this.idle[--this.idleCount]!, t);
+    while (this.idleCount > 0 && this.readyLength > 0) this.takeNext(this.idle[--this.idleCount]!, t, false);
     this.dispatching = false;
   }
 
   /** WorkerPool.work: shift events; set aside those of a busy key; start the first one free. */
-  private takeNext(worker: number, t: number): void {
+  /** `chained`: the worker comes straight from its last event (its handler starts in that event's completion). */
+  private takeNext(worker: number, t: number, chained: boolean): void {
     const keyed = this.options.pool.orderByKey;
     const slots = this.slots;
     while (this.readyLength > 0) {
@@ -168,17 +169,17 @@ export class Engine extends SinkQueue {
         this.keyBusy[key] = 1;
         this.owns[worker] = key;
       }
-      this.start(worker, slot, t);
+      this.start(worker, slot, t, chained);
       return;
     }
     this.idle[this.idleCount++] = worker;
   }
 
   /** WorkerPool.run: release the event's room (admitting a waiting offer), then run the handler. */
-  private start(worker: number, slot: number, t: number): void {
+  private start(worker: number, slot: number, t: number, chained: boolean): void {
     this.held--;
     this.started++;
-    const busy = this.run.busyTime();
+    const busy = this.run.busyTime(chained);
     this.slots.outcome[slot] = this.run.outcome;
     this.workers.push(worker, slot, t + busy);
     this.admitPending(t);
@@ -222,13 +223,13 @@ export class Engine extends SinkQueue {
       if (next >= 0) {
         this.keyHead[key] = slots.next[next]!;
         if (this.keyHead[key] < 0) this.keyTail[key] = -1;
-        this.start(worker, next, t);
+        this.start(worker, next, t, true);
         return;
       }
       this.keyBusy[key] = 0;
       this.owns[worker] = -1;
     }
-    this.takeNext(worker, t);
+    this.takeNext(worker, t, true);
   }
 
   /** Nacked events due again are delivered as one batch (lane -1: the engine's own). */

@@ -12,7 +12,8 @@ import { type BrokerRun, runBroker } from '../bench/run-broker.ts';
 import { parseModelParams } from './model-params.ts';
 import { summarize } from './results.ts';
 import { runScenario, type Scenario } from './scenario.ts';
-import { measureWork, measuredService } from './timer-work.ts';
+import type { ServiceTime } from './service-time.ts';
+import { measureDeliveredWork, measureWork, measuredService } from './timer-work.ts';
 import { calibrateLoop, type LoopCalibration } from './validate-calibrate.ts';
 import { type Comparison, compare, comparisonTable, worst } from './validate-compare.ts';
 import { benchFigures, SCENARIOS, simFigures, TIMING, type ValidateScenario } from './validate-scenarios.ts';
@@ -67,12 +68,12 @@ function bench(s: ValidateScenario): Promise<BrokerRun> {
 }
 
 /** The model's run: the bench's own config (profile + --set + queue/pool), its keys and timing. */
-async function simulate(s: ValidateScenario, run: BrokerRun, service: Float64Array, loop: LoopCalibration) {
+async function simulate(s: ValidateScenario, run: BrokerRun, service: ServiceTime, loop: LoopCalibration) {
   const { config } = await resolveBroker(s.broker, undefined, '--brokers', [...s.set, `queue.maxEvents=${s.queue}`, `pool.size=${s.pool}`]);
   const scenario: Scenario = {
     config,
     workload: parseWorkload(s.workload),
-    service: measuredService(`timer:${s.work}`, service),
+    service,
     failureRate: 0,
     keys: s.keys,
     keySkew: s.keySkew,
@@ -113,11 +114,11 @@ for (const broker of new Set(chosen.map((s) => s.broker))) {
 // Each handler's sleeps measured once, before any scenario, so scenarios with the same --work
 // draw from the same measurement (a load spike during one short measurement once made fixed:2
 // average 3.3 ms for one scenario and 2.3 ms for the next).
-const sleeps = new Map<string, Float64Array>();
+const sleeps = new Map<string, ServiceTime>();
 for (const work of new Set(chosen.map((s) => s.work))) {
-  const measured = await measureWork(work, 8000);
+  const measured = measuredService(`timer:${work}`, await measureDeliveredWork(work, 6000), await measureWork(work, 6000));
   sleeps.set(work, measured);
-  log(`${measuredService(work, measured).note}, load ${load()}`);
+  log(`${measured.note}, load ${load()}`);
 }
 for (const s of chosen) {
   const service = sleeps.get(s.work)!;
