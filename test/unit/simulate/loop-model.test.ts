@@ -2,7 +2,9 @@
 // they must meet. No timings of this machine: the loop cost is an input here.
 import { describe, expect, it } from 'vitest';
 import { keyOfSeq } from '../../../src/bench/producer.ts';
-import { simulate } from './helpers.ts';
+import { summarize } from '../../../src/simulate/results.ts';
+import { runScenario } from '../../../src/simulate/scenario.ts';
+import { scenario, simulate } from './helpers.ts';
 
 const memory = (pool: number) => ({
   broker: { type: 'memory' },
@@ -80,5 +82,21 @@ describe('simulate: GC pauses on the loop', () => {
     expect(on.result.latencyMeanMs - off.result.latencyMeanMs).toBeLessThan(1.8);
     expect(on.result.latencyMs.p99).toBeGreaterThan(20);
     expect(on.result.latencyMs.p50).toBeCloseTo(2, 1);
+  });
+});
+
+describe('simulate: chained handler starts', () => {
+  it('a worker going straight from one event to the next draws the chained service time, an idle one the delivered', async () => {
+    const service = { spec: 'test', mean: 0.001, sample: () => 0.001, sampleChained: () => 0.003 };
+    // Idle pool: every event starts on its delivery (1 ms).
+    const idle = await scenario({ config: memory(64), workload: 'constant:100/s', service: 'fixed:1ms', duration: 10 });
+    const a = runScenario({ ...idle, service });
+    expect(summarize(idle, a.engine, a.wallMs).latencyMs.max).toBeCloseTo(1, 1);
+    // One worker, always behind: after the first event every start is chained (3 ms): 333/s.
+    const busy = await scenario({ config: memory(1), workload: 'constant:1000/s', service: 'fixed:1ms', duration: 10 });
+    const b = runScenario({ ...busy, service });
+    const result = summarize(busy, b.engine, b.wallMs);
+    expect(result.throughput).toBeGreaterThan(330);
+    expect(result.throughput).toBeLessThan(337);
   });
 });
