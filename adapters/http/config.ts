@@ -47,6 +47,14 @@ export const httpConfigSchema = z
       .describe(
         'Requests handled at once (reading, waiting for room, waiting for processing); more get 503. Bounds memory: this × maxBodyBytes.',
       ),
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .default(1_024)
+      .describe(
+        'Open connections at once, idle keep-alive ones included; a connection over it is closed as soon as it is accepted, without a response (counted in sluice_http_connections_refused_total). Bounds sockets and file descriptors a client can hold.',
+      ),
     bodyTimeoutMs: z
       .number()
       .int()

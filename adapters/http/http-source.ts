@@ -85,6 +85,11 @@ export class HttpSource implements Source {
     server.headersTimeout = this.config.headersTimeoutMs;
     server.keepAliveTimeout = this.config.keepAliveTimeoutMs;
     server.maxRequestsPerSocket = this.config.maxRequestsPerSocket;
+    // Requests are bounded by maxConcurrentRequests, but a client opening connections and never
+    // sending on them (or keeping them idle) was not: each holds a socket and a descriptor until
+    // a timeout. Node closes a connection over the limit at once, before TLS or HTTP ('drop').
+    server.maxConnections = this.config.maxConnections;
+    server.on('drop', () => this.metrics.connectionsRefused.inc());
     this.server = server;
     this.metrics.inFlight.add(this.readInFlight);
     await new Promise<void>((resolve, reject) => {

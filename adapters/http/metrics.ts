@@ -17,6 +17,8 @@ export class HttpMetrics {
   readonly requests: Counter<'broker' | 'code'>;
   readonly latency: Histogram<'broker' | 'code'>;
   readonly events: Counter<'broker' | 'outcome'>;
+  /** Connections closed on arrival because maxConnections were open. */
+  readonly connectionsRefused: Counter.Internal;
   /** Readers of the requests in flight (one per running source). */
   readonly inFlight = new Set<() => number>();
   private readonly labels: { readonly broker: string };
@@ -36,6 +38,9 @@ export class HttpMetrics {
       ['outcome'],
     );
     for (const outcome of ['queued', 'rejected']) this.events.inc({ ...this.labels, outcome }, 0);
+    this.connectionsRefused = metrics
+      .counter('connections_refused_total', 'HTTP ingest connections closed on arrival: maxConnections were open.')
+      .labels(this.labels);
     metrics.sampledGauge(
       'requests_in_flight',
       'HTTP ingest requests being read, waiting for room, or waiting for their events to be processed.',

@@ -156,6 +156,11 @@ export const kafkaConfigSchema = z
       'On a rebalance, how long in-flight events may take to finish before offsets are committed and the partitions released; less than rebalanceTimeoutMs.',
       0,
     ),
+    missingTopicGraceMs: ms(
+      30_000,
+      'How long a topic the source reads may be missing at the brokers (deleted, perhaps to be re-created) before the source gives up on it: with `topics`, Sluice then stops and exits non-zero naming it; with `topicPattern`, the source reads on without it (and stops only when no matched topic is left). Checked every min(10 s, a third of this, at least 1 s).',
+      0,
+    ),
     commitIntervalMs: ms(1_000, 'How often acked offsets (up to the highest contiguous one per partition) are committed.'),
     nackDelayMs: ms(1_000, 'Delay before a nacked event is delivered again.', 0),
     partitionsConsumedConcurrently: z

@@ -33,8 +33,8 @@ export class KafkaAdapter implements BrokerAdapter, BrokerTooling {
     headers: true,
     // The broker's default message.max.bytes is 1048588 for a whole record batch.
     maxPayloadBytes: 1_000_000,
-    // A group consumer whose topic is deleted keeps polling (the client recovers by itself).
-    fatalOnLostDestination: false,
+    // Neither client reports a deleted topic; the source's TopicWatch does, after missingTopicGraceMs.
+    fatalOnLostDestination: true,
   };
   private readonly metrics: KafkaMetrics;
   /** TLS files and secrets, read once: a missing file or variable fails at creation, naming the key. */

@@ -49,6 +49,8 @@ export class KafkaMembership {
   /** A revoke ran (or runs) for the current generation of the group. */
   private revokedSinceJoin = false;
   private joins = 0;
+  /** A failure was reported fatal: the source stays crashed (the client may go on crash-restarting until closed). */
+  private gaveUp = false;
   private joinWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 
   constructor(private readonly deps: MembershipDeps) {}
@@ -70,6 +72,7 @@ export class KafkaMembership {
 
   /** The group assigned these partitions (a join completed). */
   joined(assignment: Map<string, TopicPartition>): void {
+    if (this.gaveUp) return;
     this.joins++;
     this.assignment = assignment;
     this.deps.lifecycle.to('joined');
@@ -110,7 +113,8 @@ export class KafkaMembership {
       return;
     }
     const { lifecycle, logger } = this.deps;
-    if (lifecycle.closed) return;
+    if (lifecycle.closed || this.gaveUp) return;
+    this.gaveUp = !restart;
     lifecycle.crashed(`consumer failed: ${failure.message}${restart ? '; restarting' : ''}`);
     logger.error({ error: failure.message, restart }, 'kafka consumer failed');
     // Not recovering: Sluice stops and exits non-zero so a supervisor can start it again.

@@ -13,6 +13,7 @@ import { type GroupState, KafkaMembership } from './kafka-membership.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 import { type OffsetToCommit, PartitionBook, type TopicPartition } from './partition-book.ts';
 import { requireTopics } from './preflight.ts';
+import { TopicWatch } from './topic-watch.ts';
 import { topicsToRead } from './topics-to-read.ts';
 
 export type { OffsetToCommit, TopicPartition };
@@ -53,6 +54,8 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
   protected readonly lifecycle = new Lifecycle<GroupState>('kafka source', { halt: () => this.halt(), shutdown: () => this.shutdown() });
   protected readonly group: KafkaMembership;
   protected readonly committer: KafkaCommitter;
+  /** Notices a deleted topic, which neither client reports (topic-watch.ts). */
+  private readonly topicWatch: TopicWatch;
   private redelivery: Redelivery<KafkaEvent> | undefined;
   protected sink!: EventSink;
   private lane: DeliveryLane | undefined;
@@ -94,6 +97,14 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
         this.redelivery?.clear();
         return this.afterRevoke();
       },
+    });
+    this.topicWatch = new TopicWatch({
+      config,
+      logger,
+      topics: () => this.topics,
+      listTopics: () => this.listTopics(),
+      drop: (gone) => this.readWithout(gone),
+      fatal: (error) => this.group.crashed(error, false),
     });
   }
 
@@ -154,6 +165,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
       throw failure;
     }
     this.committer.start();
+    this.topicWatch.start();
     this.logger.info(
       { group, topics: this.topics, partitions: [...this.group.assignment.keys()] },
       'kafka source joined its consumer group',
@@ -277,7 +289,35 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
 
   // --- stop / close ---
 
+  /**
+   * A topic matched by `topicPattern` was deleted: the clients are subscribed to a fixed list and
+   * would keep failing on it, reading none of the others. Revokes (commits what was acked), then
+   * connects and joins again subscribed to the rest.
+   */
+  private async readWithout(gone: string[]): Promise<void> {
+    this.topics = this.topics.filter((topic) => !gone.includes(topic));
+    await this.group.rebalancing(`topic ${gone.join(', ')} was deleted`);
+    await this.disconnect();
+    if (this.lifecycle.stopped || this.lifecycle.closed) return;
+    const { startTimeoutMs, brokers } = this.config;
+    try {
+      this.step = `subscribe again to ${this.topics.join(', ')}`;
+      await within(
+        this.connectAndJoin(),
+        startTimeoutMs,
+        () => `kafka: could not ${this.step} at brokers ${brokers.join(',')} within ${startTimeoutMs} ms`,
+      );
+    } catch (error) {
+      // Not group.crashed: a join still awaited would only take the error, and this is fatal.
+      const failure = this.toSluiceError(error, this.step);
+      this.lifecycle.crashed(failure.message);
+      this.logger.error({ error: failure.message }, 'kafka: could not read on without the deleted topic');
+      this.sink.fatal(failure);
+    }
+  }
+
   private async halt(): Promise<void> {
+    this.topicWatch.stop();
     try {
       this.pauseFetching();
     } catch {

@@ -20,6 +20,21 @@ function attributesOf(headers: Readonly<Record<string, string>> | undefined): Re
   return result ?? (headers as Record<string, string>);
 }
 
+/**
+ * Pub/Sub refuses a publish request over 10 MiB, so no message can be larger. Neither the client
+ * nor the emulators refuse one up front: the client sends it, the request is refused or dropped
+ * on the way, and the client retries it until its total timeout, so the publish would hang until
+ * publisher.timeoutMs and then fail as retriable, and a dead-letter writer would try forever.
+ */
+export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+/** What a message weighs against {@link MAX_MESSAGE_BYTES}: data, attributes, ordering key. */
+function messageBytes(data: Buffer, attributes: Record<string, string> | undefined, orderingKey: string | undefined): number {
+  let bytes = data.length + (orderingKey ? Buffer.byteLength(orderingKey) : 0);
+  for (const [name, value] of Object.entries(attributes ?? {})) bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes;
+}
+
 function truncateUtf8(text: string, maxBytes: number): string {
   const bytes = Buffer.from(text).subarray(0, maxBytes);
   // Drop a trailing partial character (its replacement char would be 3 bytes).
@@ -143,15 +158,23 @@ export class PubSubPublisher implements Publisher {
   private async publishOnce(destination: string, events: readonly OutgoingEvent[]): Promise<void> {
     const topic = this.topic(destination);
     const ordering = this.config.publisher.messageOrdering;
-    const pending = new Array<Promise<string>>(events.length);
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      pending[i] = topic.publishMessage({
-        data: event.payload,
-        attributes: attributesOf(event.headers),
-        orderingKey: ordering && event.key ? event.key : undefined,
-      });
-    }
+    const messages = events.map((event) => ({
+      data: event.payload,
+      attributes: attributesOf(event.headers),
+      orderingKey: ordering && event.key ? event.key : undefined,
+    }));
+    // Checked before any is sent: a batch goes out whole or not at all. Not retriable: the
+    // same event is as large next time (the caller nacks or dead-letters it).
+    messages.forEach(({ data, attributes, orderingKey }, i) => {
+      const bytes = messageBytes(data, attributes, orderingKey);
+      if (bytes > MAX_MESSAGE_BYTES) {
+        throw new SluiceError(
+          `pubsub: publish to topic ${destination}: event ${i + 1} of ${events.length} is ${bytes} bytes (data, attributes and ordering key), over Pub/Sub's limit of ${MAX_MESSAGE_BYTES} bytes per message; nothing of this batch was sent`,
+          { retriable: false },
+        );
+      }
+    });
+    const pending = messages.map((message) => topic.publishMessage(message));
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = this.config.publisher.timeoutMs;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));

@@ -18,6 +18,8 @@ import type { Handler } from '../handler/handler.ts';
 import { configSchema } from '../config/schema.ts';
 import { noopHandler } from '../handler/load.ts';
 import type { EventTracer } from '../tracing/event-tracer.ts';
+import type { ExportStats } from '../tracing/event-span.ts';
+import type { OtelEventTracer } from '../tracing/otel-event-tracer.ts';
 import { loadEventTracer } from '../tracing/load.ts';
 import { say } from './bench-support.ts';
 import { drain, memoryBroker } from './core-bench.ts';
@@ -131,6 +133,8 @@ async function main(): Promise<void> {
   // warmed by an uncounted drain before its first counted round; the pipeline's stop does not
   // stop it (the wrapper's shutdown is a no-op; the real one runs at the end).
   const tracers = new Map<number | undefined, EventTracer | undefined>();
+  const threadUsPerSpan = new Map<number | undefined, number>();
+  const exportBaseline = new Map<number | undefined, ExportStats>();
   const tracerOf = async (ratio: number | undefined): Promise<EventTracer | undefined> => {
     if (tracers.has(ratio)) return lasting(tracers.get(ratio));
     const tracer = await newTracer(ratio);
@@ -141,6 +145,9 @@ async function main(): Promise<void> {
     await drain(warm, 50_000, handler, logger, lasting(tracer));
     await warm.createAdmin().deleteDestination('bench');
     await new Promise((resolve) => setTimeout(resolve, 2_000)); // its spans exported: the transport is loaded
+    // The export thread's counts from here on: its start-up (module loading) is not per span.
+    const stats = (tracer as OtelEventTracer | undefined)?.exportStats();
+    if (stats !== undefined) exportBaseline.set(ratio, stats);
     return lasting(tracer);
   };
   say(
@@ -187,6 +194,15 @@ async function main(): Promise<void> {
         );
       }
     }
+    // The export thread's CPU per span over the counted rounds: what tracing costs beside the
+    // event loop. Its last exports wait up to exportDelayMs.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    for (const [ratio, tracer] of tracers) {
+      const stats = (tracer as OtelEventTracer | undefined)?.exportStats();
+      const before = exportBaseline.get(ratio);
+      if (stats === undefined || before === undefined || stats.exported === before.exported) continue;
+      threadUsPerSpan.set(ratio, (stats.threadCpuMicros - before.threadCpuMicros) / (stats.exported - before.exported));
+    }
   } finally {
     for (const tracer of tracers.values()) await tracer?.shutdown();
     sink.child.kill();
@@ -209,6 +225,7 @@ async function main(): Promise<void> {
       traced ? `${(((cpu - offCpu) / offCpu) * 100).toFixed(1)} %` : '—',
       Math.round(median(mainSamples.get(mode.name)!)),
       Math.round(median(kbSamples.get(mode.name)!)).toLocaleString('en-US'),
+      threadUsPerSpan.has(mode.ratio) ? threadUsPerSpan.get(mode.ratio)!.toFixed(1) : '—',
     ];
   });
   say(
@@ -222,6 +239,7 @@ async function main(): Promise<void> {
         'CPU cost',
         'main thread ns/event',
         'KiB exported',
+        'export thread µs/span',
       ],
       rows,
     ),

@@ -88,6 +88,11 @@ export interface AdapterModule {
    */
   replayGroup?(config: never, from: string): string | undefined;
   /**
+   * Optional (`sluice replay`): set when a new process cannot read this broker's dead letters,
+   * saying why and what to do instead; the replay then fails with it rather than reading nothing.
+   */
+  readonly replayUnsupported?: string;
+  /**
    * Optional (`sluice config check`): what start-up requires beyond the schema, found without
    * connecting; every problem as a ConfigError naming its key. See ./preflight.ts.
    */

@@ -77,6 +77,9 @@ function limitTo(max: number, reached: () => void): { wrapper: HandlerWrapper; r
 
 export async function replay(flags: ReplayFlags, configPath: string | undefined, write: (line: string) => void): Promise<number> {
   const loaded = await loadConfig(configPath, process.env, { set: flags.set });
+  // Checked here, not in replayConfig: within one process (tests) the memory broker's dead letters can be replayed.
+  const unsupported = (await adapters[loaded.broker.type]!.module()).replayUnsupported;
+  if (unsupported) throw new ConfigError('broker.type', `sluice replay cannot read broker type ${loaded.broker.type}: ${unsupported}`);
   const config = await replayConfig(loaded, flags);
   const logger = runLogger(config, undefined, defaultLogFormat());
   let stopping: (() => void) | undefined;

@@ -18,6 +18,15 @@ import type { SpanRecord } from './span-record.ts';
 /** Where a span goes when it ends: the export thread (export-thread.ts), or a test's exporter. */
 export interface SpanSink {
   ended(span: EventSpan): void;
+  /** What the sink has done so far (the export thread's counts, for bench:tracing). */
+  stats?(): ExportStats;
+}
+
+/** Spans exported and dropped so far, and the export thread's CPU time (µs). */
+export interface ExportStats {
+  readonly exported: number;
+  readonly dropped: number;
+  readonly threadCpuMicros: number;
 }
 
 /** As the SDK's default span limits: a handler that adds without end cannot grow a span without end. */

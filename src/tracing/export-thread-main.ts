@@ -11,9 +11,8 @@ import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ExportThreadData, ToExportThread } from './export-thread.ts';
-import { encodeExportRequest } from './otlp-encoding.ts';
-import { decodeSpans } from './span-codec.ts';
-import type { SpanRecord } from './span-record.ts';
+import { encodeSpanBatches } from './otlp-span-batch.ts';
+import type { EncodedSpans } from './span-codec.ts';
 
 const data = workerData as ExportThreadData;
 const MAX_EXPORT_BATCH = data.exportBatch;
@@ -31,7 +30,7 @@ diag.setLogger(
 );
 const resource = { 'service.name': data.serviceName };
 // What OTLPTraceExporter (exporter-trace-otlp-proto) is, with the records' own serializer.
-const exporter = new OTLPExporterBase<SpanRecord[]>(
+const exporter = new OTLPExporterBase<EncodedSpans[]>(
   createOtlpHttpExportDelegate(
     convertLegacyHttpOptions(
       { url: data.endpoint, headers: { ...data.headers }, timeoutMillis: data.exportTimeoutMs },
@@ -42,16 +41,18 @@ const exporter = new OTLPExporterBase<SpanRecord[]>(
       },
     ),
     {
-      serializeRequest: (records: SpanRecord[]) => encodeExportRequest(records, resource),
+      serializeRequest: (batches: EncodedSpans[]) => encodeSpanBatches(batches, resource),
       deserializeResponse: (body: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(body),
     },
     'otlp_http_span_exporter',
-    { name: 'span', countItems: (records: SpanRecord[]) => records.length },
+    { name: 'span', countItems: (batches: EncodedSpans[]) => spanCount(batches) },
     undefined,
   ),
 );
 
-let queue: SpanRecord[] = [];
+/** Batches as they came (span-codec.ts), oldest first, and the spans they hold. */
+let queue: EncodedSpans[] = [];
+let queued = 0;
 let exporting = false;
 let timer: NodeJS.Timeout | undefined;
 const flushes: number[] = [];
@@ -59,10 +60,10 @@ port.postMessage({ type: 'ready' });
 
 port.on('message', (message: ToExportThread) => {
   if (message.type === 'spans') {
-    const spans = decodeSpans(message.batch);
-    queue = queue.length === 0 ? spans : queue.concat(spans);
+    queue.push(message.batch);
+    queued += message.batch.count;
     // A partly full export waits for more, at most exportDelayMs from the first span it holds.
-    if (queue.length < MAX_EXPORT_BATCH) {
+    if (queued < MAX_EXPORT_BATCH) {
       timer ??= setTimeout(() => {
         timer = undefined;
         void pump(true);
@@ -73,6 +74,23 @@ port.on('message', (message: ToExportThread) => {
   void pump(true);
 });
 
+function spanCount(batches: readonly EncodedSpans[]): number {
+  let count = 0;
+  for (const batch of batches) count += batch.count;
+  return count;
+}
+
+/** The oldest batches that together hold at least MAX_EXPORT_BATCH spans (or all there are). */
+function takeExport(): EncodedSpans[] {
+  let count = 0;
+  let taken = 0;
+  while (taken < queue.length && count < MAX_EXPORT_BATCH) count += queue[taken++]!.count;
+  const batches = queue.slice(0, taken);
+  queue = queue.slice(taken);
+  queued -= count;
+  return batches;
+}
+
 /** Exports full batches; with `all` (the delay ran out, or a flush) the partly full last one too. */
 async function pump(all: boolean): Promise<void> {
   if (exporting) return;
@@ -82,13 +100,14 @@ async function pump(all: boolean): Promise<void> {
     timer = undefined;
   }
   try {
-    while (queue.length >= MAX_EXPORT_BATCH || (all && queue.length > 0)) {
-      const batch = queue.length <= MAX_EXPORT_BATCH ? queue : queue.slice(0, MAX_EXPORT_BATCH);
-      queue = queue.length <= MAX_EXPORT_BATCH ? [] : queue.slice(MAX_EXPORT_BATCH);
-      const result = await new Promise<ExportResult>((resolve) => exporter.export(batch, resolve));
+    while (queued >= MAX_EXPORT_BATCH || (all && queued > 0)) {
+      const batches = takeExport();
+      const count = spanCount(batches);
+      const result = await new Promise<ExportResult>((resolve) => exporter.export(batches, resolve));
       port.postMessage({
         type: 'exported',
-        count: batch.length,
+        count,
+        cpuMicros: threadCpuMicros(),
         error: result.code === ExportResultCode.SUCCESS ? undefined : String(result.error?.message ?? result.error ?? 'export failed'),
       });
     }
@@ -100,10 +119,16 @@ async function pump(all: boolean): Promise<void> {
     exporting = false;
   }
   // Spans or a flush that arrived during the last await.
-  if (flushes.length > 0 || queue.length >= MAX_EXPORT_BATCH) void pump(true);
-  else if (queue.length > 0)
+  if (flushes.length > 0 || queued >= MAX_EXPORT_BATCH) void pump(true);
+  else if (queued > 0)
     timer ??= setTimeout(() => {
       timer = undefined;
       void pump(true);
     }, data.exportDelayMs);
+}
+
+/** This thread's CPU time so far (µs): what tracing costs beside the event loop (bench:tracing prints it per span). */
+function threadCpuMicros(): number {
+  const { user, system } = process.threadCpuUsage();
+  return user + system;
 }

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { compiled, moduleUrl } from '../util/runtime.ts';
 import { withTimeout } from '../util/with-timeout.ts';
-import type { EventSpan, SpanSink } from './event-span.ts';
+import type { EventSpan, ExportStats, SpanSink } from './event-span.ts';
 import { type EncodedSpans, SpanBatchWriter } from './span-codec.ts';
 import type { TracingSettings } from './settings.ts';
 
@@ -20,7 +20,7 @@ export interface ExportThreadData {
 /** `spans`: `count` spans, as span-codec.ts encodes them. */
 export type ToExportThread = { type: 'spans'; batch: EncodedSpans } | { type: 'flush'; id: number };
 type FromExportThread =
-  | { type: 'exported'; count: number; error?: string }
+  | { type: 'exported'; count: number; cpuMicros: number; error?: string }
   | { type: 'flushed'; id: number }
   | { type: 'warn'; message: string }
   | { type: 'ready' };
@@ -59,6 +59,9 @@ const DEFAULT_LIMITS: ExportThreadLimits = { batch: 128, exportBatch: 512, expor
 export class ExportThread implements SpanSink {
   /** Spans dropped because the queue was full (the collector slow or unreachable). */
   dropped = 0;
+  /** Spans the thread has exported (or failed to), and its CPU time so far as of the last (µs). */
+  exported = 0;
+  threadCpuMicros = 0;
   /** The spans waiting to be sent, encoded (span-codec.ts). */
   private readonly batch = new SpanBatchWriter();
   private unanswered = 0;
@@ -102,6 +105,10 @@ export class ExportThread implements SpanSink {
     this.ready.catch(() => undefined); // also reported through the log above
   }
 
+  stats(): ExportStats {
+    return { exported: this.exported, dropped: this.dropped, threadCpuMicros: this.threadCpuMicros };
+  }
+
   ended(span: EventSpan): void {
     if (this.batch.count + this.unanswered >= this.limits.queue) {
       this.dropped++;
@@ -140,6 +147,8 @@ export class ExportThread implements SpanSink {
   private answer(message: FromExportThread): void {
     if (message.type === 'exported') {
       this.unanswered -= message.count;
+      this.exported += message.count;
+      this.threadCpuMicros = message.cpuMicros;
       if (message.error !== undefined) this.warn({ error: message.error, spans: message.count }, 'tracing: a span export failed');
     } else if (message.type === 'ready') this.signalReady();
     else if (message.type === 'flushed') {

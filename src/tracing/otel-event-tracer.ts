@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/api';
 import type { SourceEvent } from '../broker/contract.ts';
 import { errorMessage } from '../errors.ts';
-import { EventSpan, now, type SpanSink } from './event-span.ts';
+import { EventSpan, type ExportStats, now, type SpanSink } from './event-span.ts';
 import type { AbandonOutcome, EventTrace, EventTracer, TraceOutcome } from './event-tracer.ts';
 import { parseTraceparent, TRACEPARENT } from './propagation.ts';
 import { EventSampler } from './sampler.ts';
@@ -100,6 +100,11 @@ export class OtelEventTracer implements EventTracer {
 
   shutdown(): Promise<void> {
     return this.shutdownProvider();
+  }
+
+  /** The export thread's counts and CPU time so far (bench:tracing). */
+  exportStats(): ExportStats | undefined {
+    return this.sink.stats?.();
   }
 }
 

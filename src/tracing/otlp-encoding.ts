@@ -1,23 +1,24 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import type { SpanId, SpanRecord } from './span-record.ts';
+import type { SpanId } from './span-record.ts';
 
 /**
- * Span records as an OTLP `ExportTraceServiceRequest` in protobuf (opentelemetry-proto
- * collector/trace/v1 and trace/v1), written straight from {@link SpanRecord}s on the export
+ * The protobuf writing under Sluice's OTLP export (opentelemetry-proto collector/trace/v1 and
+ * trace/v1): a writer, attributes, and the request's envelope. The spans themselves are written
+ * straight from the binary batches the event loop sends (otlp-span-batch.ts) on the export
  * thread. The HTTP transport, retries, timeouts and headers stay the SDK's: export-thread-main.ts
  * hands this to the SDK's OTLP/HTTP export delegate as its serializer.
  *
  * Why not the SDK's serializer: it builds ReadableSpans and encodes every string to UTF-8 twice in
  * JavaScript (once to size it, once to write it), about 10 µs a span on this project's VM at a
  * steady 10,000 spans/s, most of the export thread's work; on a 2-core machine that thread's CPU
- * is taken from the event loop's. Here short ASCII strings (most of a span: ids, attribute keys,
- * names) are written byte by byte in one pass, others with Buffer's native UTF-8, and the
- * attribute keys once per process. A unit test decodes both encodings and compares them.
+ * is taken from the event loop's. Here short ASCII strings are written byte by byte in one pass,
+ * others with Buffer's native UTF-8, the attribute keys once per process, and the strings of a
+ * batch not at all (already UTF-8). A unit test decodes both encodings and compares them.
  *
  * Wire format: https://protobuf.dev/programming-guides/encoding/. A length-delimited field gets
  * one byte for its length before its body is written; when the body needs more, it is moved.
  */
-class Writer {
+export class Writer {
   buffer: Buffer;
   pos = 0;
   private readonly open: number[] = [];
@@ -105,9 +106,32 @@ class Writer {
   }
 
   raw(bytes: Uint8Array): void {
-    this.room(bytes.length);
-    this.buffer.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const length = bytes.length;
+    this.room(length);
+    if (length > 64) this.buffer.set(bytes, this.pos);
+    else {
+      // A key or a short constant: a loop beats TypedArray#set's native call by far at this size.
+      const b = this.buffer;
+      const at = this.pos;
+      for (let i = 0; i < length; i++) b[at + i] = bytes[i]!;
+    }
+    this.pos += length;
+  }
+
+  /** A length-delimited field of `length` bytes of `source` from `from` (a batch's UTF-8 or id bytes). */
+  bytes(field: number, source: Uint8Array, from: number, length: number): void {
+    this.tag(field, 2);
+    this.varint(length);
+    this.copy(source, from, length);
+  }
+
+  /** `length` bytes of `source` from `from`, as they are. */
+  copy(source: Uint8Array, from: number, length: number): void {
+    this.room(length);
+    const b = this.buffer;
+    let p = this.pos;
+    for (let i = from; i < from + length; i++) b[p++] = source[i]!;
+    this.pos = p;
   }
 
   /** fixed64 of epoch ms (fractional) as unix nanoseconds, exact (above 2^53, so in two halves). */
@@ -178,7 +202,7 @@ function nibble(code: number): number {
 
 /** A KeyValue's key field, encoded once per key (bounded: a handler's keys are few in practice). */
 const keyBytes = new Map<string, Uint8Array>();
-function keyField(key: string): Uint8Array {
+export function keyField(key: string): Uint8Array {
   let bytes = keyBytes.get(key);
   if (bytes === undefined) {
     const writer = new Writer(16);
@@ -225,7 +249,7 @@ function anyValue(w: Writer, value: AttributeValue | null | undefined): void {
   }
 }
 
-function attributes(w: Writer, field: number, values: Attributes | undefined): void {
+export function attributes(w: Writer, field: number, values: Attributes | undefined): void {
   if (values === undefined) return;
   for (const key in values) {
     const value = values[key];
@@ -240,60 +264,13 @@ function attributes(w: Writer, field: number, values: Attributes | undefined): v
 }
 
 /** The span flags field: the W3C flags, and whether the parent is remote (OTLP 1.4+). */
-function flags(traceFlags: number, remote: boolean | undefined): number {
+export function flags(traceFlags: number, remote: boolean | undefined): number {
   return (traceFlags & 0xff) | 0x100 | (remote ? 0x200 : 0);
 }
 
-function span(w: Writer, record: SpanRecord): void {
-  w.begin(2); // ScopeSpans.spans
-  w.hex(1, record.traceId);
-  w.hex(2, record.spanId);
-  if (record.traceState) w.string(3, record.traceState);
-  if (record.parentSpanId) w.hex(4, record.parentSpanId);
-  w.string(5, record.name);
-  w.tag(6, 0);
-  w.varint(record.kind + 1); // the API's SpanKind is the proto's minus one (no UNSPECIFIED)
-  w.nanos(7, record.start);
-  w.nanos(8, record.end);
-  attributes(w, 9, record.attributes);
-  if (record.droppedAttributesCount > 0) {
-    w.tag(10, 0);
-    w.varint(record.droppedAttributesCount);
-  }
-  for (const event of record.events) {
-    w.begin(11);
-    w.nanos(1, event.time);
-    w.string(2, event.name);
-    attributes(w, 3, event.attributes);
-    w.end();
-  }
-  if (record.droppedEventsCount > 0) {
-    w.tag(12, 0);
-    w.varint(record.droppedEventsCount);
-  }
-  for (const link of record.links) {
-    w.begin(13);
-    w.hex(1, link.traceId);
-    w.hex(2, link.spanId);
-    if (link.traceState) w.string(3, link.traceState);
-    attributes(w, 4, link.attributes);
-    w.fixed32(6, flags(link.traceFlags, undefined));
-    w.end();
-  }
-  w.begin(15);
-  if (record.status.message) w.string(2, record.status.message);
-  if (record.status.code !== 0) {
-    w.tag(3, 0);
-    w.varint(record.status.code);
-  }
-  w.end();
-  w.fixed32(16, flags(record.traceFlags, record.parentSpanId === undefined ? undefined : (record.parentRemote ?? false)));
-  w.end();
-}
-
-/** One request: the resource (e.g. `service.name`), the scope `sluice`, and the spans. */
-export function encodeExportRequest(records: readonly SpanRecord[], resource: Attributes): Uint8Array {
-  const w = new Writer(records.length * 512 + 256);
+/** One request: the resource (e.g. `service.name`), the scope `sluice`, and the spans `spans` writes (each a ScopeSpans.spans field). */
+export function encodeRequest(resource: Attributes, sizeHint: number, spans: (w: Writer) => void): Uint8Array {
+  const w = new Writer(sizeHint);
   w.begin(1); // ExportTraceServiceRequest.resource_spans
   w.begin(1); // ResourceSpans.resource
   attributes(w, 1, resource);
@@ -302,7 +279,7 @@ export function encodeExportRequest(records: readonly SpanRecord[], resource: At
   w.begin(1); // ScopeSpans.scope
   w.string(1, 'sluice');
   w.end();
-  for (const record of records) span(w, record);
+  spans(w);
   w.end();
   w.end();
   return w.finish();

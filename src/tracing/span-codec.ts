@@ -1,11 +1,11 @@
-import type { Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import type { EventSpan, SpanEventRecord, SpanLinkRecord } from './event-span.ts';
-import type { SpanRecord } from './span-record.ts';
 
 /**
  * How spans cross to the export thread: written into one binary buffer per batch, which the
  * message transfers (no copy), with whatever a handler added to a span (its own attributes,
- * events, links) in a small array beside it, which the message clones.
+ * events, links) in a small array beside it, which the message clones. The export thread writes
+ * OTLP protobuf straight from it (otlp-span-batch.ts): the strings are already UTF-8 there.
  *
  * Why binary: structured clone pays per value. A span as a flat array of ~45 values cost about
  * 1.5 µs of the event loop to post on this project's VM, three times the span's whole recording;
@@ -19,13 +19,13 @@ import type { SpanRecord } from './span-record.ts';
  * messaging.system ('' for no origin: the next four are then absent), source, partition, message
  * id, offset, outcome ('' unset); with flag 8, the index of its side entry (u32).
  */
-const OWN_TRACE = 1;
-const HAS_PARENT = 2;
-const PARENT_REMOTE = 4;
-const HAS_SIDE = 8;
+export const OWN_TRACE = 1;
+export const HAS_PARENT = 2;
+export const PARENT_REMOTE = 4;
+export const HAS_SIDE = 8;
 
 /** What the binary form does not carry: rare, and a handler's own, so cloned as objects. */
-interface Side {
+export interface Side {
   attributes?: Attributes;
   events?: SpanEventRecord[];
   links?: SpanLinkRecord[];
@@ -179,82 +179,4 @@ function nibble(code: number): number {
 /** Lower-case hex (a trace context's id) as bytes into `bytes` at `at`. */
 function hexInto(bytes: Uint8Array, at: number, hex: string): void {
   for (let i = 0; i < hex.length; i += 2) bytes[at + (i >>> 1)] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
-}
-
-/** The records a batch holds, in order (the export thread's side). */
-export function decodeSpans(batch: EncodedSpans): SpanRecord[] {
-  const bytes = new Uint8Array(batch.buffer, 0, batch.length);
-  const text = Buffer.from(batch.buffer, 0, batch.length);
-  const view = new DataView(batch.buffer);
-  const records: SpanRecord[] = [];
-  let p = 0;
-  const string = (): string => {
-    const length = view.getUint16(p, true);
-    const value = length === 0 ? '' : text.toString('utf8', p + 2, p + 2 + length);
-    p += 2 + length;
-    return value;
-  };
-  for (let n = 0; n < batch.count; n++) {
-    const flags = bytes[p]!;
-    const kind = bytes[p + 1]! as SpanKind;
-    const code = bytes[p + 2]! as SpanStatusCode;
-    const spanId = bytes.subarray(p + 3, p + 11);
-    const traceId = bytes.subarray(p + 11, p + 27);
-    p += 27;
-    let parentSpanId: string | undefined;
-    if (flags & HAS_PARENT) {
-      parentSpanId = Buffer.from(bytes.subarray(p, p + 8)).toString('hex');
-      p += 8;
-    }
-    const start = view.getFloat64(p, true);
-    const end = view.getFloat64(p + 8, true);
-    const handlerStart = view.getFloat64(p + 16, true);
-    const handlerAttempts = view.getUint32(p + 24, true);
-    const attempt = view.getUint32(p + 28, true);
-    p += 32;
-    const nameOverride = string();
-    const system = string();
-    const attributes: Attributes = {};
-    let source = '';
-    if (system !== '') {
-      source = string();
-      attributes['messaging.system'] = system;
-      attributes['messaging.operation.type'] = 'process';
-      attributes['messaging.destination.name'] = source;
-      attributes['messaging.destination.partition.id'] = string();
-      attributes['messaging.message.id'] = string();
-      attributes['sluice.offset'] = string();
-      attributes['sluice.attempt'] = attempt;
-    }
-    if (handlerAttempts > 0) attributes['sluice.handler.attempts'] = handlerAttempts;
-    const outcome = string();
-    if (outcome !== '') attributes['sluice.outcome'] = outcome;
-    let side: Side | undefined;
-    if (flags & HAS_SIDE) {
-      side = batch.side[view.getUint32(p, true)];
-      p += 4;
-    }
-    if (side?.attributes !== undefined) Object.assign(attributes, side.attributes); // set through the API: they win
-    const events: SpanRecord['events'] = handlerStart > 0 ? [{ name: 'handler.start', time: handlerStart }] : [];
-    if (side?.events !== undefined) events.push(...side.events);
-    records.push({
-      traceId,
-      spanId,
-      traceFlags: 1, // sampled: Sluice records no other span
-      traceState: side?.traceState,
-      parentSpanId,
-      parentRemote: flags & PARENT_REMOTE ? true : undefined,
-      name: nameOverride || `${source} process`,
-      kind,
-      start,
-      end,
-      attributes,
-      events,
-      links: side?.links ?? [],
-      status: side?.statusMessage === undefined ? { code } : { code, message: side.statusMessage },
-      droppedAttributesCount: side?.droppedAttributesCount ?? 0,
-      droppedEventsCount: side?.droppedEventsCount ?? 0,
-    });
-  }
-  return records;
 }

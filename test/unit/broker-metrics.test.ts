@@ -67,7 +67,8 @@ describe('the adapter metrics idiom (src/metrics/broker-metrics.ts)', () => {
     expect(text).toMatch(/^sluice_kinesis_lease_takeovers_total\{broker="kinesis",stream="orders"\} 0$/m);
     expect(text).toMatch(/^sluice_kafka_rebalances_total\{broker="kafka"\} 0$/m);
     expect(text).toMatch(/^sluice_kafka_connected\{broker="kafka"\} 0$/m);
-    expect(families).toHaveLength(21); // pubsub 9, http 4, kinesis 6, kafka 2
+    expect(text).toMatch(/^sluice_http_connections_refused_total\{broker="http"\} 0$/m);
+    expect(families).toHaveLength(22); // pubsub 9, http 5, kinesis 6, kafka 2
   });
 
   it('the core series follow the other half of the rule: sluice_<concern>_*, outside every broker namespace, labelled broker', async () => {

@@ -23,6 +23,14 @@ describe('sluice CLI', () => {
     expect(output.stdout.trim()).toBe(version);
   });
 
+  it('replay on the memory broker fails naming broker.type and exits 2 (its dead letters died with the process that wrote them)', async () => {
+    const path = await yaml('broker:\n  type: memory\n');
+    const { output, exited } = sluice(['replay', '--config', path, '--from', 'events.dlq', '--to', 'events', '--idle-exit-ms', '1000']);
+    expect(await exited).toBe(2);
+    expect(output.stderr).toMatch(/broker\.type: sluice replay cannot read broker type memory/);
+    expect(output.stdout).not.toMatch(/replayed/);
+  });
+
   it('config check names the broken key and exits 2', async () => {
     const path = await yaml('queue:\n  maxEvents: 0\n');
     const { output, exited } = sluice(['config', 'check', '--config', path]);

@@ -8,7 +8,7 @@ describeWithKafka('kafka adapter', (endpoint) => {
     timeoutMs: 60_000,
     async setup({ partitions }) {
       const topic = uniqueName('contract');
-      const adapter = kafkaTestAdapter(endpoint, { topics: [topic], group: `${topic}-group` });
+      const adapter = kafkaTestAdapter(endpoint, { topics: [topic], group: `${topic}-group`, missingTopicGraceMs: 3_000 });
       const admin = adapter.createAdmin();
       await admin.createDestination(topic, { partitions });
       return {

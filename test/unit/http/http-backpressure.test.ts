@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers.ts';
 import { numberedEvents, payloadNumbers, post, type RunningHttpSluice, startHttpSluice } from './http-helpers.ts';
@@ -31,6 +31,19 @@ function rawRequest(port: number, head: string, writes: { data: string; afterMs:
     socket.on('error', (error) => (received ? resolve(received) : reject(error)));
     socket.write(head);
     for (const { data, afterMs } of writes) timers.push(setTimeout(() => socket.writable && socket.write(data), afterMs));
+  });
+}
+
+/** A connection that sent one POST of `body` and got its response, left open (keep-alive). */
+function heldConnection(port: number, body: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('error', reject);
+    socket.on('data', (chunk) => {
+      if (chunk.toString().startsWith('HTTP/1.1 200 ')) resolve(socket);
+      else reject(new Error(`unexpected response: ${chunk.toString()}`));
+    });
+    socket.write(`POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
   });
 }
 
@@ -79,6 +92,33 @@ describe('HTTP source: backpressure and slow clients', () => {
     release();
     expect((await first).status).toBe(200);
     expect(running.handled).toHaveLength(1);
+  });
+
+  it('more connections than maxConnections: the one over is closed unanswered; served again once one closed', async () => {
+    running = await startHttpSluice({ maxConnections: 2 });
+    const port = running.port;
+    // Two keep-alive connections, each answered once (so the server holds both), then idle.
+    const held = await Promise.all([1, 2].map((n) => heldConnection(port, JSON.stringify({ payload: { n } }))));
+    const refused = await post(running.url, JSON.stringify({ payload: { n: 3 } })).then(
+      (response) => response.status,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(Error); // closed without a response
+    expect(await running.registry.getSingleMetricAsString('sluice_http_connections_refused_total')).toMatch(/ [1-9]\d*$/m);
+    held[0]!.destroy();
+    // The server notices the close a moment later: try until a request is served.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const status = await post(running.url, JSON.stringify({ payload: { n: 4 } })).then(
+        (response) => response.status,
+        () => undefined,
+      );
+      if (status === 200) break;
+      if (Date.now() > deadline) throw new Error('no request served after a connection closed');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    held[1]!.destroy();
+    expect(payloadNumbers(running.handled)).toEqual([1, 2, 4]);
   });
 
   it('a client trickling its body is cut off after bodyTimeoutMs with 408, and nothing is taken', async () => {

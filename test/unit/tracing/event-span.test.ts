@@ -2,11 +2,9 @@
 // the export thread: what a handler does to the span must reach the exported span unchanged.
 import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
-import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { SourceEvent } from '../../../src/broker/contract.ts';
 import { EventSpan } from '../../../src/tracing/event-span.ts';
-import { decodeSpans, SpanBatchWriter } from '../../../src/tracing/span-codec.ts';
 import type { SpanRecord } from '../../../src/tracing/span-record.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -114,69 +112,5 @@ describe('EventSpan', () => {
     expect(record.droppedAttributesCount).toBe(200 + 9 - 128);
     expect(record.events.length).toBe(128);
     expect(record.droppedEventsCount).toBe(72);
-  });
-});
-
-describe('span records on their way to the export thread', () => {
-  it('decode to what was encoded: origin, tracer fields, what a handler added, links, trace state, empty fields', async () => {
-    const ended: EventSpan[] = [];
-    const traced = spanOf(ended, true);
-    traced.handlerStart = 1_700_000_000_001.25;
-    traced.handlerAttempts = 2;
-    traced.outcome = 'processed';
-    traced.addEvent('custom', { list: ['a', 'b'], n: 1.5, ok: false });
-    traced.addLink({ context: { traceId: TRACE, spanId: PARENT, traceFlags: 1 }, attributes: { why: 'batch' } });
-    traced.setAttribute('sluice.attempt', 7); // set through the API: wins over the origin's
-    traced.end();
-    spanOf(ended, false).end();
-    const child = new EventSpan(
-      { ended: (span) => ended.push(span) },
-      'dead letter',
-      SpanKind.PRODUCER,
-      traced.spanContext(),
-      1_700_000_000_002,
-    );
-    child.end();
-    const writer = new SpanBatchWriter();
-    for (const span of ended) writer.write(span);
-    const batch = writer.take();
-    expect(batch.count).toBe(3);
-    expect(writer.count).toBe(0);
-    // As the export thread gets it: the buffer transferred, the side entries (what the handler added) cloned.
-    const { port1, port2 } = new MessageChannel();
-    const received = new Promise<typeof batch>((resolve) => port2.once('message', resolve));
-    port1.postMessage(batch, [batch.buffer]);
-    const crossed = await received;
-    port1.close();
-    expect(batch.buffer.byteLength).toBe(0); // transferred, not copied
-    const decoded = decodeSpans(crossed).map((record) => ({ ...record, traceId: hex(record.traceId), spanId: hex(record.spanId) }));
-    const expected = ended.map((span) => span.toRecord());
-    expect(expected[0]!.attributes).toMatchObject({ 'sluice.attempt': 7, 'sluice.handler.attempts': 2, 'sluice.outcome': 'processed' });
-    expect(expected[0]!.events.map((event) => event.name)).toEqual(['handler.start', 'custom']);
-    expect(expected[2]!.parentSpanId).toBe(hex(expected[0]!.spanId));
-    expect(expected[2]!.traceId).toBe(TRACE);
-    expect(decoded).toEqual(
-      expected.map((record) => ({
-        ...record,
-        links: record.links.map((link) => ({ ...link, traceState: undefined })),
-        parentRemote: record.parentRemote || undefined,
-        events: record.events.map((event) => ({ ...event, attributes: event.attributes })),
-      })),
-    );
-  });
-
-  it('carry non-ASCII names and ids as UTF-8', () => {
-    const ended: EventSpan[] = [];
-    const event = { ...EVENT, id: 'café@1', source: 'commandes-été', position: { partition: 'p-ü', offset: '1' } };
-    new EventSpan({ ended: (span) => ended.push(span) }, undefined, SpanKind.CONSUMER, undefined, 1, { system: 'kafka', event }).end(2);
-    const writer = new SpanBatchWriter();
-    writer.write(ended[0]!);
-    const [record] = decodeSpans(writer.take());
-    expect(record!.name).toBe('commandes-été process');
-    expect(record!.attributes).toMatchObject({
-      'messaging.destination.name': 'commandes-été',
-      'messaging.message.id': 'café@1',
-      'messaging.destination.partition.id': 'p-ü',
-    });
   });
 });
