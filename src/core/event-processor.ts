@@ -51,7 +51,7 @@ export class EventProcessor {
   process(event: SourceEvent, continued = false): void | Promise<void> {
     const started = continued ? this.lastFinished : performance.now();
     const tracer = this.tracer;
-    const trace = tracer === undefined ? undefined : tracer.begin(event, TIME_ORIGIN + started);
+    const trace = tracer === undefined ? undefined : tracer.begin(event, started);
     const context: HandlerContext =
       tracer === undefined
         ? { attempt: 1, broker: this.broker, logger: this.logger, span: undefined }

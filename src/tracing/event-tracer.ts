@@ -25,8 +25,8 @@ export interface EventTracer {
    * The event's trace as a worker starts it, or undefined when the event is not traced: the
    * processor then runs exactly its tracing-off path (one shape of object on the hot path, not
    * two: a polymorphic call there cost the untraced 99 % measurably). `at`: when the worker took
-   * it, epoch ms (`performance.timeOrigin + performance.now()`: the processor's own clock read,
-   * shared, since a clock read costs up to 0.4 µs on this project's VM).
+   * it, as `performance.now()` (the processor's own clock read, shared, since a clock read costs up
+   * to 0.4 µs on this project's VM; not yet made epoch ms, which only a traced event needs).
    */
   begin(event: SourceEvent, at: number): EventTrace | undefined;
   /**

@@ -2,8 +2,10 @@
 // over OTLP/HTTP (protobuf), one export of up to `exportBatch` (512) spans at a time, as soon as
 // that many are here or when the oldest has waited `exportDelayMs`, through the SDK's OTLP/HTTP
 // export delegate (transport, retries, timeout, headers) with Sluice's own protobuf encoding of
-// the records (otlp-encoding.ts: the SDK's serializer was most of this thread's work). Each export's end is reported back with its span count, so
-// the event loop knows how many spans are still on their way and can bound them.
+// the batches (otlp-span-batch.ts: the SDK's serializer was most of this thread's work). Each
+// export's end is reported back with its span count, so the event loop knows how many spans are
+// still on their way and can bound them. The thread runs 10 nice steps below the process
+// (thread-priority.ts): spans yield the CPU to the events they trace.
 import { parentPort, workerData } from 'node:worker_threads';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
@@ -13,6 +15,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ExportThreadData, ToExportThread } from './export-thread.ts';
 import { encodeSpanBatches } from './otlp-span-batch.ts';
 import type { EncodedSpans } from './span-codec.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
 
 const data = workerData as ExportThreadData;
 const MAX_EXPORT_BATCH = data.exportBatch;
@@ -56,6 +59,7 @@ let queued = 0;
 let exporting = false;
 let timer: NodeJS.Timeout | undefined;
 const flushes: number[] = [];
+lowerThreadPriority(10);
 port.postMessage({ type: 'ready' });
 
 port.on('message', (message: ToExportThread) => {

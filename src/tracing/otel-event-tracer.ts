@@ -81,7 +81,7 @@ export class OtelEventTracer implements EventTracer {
     const traced = event.traceSlot as TracedEvent | undefined;
     if (traced === undefined) return undefined;
     event.traceSlot = undefined;
-    traced.begin(at);
+    traced.begin(ORIGIN + at);
     return traced;
   }
 
@@ -107,6 +107,9 @@ export class OtelEventTracer implements EventTracer {
     return this.sink.stats?.();
   }
 }
+
+/** performance.timeOrigin, read once (its getter costs about a clock read). */
+const ORIGIN = performance.timeOrigin;
 
 /** A traced (sampled) event's span. */
 class TracedEvent implements EventTrace {
