@@ -3,6 +3,7 @@
  * with a handler that records each event and simulates work. Started by the orchestrator with
  * IPC; reports progress and, after the drain, its result.
  */
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { Sluice } from '../app.ts';
@@ -29,6 +30,18 @@ let recorder: DeliveryRecorder | undefined;
 let cpuStart = process.cpuUsage();
 let wallStart = performance.now();
 let peakRss = 0;
+/** Event-loop utilization since `begin`, read when production ends (before the idle drain). */
+let loopStart = performance.eventLoopUtilization();
+let loopBusyShare = 0;
+/**
+ * GC pauses (ms) while production ran: every pause stops the one loop, so simulate:validate
+ * measures them here (validate-calibrate.ts) for the model's GC input.
+ */
+let gcPausesMs: number[] = [];
+let gcRecording = false;
+new PerformanceObserver((list) => {
+  if (gcRecording) for (const entry of list.getEntries()) gcPausesMs.push(Math.round(entry.duration * 1000) / 1000);
+}).observe({ entryTypes: ['gc'] });
 const producerThreads: Worker[] = [];
 
 async function start(message: ConsumerStart): Promise<void> {
@@ -36,10 +49,10 @@ async function start(message: ConsumerStart): Promise<void> {
   // Replaced at `begin`; until then (a fresh destination) nothing should arrive.
   recorder = new DeliveryRecorder(nowMs(), nowMs());
   const work = workFunction(parseWork(message.work));
-  const handler = (event: { payload: Buffer }) => {
+  const handler = (event: { payload: Buffer; timestamp: number }) => {
     const result = work();
-    if (result) return result.then(() => recorder!.record(event.payload, nowMs()));
-    recorder!.record(event.payload, nowMs());
+    if (result) return result.then(() => recorder!.record(event.payload, nowMs(), event.timestamp));
+    recorder!.record(event.payload, nowMs(), event.timestamp);
   };
   sluice = await Sluice.create(config, pino({ level: 'warn' }), { handler: handler as never });
   if (config.broker.type === 'memory') memoryPublisher = (await benchAdapter('memory', config.broker.memory)).adapter.createPublisher();
@@ -51,6 +64,9 @@ function begin(message: ConsumerBegin): void {
   recorder = new DeliveryRecorder(message.startMs, message.warmupEndMs);
   cpuStart = process.cpuUsage();
   wallStart = performance.now();
+  loopStart = performance.eventLoopUtilization();
+  gcPausesMs = [];
+  gcRecording = true;
   peakRss = process.memoryUsage().rss;
   setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -117,6 +133,8 @@ function startProducerThread(
 }
 
 async function drain(message: ConsumerDrain): Promise<void> {
+  loopBusyShare = performance.eventLoopUtilization(loopStart).utilization;
+  gcRecording = false;
   const rec = recorder!;
   const deadline = Date.now() + message.timeoutMs;
   let last = -1;
@@ -148,9 +166,12 @@ async function drain(message: ConsumerDrain): Promise<void> {
     result: {
       summary: rec.summary(message.taken, message.failedRanges),
       latency: encodeHistogram(rec.latencyUs),
+      fromBroker: encodeHistogram(rec.fromBrokerUs),
       perSecond: rec.perSecond,
       cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
       peakRssMB: Math.round(peakRss / 1024 / 1024),
+      loopBusyShare,
+      gcPausesMs,
       processing: {
         success: stats.processed.success,
         failed: stats.processed.failed,

@@ -33,9 +33,15 @@ export type ToConsumer = ConsumerStart | ConsumerBegin | ConsumerDrain | { type:
 export interface ConsumerResult {
   summary: DeliverySummary;
   latency: string;
+  /** The same, from the broker's timestamp (recorder.ts fromBrokerUs). */
+  fromBroker: string;
   perSecond: number[];
   cpuPercent: number;
   peakRssMB: number;
+  /** Share of wall time the consumer's event loop was busy while production ran (eventLoopUtilization). */
+  loopBusyShare: number;
+  /** Every GC pause (ms) while production ran. */
+  gcPausesMs: number[];
   processing: { success: number; failed: number; deadLettered: number; pausedSeconds: number };
   /** How the drain ended: every event arrived, none arrived for a while, or the timeout cut it. */
   drain: DrainEnd;

@@ -1,4 +1,6 @@
 import type { OutgoingEvent } from '../broker/contract.ts';
+import { keySampler } from '../simulate/keys.ts';
+import type { Random } from '../simulate/random.ts';
 import { parseWorkload } from '../simulate/workload.ts';
 import { OpenLoopSchedule } from './rate.ts';
 import { encodeHistogram, latencyHistogram } from './recorder.ts';
@@ -17,6 +19,8 @@ export interface ProducerOptions {
   seconds: number;
   messageSize: number;
   keys: number;
+  /** How keys are drawn: uniform (key seq mod keys) or zipf:<s>, as `sluice simulate --key-skew`. */
+  keySkew?: string;
   startMs: number;
   /** Events per publish call, at most. */
   batchSize: number;
@@ -55,6 +59,7 @@ export async function runProducer(
   const schedule = new OpenLoopSchedule(parseWorkload(options.workload), options.startMs, options.seconds, options);
   const filler = Buffer.alloc(options.messageSize, 'sluice-bench;');
   const keys = Array.from({ length: Math.max(0, options.keys) }, (_, i) => `key-${i}`);
+  const keyOf = keyOfSeq(keys.length, options.keySkew ?? 'uniform');
   const publishLatency = latencyHistogram();
   const perSecond: number[] = [];
   let sent = 0;
@@ -78,7 +83,7 @@ export async function runProducer(
     const batch = new Array<OutgoingEvent>(count);
     for (let i = 0; i < count; i++) {
       const seq = first + i * stride;
-      batch[i] = { key: keys.length ? keys[seq % keys.length] : undefined, payload: stamp(filler, seq, intendedMs[i]!) };
+      batch[i] = { key: keys.length ? keys[keyOf(seq)] : undefined, payload: stamp(filler, seq, intendedMs[i]!) };
     }
     const started = nowMs();
     const call = publish(batch).then(
@@ -106,5 +111,22 @@ export async function runProducer(
     publishLatency: encodeHistogram(publishLatency),
     perSecond,
     maxBehindMs: Math.round(maxBehindMs),
+  };
+}
+
+/**
+ * The key index of event `seq`: round-robin when uniform (as before), else simulate's own
+ * sampler (src/simulate/keys.ts) fed a hash of `seq`, so every producer of a run gives an event
+ * the same key whichever of them sends it, and the skew is the one the model draws from.
+ */
+export function keyOfSeq(count: number, skew: string): (seq: number) => number {
+  if (skew === 'uniform' || count === 0) return (seq) => seq % Math.max(1, count);
+  let u = 0;
+  const sampler = keySampler(count, skew, { next: () => u } as Random, '--key-skew');
+  return (seq) => {
+    let h = Math.imul(seq ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    u = ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
+    return sampler.next();
   };
 }

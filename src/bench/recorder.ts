@@ -24,6 +24,12 @@ export interface DeliverySummary {
  */
 export class DeliveryRecorder {
   readonly latencyUs = latencyHistogram();
+  /**
+   * The same events from the broker's timestamp (append / publish time) instead of the intended
+   * send time: what `sluice simulate` measures (its clock starts at the broker append), so
+   * simulate:validate compares like with like; the difference is the producer's share.
+   */
+  readonly fromBrokerUs = latencyHistogram();
   readonly perSecond: number[] = [];
   private seen = new Uint8Array(1 << 16);
   received = 0;
@@ -36,7 +42,7 @@ export class DeliveryRecorder {
     private readonly warmupEndMs: number,
   ) {}
 
-  record(payload: Buffer, receivedAtMs: number): void {
+  record(payload: Buffer, receivedAtMs: number, brokerMs?: number): void {
     const stamp = readStamp(payload);
     if (!stamp) {
       this.foreign++;
@@ -53,6 +59,7 @@ export class DeliveryRecorder {
     this.perSecond[second]!++;
     if (stamp.intendedMs >= this.warmupEndMs) {
       this.latencyUs.recordValue(Math.max(1, Math.round((receivedAtMs - stamp.intendedMs) * 1000)));
+      if (brokerMs !== undefined) this.fromBrokerUs.recordValue(Math.max(1, Math.round((receivedAtMs - brokerMs) * 1000)));
     }
   }
 

@@ -32,6 +32,8 @@ export interface Workload {
   warmupS: number;
   messageSize: number;
   keys: number;
+  /** uniform (default) or zipf:<s> (`--key-skew`). */
+  keySkew?: string;
   partitions: number;
   work: string;
   queueSize?: number;
@@ -68,12 +70,18 @@ export interface BrokerRun {
   delivery: DeliverySummary;
   latencyMs: Percentiles;
   latencyCurve: [number, number][];
+  /** End-to-end latency from the broker's timestamp (ms resolution), as `sluice simulate` measures it (absent in older files). */
+  fromBrokerMs?: Percentiles;
   publishLatencyMs: Percentiles;
   producerMaxBehindMs: number;
   /** Per second since the start: events confirmed sent, delivered, and the backlog between. */
   series: SeriesPoint[];
   cpuPercent: number;
   peakRssMB: number;
+  /** Share of time the consumer's event loop was busy while production ran (absent in older files). */
+  loopBusyShare?: number;
+  /** The consumer's GC pauses (ms) while production ran (absent in older files). */
+  gcPausesMs?: number[];
   pausedSeconds: number;
   /** How the drain after production ended (a timeout makes `delivery.lost` late events, not lost ones). */
   drain?: DrainEnd;
@@ -171,6 +179,7 @@ export async function runBroker(
       seconds,
       messageSize: workload.messageSize,
       keys: workload.keys,
+      keySkew: workload.keySkew,
       startMs: 0,
       // Sized for the peak: off-peak, a batch is what is due, smaller.
       batchSize: Math.max(1, Math.min(500, Math.round(peak / parts / 100))),
@@ -286,11 +295,14 @@ export async function runBroker(
       delivery: result.summary,
       latencyMs: percentilesMs(latency),
       latencyCurve: percentileCurve(latency),
+      fromBrokerMs: percentilesMs(decodeHistogram(result.fromBroker)),
       publishLatencyMs: percentilesMs(decodeHistogram(report.publishLatency)),
       producerMaxBehindMs: report.maxBehindMs,
       series,
       cpuPercent: result.cpuPercent,
       peakRssMB: result.peakRssMB,
+      loopBusyShare: result.loopBusyShare,
+      gcPausesMs: result.gcPausesMs,
       pausedSeconds: result.processing.pausedSeconds,
       drain: result.drain,
       config: effectiveConfig,

@@ -4,6 +4,8 @@
 import type { Command } from 'commander';
 import { parseWork } from '../bench/rate.ts';
 import { ConfigError } from '../errors.ts';
+import { keySampler, keySkewForms } from '../simulate/keys.ts';
+import { Random } from '../simulate/random.ts';
 import { meanRate, parseWorkload, workloadForms } from '../simulate/workload.ts';
 import { count, duration, parseDuration, size, sizeForms } from './units.ts';
 import { setFlag } from './set-flag.ts';
@@ -25,6 +27,7 @@ interface WorkloadFlags {
   warmup: number;
   messageSize: number;
   keys: number;
+  keySkew: string;
   partitions: number;
   work: string;
   drainTimeout: number;
@@ -43,6 +46,7 @@ function workloadOptions(command: Command): Command {
     .option('--warmup <time>', 'warm-up, not in latency figures: 5, 5s (whole seconds)', wholeSeconds('--warmup'), 5)
     .option('--message-size <size>', `event size: ${sizeForms}`, size('--message-size'), 1024)
     .option('--keys <n>', 'distinct keys', count('--keys'), 100)
+    .option('--key-skew <spec>', keySkewForms, 'uniform')
     .option('--partitions <n>', 'Kafka partitions / Kinesis shards of the fresh destination', count('--partitions'), 4)
     .option(
       '--workload <spec>',
@@ -91,6 +95,7 @@ function workloadOf(o: WorkloadFlags) {
   } catch (error) {
     throw new ConfigError('--work', (error as Error).message);
   }
+  keySampler(o.keys, o.keySkew, new Random(1)); // a bad --key-skew fails before a broker is touched
   return {
     seed: o.seed,
     producers: o.producers,
@@ -98,6 +103,7 @@ function workloadOf(o: WorkloadFlags) {
     warmupS: o.warmup,
     messageSize: o.messageSize,
     keys: o.keys,
+    keySkew: o.keySkew,
     partitions: o.partitions,
     work: o.work,
     drainTimeoutS: o.drainTimeout,

@@ -13,8 +13,14 @@
 //    (the worker does NOT wait: it takes the next event), and the worker holding the key runs the
 //    key's list before letting the key go → takeNext, onFinish.
 //  - nack → redelivery after the broker's nackDelayMs (memory, Kafka, Kinesis sources).
-// Simplified: Sluice's own CPU per event (a few µs) takes no simulated time, and every event has
-// the same payload size (--message-size); see README.md.
+//  - The one event loop (--model loopUsPerEvent, measured): a handler's completion (its timer
+//    callback, the ack, the worker's next take) runs on the loop when the loop is free and costs
+//    it that much, the worker held meanwhile; a measured share of completions brings a GC pause
+//    (drawn from measured pauses) that stops the loop → onFinish.
+// Simplified: the loop is one FIFO server charged per completion with the whole per-event cost
+// (delivery and client work included, not charged where they happen, so a batch read does not
+// stall completions and a dropped event costs nothing); every event has the same payload size
+// (--message-size); see README.md.
 import type { BrokerLog } from './broker-log.ts';
 import { HandlerRun, Outcome } from './handler-model.ts';
 import { LatencyHistogram } from './histogram.ts';
@@ -50,11 +56,14 @@ export class Engine extends SinkQueue {
   private redeliveryHead = 0;
   /** When the first nacked event comes back (Infinity: none): read on every step, so kept at hand. */
   private nextRedelivery = Number.POSITIVE_INFINITY;
+  /** When the event loop is next free (loopCost model), and which workers already waited for it. */
+  private loopFree = 0;
+  private readonly loopWaited: Uint8Array;
 
   constructor(
     options: EngineOptions,
     readonly broker: BrokerLog,
-    random: Random,
+    private readonly random: Random,
   ) {
     super(options);
     const size = options.pool.size;
@@ -67,6 +76,7 @@ export class Engine extends SinkQueue {
     this.keyHead = new Int32Array(keys).fill(-1);
     this.keyTail = new Int32Array(keys).fill(-1);
     this.run = new HandlerRun(options.handler, random);
+    this.loopWaited = new Uint8Array(size);
   }
 
   /** Runs to the horizon plus the drain (or until nothing is left to do after the horizon). */
@@ -136,12 +146,13 @@ export class Engine extends SinkQueue {
   protected dispatch(t: number): void {
     if (this.dispatching) return;
     this.dispatching = true;
-    while (this.idleCount > 0 && this.readyLength > 0) this.takeNext(this.idle[--this.idleCount]!, t);
+    while (this.idleCount > 0 && this.readyLength > 0) this.takeNext(this.idle[--this.idleCount]!, t, false);
     this.dispatching = false;
   }
 
   /** WorkerPool.work: shift events; set aside those of a busy key; start the first one free. */
-  private takeNext(worker: number, t: number): void {
+  /** `chained`: the worker comes straight from its last event (its handler starts in that event's completion). */
+  private takeNext(worker: number, t: number, chained: boolean): void {
     const keyed = this.options.pool.orderByKey;
     const slots = this.slots;
     while (this.readyLength > 0) {
@@ -158,17 +169,17 @@ export class Engine extends SinkQueue {
         this.keyBusy[key] = 1;
         this.owns[worker] = key;
       }
-      this.start(worker, slot, t);
+      this.start(worker, slot, t, chained);
       return;
     }
     this.idle[this.idleCount++] = worker;
   }
 
   /** WorkerPool.run: release the event's room (admitting a waiting offer), then run the handler. */
-  private start(worker: number, slot: number, t: number): void {
+  private start(worker: number, slot: number, t: number, chained: boolean): void {
     this.held--;
     this.started++;
-    const busy = this.run.busyTime();
+    const busy = this.run.busyTime(chained);
     this.slots.outcome[slot] = this.run.outcome;
     this.workers.push(worker, slot, t + busy);
     this.admitPending(t);
@@ -176,6 +187,19 @@ export class Engine extends SinkQueue {
 
   private onFinish(worker: number, t: number): void {
     const slot = this.workers.slotOf(worker);
+    const loop = this.options.loopCost ?? 0;
+    const gc = this.options.gc;
+    if ((loop > 0 || gc) && !this.loopWaited[worker]) {
+      // The handler's completion (timer callback, ack, the next take) runs on the loop: when
+      // the loop is free, and holds the worker for the loop's cost of the event; now and then
+      // the allocation it did brings a GC pause, which stops the loop for everyone behind it.
+      this.loopFree = Math.max(t, this.loopFree) + loop;
+      if (gc && this.random.next() < gc.perEvent) this.loopFree += gc.pauses[Math.floor(this.random.next() * gc.pauses.length)]!;
+      this.loopWaited[worker] = 1;
+      this.workers.push(worker, slot, this.loopFree);
+      return;
+    }
+    this.loopWaited[worker] = 0;
     const slots = this.slots;
     const outcome = slots.outcome[slot]!;
     if (outcome === Outcome.Nacked) {
@@ -199,13 +223,13 @@ export class Engine extends SinkQueue {
       if (next >= 0) {
         this.keyHead[key] = slots.next[next]!;
         if (this.keyHead[key] < 0) this.keyTail[key] = -1;
-        this.start(worker, next, t);
+        this.start(worker, next, t, true);
         return;
       }
       this.keyBusy[key] = 0;
       this.owns[worker] = -1;
     }
-    this.takeNext(worker, t);
+    this.takeNext(worker, t, true);
   }
 
   /** Nacked events due again are delivered as one batch (lane -1: the engine's own). */

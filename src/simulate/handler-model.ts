@@ -40,13 +40,17 @@ export class HandlerRun {
     this.uniform = () => random.next();
   }
 
-  /** Seconds the worker is busy with one event, every try and backoff included; sets {@link outcome}. */
-  busyTime(): number {
+  /**
+   * Seconds the worker is busy with one event, every try and backoff included; sets {@link outcome}.
+   * `chained`: the handler starts in the completion of the worker's last event (see ServiceTime.sampleChained).
+   */
+  busyTime(chained = false): number {
     const { service, failureRate, timeout, retry } = this.model;
     const random = this.random;
     let busy = 0;
     for (let attempt = 1; ; attempt++) {
-      let s = service.sample(random);
+      // A retry starts after a backoff timer: chained, like a worker's next event.
+      let s = (chained || attempt > 1) && service.sampleChained ? service.sampleChained(random) : service.sample(random);
       let failed = false;
       if (timeout > 0 && s > timeout) {
         s = timeout;

@@ -11,11 +11,17 @@ export interface ModelParams {
   kinesisLimits: boolean;
   /** Pub/Sub: messages per second one StreamingPull stream delivers. */
   pubsubStreamRate: number;
+  /** µs of Sluice's event loop per event (measured: simulate:validate's calibration); 0: not modelled. */
+  loopUsPerEvent: number;
+  /** GC pauses: the chance an event's completion brings one, and the pauses (ms) to draw from; measured. */
+  gcPerEvent: number;
+  gcPausesMs: number[];
 }
 
 const DEFAULT_LATENCY_MS: Record<string, number> = { memory: 0, kafka: 1, kinesis: 10, pubsub: 5 };
 
-export const modelKeys = 'latencyMs=<ms>, partitions=<n>, kinesisLimits=true|false, pubsubStreamRate=<messages/s per stream>';
+export const modelKeys =
+  'latencyMs=<ms>, partitions=<n>, kinesisLimits=true|false, pubsubStreamRate=<messages/s per stream>, loopUsPerEvent=<µs>, gcPerEvent=<0..1>, gcPausesMs=<ms,ms,…>';
 
 export function parseModelParams(broker: string, values: readonly string[], flag = '--model'): ModelParams {
   const params: ModelParams = {
@@ -23,6 +29,9 @@ export function parseModelParams(broker: string, values: readonly string[], flag
     partitions: undefined,
     kinesisLimits: true,
     pubsubStreamRate: 2000,
+    loopUsPerEvent: 0,
+    gcPerEvent: 0,
+    gcPausesMs: [],
   };
   for (const value of values) {
     const at = value.indexOf('=');
@@ -50,6 +59,20 @@ export function parseModelParams(broker: string, values: readonly string[], flag
         if (!(number > 0)) bad('expected a rate > 0');
         params.pubsubStreamRate = number;
         break;
+      case 'loopUsPerEvent':
+        if (!(number >= 0)) bad('expected µs >= 0');
+        params.loopUsPerEvent = number;
+        break;
+      case 'gcPerEvent':
+        if (!(number >= 0 && number <= 1)) bad('expected a share 0..1');
+        params.gcPerEvent = number;
+        break;
+      case 'gcPausesMs': {
+        const pauses = text.split(',').map(Number);
+        if (!pauses.every((p) => p >= 0)) bad('expected ms >= 0, comma-separated');
+        params.gcPausesMs = pauses;
+        break;
+      }
       default:
         bad(`unknown key "${key}"`);
     }

@@ -75,6 +75,11 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
       },
       nackDelay: nackDelay(config),
       keyCount: scenario.keys,
+      loopCost: params.loopUsPerEvent / 1e6,
+      gc:
+        params.gcPerEvent > 0 && params.gcPausesMs.length > 0
+          ? { perEvent: params.gcPerEvent, pauses: params.gcPausesMs.map((ms) => ms / 1000) }
+          : undefined,
     },
     broker,
     random,

@@ -14,6 +14,11 @@ export interface ServiceTime {
   mean: number;
   /** One try's duration (s). */
   sample(random: Random): number;
+  /**
+   * One try's duration when it starts in the completion of the worker's last event rather than
+   * on a delivery: differs for a timer-based handler (timer-work.ts); absent: as sample.
+   */
+  sampleChained?(random: Random): number;
   /** What was fitted from, when it was (empirical). */
   note?: string;
 }

@@ -36,6 +36,14 @@ export interface EngineOptions {
   /** Delay before a nacked event is delivered again (the broker section's nackDelayMs), s. */
   nackDelay: number;
   keyCount: number;
+  /**
+   * Seconds of Sluice's one event loop per event (delivery, queue, dispatch, ack and the client's
+   * own share), charged at each completion; measured (validate-calibrate.ts, `--model
+   * loopUsPerEvent=`); 0: free.
+   */
+  loopCost?: number;
+  /** GC pauses stop the loop: the chance per completion and the pauses (s) drawn from; measured. */
+  gc?: { perEvent: number; pauses: readonly number[] };
 }
 
 export abstract class SinkQueue {
