@@ -32,6 +32,8 @@ export interface EventTracer {
   /**
    * `context.span` of an event that is not traced: a non-recording span carrying the incoming
    * trace context, if any, so a handler can still propagate it; else one shared no-op span.
+   * Asked for every untraced event, so it must be cheap: the incoming context is parsed only if
+   * the handler reads it.
    */
   untracedSpan(event: SourceEvent): Span;
   abandoned(event: SourceEvent, outcome: AbandonOutcome): void;

@@ -5,6 +5,7 @@ import {
   INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   type TextMapPropagator,
@@ -86,9 +87,7 @@ export class OtelEventTracer implements EventTracer {
   }
 
   untracedSpan(event: SourceEvent): Span {
-    const header = event.headers[TRACEPARENT];
-    if (header === undefined || parseTraceparent(header) === undefined) return NO_SPAN;
-    return trace.getSpan(this.propagator.extract(ROOT_CONTEXT, event.headers, defaultTextMapGetter)) ?? NO_SPAN;
+    return event.headers[TRACEPARENT] === undefined ? NO_SPAN : new IncomingSpan(this.propagator, event.headers);
   }
 
   abandoned(event: SourceEvent, outcome: AbandonOutcome): void {
@@ -222,3 +221,51 @@ const MESSAGING_SYSTEM: Readonly<Record<string, string>> = { pubsub: 'gcp_pubsub
 
 /** `context.span` of an untraced event that arrived without a trace context. */
 const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * `context.span` of an untraced event that arrived with a `traceparent` (not sampled there, or
+ * not here): a non-recording span whose context is the incoming one, parsed (with `tracestate`,
+ * by the propagator) only when something reads it, since most handlers never do. An invalid
+ * header gives the invalid context, as the API's non-recording span of nothing.
+ */
+class IncomingSpan implements Span {
+  private context: SpanContext | undefined;
+
+  constructor(
+    private readonly propagator: TextMapPropagator,
+    private readonly headers: Readonly<Record<string, string>>,
+  ) {}
+
+  spanContext(): SpanContext {
+    this.context ??=
+      trace.getSpanContext(this.propagator.extract(ROOT_CONTEXT, this.headers, defaultTextMapGetter)) ?? INVALID_SPAN_CONTEXT;
+    return this.context;
+  }
+
+  setAttribute(): this {
+    return this;
+  }
+  setAttributes(): this {
+    return this;
+  }
+  addEvent(): this {
+    return this;
+  }
+  addLink(): this {
+    return this;
+  }
+  addLinks(): this {
+    return this;
+  }
+  setStatus(): this {
+    return this;
+  }
+  updateName(): this {
+    return this;
+  }
+  end(): void {}
+  isRecording(): boolean {
+    return false;
+  }
+  recordException(): void {}
+}
