@@ -6,6 +6,7 @@ import { createContainer } from './di/container.ts';
 import { TOKENS } from './di/tokens.ts';
 import type { Handler, HandlerWrapper } from './handler/handler.ts';
 import { withJsonDecode } from './handler/decode.ts';
+import { builtinHandlers } from './handler/load.ts';
 import { withRetry } from './handler/retry.ts';
 import { withTimeout } from './handler/timeout.ts';
 import { type FaultInjection, installFaults } from './faults/install.ts';
@@ -81,6 +82,9 @@ export class Sluice {
         abort,
         onClose: () => user.close(),
         tracer,
+        // A handler of the user's (a module, or one passed in) may start spans of its own; the
+        // built-ins do not, and read context.span where they propagate it (forward).
+        activeSpan: options.handler !== undefined || (config.handler.forward === undefined && !(config.handler.module in builtinHandlers)),
       },
     );
     registerPipelineMetrics(registry, pipeline, adapter.type);

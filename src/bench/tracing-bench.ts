@@ -5,7 +5,7 @@
  * Spans are exported for real, over OTLP/HTTP (protobuf), to a sink in a child process that reads
  * and discards them (as a collector on the same host would take them). Events carry no
  * traceparent: the ratio decides for every one.
- *   npm run bench:tracing -- --events 500000 --rounds 5 [--work-us 20]
+ *   npm run bench:tracing -- --events 500000 --rounds 5 [--work-us 20] [--user-handler]
  * Prints a table (median and best events/s per mode, CPU time per event, each median's cost
  * against off) and one JSON line last. The goal of issue #17: ≤ 10 % throughput cost at 1 %.
  */
@@ -22,7 +22,7 @@ import type { ExportStats } from '../tracing/event-span.ts';
 import type { OtelEventTracer } from '../tracing/otel-event-tracer.ts';
 import { loadEventTracer } from '../tracing/load.ts';
 import { say } from './bench-support.ts';
-import { drain, memoryBroker } from './core-bench.ts';
+import { drain, lastingPipeline, memoryBroker } from './core-bench.ts';
 import { table } from './table.ts';
 
 const { values: args } = parseArgs({
@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     'work-us': { type: 'string', default: '0' },
     /** Comma-separated subset of off,0,1,100 (e.g. `--modes 1` to profile one mode with --cpu-prof). */
     modes: { type: 'string', default: 'off,0,1,100' },
+    /** Run the handler as a user's module runs: its span the active context (PipelineParts.activeSpan). */
+    'user-handler': { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(args.events);
@@ -77,38 +79,6 @@ function sinkBytes(child: ChildProcess): Promise<number> {
   });
 }
 
-/**
- * `tracer`, except that the pipeline's stop does not shut it down. A class, not an object of
- * arrow functions: every wrapper then calls the same functions, as a running Sluice's one tracer
- * does, instead of turning the core's calls into the tracer into calls to several functions
- * (which V8 compiles less well, and which showed as a cost of the untraced 0 % mode in some runs).
- */
-class Lasting implements EventTracer {
-  readonly exemplars: boolean;
-  constructor(private readonly tracer: EventTracer) {
-    this.exemplars = tracer.exemplars;
-  }
-  received(events: Parameters<EventTracer['received']>[0]): void {
-    this.tracer.received(events);
-  }
-  begin(event: Parameters<EventTracer['begin']>[0], at: number): ReturnType<EventTracer['begin']> {
-    return this.tracer.begin(event, at);
-  }
-  untracedSpan(event: Parameters<EventTracer['untracedSpan']>[0]): ReturnType<EventTracer['untracedSpan']> {
-    return this.tracer.untracedSpan(event);
-  }
-  abandoned(event: Parameters<EventTracer['abandoned']>[0], outcome: Parameters<EventTracer['abandoned']>[1]): void {
-    this.tracer.abandoned(event, outcome);
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-function lasting(tracer: EventTracer | undefined): EventTracer | undefined {
-  return tracer === undefined ? undefined : new Lasting(tracer);
-}
-
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -127,69 +97,57 @@ async function main(): Promise<void> {
       logger,
       {},
     );
-  // One tracer per mode for all counted rounds, as a running Sluice has one for its life: a
-  // tracer's start (its export thread loading the OTLP exporter, and that exporter's HTTP
-  // transport at its first export) is a once-per-process cost, not a per-event one. Each is
-  // warmed by an uncounted drain before its first counted round; the pipeline's stop does not
-  // stop it (the wrapper's shutdown is a no-op; the real one runs at the end).
+  // One tracer and one pipeline per mode for all counted rounds, as a running Sluice has one of
+  // each for its life: a tracer's start (its export thread loading the OTLP exporter, and that
+  // exporter's HTTP transport at its first export) is a once-per-process cost, and a pipeline
+  // built per round measured V8 more than the code (lastingPipeline in core-bench.ts: the last
+  // round's optimized code thrown away at the next GC, "embedded weak objects cleared"; 1 % and
+  // even 0 % looked 15-30 % slower in some rounds and not in others).
   const tracers = new Map<number | undefined, EventTracer | undefined>();
-  const wrappers = new Map<number | undefined, EventTracer | undefined>();
   const threadUsPerSpan = new Map<number | undefined, number>();
   const exportBaseline = new Map<number | undefined, ExportStats>();
-  const tracerOf = async (ratio: number | undefined): Promise<EventTracer | undefined> => {
-    // The same wrapper every round, as a running Sluice has one tracer: V8's optimized code embeds
-    // the objects it was specialized on (weakly), so a new wrapper per round left the previous
-    // round's dead one behind, and the next GC threw away all the code that named it ("embedded
-    // weak objects cleared"); the counted round then ran partly unoptimized, a cost of the bench,
-    // not of tracing (it made 1 % look 20-30 % slower in some rounds and not in others).
-    if (tracers.has(ratio)) return wrappers.get(ratio);
-    const tracer = await newTracer(ratio);
-    tracers.set(ratio, tracer);
-    const warm = await memoryBroker('bench', 50_001);
-    const publisher = warm.createPublisher();
-    for (let published = 0; published < 50_000; published += batch.length) await publisher.publish('bench', batch);
-    const wrapper = lasting(tracer);
-    wrappers.set(ratio, wrapper);
-    await drain(warm, 50_000, handler, logger, wrapper);
-    await warm.createAdmin().deleteDestination('bench');
-    await new Promise((resolve) => setTimeout(resolve, 2_000)); // its spans exported: the transport is loaded
-    // The export thread's counts from here on: its start-up (module loading) is not per span.
-    const stats = (tracer as OtelEventTracer | undefined)?.exportStats();
-    if (stats !== undefined) exportBaseline.set(ratio, stats);
-    return wrapper;
-  };
+  const backlog: OutgoingEvent[] = Array.from({ length: EVENTS }, (_, i) => batch[i % batch.length]!);
   say(
-    `bench:tracing: ${EVENTS.toLocaleString('en-US')} events per run, ${ROUNDS} rounds, handler ${WORK_US > 0 ? `${WORK_US} µs of CPU` : 'noop'}, spans exported to ${sink.url}`,
+    `bench:tracing: ${EVENTS.toLocaleString('en-US')} events per run, ${ROUNDS} rounds, handler ${WORK_US > 0 ? `${WORK_US} µs of CPU` : 'noop'}${args['user-handler'] ? ' run as a user module (its span the active context)' : ' run as a built-in'}, spans exported to ${sink.url}`,
   );
+  const pipelines = new Map<string, Awaited<ReturnType<typeof lastingPipeline>>>();
   try {
-    // Round 0 warms up, uncounted: the exporter loads its HTTP transport on its first export, a
-    // one-time cost of a process that would otherwise land on whichever mode exports first (and
-    // see below: V8 compiles the tracing code once).
-    for (let round = 0; round <= ROUNDS; round++) {
-      const events = round === 0 ? Math.min(EVENTS, 50_000) : EVENTS;
-      for (const listed of MODES) {
-        // Round 0 traces every event whatever the mode: a process that has run for a while has
-        // compiled the tracing and export code once (about 0.3 s of CPU, most of it V8's
-        // compiler threads). At 1 % a 50,000-event warm-up traces only 500 events, too few for
-        // that, and the one-time compilation then landed on the counted 1 % rounds as if it were
-        // a cost per event.
-        const mode = round === 0 && listed.ratio !== undefined ? { ...listed, ratio: 1 } : listed;
-        const broker = await memoryBroker('bench', events + 1);
-        const publisher = broker.createPublisher();
-        for (let published = 0; published < events; published += batch.length) {
-          await publisher.publish('bench', batch.slice(0, Math.min(batch.length, events - published)));
-        }
-        const tracer = round === 0 ? await newTracer(mode.ratio) : await tracerOf(listed.ratio);
+    // A process that has run for a while has compiled the tracing and export code once (about
+    // 0.3 s of CPU, most of it V8's compiler threads); at 1 % a warm-up traces too few events
+    // for that, and the compilation would land on the counted rounds as if it were a cost per
+    // event. So first one short drain traces every event, on a throwaway tracer.
+    if (MODES.some((mode) => mode.ratio !== undefined)) {
+      const warm = await memoryBroker('bench', 50_001);
+      const warmTracer = await newTracer(1);
+      const publisher = warm.createPublisher();
+      await publisher.publish('bench', backlog.slice(0, 50_000));
+      await drain(warm, 50_000, handler, logger, warmTracer);
+      await warm.createAdmin().deleteDestination('bench');
+    }
+    for (const mode of MODES) {
+      const tracer = await newTracer(mode.ratio);
+      tracers.set(mode.ratio, tracer);
+      const broker = await memoryBroker('bench', 2 * EVENTS + 1);
+      const pipeline = await lastingPipeline(broker, 'bench', handler, logger, tracer, args['user-handler']);
+      pipelines.set(mode.name, pipeline);
+      await pipeline.drainNext(backlog, () => undefined); // warm, uncounted
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // the warm-up's spans exported: the transport is loaded
+    for (const [ratio, tracer] of tracers) {
+      // The export thread's counts from here on: its start-up (module loading) is not per span.
+      const stats = (tracer as OtelEventTracer | undefined)?.exportStats();
+      if (stats !== undefined) exportBaseline.set(ratio, stats);
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const mode of MODES) {
         global.gc?.();
         const bytesBefore = await sinkBytes(sink.child);
-        const cpu = process.cpuUsage();
-        const mainCpu = process.threadCpuUsage();
-        const result = await drain(broker, events, handler, logger, tracer);
-        const used = process.cpuUsage(cpu);
-        const mainUsed = process.threadCpuUsage(mainCpu);
+        const result = await pipelines
+          .get(mode.name)!
+          .drainNext(backlog, () => ({ cpu: process.cpuUsage(), main: process.threadCpuUsage() }));
+        const used = process.cpuUsage(result.measured.cpu);
+        const mainUsed = process.threadCpuUsage(result.measured.main);
         const exportedKb = ((await sinkBytes(sink.child)) - bytesBefore) / 1024;
-        await broker.createAdmin().deleteDestination('bench');
-        if (round === 0) continue;
         const cpuNs = ((used.user + used.system) * 1000) / EVENTS;
         samples.get(mode.name)!.push(result.eventsPerSecond);
         // The main thread's CPU alone: the rest of the process's is V8's compiler and GC threads.
@@ -212,7 +170,8 @@ async function main(): Promise<void> {
       threadUsPerSpan.set(ratio, (stats.threadCpuMicros - before.threadCpuMicros) / (stats.exported - before.exported));
     }
   } finally {
-    for (const tracer of tracers.values()) await tracer?.shutdown();
+    // A pipeline's stop shuts its tracer down (its last spans exported), as in a running Sluice.
+    for (const pipeline of pipelines.values()) await pipeline.stop();
     sink.child.kill();
   }
   // Wall-clock throughput swings with the neighbours on a shared machine; the process's CPU time

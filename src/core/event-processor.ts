@@ -29,6 +29,8 @@ export class EventProcessor {
     private readonly audit?: AckAudit,
     /** Tracing, when `tracing.enabled`; undefined costs the hot path one comparison per step. */
     private readonly tracer?: EventTracer,
+    /** Run a traced event's handler with its span as the active context (PipelineParts.activeSpan). */
+    private readonly activeSpan = true,
   ) {
     this.exemplars = tracer?.exemplars === true;
   }
@@ -63,7 +65,7 @@ export class EventProcessor {
     };
     let result: unknown;
     try {
-      result = trace === undefined ? this.handler(event, context) : trace.run(this.handler, event, context);
+      result = trace === undefined || !this.activeSpan ? this.handler(event, context) : trace.run(this.handler, event, context);
     } catch (error) {
       return this.fail(event, error, context, started, trace);
     }

@@ -34,6 +34,14 @@ export interface PipelineParts {
   onClose?: () => Promise<void>;
   /** Tracing (`tracing.enabled`); shut down (its spans exported) last. */
   tracer?: EventTracer;
+  /**
+   * With tracing: make a traced event's span the active OpenTelemetry context while the handler
+   * runs, so that spans the handler starts with `@opentelemetry/api` are its children (default
+   * true). False for the built-in handlers (noop, log, forward), which start none and read
+   * `context.span` where they need it: entering the context is most of what a traced event costs
+   * the event loop (bench:tracing), for nothing a built-in handler could see.
+   */
+  activeSpan?: boolean;
 }
 
 export type PipelineState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -78,6 +86,7 @@ export class Pipeline {
       parts.logger,
       parts.audit,
       parts.tracer,
+      parts.activeSpan ?? true,
     );
     this.pool = new WorkerPool(
       this.queue,

@@ -33,7 +33,7 @@ afterAll(() => {
   context.disable();
 });
 
-function tracedPipeline(handler: Handler, sampleRatio: number, deadLetterPath?: string, exemplars = false) {
+function tracedPipeline(handler: Handler, sampleRatio: number, deadLetterPath?: string, exemplars = false, activeSpan?: boolean) {
   // The spans as the export thread hands them to the OTLP exporter, here to the SDK's in-memory one.
   const exporter = new InMemorySpanExporter();
   const resource = resourceFromAttributes({ 'service.name': 'test' });
@@ -56,7 +56,7 @@ function tracedPipeline(handler: Handler, sampleRatio: number, deadLetterPath?: 
       shutdownTimeoutMs: 5_000,
       stallTimeoutMs: 60_000,
     },
-    { source, handler, logger: silent, tracer, deadLetter: deadLetterPath ? new FileDeadLetter(deadLetterPath) : undefined },
+    { source, handler, logger: silent, tracer, deadLetter: deadLetterPath ? new FileDeadLetter(deadLetterPath) : undefined, activeSpan },
   );
   return { exporter, broker, pipeline };
 }
@@ -94,6 +94,25 @@ describe('event spans', () => {
     expect(process!.events.map((event) => event.name)).toEqual(['handler.start']);
     expect(seen).toEqual([{ span: process!.spanContext().spanId, active: process!.spanContext().spanId, recording: true }]);
     expect(process!.status.code).not.toBe(SpanStatusCode.ERROR);
+  });
+
+  it('leave the active context alone for a built-in handler (activeSpan: false): context.span is still the event span', async () => {
+    const seen: { span?: string; active?: string }[] = [];
+    const { exporter, broker, pipeline } = tracedPipeline(
+      (_event, ctx) => {
+        seen.push({ span: ctx.span?.spanContext().spanId, active: trace.getActiveSpan()?.spanContext().spanId });
+      },
+      1,
+      undefined,
+      false,
+      false,
+    );
+    await pipeline.start();
+    await broker.publish('orders', [{ key: 'k', payload: Buffer.from('1') }]);
+    await eventually(() => byName(exporter.getFinishedSpans(), 'orders process').length === 1, 10_000, 'the event span');
+    const [process] = byName(exporter.getFinishedSpans(), 'orders process');
+    await pipeline.stop();
+    expect(seen).toEqual([{ span: process!.spanContext().spanId, active: undefined }]);
   });
 
   it('end the span of an event its source takes back unstarted as discarded; the next delivery has a span of its own', async () => {
