@@ -1,5 +1,5 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import type { SpanId } from './span-record.ts';
+import { hexInto } from './span-ids.ts';
 
 /**
  * The protobuf writing under Sluice's OTLP export (opentelemetry-proto collector/trace/v1 and
@@ -88,21 +88,14 @@ export class Writer {
     this.pos += this.buffer.write(value, this.pos, 'utf8');
   }
 
-  /** A trace or span id: its bytes as they are, or lower-case hex as bytes. */
-  hex(field: number, value: SpanId): void {
+  /** A trace or span id given as hex (a link's), as its bytes. */
+  hex(field: number, value: string): void {
     this.tag(field, 2);
-    if (typeof value !== 'string') {
-      this.room(value.length + 1);
-      this.buffer[this.pos++] = value.length;
-      this.buffer.set(value, this.pos);
-      this.pos += value.length;
-      return;
-    }
     const length = value.length >>> 1;
     this.room(length + 1);
-    const b = this.buffer;
-    b[this.pos++] = length;
-    for (let i = 0; i < value.length; i += 2) b[this.pos++] = (nibble(value.charCodeAt(i)) << 4) | nibble(value.charCodeAt(i + 1));
+    this.buffer[this.pos++] = length;
+    hexInto(this.buffer, this.pos, value);
+    this.pos += length;
   }
 
   raw(bytes: Uint8Array): void {
@@ -194,10 +187,6 @@ export class Writer {
   finish(): Uint8Array {
     return Uint8Array.prototype.slice.call(this.buffer, 0, this.pos);
   }
-}
-
-function nibble(code: number): number {
-  return code <= 0x39 ? code - 0x30 : code - 0x57; // '0'-'9', 'a'-'f' (ids are lower case)
 }
 
 /** A KeyValue's key field, encoded once per key (bounded: a handler's keys are few in practice). */

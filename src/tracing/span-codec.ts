@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { EventSpan, SpanEventRecord, SpanLinkRecord } from './event-span.ts';
+import { hexInto } from './span-ids.ts';
 
 /**
  * How spans cross to the export thread: written into one binary buffer per batch, which the
@@ -170,13 +171,4 @@ function sideOf(span: EventSpan): Side | undefined {
     droppedAttributesCount: span.droppedAttributesCount,
     droppedEventsCount: span.droppedEventsCount,
   };
-}
-
-function nibble(code: number): number {
-  return code <= 0x39 ? code - 0x30 : (code | 0x20) - 0x57; // '0'-'9', 'a'-'f' / 'A'-'F'
-}
-
-/** Lower-case hex (a trace context's id) as bytes into `bytes` at `at`. */
-function hexInto(bytes: Uint8Array, at: number, hex: string): void {
-  for (let i = 0; i < hex.length; i += 2) bytes[at + (i >>> 1)] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
 }

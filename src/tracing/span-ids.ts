@@ -64,3 +64,12 @@ export function hexOf(bytes: Uint8Array, at: number, length: number): string {
   for (let i = at; i < at + length; i++) out += HEX[bytes[i]!]!;
   return out;
 }
+
+function nibble(code: number): number {
+  return code <= 0x39 ? code - 0x30 : (code | 0x20) - 0x57; // '0'-'9', 'a'-'f' / 'A'-'F'
+}
+
+/** Hex (a trace context's id) as bytes into `bytes` at `at`: {@link hexOf}'s inverse. */
+export function hexInto(bytes: Uint8Array, at: number, hex: string): void {
+  for (let i = 0; i < hex.length; i += 2) bytes[at + (i >>> 1)] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
+}

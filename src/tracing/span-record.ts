@@ -1,21 +1,15 @@
 import type { Attributes, SpanKind, SpanStatus } from '@opentelemetry/api';
 
 /**
- * A trace or span id: lower-case hex, or its bytes (exactly the id's, e.g. a subarray of an id
- * slab, span-ids.ts). The export thread gets Sluice's own ids as bytes, which is what OTLP's
- * protobuf carries; ids from elsewhere (a parent's, a link's) stay hex.
- */
-export type SpanId = string | Uint8Array;
-
-/**
- * One finished span as plain data: what the export thread decodes (span-codec.ts) and encodes to
- * OTLP (otlp-encoding.ts), and what tests read ({@link EventSpan.toRecord}).
+ * One finished span as plain data ({@link EventSpan.toRecord}): what a sink of records reads, as
+ * tests do. The export thread does not go through it: it writes OTLP from the binary batches
+ * (span-codec.ts, otlp-span-batch.ts).
  * Times are epoch milliseconds (fractional: `performance.timeOrigin + performance.now()`, the clock
  * the SDK uses too); they become unix nanoseconds only on the export thread (otlp-encoding.ts).
  */
 export interface SpanRecord {
-  traceId: SpanId;
-  spanId: SpanId;
+  traceId: string;
+  spanId: string;
   traceFlags: number;
   traceState?: string;
   parentSpanId?: string;

@@ -24,9 +24,6 @@ const EVENT = {
   nack: () => undefined,
 } satisfies SourceEvent;
 
-/** Ids as hex, whether a record carries them as hex or as bytes (decoded on the export thread). */
-const hex = (id: string | Uint8Array) => (typeof id === 'string' ? id : Buffer.from(id).toString('hex'));
-
 function spanOf(ended: EventSpan[], parent: boolean): EventSpan {
   return new EventSpan(
     { ended: (span) => ended.push(span) },
@@ -96,7 +93,7 @@ describe('EventSpan', () => {
       expect(record.traceId).toMatch(/^[0-9a-f]{32}$/);
       expect(record.traceId).not.toBe('0'.repeat(32));
       expect(record.parentSpanId).toBeUndefined();
-      ids.add(hex(record.traceId));
+      ids.add(record.traceId);
     }
     expect(ids.size).toBe(1000);
   });

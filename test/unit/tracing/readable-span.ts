@@ -4,10 +4,7 @@ import type { HrTime, Link, SpanContext } from '@opentelemetry/api';
 import { millisToHrTime, TraceState } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import type { SpanId, SpanRecord } from '../../../src/tracing/span-record.ts';
-
-/** An id as hex, as the SDK holds it (records decoded on the export thread carry bytes). */
-const hex = (id: SpanId): string => (typeof id === 'string' ? id : Buffer.from(id).toString('hex'));
+import type { SpanRecord } from '../../../src/tracing/span-record.ts';
 
 /** The instrumentation scope of Sluice's event spans. */
 export const EVENT_SPAN_SCOPE = { name: 'sluice' } as const;
@@ -18,15 +15,15 @@ export const EVENT_SPAN_SCOPE = { name: 'sluice' } as const;
  */
 export function toReadableSpan(record: SpanRecord, resource: Resource): ReadableSpan {
   const context: SpanContext = {
-    traceId: hex(record.traceId),
-    spanId: hex(record.spanId),
+    traceId: record.traceId,
+    spanId: record.spanId,
     traceFlags: record.traceFlags,
     traceState: record.traceState === undefined ? undefined : new TraceState(record.traceState),
   };
   const parentSpanContext: SpanContext | undefined =
     record.parentSpanId === undefined
       ? undefined
-      : { traceId: hex(record.traceId), spanId: record.parentSpanId, traceFlags: record.traceFlags, isRemote: record.parentRemote };
+      : { traceId: record.traceId, spanId: record.parentSpanId, traceFlags: record.traceFlags, isRemote: record.parentRemote };
   const startTime = millisToHrTime(record.start);
   const endTime = millisToHrTime(record.end);
   const events: TimedEvent[] = record.events.map((event) => ({
