@@ -102,7 +102,9 @@ export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
           if (value === undefined) continue;
           // A header repeated in one record arrives as an array; the first value is kept.
           const first = Array.isArray(value) ? value[0] : value;
-          if (first !== undefined) (headers ??= {})[name] = first.toString();
+          if (first === undefined) continue;
+          headers ??= {};
+          headers[name] = first.toString();
         }
       }
       this.headerText = headers ?? NO_HEADERS;
