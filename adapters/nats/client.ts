@@ -4,7 +4,8 @@
  */
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { type ConnectionOptions, connect, credsAuthenticator, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { ConfigError, ConnectionError, errorMessage } from '../../src/errors.ts';
 import { withTimeout } from '../../src/source-kit/index.ts';
 import type { NatsConfig } from './config.ts';
@@ -12,11 +13,70 @@ import type { NatsConfig } from './config.ts';
 const STREAM_NOT_FOUND = 10059; // JetStreamApiCodes
 const CONSUMER_NOT_FOUND = 10014;
 
-/** Connects within connectTimeoutMs, then reconnects forever (a restarted server keeps its streams). */
-export async function connectNats(config: NatsConfig, name: string): Promise<NatsConnection> {
-  const { servers, user, pass, token, connectTimeoutMs: timeout } = config;
+/** What connecting needs beside the servers: credentials and TLS, read from their files and variables. */
+export type NatsSecurity = Pick<ConnectionOptions, 'user' | 'pass' | 'token' | 'authenticator' | 'tls'>;
+
+/**
+ * The credentials and TLS settings of `config`, with every file read and every variable looked
+ * up now: a missing one is a ConfigError naming its key, at `config check` as at start-up
+ * (preflight.ts runs the three parts one by one, to report every problem at once), never a
+ * connection that fails later for a reason it hides.
+ */
+export function securityOptions(config: NatsConfig, env: NodeJS.ProcessEnv = process.env): NatsSecurity {
+  return { ...credentialsOf(config, env), ...credsFileOf(config), ...tlsOf(config) };
+}
+
+function readConfigured(key: string, path: string): string {
   try {
-    const connecting = connect({ servers, name, timeout, user, pass, token, maxReconnectAttempts: -1 });
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`broker.nats.${key}`, `cannot read ${path}: ${errorMessage(error)}`);
+  }
+}
+
+/** User and password, or token, each from the config or its environment variable. */
+export function credentialsOf(config: NatsConfig, env: NodeJS.ProcessEnv): NatsSecurity {
+  const secret = (key: string, name: string) => {
+    const value = env[name];
+    if (value === undefined || value === '') throw new ConfigError(`broker.nats.${key}`, `environment variable ${name} is not set`);
+    return value;
+  };
+  const options: NatsSecurity = {};
+  if (config.user) options.user = config.user;
+  const pass = config.passEnv ? secret('passEnv', config.passEnv) : config.pass;
+  if (pass) options.pass = pass;
+  const token = config.tokenEnv ? secret('tokenEnv', config.tokenEnv) : config.token;
+  if (token) options.token = token;
+  return options;
+}
+
+/** The user JWT and NKey seed of decentralized auth. */
+export function credsFileOf(config: NatsConfig): NatsSecurity {
+  if (!config.credsFile) return {};
+  return { authenticator: credsAuthenticator(new TextEncoder().encode(readConfigured('credsFile', config.credsFile))) };
+}
+
+/** `tls`: false leaves the client's default, TLS only where a server's INFO requires it (with the system CAs). */
+export function tlsOf(config: NatsConfig): NatsSecurity {
+  const tls = config.tls;
+  if (tls === false) return {};
+  if (tls === true) return { tls: {} };
+  return {
+    tls: {
+      ...(tls.ca ? { ca: readConfigured('tls.ca', tls.ca) } : {}),
+      ...(tls.cert ? { cert: readConfigured('tls.cert', tls.cert) } : {}),
+      ...(tls.key ? { key: readConfigured('tls.key', tls.key) } : {}),
+      // Passed through to node:tls by the client's transport.
+      ...({ rejectUnauthorized: tls.rejectUnauthorized, ...(tls.servername ? { servername: tls.servername } : {}) } as object),
+    },
+  };
+}
+
+/** Connects within connectTimeoutMs, then reconnects forever (a restarted server keeps its streams). */
+export async function connectNats(config: NatsConfig, name: string, security = securityOptions(config)): Promise<NatsConnection> {
+  const { servers, connectTimeoutMs: timeout } = config;
+  try {
+    const connecting = connect({ servers, name, timeout, ...security, maxReconnectAttempts: -1 });
     return await withTimeout(connecting, timeout + 1000, 'connecting');
   } catch (error) {
     throw new ConnectionError(`cannot connect to NATS at ${servers.join(',')} (broker.nats.servers): ${errorMessage(error)}`, error);

@@ -8,9 +8,35 @@ const ms = (min: number, fallback: number, what: string) => z.number().int().min
 export const natsConfigSchema = z
   .object({
     servers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:4222']).describe('NATS servers, host:port; the client fails over.'),
-    user: z.string().min(1).optional().describe('User name, with `pass`, if the server requires one.'),
-    pass: z.string().min(1).optional().describe('Password of `user`.'),
-    token: z.string().min(1).optional().describe('Authentication token, if the server requires one.'),
+    user: z.string().min(1).optional().describe('User name, with `pass` or `passEnv`, if the server requires one.'),
+    pass: z.string().min(1).optional().describe('Password of `user` (prefer `passEnv`: a config file is no place for a secret).'),
+    passEnv: z.string().min(1).optional().describe('Environment variable holding the password of `user` (a Secret).'),
+    token: z.string().min(1).optional().describe('Authentication token, if the server requires one (prefer `tokenEnv`).'),
+    tokenEnv: z.string().min(1).optional().describe('Environment variable holding the authentication token (a Secret).'),
+    credsFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Credentials file (a user's JWT and NKey seed) for servers with decentralized (operator) auth."),
+    tls: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            ca: z
+              .string()
+              .min(1)
+              .optional()
+              .describe("PEM file of the CA that signed the servers' certificates (default: the system CAs)."),
+            cert: z.string().min(1).optional().describe('PEM client certificate file, for mutual TLS.'),
+            key: z.string().min(1).optional().describe('PEM private key file of `cert`.'),
+            rejectUnauthorized: z.boolean().default(true).describe("Verify the servers' certificates. Turn off only for testing."),
+            servername: z.string().min(1).optional().describe('TLS server name (SNI) when it differs from the server host.'),
+          })
+          .strict(),
+      ])
+      .default(false)
+      .describe('TLS: true (system CAs) or files for CA / client certificate. false: TLS only where a server requires it.'),
     stream: jsName.default('events').describe('Stream the source reads: the `source` of events (dead letters: `<stream>.dlq`).'),
     subjects: z.array(z.string().min(1)).min(1).optional().describe('Subjects of a stream created here. Default: [stream].'),
     consumer: jsName.default('sluice').describe('Durable pull consumer; sources on the same one share the work.'),
@@ -28,6 +54,8 @@ export const natsConfigSchema = z
     publishTimeoutMs: ms(100, 30_000, "How long a publish waits for the server's PubAck."),
   })
   .strict()
+  .refine((config) => !(config.pass && config.passEnv), { message: 'give `pass` or `passEnv`, not both', path: ['passEnv'] })
+  .refine((config) => !(config.token && config.tokenEnv), { message: 'give `token` or `tokenEnv`, not both', path: ['tokenEnv'] })
   .describe('NATS JetStream (broker.type nats): a stream read through a durable pull consumer.');
 
 export type NatsConfig = z.infer<typeof natsConfigSchema>;

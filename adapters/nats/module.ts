@@ -4,6 +4,7 @@ import type { NatsConfig } from './config.ts';
 import { NatsAdapter } from './nats-adapter.ts';
 import { streamNameOf } from './nats-publisher.ts';
 
+export { preflight } from './preflight.ts';
 export { checkResources } from './resource-check.ts';
 
 export function createAdapter(config: NatsConfig, deps: AdapterDeps): ToolingAdapter {

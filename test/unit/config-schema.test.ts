@@ -77,8 +77,8 @@ describe('config JSON Schema', () => {
       const section = (await entry.schema()).parse(needs[type] ?? {});
       for (const [path, child] of keys(schema.properties!.broker!.properties![type]!)) {
         if (!('default' in child) || path.includes('[]')) continue;
-        // ssl's default is the boolean branch: its object branch's own defaults do not apply.
-        if (path.startsWith('ssl.')) continue;
+        // ssl's (Kafka) and tls's (NATS) default is the boolean branch: the object branch's own defaults do not apply.
+        if (path.startsWith('ssl.') || path.startsWith('tls.')) continue;
         expect(at(section, path), `broker.${type}.${path}`).toEqual(child.default);
         checked.push(`broker.${type}.${path}`);
       }
