@@ -133,6 +133,16 @@ export class Engine extends SinkQueue {
     return batch;
   }
 
+  /**
+   * A task of `cost` seconds on the one event loop, ready at `t` (a Kafka fetch's decode): it
+   * runs when the loop is free (FIFO with the completions) and holds it; returns when it ends.
+   */
+  loopTask(t: number, cost: number): number {
+    if (cost <= 0) return t;
+    this.loopFree = Math.max(t, this.loopFree) + cost;
+    return this.loopFree;
+  }
+
   /** Events read and not finished: in the source's hands, the queue, a worker, or nacked. */
   get inProcess(): number {
     return this.readCount - this.completed - this.dropped;
