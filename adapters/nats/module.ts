@@ -4,6 +4,8 @@ import type { NatsConfig } from './config.ts';
 import { NatsAdapter } from './nats-adapter.ts';
 import { streamNameOf } from './nats-publisher.ts';
 
+export { checkResources } from './resource-check.ts';
+
 export function createAdapter(config: NatsConfig, deps: AdapterDeps): ToolingAdapter {
   return new NatsAdapter(config, deps.logger, deps.registry, deps.audit);
 }

@@ -13,6 +13,10 @@ import { adapterFor, localConfig } from '../kinesis/helpers.ts';
 import { createClient } from '../../../adapters/pubsub/client.ts';
 import { ensureReplaySubscription } from '../../../adapters/pubsub/resources.ts';
 import { pubsubTestAdapter, pubsubTestConfig } from '../pubsub/helpers.ts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats, ensureConsumer, ensureStream, manager } from '../../../adapters/nats/client.ts';
+import { streamNameOf } from '../../../adapters/nats/nats-publisher.ts';
+import { natsTestConfig } from '../nats/helpers.ts';
 
 /** Runs `sluice config check --connect` on `config` (YAML accepts JSON); exit code and output. */
 async function check(config: object, ...flags: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -216,6 +220,68 @@ describeWithBroker('pubsub', 'config check --connect: pubsub', (endpoint) => {
     const address = `127.0.0.1:${await freePort()}`;
     const { code, stdout } = await check(base({ endpoint: address, subscription: 's' }), '--timeout', '2s');
     expect(lines(stdout)).toEqual([`  FAILED  pubsub subscription s (emulator ${address}): no answer within 2000 ms`]);
+    expect(code).toBe(1);
+  });
+});
+
+describeWithBroker('nats', 'config check --connect: nats', (endpoint) => {
+  const config = natsTestConfig(endpoint);
+  const { stream, consumer } = config;
+  const base = (section: object) => ({
+    broker: { type: 'nats', nats: { servers: endpoint.servers, ...section } },
+    deadLetter: { type: 'broker', destination: '{source}.dlq' },
+  });
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    nc = await connectNats(config, 'connect-test');
+    const jsm = await manager(nc, config);
+    await ensureStream(jsm, config);
+    await ensureConsumer(jsm, config);
+    await jsm.streams.add({ name: streamNameOf(`${stream}.dlq`), subjects: [`${stream}.dlq`] });
+  });
+  afterAll(async () => {
+    const jsm = await manager(nc, config);
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await jsm.streams.delete(streamNameOf(`${stream}.dlq`)).catch(() => undefined);
+    await nc.close();
+  });
+
+  it('passes when the servers answer and the stream, the durable consumer and a stream for the dead letters exist', async () => {
+    const { code, stdout } = await check(base({ stream, consumer }));
+    expect(lines(stdout)).toEqual([
+      expect.stringMatching(/^ {2}ok {6}nats servers 127\.0\.0\.1:\d+: JetStream enabled, \d+ stream\(s\) in the account$/),
+      `  ok      stream ${stream}: 0 message(s), subjects ${stream}`,
+      `  ok      durable consumer ${consumer}: 0 message(s) not yet delivered, 0 awaiting ack`,
+      `  ok      dead-letter subject ${stream}.dlq: captured by stream ${streamNameOf(`${stream}.dlq`)}`,
+    ]);
+    expect(code).toBe(0);
+  });
+
+  it('fails (exit 1) on a missing stream, consumer or dead-letter stream unless Sluice is to create them, naming the key', async () => {
+    const missing = uniqueName('missing').replace(/[^A-Za-z0-9_-]/g, '_');
+    const absent = await check(base({ stream: missing, consumer }));
+    expect(absent.stdout).toContain(
+      `  FAILED  stream ${missing}: does not exist (broker.nats.stream): create it, or set broker.nats.createResources: true (development)`,
+    );
+    expect(absent.stdout).toContain(`  FAILED  dead-letter subject ${missing}.dlq: no stream captures it`);
+    expect(absent.code).toBe(1);
+    const noConsumer = await check(base({ stream, consumer: 'nobody' }));
+    expect(noConsumer.stdout).toContain(`  FAILED  durable consumer nobody: does not exist on stream ${stream} (broker.nats.consumer)`);
+    expect(noConsumer.code).toBe(1);
+    const created = await check(base({ stream: missing, consumer, createResources: true }));
+    expect(created.stdout).toContain(`  ok      stream ${missing}: does not exist: created at start (createResources: true)`);
+    expect(created.stdout).toContain(
+      `  ok      dead-letter subject ${missing}.dlq: no stream captures it: stream ${missing}_dlq created on the first dead letter`,
+    );
+    expect(created.code).toBe(0);
+  });
+
+  it('fails within the timeout on servers that cannot be reached', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const { code, stdout } = await check(base({ servers: [address] }), '--timeout', '2s');
+    expect(lines(stdout)).toHaveLength(1);
+    expect(lines(stdout)[0]).toMatch(new RegExp(`^ {2}FAILED  nats servers ${address}: `));
     expect(code).toBe(1);
   });
 });
