@@ -13,6 +13,8 @@ export interface ModelParams {
   pubsubStreamRate: number;
   /** µs of Sluice's event loop per event (measured: simulate:validate's calibration); 0: not modelled. */
   loopUsPerEvent: number;
+  /** Kafka: µs of the loop per fetch answer (the client's decode, one long task; measured); 0: not modelled. */
+  loopUsPerFetch: number;
   /** GC pauses: the chance an event's completion brings one, and the pauses (ms) to draw from; measured. */
   gcPerEvent: number;
   gcPausesMs: number[];
@@ -21,7 +23,7 @@ export interface ModelParams {
 const DEFAULT_LATENCY_MS: Record<string, number> = { memory: 0, kafka: 1, kinesis: 10, pubsub: 5 };
 
 export const modelKeys =
-  'latencyMs=<ms>, partitions=<n>, kinesisLimits=true|false, pubsubStreamRate=<messages/s per stream>, loopUsPerEvent=<µs>, gcPerEvent=<0..1>, gcPausesMs=<ms,ms,…>';
+  'latencyMs=<ms>, partitions=<n>, kinesisLimits=true|false, pubsubStreamRate=<messages/s per stream>, loopUsPerEvent=<µs>, loopUsPerFetch=<µs>, gcPerEvent=<0..1>, gcPausesMs=<ms,ms,…>';
 
 export function parseModelParams(broker: string, values: readonly string[], flag = '--model'): ModelParams {
   const params: ModelParams = {
@@ -30,6 +32,7 @@ export function parseModelParams(broker: string, values: readonly string[], flag
     kinesisLimits: true,
     pubsubStreamRate: 2000,
     loopUsPerEvent: 0,
+    loopUsPerFetch: 0,
     gcPerEvent: 0,
     gcPausesMs: [],
   };
@@ -62,6 +65,10 @@ export function parseModelParams(broker: string, values: readonly string[], flag
       case 'loopUsPerEvent':
         if (!(number >= 0)) bad('expected µs >= 0');
         params.loopUsPerEvent = number;
+        break;
+      case 'loopUsPerFetch':
+        if (!(number >= 0)) bad('expected µs >= 0');
+        params.loopUsPerFetch = number;
         break;
       case 'gcPerEvent':
         if (!(number >= 0 && number <= 1)) bad('expected a share 0..1');

@@ -101,6 +101,7 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
         // A broker returns at least one record even when it is larger than the limit.
         perPartition: Math.max(1, Math.floor(fetch.maxBytesPerPartition / size)),
         perFetch: Math.max(1, Math.floor(fetch.maxBytes / size)),
+        loopPerFetch: params.loopUsPerFetch / 1e6,
       });
       break;
     }

@@ -21,6 +21,12 @@ export interface ServiceTime {
   sampleChained?(random: Random): number;
   /** What was fitted from, when it was (empirical). */
   note?: string;
+  /**
+   * A timer-based handler (the bench's setTimeout sleep, timer-work.ts): its timers fire on the
+   * event loop's whole-millisecond clock, so completions come on this grid (s) and those due in
+   * the same tick run one after another on the loop (engine.ts start). Absent: any time.
+   */
+  tick?: number;
 }
 
 /** z of the 99th percentile of the standard normal. */

@@ -90,5 +90,6 @@ export function measuredService(spec: string, delivered: Float64Array, chained: 
     note: `${spec} as measured here: delivered ${describe(delivered)}; chained ${describe(chained)} (${delivered.length} + ${chained.length} runs)`,
     sample: draw(delivered),
     sampleChained: draw(chained),
+    tick: 0.001,
   };
 }

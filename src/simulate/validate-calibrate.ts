@@ -1,61 +1,156 @@
-// The model's event-loop cost per event (`--model loopUsPerEvent=`), measured from the real core
-// before the scenarios: one short `sluice bench` run per broker with a pool far larger than the
-// load needs (so queueing does not enter) and a 1 ms timer handler (so a timer's own loop cost is
-// in), reading the consumer's event-loop utilization while production ran. Busy share ÷ events
-// per second = loop seconds per event: Sluice's delivery, queue, dispatch and ack, the client
-// library's share (kafkajs decoding, fetch bookkeeping) and the bench's recording, everything the
-// one loop does per event. It is measured on the machine that runs the scenarios, so a loaded
-// machine (the process descheduled while busy) shows a larger figure, as its scenarios will.
+// The model's event-loop cost, measured from the real core before the scenarios: a short
+// `sluice bench` run per broker with a pool far larger than the load needs (so queueing does not
+// enter) and a 1 ms timer handler (so a timer's own loop cost is in), reading the consumer's
+// event-loop utilization while production ran. It is measured on the machine that runs the
+// scenarios, so a loaded machine (the process descheduled while busy) shows a larger figure, as
+// its scenarios will.
 // The same run's GC pauses (PerformanceObserver in the bench consumer) give the model's GC input:
-// pauses per event and the pauses themselves; their time is taken out of the per-event figure.
-import { runBroker } from '../bench/run-broker.ts';
+// pauses per event and the pauses themselves; their time is taken out of the loop figures.
+//
+// Memory broker: busy share ÷ events per second = loop seconds per event (`loopUsPerEvent`):
+// Sluice's delivery, queue, dispatch and ack and the bench's recording.
+// Kafka: the client's work is per fetch as well as per event (kafkajs decodes a fetch answer and
+// runs its eachBatch rounds whatever the fetch holds), and at 1,000/s with the default
+// fetch.minBytes=1 a fetch holds a few records, so the per-event figure of one run overstated the
+// loop's cost of a full fetch (the under-provisioned scenario's own loop was 14 % busy at 840/s,
+// ~160 µs per event, against 455 µs calibrated: throughput 10-16 % low). Two runs at the same
+// rate, the second with large fetches (minBytes 64 KiB: tens of records each), give two
+// equations busy = fetches × perFetch + events × perEvent; the fetch counts are the model's own
+// for each run (it simulates them, fixed point over the costs), so the model reproduces both runs'
+// loop time (splitLoopCost).
+import { resolveBroker } from '../bench/broker-spec.ts';
+import { type BrokerRun, runBroker } from '../bench/run-broker.ts';
+import type { KafkaDelivery } from './delivery-kafka.ts';
+import { parseModelParams } from './model-params.ts';
+import { runScenario } from './scenario.ts';
+import { parseServiceTime } from './service-time.ts';
+import { parseWorkload } from './workload.ts';
 
 export interface LoopCalibration {
   broker: string;
   rate: number;
   loopBusyShare: number;
-  /** Loop time per event outside GC pauses. */
+  /** Loop time per event outside GC pauses (and outside the per-fetch part, Kafka). */
   usPerEvent: number;
+  /** Kafka: loop time per fetch answer; 0 elsewhere. */
+  usPerFetch: number;
+  /** Kafka: the two runs behind the split (events, model fetches, loop seconds besides GC). */
+  split?: LoopSample[];
   cpuPercent: number;
   /** GC pauses per event, and the pauses (ms). */
   gcPerEvent: number;
   gcPausesMs: number[];
 }
 
+/** One calibration run: events and fetches while production ran, and the loop's busy seconds besides GC. */
+export interface LoopSample {
+  events: number;
+  fetches: number;
+  busyS: number;
+}
+
 /** The calibration run's rate per broker: about the scenarios' own, well under what the machine offers. */
 const RATES: Record<string, number> = { memory: 2000, kafka: 1000 };
+/** Kafka's second run: large fetches (tens of 1 KiB records each at 1,000/s). */
+const LARGE_FETCHES = ['broker.kafka.fetch.minBytes=65536', 'broker.kafka.fetch.maxWaitTimeMs=200'];
+const POOL = 256;
+const QUEUE = 10_000;
 
-export async function calibrateLoop(broker: string, seconds: { warmupS: number; durationS: number }): Promise<LoopCalibration> {
-  const rate = RATES[broker] ?? 1000;
-  const run = await runBroker(broker, {
-    rate,
-    spec: `constant:${rate}/s`,
-    seed: 1,
-    durationS: seconds.durationS,
-    warmupS: seconds.warmupS,
-    messageSize: 1024,
+type Timing = { warmupS: number; durationS: number };
+
+function calibrationRun(broker: string, rate: number, seconds: Timing, set: string[]): Promise<BrokerRun> {
+  return runBroker(
+    broker,
+    {
+      rate,
+      spec: `constant:${rate}/s`,
+      seed: 1,
+      durationS: seconds.durationS,
+      warmupS: seconds.warmupS,
+      messageSize: 1024,
+      keys: 100,
+      partitions: 4,
+      work: 'fixed:1',
+      queueSize: QUEUE,
+      poolSize: POOL,
+      drainTimeoutS: 30,
+    },
+    { set },
+  );
+}
+
+/** Loop seconds besides GC pauses while production ran (the share is over warm-up and measurement alike, as the events are). */
+function busyBesidesGc(run: BrokerRun, wall: number): number {
+  const gcS = (run.gcPausesMs ?? []).reduce((a, b) => a + b, 0) / 1000;
+  return Math.max(0, (run.loopBusyShare ?? 0) * wall - gcS);
+}
+
+/**
+ * Per-fetch and per-event loop seconds from two runs' samples: the solution of
+ * busy_i = fetches_i × perFetch + events_i × perEvent, neither negative (a negative one is set
+ * to 0 and the other fits both runs' totals).
+ */
+export function splitLoopCost(a: LoopSample, b: LoopSample): { perFetch: number; perEvent: number } {
+  const eventsOnly = { perFetch: 0, perEvent: (a.busyS + b.busyS) / Math.max(1, a.events + b.events) };
+  const det = a.fetches * b.events - b.fetches * a.events;
+  if (det === 0) return eventsOnly;
+  const perFetch = (a.busyS * b.events - b.busyS * a.events) / det;
+  const perEvent = (a.fetches * b.busyS - b.fetches * a.busyS) / det;
+  if (perFetch >= 0 && perEvent >= 0) return { perFetch, perEvent };
+  if (perFetch < 0) return eventsOnly;
+  return { perFetch: (a.busyS + b.busyS) / Math.max(1, a.fetches + b.fetches), perEvent: 0 };
+}
+
+/** Fetches the model makes in a calibration run (production only: no drain), with the given loop costs. */
+async function modelFetches(set: string[], rate: number, seconds: Timing, perEvent: number, perFetch: number): Promise<number> {
+  const { config } = await resolveBroker('kafka', undefined, '--brokers', [...set, `queue.maxEvents=${QUEUE}`, `pool.size=${POOL}`]);
+  const { model } = runScenario({
+    config,
+    workload: parseWorkload(`constant:${rate}/s`),
+    service: parseServiceTime('fixed:1ms'),
+    failureRate: 0,
     keys: 100,
-    partitions: 4,
-    work: 'fixed:1',
-    queueSize: 10_000,
-    poolSize: 256,
-    drainTimeoutS: 30,
+    keySkew: 'uniform',
+    messageSize: 1024,
+    durationS: seconds.warmupS + seconds.durationS,
+    warmupS: seconds.warmupS,
+    drainS: 0,
+    seed: 1,
+    model: parseModelParams('kafka', [`loopUsPerEvent=${perEvent * 1e6}`, `loopUsPerFetch=${perFetch * 1e6}`, 'partitions=4']),
   });
+  return (model as KafkaDelivery).fetches;
+}
+
+export async function calibrateLoop(broker: string, seconds: Timing): Promise<LoopCalibration> {
+  const rate = RATES[broker] ?? 1000;
+  const run = await calibrationRun(broker, rate, seconds, []);
   if (run.error) throw new Error(`loop calibration on ${broker}: ${run.error}`);
-  const share = run.loopBusyShare ?? 0;
-  // The share is over warm-up and measurement alike, as the events are; GC pauses count as
-  // busy loop time, and the model has them apart, so they are taken out of the per-event cost.
   const wall = seconds.warmupS + seconds.durationS;
   const pauses = run.gcPausesMs ?? [];
-  const gcShare = pauses.reduce((a, b) => a + b, 0) / 1000 / wall;
-  const perSecond = run.sent / wall;
-  return {
+  const busyS = busyBesidesGc(run, wall);
+  const result: LoopCalibration = {
     broker,
     rate,
-    loopBusyShare: share,
-    usPerEvent: (Math.max(0, share - gcShare) / perSecond) * 1e6,
+    loopBusyShare: run.loopBusyShare ?? 0,
+    usPerEvent: (busyS / Math.max(1, run.sent)) * 1e6,
+    usPerFetch: 0,
     cpuPercent: run.cpuPercent,
     gcPerEvent: pauses.length / Math.max(1, run.sent),
     gcPausesMs: pauses,
   };
+  if (broker !== 'kafka') return result;
+  const large = await calibrationRun(broker, rate, seconds, LARGE_FETCHES);
+  if (large.error) throw new Error(`loop calibration on ${broker} (large fetches): ${large.error}`);
+  const samples: [LoopSample, LoopSample] = [
+    { events: run.sent, fetches: 0, busyS },
+    { events: large.sent, fetches: 0, busyS: busyBesidesGc(large, wall) },
+  ];
+  // The fetch counts depend on the costs (a longer decode makes fewer, fuller fetches): a few rounds settle them.
+  let cost = { perFetch: 0, perEvent: busyS / Math.max(1, run.sent) };
+  for (let round = 0; round < 4; round++) {
+    samples[0].fetches = await modelFetches([], rate, seconds, cost.perEvent, cost.perFetch);
+    samples[1].fetches = await modelFetches(LARGE_FETCHES, rate, seconds, cost.perEvent, cost.perFetch);
+    cost = splitLoopCost(samples[0], samples[1]);
+  }
+  return { ...result, usPerEvent: cost.perEvent * 1e6, usPerFetch: cost.perFetch * 1e6, split: samples };
 }

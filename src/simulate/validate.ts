@@ -85,6 +85,7 @@ async function simulate(s: ValidateScenario, run: BrokerRun, service: ServiceTim
     seed: 1,
     model: parseModelParams(s.broker, [
       `loopUsPerEvent=${noLoop ? 0 : loop.usPerEvent}`,
+      `loopUsPerFetch=${noLoop ? 0 : loop.usPerFetch}`,
       ...(noGc || loop.gcPausesMs.length === 0 ? [] : [`gcPerEvent=${loop.gcPerEvent}`, `gcPausesMs=${loop.gcPausesMs.join(',')}`]),
       ...(s.broker === 'kafka' ? [`partitions=${run.workload.partitions}`] : []),
     ]),
@@ -108,7 +109,7 @@ for (const broker of new Set(chosen.map((s) => s.broker))) {
   const loop = await calibrateLoop(broker, timing);
   loops.set(broker, loop);
   log(
-    `${broker}: event loop ${loop.usPerEvent.toFixed(0)} µs per event besides GC (busy ${(loop.loopBusyShare * 100).toFixed(1)} % at ${loop.rate}/s, cpu ${loop.cpuPercent} %); ${loop.gcPausesMs.length} GC pauses (${gcSummary(loop.gcPausesMs)}), load ${load()}`,
+    `${broker}: event loop ${loop.usPerEvent.toFixed(0)} µs per event${loop.usPerFetch > 0 ? ` + ${loop.usPerFetch.toFixed(0)} µs per fetch` : ''} besides GC (busy ${(loop.loopBusyShare * 100).toFixed(1)} % at ${loop.rate}/s, cpu ${loop.cpuPercent} %); ${loop.gcPausesMs.length} GC pauses (${gcSummary(loop.gcPausesMs)}), load ${load()}`,
   );
 }
 // Each handler's sleeps measured once, before any scenario, so scenarios with the same --work
@@ -156,8 +157,9 @@ process.stdout.write(
 const calibration = Object.fromEntries(loops);
 if (out) await writeFile(out, `${JSON.stringify({ quick, timing, loadAverage: load(), calibration, summary, records }, null, 2)}\n`);
 const loopUs = Object.fromEntries([...loops].map(([b, l]) => [b, Math.round(l.usPerEvent)]));
+const fetchUs = Object.fromEntries([...loops].filter(([, l]) => l.usPerFetch > 0).map(([b, l]) => [b, Math.round(l.usPerFetch)]));
 const gcPerThousand = Object.fromEntries([...loops].map(([b, l]) => [b, Math.round(l.gcPerEvent * 1e5) / 100]));
 process.stdout.write(
-  `${JSON.stringify({ ...summary, loopUsPerEvent: noLoop ? 0 : loopUs, gcPausesPer1000Events: noGc ? 0 : gcPerThousand, loadAverage: load(), quick })}\n`,
+  `${JSON.stringify({ ...summary, loopUsPerEvent: noLoop ? 0 : loopUs, loopUsPerFetch: noLoop ? 0 : fetchUs, gcPausesPer1000Events: noGc ? 0 : gcPerThousand, loadAverage: load(), quick })}\n`,
 );
 process.exit(0);

@@ -100,3 +100,38 @@ describe('simulate: chained handler starts', () => {
     expect(result.throughput).toBeLessThan(337);
   });
 });
+
+describe('simulate: a timer handler on the loop’s millisecond ticks', () => {
+  it('ends are put on the nearest tick: the mean stays, and completions due in one tick queue for the loop', async () => {
+    // 1.3 ms sleeps started every 0.25 ms: without the grid each completion has the loop to
+    // itself (0.2 ms each, 0.25 ms apart); on the grid four land in each tick and the last waits 0.6 ms.
+    const base = await scenario({
+      config: memory(64),
+      workload: 'constant:4000/s',
+      service: 'fixed:1ms',
+      duration: 5,
+      model: ['loopUsPerEvent=200'],
+    });
+    const sleep = { spec: 'timer', mean: 0.0013, sample: () => 0.0013 };
+    const free = runScenario({ ...base, service: sleep });
+    const ticked = runScenario({ ...base, service: { ...sleep, tick: 0.001 } });
+    const off = summarize(base, free.engine, free.wallMs);
+    const on = summarize(base, ticked.engine, ticked.wallMs);
+    expect(off.latencyMs.max).toBeCloseTo(1.5, 1);
+    expect(on.latencyMs.max).toBeGreaterThan(1.9);
+    // ends 1.55, 1.8, 2.05, 2.3 ms all go to tick 2, done at 2.2, 2.4, 2.6, 2.8: mean 1.875 ms
+    expect(on.latencyMeanMs).toBeGreaterThan(1.8);
+    expect(on.latencyMeanMs).toBeLessThan(1.95);
+    expect(on.throughput).toBeCloseTo(off.throughput, -1);
+  });
+
+  it('a chained start keeps its measured duration (it already runs from a tick): one busy worker does 1 / 1.3 ms', async () => {
+    // 2,000/s against 769/s: after the first event every start is chained (none rounded to 1 ms)
+    const busy = await scenario({ config: memory(1), workload: 'constant:2000/s', service: 'fixed:1ms', duration: 10 });
+    const sleep = { spec: 'timer', mean: 0.0013, sample: () => 0.0013, tick: 0.001 };
+    const run = runScenario({ ...busy, service: sleep });
+    const result = summarize(busy, run.engine, run.wallMs);
+    expect(result.throughput).toBeGreaterThan(760);
+    expect(result.throughput).toBeLessThan(775);
+  });
+});
