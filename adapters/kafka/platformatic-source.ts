@@ -5,7 +5,7 @@ import type { SluiceError } from '../../src/errors.ts';
 import { errorMessage } from '../../src/errors.ts';
 import { partitionKey } from './client.ts';
 import { groupInstanceId, type KafkaConfig } from './config.ts';
-import type { KafkaRecord } from './kafka-event.ts';
+import { KafkaEvent } from './kafka-event.ts';
 import type { KafkaMetrics } from './kafka-metrics.ts';
 import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
 import { platformaticError, type platformaticOptions, protocolErrorIds } from './platformatic-client.ts';
@@ -23,27 +23,26 @@ const REJOIN_IDS = new Set([
   'STALE_MEMBER_EPOCH',
 ]);
 
-/** One partition's records of a delivery, in offset order. */
+/** One partition's events of a delivery, in offset order. */
 interface PartitionRun {
   topic: string;
   partition: number;
-  records: KafkaRecord[];
+  events: KafkaEvent[];
 }
 
-/** A @platformatic/kafka message as the record the core builds events from. */
-function toRecord(message: Message<Buffer, Buffer, Buffer, Buffer>): KafkaRecord {
+/**
+ * A @platformatic/kafka message as the (unbound) event it is delivered as: no record object in
+ * between, and nothing of the client's message (a Map of headers, a bound commit function, bigints)
+ * kept. The timestamp's bigint converts to a number directly; the offset stays a bigint, turned
+ * into text only where a position is written.
+ */
+function toEvent(message: Message<Buffer, Buffer, Buffer, Buffer>): KafkaEvent {
   let headers: Record<string, Buffer> | undefined;
   if (message.headers.size > 0) {
     headers = {};
     for (const [name, value] of message.headers) if (headers[name.toString()] === undefined) headers[name.toString()] = value;
   }
-  return {
-    key: message.key ?? null,
-    value: message.value ?? null,
-    offset: message.offset,
-    timestamp: Number(message.timestamp),
-    headers,
-  };
+  return new KafkaEvent(message.key, message.value, message.offset, Number(message.timestamp), headers);
 }
 
 /**
@@ -170,7 +169,7 @@ export class PlatformaticSource extends KafkaSourceCore {
 
   /**
    * Reads `stream` while it is the current one, in flowing mode, as the bare client is read:
-   * each message becomes a record as it arrives, so the client's message objects (a Map of
+   * each message becomes its (unbound) event as it arrives, so the client's message objects (a Map of
    * headers, a bound commit function, bigints each) die at once instead of waiting in the stream's
    * buffer until a paused-mode read() takes them out, and no read() is paid per message. What
    * arrived in one go (a fetch response) is delivered from a microtask, partition by partition.
@@ -210,9 +209,9 @@ export class PlatformaticSource extends KafkaSourceCore {
           if (this.group.revoking) await this.group.revoking;
           this.syncAssignment();
           const epoch = this.group.epoch;
-          for (const [key, { topic, partition, records }] of batch) {
+          for (const [key, { topic, partition, events }] of batch) {
             if (!this.group.assignment.has(key)) continue; // fetched before the partition was revoked
-            await this.deliver(topic, partition, records, epoch, { wanted: () => stream === this.stream });
+            await this.deliver(topic, partition, events, epoch, { wanted: () => stream === this.stream });
           }
         }
       } finally {
@@ -230,12 +229,12 @@ export class PlatformaticSource extends KafkaSourceCore {
         const key = partitionKey(message.topic, message.partition);
         run = runs.get(key);
         if (!run) {
-          run = { topic: message.topic, partition: message.partition, records: [] };
+          run = { topic: message.topic, partition: message.partition, events: [] };
           runs.set(key, run);
         }
         last = run;
       }
-      run.records.push(toRecord(message));
+      run.events.push(toEvent(message));
       // The sink is holding the running flush back while more records arrive: stop fetching
       // once a delivery's worth waits here (the rest of a response waits in the stream's buffer).
       if (++collected >= max && running && !held) {
