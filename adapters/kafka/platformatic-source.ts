@@ -24,25 +24,21 @@ const REJOIN_IDS = new Set([
 ]);
 
 /** One partition's events of a delivery, in offset order. */
-interface PartitionRun {
-  topic: string;
-  partition: number;
-  events: KafkaEvent[];
-}
+type PartitionRun = { topic: string; partition: number; events: KafkaEvent[] };
 
 /**
  * A @platformatic/kafka message as the (unbound) event it is delivered as: no record object in
  * between, and nothing of the client's message (a Map of headers, a bound commit function, bigints)
- * kept. The timestamp's bigint converts to a number directly; the offset stays a bigint, turned
- * into text only where a position is written.
+ * kept. `millis` is its timestamp as a number; the offset stays a bigint, turned into text only
+ * where a position is written.
  */
-function toEvent(message: Message<Buffer, Buffer, Buffer, Buffer>): KafkaEvent {
+function toEvent(message: Message<Buffer, Buffer, Buffer, Buffer>, millis: number): KafkaEvent {
   let headers: Record<string, Buffer> | undefined;
   if (message.headers.size > 0) {
     headers = {};
     for (const [name, value] of message.headers) if (headers[name.toString()] === undefined) headers[name.toString()] = value;
   }
-  return new KafkaEvent(message.key, message.value, message.offset, Number(message.timestamp), headers);
+  return new KafkaEvent(message.key, message.value, message.offset, millis, headers);
 }
 
 /**
@@ -192,6 +188,9 @@ export class PlatformaticSource extends KafkaSourceCore {
     // when the partition changes, not with a new `topic/partition` string per message.
     let last: PartitionRun | undefined;
     let collected = 0;
+    // Records in a row mostly share a timestamp (a producer batch's); Number(bigint) costs ~40 ns.
+    let lastStamp = -1n;
+    let lastMillis = 0;
     /** A flush is queued (the current fetch response is being pushed) or running. */
     let flushing = false;
     /** The flush has started: records arriving now came with a later fetch response. */
@@ -234,7 +233,11 @@ export class PlatformaticSource extends KafkaSourceCore {
         }
         last = run;
       }
-      run.events.push(toEvent(message));
+      if (message.timestamp !== lastStamp) {
+        lastStamp = message.timestamp;
+        lastMillis = Number(lastStamp);
+      }
+      run.events.push(toEvent(message, lastMillis));
       // The sink is holding the running flush back while more records arrive: stop fetching
       // once a delivery's worth waits here (the rest of a response waits in the stream's buffer).
       if (++collected >= max && running && !held) {
