@@ -1,5 +1,5 @@
 import type { Position, SourceEvent } from '../../src/broker/contract.ts';
-import { BaseEvent, type EventOwner, type PartitionProgress } from '../../src/source-kit/index.ts';
+import { BaseEvent, type EventOwner, NO_HEADERS, type PartitionProgress } from '../../src/source-kit/index.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -67,7 +67,7 @@ export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
   ticket = -1;
   readonly payload: Buffer;
   private keyText: string | undefined | null = null;
-  private headerText: Record<string, string> | undefined;
+  private headerText: Readonly<Record<string, string>> | undefined;
 
   constructor(
     /** The record's key as the client handed it over. */
@@ -109,8 +109,10 @@ export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
   }
 
   get headers(): Readonly<Record<string, string>> {
-    if (!this.headerText) {
-      const headers: Record<string, string> = {};
+    if (this.headerText === undefined) {
+      // Built on first read (tracing reads every event's); a record without headers shares one
+      // frozen empty object instead of allocating its own.
+      let headers: Record<string, string> | undefined;
       const raw = this.rawHeaders;
       if (raw) {
         for (const name of Object.keys(raw)) {
@@ -118,10 +120,12 @@ export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
           if (value === undefined) continue;
           // A header repeated in one record arrives as an array; the first value is kept.
           const first = Array.isArray(value) ? value[0] : value;
-          if (first !== undefined) headers[name] = first.toString();
+          if (first === undefined) continue;
+          headers ??= {};
+          headers[name] = first.toString();
         }
       }
-      this.headerText = headers;
+      this.headerText = headers ?? NO_HEADERS;
     }
     return this.headerText;
   }

@@ -9,8 +9,6 @@ export class AggregateGroup {
   constructor(public remaining: number) {}
 }
 
-export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
 /**
  * What an event needs of the shard reading it (shard-consumer.ts implements it): where ack and
  * nack go, and the names its id and position are built from. An interface, so that this file and

@@ -17,6 +17,9 @@ import type { MemoryConfig } from './config.ts';
 import { MemoryPublisher } from './memory-publisher.ts';
 import { partitionId, type MemoryBroker, type MemoryPartition, type MemoryRecord } from './memory-broker.ts';
 
+/** The longest the source delivers without letting the event loop turn (see MemorySource.run). */
+const YIELD_EVERY_MS = 5;
+
 /** One delivery of a memory record. Cheap on purpose: id and position are built only if read. */
 class MemoryEvent extends BaseEvent<MemoryEvent> implements SourceEvent {
   readonly key: string | undefined;
@@ -191,7 +194,17 @@ export class MemorySource implements Source, EventOwner<MemoryEvent> {
   private async run(sink: EventSink, appended: Notifier): Promise<void> {
     const signal = this.abort.signal;
     const partitions = [...this.cursors.keys()];
+    let yielded = performance.now();
     while (!signal.aborted) {
+      // A broker's source waits on I/O between fetches, and timers, sockets and worker threads get
+      // their turn then. This one reads memory: draining a backlog through a synchronous handler
+      // resolves only promises, and the event loop would run nothing else until the backlog is
+      // gone (no commit timer, no /metrics or /health answer, no span export acknowledged). So it
+      // lets the event loop turn at least every YIELD_EVERY_MS (one setImmediate: a few µs).
+      if (performance.now() - yielded >= YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
       // Wait on the notifiers before reading, so an append during the read is not missed.
       const woken = Promise.race([appended.wait(), this.wake.wait()]);
       let delivered = false;

@@ -8,7 +8,7 @@ export type { KeyOrder } from './key-hold.ts';
 export { type BaseState, Lifecycle, type LifecycleHooks } from './lifecycle.ts';
 export { OffsetTracker, PartitionProgress } from './offset-tracker.ts';
 export { Redelivery, type RedeliveryOptions } from './redelivery.ts';
-export { BaseEvent, type EventOwner } from './source-event.ts';
+export { BaseEvent, type EventOwner, NO_HEADERS } from './source-event.ts';
 export { Backoff, backoffMs } from '../util/backoff.ts';
 export { sleep } from '../util/sleep.ts';
 export { withTimeout } from '../util/with-timeout.ts';

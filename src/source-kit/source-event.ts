@@ -10,6 +10,13 @@ export interface EventOwner<E> {
 }
 
 /**
+ * The headers of every event that has none: one shared, frozen object. Besides the memory, an
+ * event's headers are then one hot object to read rather than one of their own, allocated when
+ * the record was (tracing reads every event's `traceparent`).
+ */
+export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
  * The base of every adapter's event: a settled flag, an owner, and idempotent ack/nack (the
  * contract's rule: the first settlement wins, later ones are no-ops, so a wrapper that acks after
  * a handler already nacked cannot move a commit past a failed event).

@@ -20,6 +20,8 @@ export interface SpanSink {
   ended(span: EventSpan): void;
   /** What the sink has done so far (the export thread's counts, for bench:tracing). */
   stats?(): ExportStats;
+  /** Resolves once every span ended so far is exported (bench:tracing: a round's export work is its own). */
+  flush?(): Promise<void>;
 }
 
 /** Spans exported and dropped so far, and the export thread's CPU time (µs). */

@@ -120,14 +120,19 @@ export class ExportThread implements SpanSink {
     else this.timer ??= setTimeout(() => this.send(), this.limits.delayMs).unref();
   }
 
-  /** Sends what is buffered and waits until the thread exported it (at most `timeoutMs`), then stops the thread. */
-  async shutdown(timeoutMs: number): Promise<void> {
+  /** Sends what is buffered and resolves once the thread has exported it (or failed to). */
+  flush(): Promise<void> {
     this.send();
     const id = this.nextFlush++;
     const flushed = new Promise<void>((resolve) => this.flushes.set(id, resolve));
     this.worker.postMessage({ type: 'flush', id } satisfies ToExportThread);
+    return flushed;
+  }
+
+  /** Sends what is buffered and waits until the thread exported it (at most `timeoutMs`), then stops the thread. */
+  async shutdown(timeoutMs: number): Promise<void> {
     try {
-      await withTimeout(flushed, timeoutMs, 'exporting the last spans');
+      await withTimeout(this.flush(), timeoutMs, 'exporting the last spans');
     } catch (error) {
       this.logger.warn({ error: String(error) }, 'tracing: exporting the last spans failed');
     } finally {

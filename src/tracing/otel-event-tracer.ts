@@ -105,6 +105,11 @@ export class OtelEventTracer implements EventTracer {
   exportStats(): ExportStats | undefined {
     return this.sink.stats?.();
   }
+
+  /** Resolves once the spans ended so far are exported (bench:tracing). */
+  async flush(): Promise<void> {
+    await this.sink.flush?.();
+  }
 }
 
 /** performance.timeOrigin, read once (its getter costs about a clock read). */

@@ -136,9 +136,19 @@ export class Writer {
     // whole = high·2^32 + low; nanos = high·10^6·2^32 + (low·10^6 + sub), each part exact.
     const low = (whole % 0x1_0000_0000) * 1_000_000 + sub;
     const high = Math.floor(whole / 0x1_0000_0000) * 1_000_000 + Math.floor(low / 0x1_0000_0000);
-    this.buffer.writeUInt32LE(low % 0x1_0000_0000, this.pos);
-    this.buffer.writeUInt32LE(high, this.pos + 4);
-    this.pos += 8;
+    // Byte by byte: Buffer#writeUInt32LE checks its arguments on each call, a tenth of a span's encoding.
+    const b = this.buffer;
+    const p = this.pos;
+    const l = low % 0x1_0000_0000;
+    b[p] = l & 0xff;
+    b[p + 1] = (l >>> 8) & 0xff;
+    b[p + 2] = (l >>> 16) & 0xff;
+    b[p + 3] = l >>> 24;
+    b[p + 4] = high & 0xff;
+    b[p + 5] = (high >>> 8) & 0xff;
+    b[p + 6] = (high >>> 16) & 0xff;
+    b[p + 7] = high >>> 24;
+    this.pos = p + 8;
   }
 
   double(field: number, value: number): void {
@@ -184,8 +194,12 @@ export class Writer {
     this.buffer[p] = v;
   }
 
+  /** What was written: a view of the writer's buffer (no copy), which the writer no longer writes to. */
   finish(): Uint8Array {
-    return Uint8Array.prototype.slice.call(this.buffer, 0, this.pos);
+    const written = this.buffer.subarray(0, this.pos);
+    this.buffer = Buffer.alloc(0);
+    this.pos = 0;
+    return written;
   }
 }
 

@@ -2,7 +2,7 @@ import { randomFillSync } from 'node:crypto';
 
 /**
  * Trace and span ids for Sluice's event spans: random bytes from the system's CSPRNG, handed out
- * as places in a slab of 4 KiB rather than as strings. A span keeps its slab and the offset of its
+ * as places in a slab of 64 KiB rather than as strings. A span keeps its slab and the offset of its
  * ids ({@link IdSlot}); the bytes become hex only if something asks for them on the event loop
  * (the handler's `span.spanContext()`, a dead letter's `traceparent`, an exemplar), and travel to
  * the export thread as bytes, which is what OTLP's protobuf wants.
@@ -10,10 +10,11 @@ import { randomFillSync } from 'node:crypto';
  * Why: two hex ids by `Buffer#toString('hex', …)` cost about 450 ns on this project's VM, as much
  * as Sluice's whole work on an untraced event, and most traced events never show their ids on
  * the event loop. A full slab is replaced, not refilled: the spans still in flight keep reading
- * theirs (4 KiB per 170 spans, garbage once they are exported). Never all zeros (an invalid id):
+ * theirs (64 KiB per 2,730 spans, garbage once they are exported: one system call and one
+ * buffer per slab, so a few ns a span, where 4 KiB slabs cost ~35 ns). Never all zeros (an invalid id):
  * a zero id is drawn again.
  */
-const SLAB_SIZE = 4096;
+const SLAB_SIZE = 64 * 1024;
 
 /** A span's ids: its 8-byte span id at `at`, and, for a span that starts a trace, the 16-byte trace id after it. */
 export interface IdSlot {
