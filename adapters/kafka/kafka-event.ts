@@ -20,16 +20,9 @@ export function parseMillis(text: string): number {
   return value;
 }
 
-/** A record's broker timestamp in milliseconds since the epoch. */
-export function recordMillis(record: KafkaRecord): number {
-  const timestamp = record.timestamp;
-  return typeof timestamp === 'number' ? timestamp : parseMillis(timestamp);
-}
-
 /**
- * One Kafka record as a client hands it over: kafkajs' KafkaMessage as it is (timestamp as a
- * decimal string), a @platformatic/kafka message converted (offset kept as its bigint, text only
- * where a position is written; timestamp as a number: its bigint converts to a number directly).
+ * One Kafka record as kafkajs hands it over (its KafkaMessage: offset and timestamp as decimal
+ * strings), read by {@link KafkaEvent.of}.
  */
 export interface KafkaRecord {
   readonly key?: Buffer | null;
@@ -57,24 +50,49 @@ export interface PartitionContext {
 }
 
 /**
- * One delivery of a Kafka record. Built for every record on the hot path, so it is small (what
- * its partition's events share lives in one {@link PartitionContext}) and does little in its
- * constructor: the key, the headers, the id and the position are converted from the record's
- * Buffers and strings only when something reads them.
+ * One delivery of a Kafka record: the only object Sluice keeps per record. A binding makes it as
+ * the record arrives ({@link KafkaEvent.of} from a kafkajs message; @platformatic/kafka's stream
+ * listener straight from the client's message, with no record object in between), keeping the
+ * record's own fields, so the client's message can die at once; {@link bind} gives it its
+ * partition context and tracker ticket when its delivery's turn has come (records that are
+ * skipped or no longer wanted are never bound, never tracked). Small (what its partition's events
+ * share lives in one {@link PartitionContext}), and its constructor does little: the key, the
+ * headers, the id and the position are converted from the record's Buffers and strings only when
+ * something reads them.
  */
 export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
+  /** Set by {@link bind}, before the event is delivered. */
+  context!: PartitionContext;
+  /** The tracker ticket, set by {@link bind}. */
+  ticket = -1;
   readonly payload: Buffer;
   private keyText: string | undefined | null = null;
   private headerText: Readonly<Record<string, string>> | undefined;
 
   constructor(
-    readonly context: PartitionContext,
-    readonly message: KafkaRecord,
-    readonly ticket: number,
-    attempt: number,
+    /** The record's key as the client handed it over. */
+    readonly rawKey: Buffer | null | undefined,
+    value: Buffer | null | undefined,
+    /** kafkajs: decimal text; @platformatic/kafka: its bigint, turned into text only where one is read. */
+    readonly offset: string | bigint,
+    /** kafkajs: decimal text (parsed when read); @platformatic/kafka: a number. */
+    readonly rawTimestamp: string | number,
+    readonly rawHeaders: KafkaRecord['headers'],
+    attempt = 1,
   ) {
     super(attempt);
-    this.payload = message.value ?? EMPTY;
+    this.payload = value ?? EMPTY;
+  }
+
+  /** An unbound event of a kafkajs message (or any record of that shape). */
+  static of(record: KafkaRecord): KafkaEvent {
+    return new KafkaEvent(record.key, record.value, record.offset, record.timestamp, record.headers);
+  }
+
+  /** Ties the event to its partition's context and tracker ticket, at delivery. */
+  bind(context: PartitionContext, ticket: number): void {
+    this.context = context;
+    this.ticket = ticket;
   }
 
   protected get owner(): KafkaEventOwner {
@@ -86,7 +104,7 @@ export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
   }
 
   get key(): string | undefined {
-    if (this.keyText === null) this.keyText = this.message.key ? this.message.key.toString('utf8') : undefined;
+    if (this.keyText === null) this.keyText = this.rawKey ? this.rawKey.toString('utf8') : undefined;
     return this.keyText;
   }
 
@@ -95,7 +113,7 @@ export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
       // Built on first read (tracing reads every event's); a record without headers shares one
       // frozen empty object instead of allocating its own.
       let headers: Record<string, string> | undefined;
-      const raw = this.message.headers;
+      const raw = this.rawHeaders;
       if (raw) {
         for (const name of Object.keys(raw)) {
           const value = raw[name];
@@ -113,11 +131,12 @@ export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
   }
 
   get timestamp(): number {
-    return recordMillis(this.message);
+    const timestamp = this.rawTimestamp;
+    return typeof timestamp === 'number' ? timestamp : parseMillis(timestamp);
   }
 
   get id(): string {
-    return `${this.context.name}@${this.message.offset}`;
+    return `${this.context.name}@${this.offset}`;
   }
 
   get source(): string {
@@ -125,11 +144,13 @@ export class KafkaEvent extends BaseEvent<KafkaEvent> implements SourceEvent {
   }
 
   get position(): Position {
-    return { partition: this.context.name, offset: String(this.message.offset) };
+    return { partition: this.context.name, offset: String(this.offset) };
   }
 
   /** The same record delivered again after a nack: same ticket, so no commit can pass it meanwhile. */
   redelivery(): KafkaEvent {
-    return new KafkaEvent(this.context, this.message, this.ticket, this.attempt + 1);
+    const again = new KafkaEvent(this.rawKey, this.payload, this.offset, this.rawTimestamp, this.rawHeaders, this.attempt + 1);
+    again.bind(this.context, this.ticket);
+    return again;
   }
 }

@@ -8,7 +8,7 @@ import { checkBrokerCertificates } from './certificate-check.ts';
 import { partitionKey, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import { KafkaCommitter } from './kafka-committer.ts';
-import { KafkaEvent, type KafkaEventOwner, type KafkaRecord, type PartitionContext, recordMillis } from './kafka-event.ts';
+import { KafkaEvent, type KafkaEventOwner, type PartitionContext } from './kafka-event.ts';
 import { type GroupState, KafkaMembership } from './kafka-membership.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 import { type OffsetToCommit, PartitionBook, type TopicPartition } from './partition-book.ts';
@@ -18,12 +18,12 @@ import { topicsToRead } from './topics-to-read.ts';
 
 export type { OffsetToCommit, TopicPartition };
 
-/** How {@link KafkaSourceCore.deliver} runs one partition's records through the lane. */
+/** How {@link KafkaSourceCore.deliver} runs one partition's events through the lane. */
 export interface DeliverOptions {
   /** Asked when a part's turn in the lane has come: false drops it and the rest. */
   wanted?: () => boolean;
-  /** Runs after each delivered part with its last record. */
-  afterPart?: (last: KafkaRecord) => void;
+  /** Runs after each delivered part with its last event. */
+  afterPart?: (last: KafkaEvent) => void;
   /** Wraps each wait for the sink (kafkajs heartbeats meanwhile). */
   waitFor?: <T>(work: Promise<T>) => Promise<T>;
 }
@@ -238,17 +238,19 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
   }
 
   /**
-   * Delivers `records` of one partition (offset order) in parts of at most sink.maxBatch, each
-   * awaited. `wanted` is asked when a part's turn in the lane has come; when it says no (or the
-   * source stopped, or a revoke began since `epoch`), nothing more is delivered and this resolves
-   * to the number of records delivered (or skipped) so far. Records this member delivered in this
-   * generation or completed before its last revoke (a rejoin after a broker outage, or a new
-   * fetch stream, reads from the committed offset again) are skipped: PartitionBook.alreadyDone.
+   * Delivers `events` of one partition (offset order, unbound: see KafkaEvent) in parts of at most
+   * sink.maxBatch, each awaited; a part that is the whole array is delivered as that array.
+   * `wanted` is asked when a part's turn in the lane has come; when it says no (or the source
+   * stopped, or a revoke began since `epoch`), nothing more is delivered and this resolves to the
+   * number delivered (or skipped) so far. Records delivered in this generation or completed before
+   * the last revoke (a new stream or a rejoin reads from the committed offset) are skipped
+   * (PartitionBook.alreadyDone). Per part: one context, stamp and audit call; per event only its
+   * binding and tracker ticket.
    */
   protected async deliver(
     topic: string,
     partition: number,
-    records: readonly KafkaRecord[],
+    events: KafkaEvent[],
     epoch: number,
     options: DeliverOptions = {},
   ): Promise<number> {
@@ -257,34 +259,35 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     const max = Math.max(1, this.sink.maxBatch);
     const going = () => !this.lifecycle.stopped && this.group.current(epoch) && (!wanted || wanted());
     if (!going()) return 0;
-    const skipped = this.book.alreadyDone(topic, partition, records);
+    const skipped = this.book.alreadyDone(topic, partition, events);
     if (skipped > 0) {
-      this.logger.debug({ partition: key, skipped, upTo: records[skipped - 1]!.offset }, 'kafka: skipped records done before the rejoin');
-      afterPart?.(records[skipped - 1]!);
+      this.logger.debug(
+        { partition: key, skipped, upTo: String(events[skipped - 1]!.offset) },
+        'kafka: skipped records done before the rejoin',
+      );
+      afterPart?.(events[skipped - 1]!);
     }
-    for (let start = skipped; start < records.length; start += max) {
-      const end = Math.min(records.length, start + max);
+    for (let start = skipped; start < events.length; start += max) {
+      const end = Math.min(events.length, start + max);
       const build = (): SourceEvent[] | undefined => {
         if (!going()) return undefined;
-        const progress = this.book.progress(topic, partition, records[start]!.offset);
+        const progress = this.book.progress(topic, partition, events[start]!.offset);
         const context: PartitionContext = { owner: this, topic, partition, name: key, progress, generation: this.group.generation };
-        const events = new Array<SourceEvent>(end - start);
-        for (let i = start; i < end; i++) {
-          const record = records[i]!;
-          events[i - start] = new KafkaEvent(context, record, progress.track(record.offset), 1);
-        }
-        progress.stamp((events[0] as KafkaEvent).ticket, end - start, (i) => recordMillis(records[start + i]!));
-        this.book.tracked(topic, partition, records[end - 1]!.offset);
-        this.book.audited(key, records, start, end);
+        const part = start === 0 && end === events.length ? events : events.slice(start, end);
+        const first = progress.tracked;
+        for (const event of part) event.bind(context, progress.track(event.offset));
+        progress.stamp(first, part.length, (i) => part[i]!.timestamp);
+        this.book.tracked(topic, partition, part[part.length - 1]!.offset);
+        this.book.audited(key, part, 0, part.length);
         // Records of a key with a nacked record waiting are held and delivered after it.
-        return this.redelivery!.admit(events);
+        return this.redelivery!.admit(part);
       };
       const delivering = this.lane!.run(build);
       const delivered = await (waitFor ? waitFor(delivering) : delivering);
       if (!delivered) return start;
-      afterPart?.(records[end - 1]!);
+      afterPart?.(events[end - 1]!);
     }
-    return records.length;
+    return events.length;
   }
 
   // --- stop / close ---

@@ -5,6 +5,7 @@ import type { SluiceError } from '../../src/errors.ts';
 import { partitionKey, toSluiceError } from './client.ts';
 import type { KafkaConfig } from './config.ts';
 import type { KafkaMetrics } from './kafka-metrics.ts';
+import { KafkaEvent } from './kafka-event.ts';
 import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
 
 /** Errors telling a member that its generation is over: it must give its partitions up and rejoin. */
@@ -114,10 +115,12 @@ export class KafkaSource extends KafkaSourceCore {
     try {
       // The revoke of the previous generation finishes before this one delivers anything.
       if (this.group.revoking) await waitFor(this.group.revoking);
-      const delivered = await this.deliver(topic, partition, messages, this.group.epoch, {
+      const events = new Array<KafkaEvent>(messages.length);
+      for (let i = 0; i < messages.length; i++) events[i] = KafkaEvent.of(messages[i]!);
+      const delivered = await this.deliver(topic, partition, events, this.group.epoch, {
         wanted: () => isRunning() && !isStale(),
         // The fetch position only: nothing is committed until the events are acked.
-        afterPart: (last) => resolveOffset(last.offset as string), // kafkajs' own records: text
+        afterPart: (last) => resolveOffset(last.offset as string), // kafkajs' own offsets: text
         waitFor,
       });
       if (delivered < messages.length) return;
