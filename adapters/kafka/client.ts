@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
-import { AuthenticationError, ConfigError, ConnectionError, NotFoundError, SluiceError } from '../../src/errors.ts';
+import { AuthenticationError, ConnectionError, NotFoundError, SluiceError } from '../../src/errors.ts';
+import { readConfiguredFile, secretFromEnv } from '../../src/config/secrets.ts';
 import { withTimeout } from '../../src/util/with-timeout.ts';
 import type { KafkaConfig } from './config.ts';
 import { AUTH_ERROR_NAMES, TLS_CERTIFICATE_ERROR_CODES, untrustedCertificateMessage } from './protocol-errors.ts';
@@ -56,14 +56,9 @@ export function connectionOptions(config: KafkaConfig, env: NodeJS.ProcessEnv = 
     const ssl = config.ssl;
     const read = (key: 'ca' | 'cert' | 'key') => {
       const path = ssl[key];
-      if (!path) return undefined;
-      try {
-        return readFileSync(path, 'utf8');
-      } catch (error) {
-        throw new ConfigError(`broker.kafka.ssl.${key}`, `cannot read ${path}: ${(error as Error).message}`);
-      }
+      return path ? readConfiguredFile(`broker.kafka.ssl.${key}`, path) : undefined;
     };
-    const passphrase = ssl.passphraseEnv ? secret(env, ssl.passphraseEnv, 'broker.kafka.ssl.passphraseEnv') : undefined;
+    const passphrase = ssl.passphraseEnv ? secretFromEnv(env, ssl.passphraseEnv, 'broker.kafka.ssl.passphraseEnv') : undefined;
     options.ssl = {
       rejectUnauthorized: ssl.rejectUnauthorized,
       ...(ssl.ca ? { ca: [read('ca')!] } : {}),
@@ -74,16 +69,10 @@ export function connectionOptions(config: KafkaConfig, env: NodeJS.ProcessEnv = 
     };
   }
   if (config.sasl) {
-    const password = secret(env, config.sasl.passwordEnv, 'broker.kafka.sasl.passwordEnv');
+    const password = secretFromEnv(env, config.sasl.passwordEnv, 'broker.kafka.sasl.passwordEnv');
     options.sasl = { mechanism: config.sasl.mechanism, username: config.sasl.username, password } as SASLOptions;
   }
   return options;
-}
-
-function secret(env: NodeJS.ProcessEnv, name: string, key: string): string {
-  const value = env[name];
-  if (value === undefined || value === '') throw new ConfigError(key, `environment variable ${name} is not set`);
-  return value;
 }
 
 /** One kafkajs client per source / publisher / admin, so that each has its own connections. */

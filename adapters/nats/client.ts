@@ -4,14 +4,17 @@
  */
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
-import { readFileSync } from 'node:fs';
 import { type ConnectionOptions, connect, credsAuthenticator, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { readConfiguredFile, secretFromEnv } from '../../src/config/secrets.ts';
 import { ConfigError, ConnectionError, errorMessage } from '../../src/errors.ts';
 import { withTimeout } from '../../src/source-kit/index.ts';
 import type { NatsConfig } from './config.ts';
 
-const STREAM_NOT_FOUND = 10059; // JetStreamApiCodes
-const CONSUMER_NOT_FOUND = 10014;
+export const STREAM_NOT_FOUND = 10059; // JetStreamApiCodes
+export const CONSUMER_NOT_FOUND = 10014;
+
+/** Whether the server answered that the stream or consumer (`code`) does not exist. */
+export const isNotFound = (error: unknown, code: number): boolean => error instanceof JetStreamApiError && error.code === code;
 
 /** What connecting needs beside the servers: credentials and TLS, read from their files and variables. */
 export type NatsSecurity = Pick<ConnectionOptions, 'user' | 'pass' | 'token' | 'authenticator' | 'tls'>;
@@ -26,26 +29,13 @@ export function securityOptions(config: NatsConfig, env: NodeJS.ProcessEnv = pro
   return { ...credentialsOf(config, env), ...credsFileOf(config), ...tlsOf(config) };
 }
 
-function readConfigured(key: string, path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`broker.nats.${key}`, `cannot read ${path}: ${errorMessage(error)}`);
-  }
-}
-
 /** User and password, or token, each from the config or its environment variable. */
 export function credentialsOf(config: NatsConfig, env: NodeJS.ProcessEnv): NatsSecurity {
-  const secret = (key: string, name: string) => {
-    const value = env[name];
-    if (value === undefined || value === '') throw new ConfigError(`broker.nats.${key}`, `environment variable ${name} is not set`);
-    return value;
-  };
   const options: NatsSecurity = {};
   if (config.user) options.user = config.user;
-  const pass = config.passEnv ? secret('passEnv', config.passEnv) : config.pass;
+  const pass = config.passEnv ? secretFromEnv(env, config.passEnv, 'broker.nats.passEnv') : config.pass;
   if (pass) options.pass = pass;
-  const token = config.tokenEnv ? secret('tokenEnv', config.tokenEnv) : config.token;
+  const token = config.tokenEnv ? secretFromEnv(env, config.tokenEnv, 'broker.nats.tokenEnv') : config.token;
   if (token) options.token = token;
   return options;
 }
@@ -53,7 +43,7 @@ export function credentialsOf(config: NatsConfig, env: NodeJS.ProcessEnv): NatsS
 /** The user JWT and NKey seed of decentralized auth. */
 export function credsFileOf(config: NatsConfig): NatsSecurity {
   if (!config.credsFile) return {};
-  return { authenticator: credsAuthenticator(new TextEncoder().encode(readConfigured('credsFile', config.credsFile))) };
+  return { authenticator: credsAuthenticator(new TextEncoder().encode(readConfiguredFile('broker.nats.credsFile', config.credsFile))) };
 }
 
 /** `tls`: false leaves the client's default, TLS only where a server's INFO requires it (with the system CAs). */
@@ -63,9 +53,9 @@ export function tlsOf(config: NatsConfig): NatsSecurity {
   if (tls === true) return { tls: {} };
   return {
     tls: {
-      ...(tls.ca ? { ca: readConfigured('tls.ca', tls.ca) } : {}),
-      ...(tls.cert ? { cert: readConfigured('tls.cert', tls.cert) } : {}),
-      ...(tls.key ? { key: readConfigured('tls.key', tls.key) } : {}),
+      ...(tls.ca ? { ca: readConfiguredFile('broker.nats.tls.ca', tls.ca) } : {}),
+      ...(tls.cert ? { cert: readConfiguredFile('broker.nats.tls.cert', tls.cert) } : {}),
+      ...(tls.key ? { key: readConfiguredFile('broker.nats.tls.key', tls.key) } : {}),
       // Passed through to node:tls by the client's transport.
       ...({ rejectUnauthorized: tls.rejectUnauthorized, ...(tls.servername ? { servername: tls.servername } : {}) } as object),
     },
@@ -91,7 +81,7 @@ async function find<T>(lookup: () => Promise<T>, notFound: number, what: string)
   try {
     return await lookup();
   } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === notFound) return undefined;
+    if (isNotFound(error, notFound)) return undefined;
     throw new ConnectionError(`NATS JetStream: cannot look up ${what}: ${errorMessage(error)}`, error);
   }
 }

@@ -1,5 +1,5 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { AckPolicy, JetStreamApiError } from '@nats-io/jetstream';
+import { AckPolicy } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type AdapterUse,
@@ -10,14 +10,9 @@ import {
   type ResourceCheck,
   timedCheck,
 } from '../../src/broker/preflight.ts';
-import { connectNats, manager } from './client.ts';
+import { CONSUMER_NOT_FOUND, connectNats, isNotFound, manager, STREAM_NOT_FOUND } from './client.ts';
 import type { NatsConfig } from './config.ts';
 import { streamNameOf } from './nats-publisher.ts';
-
-const STREAM_NOT_FOUND = 10059; // JetStreamApiCodes, as client.ts
-const CONSUMER_NOT_FOUND = 10014;
-
-const notFound = (error: unknown, code: number) => error instanceof JetStreamApiError && error.code === code;
 
 /**
  * `sluice config check --connect` for a NATS section, by what start-up asks of the server
@@ -59,7 +54,7 @@ async function* checkSource(jsm: JetStreamManager, config: NatsConfig, timeoutMs
       streamExists = true;
       return passed(streamWhat, `${info.state.messages} message(s), subjects ${info.config.subjects?.join(', ') ?? '(none)'}`);
     } catch (error) {
-      if (!notFound(error, STREAM_NOT_FOUND)) return failed(streamWhat, error);
+      if (!isNotFound(error, STREAM_NOT_FOUND)) return failed(streamWhat, error);
       if (config.createResources) return passed(streamWhat, 'does not exist: created at start (createResources: true)');
       return failed(streamWhat, 'does not exist (broker.nats.stream): create it, or set broker.nats.createResources: true (development)');
     }
@@ -79,7 +74,7 @@ async function* checkSource(jsm: JetStreamManager, config: NatsConfig, timeoutMs
         return failed(consumerWhat, `has max_ack_pending ${max_ack_pending}; broker.nats.ordered needs 1`);
       return passed(consumerWhat, `${info.num_pending} message(s) not yet delivered, ${info.num_ack_pending} awaiting ack`);
     } catch (error) {
-      if (!notFound(error, CONSUMER_NOT_FOUND)) return failed(consumerWhat, error);
+      if (!isNotFound(error, CONSUMER_NOT_FOUND)) return failed(consumerWhat, error);
       if (config.createResources) return passed(consumerWhat, 'does not exist: created at start (createResources: true)');
       return failed(
         consumerWhat,
@@ -101,7 +96,7 @@ async function checkDeadLetterSubject(
     try {
       return passed(what, `captured by stream ${await jsm.streams.find(subject)}`);
     } catch (error) {
-      if (!notFound(error, STREAM_NOT_FOUND)) return failed(what, error);
+      if (!isNotFound(error, STREAM_NOT_FOUND)) return failed(what, error);
       if (config.createResources)
         return passed(
           what,
