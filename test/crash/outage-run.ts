@@ -5,9 +5,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { processedNumbers, runSluice, writeRecordingConfig } from './sluice-child.ts';
 import { formatAuditReport, verifyAudit } from '../../src/audit/verify.ts';
-import type { ScenarioRow } from './scenario.ts';
+import { rowFailures, type ScenarioRow } from './scenario.ts';
 
 /** What every broker's outage row is given: the backlog, the outage, the pipeline's sizes. */
 export interface OutageOptions {
@@ -75,7 +76,9 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
   const configPath = await writeRecordingConfig(plan.dir, plan.name, {
     ...plan.config,
     audit: { file: auditFile },
-    log: { level: process.env.SLUICE_OUTAGE_LOG ?? 'warn', summaryIntervalMs: 0 },
+    // info: joins, revokes, stream replacements and commit failures, a few lines per outage,
+    // printed below when the row fails (CI's machine and its scratch folder are gone after).
+    log: { level: process.env.SLUICE_OUTAGE_LOG ?? 'info', summaryIntervalMs: 0 },
   });
   // Sluice's own log, kept for the reader of a surprising row (SLUICE_OUTAGE_LOG=info for more).
   const logFile = `${plan.dir}/${plan.name}.sluice.log`;
@@ -150,6 +153,7 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
   const seen = new Set(all);
   let lost = 0;
   for (let n = 0; n < events; n++) if (!seen.has(n)) lost++;
+  const again = duplicated(all);
   const row: ScenarioRow = {
     scenario: SCENARIO(outageMs),
     broker: plan.broker,
@@ -160,10 +164,42 @@ export async function runOutage(plan: OutagePlan): Promise<ScenarioRow> {
     audit: { acks: audit.acks, violations: audit.violations },
     ...(plan.unbounded ? {} : { bounds: { duplicatesMax: duplicatesBound(plan) } }),
     ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
-    notes: [`queue ${plan.config.queue.maxEvents}, pool ${plan.config.pool.size}, handler 4 ms`, ...notes, plan.unbounded ?? '']
+    notes: [`queue ${plan.config.queue.maxEvents}, pool ${plan.config.pool.size}, handler 4 ms`, again, ...notes, plan.unbounded ?? '']
       .filter(Boolean)
       .join('; '),
   };
   log(`${plan.broker}: ${JSON.stringify(row)}`);
+  if (rowFailures(row).length > 0) await printTail(logFile, `${plan.broker}: the last lines of Sluice's log (${logFile})`, log);
   return row;
+}
+
+/**
+ * Which events came twice, as ranges of their numbers (`2166–3726 (1561)`): whether they were
+ * processed before the cut, during the outage or after it says which path re-read them.
+ */
+export function duplicated(records: readonly number[]): string {
+  const seen = new Set<number>();
+  const twice = new Set<number>();
+  for (const n of records) (seen.has(n) ? twice : seen).add(n);
+  if (twice.size === 0) return '';
+  const sorted = [...twice].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  let from = sorted[0]!;
+  let to = from;
+  for (const n of sorted.slice(1)) {
+    if (n === to + 1) to = n;
+    else {
+      ranges.push(from === to ? `${from}` : `${from}–${to}`);
+      from = to = n;
+    }
+  }
+  ranges.push(from === to ? `${from}` : `${from}–${to}`);
+  const shown = ranges.length > 8 ? [...ranges.slice(0, 8), `… ${ranges.length - 8} more ranges`] : ranges;
+  return `came twice: ${shown.join(', ')}`;
+}
+
+async function printTail(file: string, title: string, log: (msg: string) => void, lines = 60): Promise<void> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const tail = text.trimEnd().split('\n').slice(-lines);
+  log(`${title}:\n${tail.join('\n')}`);
 }
