@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { dataDir } from '../../deploy/local/paths.ts';
 import { PrivateKafka } from '../../deploy/local/private-kafka.ts';
 import { freePort } from '../sluice-cli.ts';
-import { createTopicWithLeaders } from './kafka-topic.ts';
+import { createTopicWithLeaders, produceNumbered } from './kafka-topic.ts';
 import { type OutageOptions, type OutagePlan, runOutage, uniqueName } from './outage-run.ts';
 import type { ScenarioRow } from './scenario.ts';
 
@@ -21,16 +21,12 @@ async function produce(brokers: string[], topic: string, events: number, keys: n
   const kafka = new Kafka({ clientId: 'outage-producer', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await createTopicWithLeaders(admin, topic, 4);
-  await admin.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
-  for (let start = 0; start < events; start += 2_000) {
-    const messages = [];
-    for (let n = start; n < Math.min(events, start + 2_000); n++) messages.push({ key: `key-${n % keys}`, value: JSON.stringify({ n }) });
-    await producer.send({ topic, messages });
+  try {
+    await createTopicWithLeaders(admin, topic, 4);
+    await produceNumbered(kafka, admin, topic, events, keys, 'key-');
+  } finally {
+    await admin.disconnect();
   }
-  await producer.disconnect();
 }
 
 /** Whether `group` committed the end offset of every partition of `topic`. */

@@ -14,7 +14,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Kafka, logLevel } from 'kafkajs';
 import { ENDPOINTS, type BrokerName } from '../../deploy/local/endpoints.ts';
-import { createTopicWithLeaders } from './kafka-topic.ts';
+import { createTopicWithLeaders, produceNumbered } from './kafka-topic.ts';
 
 /** Events `0..events-1` as `{"n": <n>}` payloads, keyed `k<n % keys>`. */
 export interface Backlog {
@@ -60,14 +60,7 @@ export function kafkaTarget(client: 'kafkajs' | 'platformatic'): CrashTarget {
       const admin = kafka.admin();
       await admin.connect();
       await createTopicWithLeaders(admin, topic, 8);
-      const producer = kafka.producer({ allowAutoTopicCreation: false });
-      await producer.connect();
-      for (let from = 0; from < events; from += 2_000) {
-        const messages = [];
-        for (let n = from; n < Math.min(events, from + 2_000); n++) messages.push({ key: `k${n % keys}`, value: payload(n) });
-        await producer.send({ topic, messages, acks: -1 });
-      }
-      await producer.disconnect();
+      await produceNumbered(kafka, admin, topic, events, keys, 'k');
       return {
         // platformatic runs as a static member (a fixed instance id, as a StatefulSet pod name
         // gives): a restart after SIGKILL gets its partitions back at once. kafkajs has no static
