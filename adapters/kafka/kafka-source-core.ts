@@ -3,7 +3,7 @@ import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { EventSink, Health, PartitionLag, Source, SourceEvent } from '../../src/broker/contract.ts';
 import { errorMessage, type SluiceError } from '../../src/errors.ts';
 import { CommitCounts } from '../../src/metrics/source-metrics.ts';
-import { DeliveryLane, Lifecycle, Redelivery } from '../../src/source-kit/index.ts';
+import { DeliveryLane, Lifecycle, Outage, Redelivery } from '../../src/source-kit/index.ts';
 import { checkBrokerCertificates } from './certificate-check.ts';
 import { partitionKey, within } from './client.ts';
 import type { KafkaConfig } from './config.ts';
@@ -54,6 +54,12 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
   protected readonly lifecycle = new Lifecycle<GroupState>('kafka source', { halt: () => this.halt(), shutdown: () => this.shutdown() });
   protected readonly group: KafkaMembership;
   protected readonly committer: KafkaCommitter;
+  /**
+   * The brokers stopped answering a client that retries by itself and stays in the group
+   * (@platformatic/kafka: its failed heartbeats); the source is not ready while it lasts. kafkajs
+   * reports the same as a crash of its consumer instead (lifecycle 'crashed').
+   */
+  protected readonly outage: Outage;
   /** Notices a deleted topic, which neither client reports (topic-watch.ts). */
   private readonly topicWatch: TopicWatch;
   private redelivery: Redelivery<KafkaEvent> | undefined;
@@ -72,6 +78,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     private readonly deadLetterTopics?: (topic: string) => boolean,
   ) {
     requireTopics(config);
+    this.outage = new Outage(logger, `kafka at ${config.brokers.join(',')}`);
     const book = new PartitionBook(audit);
     this.book = book;
     this.committer = new KafkaCommitter({
@@ -184,6 +191,11 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     const group = `kafka group ${this.config.group}`;
     return this.lifecycle.health(group, (state) => {
       if (state !== 'joined') return { connected: false, detail: `${group}: ${state}` };
+      const outage = this.outage.problem;
+      if (outage) {
+        const seconds = Math.round((Date.now() - outage.since) / 1000);
+        return { connected: false, detail: `${group}: brokers unreachable for ${seconds} s (${outage.message})` };
+      }
       const held = this.group.assignment.size;
       const detail =
         held === 0

@@ -60,6 +60,12 @@ export class PlatformaticSource extends KafkaSourceCore {
   private stream: Stream | undefined;
   private streamOptions: ConsumeOptions<Buffer, Buffer, Buffer, Buffer> | undefined;
   private lastWatermarks = 0;
+  /** When a heartbeat was last answered (or the group joined): see {@link tick}. */
+  private lastHeartbeat = Date.now();
+  /** The last heartbeat was answered after another (not after a join or an outage). */
+  private answeredBefore = false;
+  /** The time between two answered heartbeats in a row (0: none seen yet). */
+  private heartbeatGap = 0;
 
   constructor(
     private readonly options: Options,
@@ -130,6 +136,8 @@ export class PlatformaticSource extends KafkaSourceCore {
 
   private listen(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): void {
     consumer.on('consumer:group:join', () => {
+      this.lastHeartbeat = Date.now(); // no heartbeats while joining: count from the join
+      this.answeredBefore = false;
       if (this.group.firstJoinPending || this.closed) return; // the first join: connectAndJoin goes on
       this.group.joined(this.currentAssignment());
     });
@@ -139,9 +147,19 @@ export class PlatformaticSource extends KafkaSourceCore {
         if (!this.closed) void this.group.revoke('partitions revoked by the group coordinator (consumer protocol)');
       } else void this.group.rebalancing('rebalance noticed by @platformatic/kafka');
     });
-    consumer.on('consumer:heartbeat:error', ({ error }) =>
-      this.logger.debug({ group: this.config.group, error: errorMessage(error) }, 'kafka heartbeat failed'),
-    );
+    // The client retries heartbeats and fetches by itself and reports a broker that is gone only
+    // in its heartbeat events: an error (a group error makes it rejoin instead, so each one here is
+    // the coordinator not answering), or no answer at all while it keeps reconnecting (see tick).
+    // The source is not ready until a heartbeat is answered again.
+    consumer.on('consumer:heartbeat:error', ({ error }) => this.outage.failed(`heartbeat failed: ${errorMessage(error)}`));
+    consumer.on('consumer:heartbeat:end', () => {
+      const now = Date.now();
+      // Under KIP-848 the broker sets the interval: the gap between two answers in a row tells it.
+      if (!this.outage.problem && this.answeredBefore) this.heartbeatGap = now - this.lastHeartbeat;
+      this.answeredBefore = true;
+      this.lastHeartbeat = now;
+      this.outage.answered('a heartbeat was answered');
+    });
     // The client could not rejoin the group: it is out of it for good. Sluice exits non-zero.
     consumer.on('error' as never, (error: unknown) => this.group.crashed(error, false));
   }
@@ -288,6 +306,12 @@ export class PlatformaticSource extends KafkaSourceCore {
   }
 
   protected override tick(): void {
+    // Three heartbeats due and none answered: the brokers are gone even if the client, still
+    // reconnecting, reported no error yet (it did not, for a broker stopped by pid, within 60 s).
+    const silentMs = Date.now() - this.lastHeartbeat;
+    if (this.lifecycle.state === 'joined' && silentMs > 3 * Math.max(this.config.heartbeatIntervalMs, this.heartbeatGap)) {
+      this.outage.failed(`no heartbeat answered for ${Math.round(silentMs / 1000)} s`);
+    }
     this.syncAssignment();
     if (Date.now() - this.lastWatermarks >= Math.max(1_000, this.config.commitIntervalMs)) void this.refreshWatermarks();
   }

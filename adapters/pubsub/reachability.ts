@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../../src/errors.ts';
+import { Outage, type OutageProblem } from '../../src/source-kit/index.ts';
 import { withTimeout } from '../../src/util/with-timeout.ts';
 
 /**
@@ -18,7 +19,7 @@ import { withTimeout } from '../../src/util/with-timeout.ts';
  * retries back off up to 60 s, so the source reopens its streams at once rather than wait.
  */
 export class Reachability {
-  private failure: { message: string; since: number } | undefined;
+  private readonly outage: Outage;
   private probing = false;
   private timer: NodeJS.Timeout | undefined;
   private lastSign = Date.now();
@@ -27,13 +28,15 @@ export class Reachability {
     private readonly check: (timeoutMs: number) => Promise<unknown>,
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly onBack: () => void = () => undefined,
-  ) {}
+  ) {
+    this.outage = new Outage(logger, 'pubsub: the server');
+  }
 
   /** What is wrong, while the last probe failed and nothing arrived since. */
-  get problem(): { message: string; since: number } | undefined {
-    return this.failure;
+  get problem(): OutageProblem | undefined {
+    return this.outage.problem;
   }
 
   start(): void {
@@ -52,7 +55,7 @@ export class Reachability {
   /** A message arrived (at `at`, ms): the server is there. */
   alive(at: number): void {
     this.lastSign = at;
-    if (this.failure) this.recovered('a message arrived');
+    this.outage.answered('a message arrived');
   }
 
   /** Asks the server now (once at a time). */
@@ -62,23 +65,11 @@ export class Reachability {
     try {
       await withTimeout(this.check(this.timeoutMs), this.timeoutMs, 'GetSubscription');
       this.lastSign = Date.now();
-      if (this.failure) {
-        this.recovered('it answers again');
-        this.onBack();
-      }
+      if (this.outage.answered('it answers again')) this.onBack();
     } catch (error) {
-      if (!this.failure) {
-        this.failure = { message: errorMessage(error) || 'no answer', since: Date.now() };
-        this.logger.warn({ error: this.failure.message }, 'pubsub: the server does not answer; not ready until it does');
-      }
+      this.outage.failed(errorMessage(error));
     } finally {
       this.probing = false;
     }
-  }
-
-  private recovered(how: string): void {
-    const since = this.failure?.since ?? Date.now();
-    this.failure = undefined;
-    this.logger.info({ unreachableMs: Date.now() - since }, `pubsub: the server is reachable again (${how})`);
   }
 }

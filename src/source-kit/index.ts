@@ -6,6 +6,7 @@ export { CommitLoop, type CommitFilter, type CommitLoopOptions } from './commit-
 export { DeliveryLane } from './delivery-lane.ts';
 export type { KeyOrder } from './key-hold.ts';
 export { type BaseState, Lifecycle, type LifecycleHooks } from './lifecycle.ts';
+export { Outage, type OutageProblem } from './outage.ts';
 export { OffsetTracker, PartitionProgress } from './offset-tracker.ts';
 export { Redelivery, type RedeliveryOptions } from './redelivery.ts';
 export { BaseEvent, type EventOwner, NO_HEADERS } from './source-event.ts';
