@@ -31,7 +31,7 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '500000' },
     rounds: { type: 'string', default: '5' },
     'work-us': { type: 'string', default: '0' },
-    /** Comma-separated subset of off,0,1,100 (e.g. `--modes 1` to profile one mode with --cpu-prof). */
+    /** Comma-separated subset of off,0,1,10,100 (default without 10; e.g. `--modes 1` to profile one mode with --cpu-prof). */
     modes: { type: 'string', default: 'off,0,1,100' },
     /** Run the handler as a user's module runs: its span the active context (PipelineParts.activeSpan). */
     'user-handler': { type: 'boolean', default: false },
@@ -55,6 +55,7 @@ const ALL_MODES = [
   // On, nothing sampled: the fixed cost of the sampling decision and the untraced path.
   { name: '0 %', ratio: 0 },
   { name: '1 %', ratio: 0.01 },
+  { name: '10 %', ratio: 0.1 },
   { name: '100 %', ratio: 1 },
 ] as const;
 const wanted = new Set(args.modes.split(',').map((mode) => mode.trim().replace(/\s*%$/, '')));
