@@ -62,6 +62,8 @@ export class PlatformaticSource extends KafkaSourceCore {
   private lastWatermarks = 0;
   /** When a heartbeat was last answered (or the group joined): see {@link tick}. */
   private lastHeartbeat = Date.now();
+  /** When {@link tick} last ran. */
+  private lastTick = Date.now();
   /** The last heartbeat was answered after another (not after a join or an outage). */
   private answeredBefore = false;
   /** The time between two answered heartbeats in a row (0: none seen yet). */
@@ -308,7 +310,12 @@ export class PlatformaticSource extends KafkaSourceCore {
   protected override tick(): void {
     // Three heartbeats due and none answered: the brokers are gone even if the client, still
     // reconnecting, reported no error yet (it did not, for a broker stopped by pid, within 60 s).
-    const silentMs = Date.now() - this.lastHeartbeat;
+    const now = Date.now();
+    // A late tick means the event loop itself was held (a handler that blocks it, a long GC): no
+    // heartbeat could be sent meanwhile, so the silence counts from now, not as an outage.
+    if (now - this.lastTick > this.config.commitIntervalMs + this.config.heartbeatIntervalMs) this.lastHeartbeat = now;
+    this.lastTick = now;
+    const silentMs = now - this.lastHeartbeat;
     if (this.lifecycle.state === 'joined' && silentMs > 3 * Math.max(this.config.heartbeatIntervalMs, this.heartbeatGap)) {
       this.outage.failed(`no heartbeat answered for ${Math.round(silentMs / 1000)} s`);
     }
