@@ -41,6 +41,8 @@ export interface BrokerRun {
 
 export interface DrillBroker {
   name: DrillBrokerName;
+  /** The rows' broker column when it says more than the name (`kafka (platformatic)`). */
+  label?: string;
   /** Creates a fresh destination named `run`. */
   prepare(run: string): Promise<BrokerRun>;
   /** Cuts (false) or restores (true) every link to the broker: toxiproxy disables its proxies. */
@@ -99,6 +101,8 @@ export async function kafkaBroker(
   freePort: FreePort,
   stateDir: string,
   log: (msg: string) => void,
+  /** The Kafka client Sluice reads and the drill's producer writes with (`--kafka-client`). */
+  client: 'kafkajs' | 'platformatic' = 'kafkajs',
 ): Promise<DrillBroker> {
   const [port, controllerPort, saslPort, proxyPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const address = `127.0.0.1:${proxyPort}`;
@@ -112,10 +116,11 @@ export async function kafkaBroker(
   const links = await proxied(toxiproxy, ['drill-kafka']);
   return {
     name: 'kafka',
+    ...(client === 'kafkajs' ? {} : { label: `kafka (${client})` }),
     ...links,
     restart: { stop: async () => void (await node.stop(10_000)), start: () => node.start() },
     async prepare(run) {
-      const section = { brokers: [address], topics: [run], group: `${run}-group` };
+      const section = { brokers: [address], client, topics: [run], group: `${run}-group` };
       const adapter = new KafkaAdapter(kafkaConfigSchema.parse(section), silent(), new Registry());
       const admin = adapter.createAdmin();
       const publisher = adapter.createPublisher();

@@ -115,7 +115,7 @@ export async function runDrill(
   fault: DrillFault,
   repeat: number,
 ): Promise<DrillRow> {
-  const row = emptyRow(broker.name, fault, repeat);
+  const row = emptyRow(broker.label ?? broker.name, fault, repeat);
   const notApplicable = fault.notApplicable?.(broker);
   if (notApplicable) return { ...row, notApplicable };
 

@@ -1,4 +1,4 @@
-// `npm run drill [--quick] [--brokers kafka,kinesis,pubsub] [--faults …] [--repeat 3] [--out drill.json] [--report drill.html]`
+// `npm run drill [--quick] [--brokers kafka,kinesis,pubsub] [--kafka-client kafkajs|platformatic] [--faults …] [--repeat 3] [--out drill.json] [--report drill.html]`
 //
 // Issue #13 item 4: inject each fault into a Sluice under steady load and measure, with a real
 // Prometheus and Alertmanager, how long the intended alert takes to page (detect) and how long
@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     report: { type: 'string' },
     parallel: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    /** The Kafka client of the kafka lane: kafkajs (the default, as Sluice's) or platformatic. */
+    'kafka-client': { type: 'string', default: 'kafkajs' },
   },
 });
 
@@ -58,6 +60,10 @@ function selectBrokers(list: string | undefined): DrillBrokerName[] {
 const brokerNames = selectBrokers(args.brokers);
 const faults: DrillFault[] = selectFaults(args.faults);
 const faultsOf = (broker: DrillBrokerName): DrillFault[] => (args.quick && !args.faults ? selectFaults(QUICK_FAULT[broker]) : faults);
+const kafkaClient = ((client: string): 'kafkajs' | 'platformatic' => {
+  if (client !== 'kafkajs' && client !== 'platformatic') throw new Error(`--kafka-client: expected kafkajs or platformatic, got ${client}`);
+  return client;
+})(args['kafka-client']);
 const repeat = Number(args.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: expected a whole number ≥ 1, got ${args.repeat}`);
 
@@ -138,7 +144,7 @@ async function main(): Promise<number> {
   for (const name of brokerNames) {
     const broker =
       name === 'kafka'
-        ? await kafkaBroker(toxiproxy, freePort, dir, log)
+        ? await kafkaBroker(toxiproxy, freePort, dir, log, kafkaClient)
         : name === 'kinesis'
           ? await kinesisBroker(toxiproxy, freePort)
           : await pubsubBroker(toxiproxy, freePort);
@@ -154,7 +160,7 @@ async function main(): Promise<number> {
       for (let r = 1; r <= repeat; r++) {
         // A run that throws is a row with its error: the other runs of the lane still happen.
         const row = await runDrill(env, settings, broker, fault, r).catch(
-          (error): DrillRow => ({ ...emptyRow(broker.name, fault, r), error: (error as Error).message }),
+          (error): DrillRow => ({ ...emptyRow(broker.label ?? broker.name, fault, r), error: (error as Error).message }),
         );
         rows.push(row);
         done.push(row);
