@@ -57,7 +57,11 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
   const keys = keySampler(scenario.keys, scenario.keySkew, random);
   const arrivals = new Arrivals(scenario.workload, random, scenario.durationS);
   const writeLimit = type === 'kinesis' && params.kinesisLimits ? { recordsPerSecond: 1000, bytesPerSecond: 1_000_000 } : undefined;
-  const broker = new BrokerLog(partitionsOf(scenario), arrivals, keys, scenario.messageSize, writeLimit);
+  // Kafka's records are stamped by a producer in another process (CreateTime) and reach the
+  // broker through its client and the network: evenly spaced, each lands at a random point of its
+  // slot (broker-log.ts). The memory broker appends on the consumer's own loop: left exact.
+  const jitter = type === 'kafka' && scenario.workload.arrivals === 'deterministic' ? random : undefined;
+  const broker = new BrokerLog(partitionsOf(scenario), arrivals, keys, scenario.messageSize, writeLimit, jitter);
   const engine = new Engine(
     {
       horizon: scenario.durationS,
@@ -101,7 +105,8 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
         // A broker returns at least one record even when it is larger than the limit.
         perPartition: Math.max(1, Math.floor(fetch.maxBytesPerPartition / size)),
         perFetch: Math.max(1, Math.floor(fetch.maxBytes / size)),
-        loopPerFetch: params.loopUsPerFetch / 1e6,
+        loopPerFetch: (params.loopUsPerFetch * params.loopFetchShareBefore) / 1e6,
+        loopAfterFetch: (params.loopUsPerFetch * (1 - params.loopFetchShareBefore)) / 1e6,
       });
       break;
     }
