@@ -67,6 +67,14 @@ export class BrokerLog {
   maxWriteDelay = 0;
   /** When the next arrival is appended (its slot's random point with slotJitter). */
   private nextArrival: number;
+  /**
+   * Memory broker (scenario.ts): the publisher's append runs on the consumer's one event loop (the
+   * bench's producer thread posts its batches there; `Date.now()` stamps them there), so this
+   * gives when the loop is free for an append arriving at `t` (Engine.loopFreeAt).
+   */
+  appendOnLoop: ((t: number) => number) | undefined;
+  /** The latest append time so far (after an arrival when the loop was busy). */
+  lastAppend = 0;
   /** slotJitter: the arrival after the next one, unjittered (its slot's end). */
   private following = Number.POSITIVE_INFINITY;
   private roundRobin = 0;
@@ -124,6 +132,11 @@ export class BrokerLog {
       const key = keys.next();
       const p = key < 0 ? this.roundRobin++ % count : partitionOfKey(key, count);
       let at = next;
+      // Appended on the consumer's loop: an arrival while the loop is busy (a GC pause, other
+      // work) is appended, and stamped, when the loop is free. Known only at the arrival itself:
+      // one appended later (a blocked delivery) keeps its time.
+      if (this.appendOnLoop && next === t) at = this.appendOnLoop(t);
+      if (at > this.lastAppend) this.lastAppend = at;
       if (gap > 0) {
         at = Math.max(next, this.writeFree[p]!);
         this.writeFree[p] = at + gap;

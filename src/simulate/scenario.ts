@@ -94,6 +94,8 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
   switch (type) {
     case 'memory':
       model = new MemoryDelivery(engine);
+      // The publisher's append (and its Date.now() stamp) runs on the consumer's loop.
+      broker.appendOnLoop = (t) => engine.loopFreeAt(t);
       break;
     case 'kafka': {
       const fetch = s.fetch as { minBytes: number; maxBytes: number; maxBytesPerPartition: number; maxWaitTimeMs: number };
