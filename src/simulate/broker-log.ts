@@ -3,13 +3,14 @@
 // Mirrors adapters/memory/memory-broker.ts (MemoryTopic.partitionFor: keyed events by hash,
 // keyless round-robin; MemoryPartition.read) and, for Kinesis, the per-shard write limit
 // (PutRecords: 1,000 records/s and 1 MB/s per shard) as a producer-side delay.
-// Kafka (scenario.ts): evenly spaced arrivals are appended each at a random point of its slot
-// (`slotJitter`): the bench's producer process stamps records at its own loop's turns and they
-// reach the broker through its client and the network, so they fall anywhere within the
-// consumer's millisecond (what validate's whole-ms timestamp correction assumes too). Exactly
-// spaced, a rate that divides 1,000/s sat every arrival on the handler timers' millisecond grid
-// (ServiceTime.tick), every latency came out a whole number of ms, and kafka-pool16's p50 jumped
-// 1.06 → 2.06 → 3.03 ms for a fetch latency of 0.4 → 0.5 → 0.55 ms.
+// With a timer-based handler (scenario.ts), evenly spaced arrivals are appended each at a random
+// point of its slot (`slotJitter`): the bench's producer (a process for Kafka, a thread posting to
+// the consumer's loop for the memory broker) puts its records anywhere within the consumer's
+// millisecond (what validate's whole-ms timestamp correction assumes too). Exactly spaced, a rate
+// that divides 1,000/s sat every arrival on the handler timers' millisecond grid
+// (ServiceTime.tick), latencies came out in whole-ms steps, and a p50 jumped with the smallest
+// change of input: kafka-pool16's 1.06 → 2.06 → 3.03 ms for a fetch latency of 0.4 → 0.5 →
+// 0.55 ms, memory-pool16's 1.18 or 1.56 ms from one set of measured sleeps to the next.
 import type { Random } from './random.ts';
 import type { Arrivals } from './workload.ts';
 import type { KeySampler } from './keys.ts';

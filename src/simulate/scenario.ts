@@ -57,10 +57,12 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
   const keys = keySampler(scenario.keys, scenario.keySkew, random);
   const arrivals = new Arrivals(scenario.workload, random, scenario.durationS);
   const writeLimit = type === 'kinesis' && params.kinesisLimits ? { recordsPerSecond: 1000, bytesPerSecond: 1_000_000 } : undefined;
-  // Kafka's records are stamped by a producer in another process (CreateTime) and reach the
-  // broker through its client and the network: evenly spaced, each lands at a random point of its
-  // slot (broker-log.ts). The memory broker appends on the consumer's own loop: left exact.
-  const jitter = type === 'kafka' && scenario.workload.arrivals === 'deterministic' ? random : undefined;
+  // Evenly spaced arrivals against a timer-based handler (ServiceTime.tick): each is appended at
+  // a random point of its slot (broker-log.ts slotJitter), since the bench's producer (another
+  // process for Kafka, a thread posting to the consumer's loop for the memory broker) puts its
+  // records anywhere within the consumer's millisecond; exactly spaced they sat on the timers'
+  // grid. Without a timer grid there is nothing to lock onto: left exact (the closed forms).
+  const jitter = scenario.workload.arrivals === 'deterministic' && scenario.service.tick ? random : undefined;
   const broker = new BrokerLog(partitionsOf(scenario), arrivals, keys, scenario.messageSize, writeLimit, jitter);
   const engine = new Engine(
     {

@@ -134,6 +134,15 @@ describe('simulate kafka: evenly spaced records land anywhere in their slot', ()
     // the arrivals still come at the rate
     expect(run.engine.broker.sent).toBe(10_000);
   });
+
+  it('the memory broker too (its producer thread posts anywhere in the millisecond); a handler without a timer grid keeps exact spacing', async () => {
+    const memory = { broker: { type: 'memory' }, queue: { maxEvents: 10_000 }, pool: { size: 16 } };
+    const base = await scenario({ config: memory, workload: 'constant:1000/s', service: 'fixed:1ms', duration: 10 });
+    const ticked = runScenario({ ...base, service: { spec: 'timer', mean: 0.0013, sample: () => 0.0013, tick: 0.001 } }).engine.latency;
+    expect(ticked.at(90) - ticked.at(10)).toBeGreaterThan(0.0005);
+    const exact = runScenario({ ...base, service: { spec: 'fixed', mean: 0.0013, sample: () => 0.0013 } }).engine.latency;
+    expect(exact.at(90) - exact.at(10)).toBeLessThan(0.00001);
+  });
 });
 
 describe('validate calibration: splitLoopCost', () => {
