@@ -18,6 +18,8 @@ import { mergeReports, SummedCounts } from './producer-split.ts';
 import { parseWork, workFunction } from './rate.ts';
 import { DeliveryRecorder, encodeHistogram } from './recorder.ts';
 import { nowMs } from './stamp.ts';
+import { profileKafkaFetches } from './kafka-fetch-profile.ts';
+import { writeFileSync } from 'node:fs';
 import { compiled, moduleUrl } from '../util/runtime.ts';
 
 const send = (message: FromConsumer) => process.send!(message);
@@ -43,13 +45,18 @@ new PerformanceObserver((list) => {
   if (gcRecording) for (const entry of list.getEntries()) gcPausesMs.push(Math.round(entry.duration * 1000) / 1000);
 }).observe({ entryTypes: ['gc'] });
 const producerThreads: Worker[] = [];
+/** simulate:validate's calibration: kafkajs' fetch cycles profiled into this file (kafka-fetch-profile.ts). */
+const fetchProfileFile = process.env.SLUICE_KAFKA_FETCH_PROFILE;
+let fetchProfile: Awaited<ReturnType<typeof profileKafkaFetches>> | undefined;
 
 async function start(message: ConsumerStart): Promise<void> {
   const config = await validateConfig(message.config);
+  if (fetchProfileFile && config.broker.type === 'kafka') fetchProfile = await profileKafkaFetches(() => recorder?.received ?? 0);
   // Replaced at `begin`; until then (a fresh destination) nothing should arrive.
   recorder = new DeliveryRecorder(nowMs(), nowMs());
   const work = workFunction(parseWork(message.work));
   const handler = (event: { payload: Buffer; timestamp: number }) => {
+    fetchProfile?.started(nowMs() - event.timestamp);
     const result = work();
     if (result) return result.then(() => recorder!.record(event.payload, nowMs(), event.timestamp));
     recorder!.record(event.payload, nowMs(), event.timestamp);
@@ -67,6 +74,7 @@ function begin(message: ConsumerBegin): void {
   loopStart = performance.eventLoopUtilization();
   gcPausesMs = [];
   gcRecording = true;
+  fetchProfile?.reset();
   peakRss = process.memoryUsage().rss;
   setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -135,6 +143,10 @@ function startProducerThread(
 async function drain(message: ConsumerDrain): Promise<void> {
   loopBusyShare = performance.eventLoopUtilization(loopStart).utilization;
   gcRecording = false;
+  if (fetchProfile && fetchProfileFile) {
+    fetchProfile.stop();
+    writeFileSync(fetchProfileFile, JSON.stringify(fetchProfile.profile));
+  }
   const rec = recorder!;
   const deadline = Date.now() + message.timeoutMs;
   let last = -1;

@@ -4,6 +4,9 @@
 // parts of at most sink.maxBatch, each awaited through the one DeliveryLane), with the fetch sizes
 // of adapters/kafka/config.ts: fetch.maxBytesPerPartition, fetch.maxBytes, fetch.minBytes,
 // fetch.maxWaitTimeMs.
+// The client's per-fetch loop time is split around the delivery (measured: validate-calibrate.ts):
+// the decode holds the loop before the records are delivered, the rest (kafkajs' offsets,
+// heartbeat, the next request) after, and the next request leaves when it is done.
 // A fetch: the request reaches the broker after `latency`; the broker answers as soon as
 // minBytes are readable (or after maxWaitTimeMs), with up to maxBytesPerPartition per partition
 // and maxBytes in all; the answer takes `latency` back. Records leave the broker backlog when the
@@ -21,11 +24,16 @@ export interface KafkaParams {
   perPartition: number;
   perFetch: number;
   /**
-   * Loop time (s) the client spends on one fetch answer, whatever its size (kafkajs: the
-   * response's decode and the eachBatch rounds, one long task): measured (validate-calibrate.ts);
-   * 0: not modelled (the per-event loop cost then carries it all).
+   * Loop time (s) the client spends on one fetch answer before its records are delivered,
+   * whatever its size (kafkajs: the response's decode and the eachBatch rounds, one long task):
+   * measured (validate-calibrate.ts); 0: not modelled (the per-event loop cost then carries it all).
    */
   loopPerFetch: number;
+  /**
+   * Loop time (s) per fetch after its records were delivered (kafkajs: offsets, heartbeat,
+   * building the next request): it holds the loop and delays the next request, not these records.
+   */
+  loopAfterFetch: number;
 }
 
 enum State {
@@ -122,6 +130,7 @@ export class KafkaDelivery implements DeliveryModel {
     }
     this.parts = [];
     this.state = State.Request;
-    this.nextAt = t + this.params.latency;
+    const sent = this.params.loopAfterFetch > 0 ? this.engine.loopTask(t, this.params.loopAfterFetch) : t;
+    this.nextAt = sent + this.params.latency;
   }
 }

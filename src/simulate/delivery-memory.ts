@@ -4,6 +4,8 @@
 // block policy stops the loop: that is the pause); a round that delivered nothing waits for the
 // next append. Reading is in-process: no simulated time. Nacked events come back through the
 // engine's redelivery (MemorySource.nacked: after nackDelayMs).
+// An arrival while the loop is busy (a GC pause) is appended when it is free (broker-log.ts
+// appendOnLoop): the publisher's append runs on the consumer's loop.
 // Simplified: the partition's maxBacklog (a publisher waits past it) is not modelled: the
 // producer's offered rate is taken as the append rate; the backlog figure shows when it would bite.
 import type { DeliveryModel, Engine } from './engine.ts';
@@ -49,7 +51,8 @@ export class MemoryDelivery implements DeliveryModel {
       if (!again) break;
       broker.appendUntil(t);
     }
-    // Nothing readable now: wait for the next append (the memory broker has no write limit).
-    this.nextAt = broker.upcoming;
+    // Nothing readable now: wait for the next append (the memory broker has no write limit), or
+    // for the ones that arrived while the loop was busy.
+    this.nextAt = broker.lastAppend > t ? Math.min(broker.upcoming, broker.lastAppend) : broker.upcoming;
   }
 }

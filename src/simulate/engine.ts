@@ -136,6 +136,11 @@ export class Engine extends SinkQueue {
     return batch;
   }
 
+  /** When the one event loop is free for work that arrives at `t` (FIFO behind what is queued). */
+  loopFreeAt(t: number): number {
+    return Math.max(t, this.loopFree);
+  }
+
   /**
    * A task of `cost` seconds on the one event loop, ready at `t` (a Kafka fetch's decode): it
    * runs when the loop is free (FIFO with the completions) and holds it; returns when it ends.

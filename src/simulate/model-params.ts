@@ -15,6 +15,12 @@ export interface ModelParams {
   loopUsPerEvent: number;
   /** Kafka: µs of the loop per fetch answer (the client's decode, one long task; measured); 0: not modelled. */
   loopUsPerFetch: number;
+  /**
+   * Kafka: share of loopUsPerFetch spent before the fetch's records are delivered (the decode,
+   * eachBatch; measured by a profile of kafkajs' fetch cycles); the rest runs after the delivery
+   * and delays the next request. 1: all of it before.
+   */
+  loopFetchShareBefore: number;
   /** GC pauses: the chance an event's completion brings one, and the pauses (ms) to draw from; measured. */
   gcPerEvent: number;
   gcPausesMs: number[];
@@ -23,7 +29,7 @@ export interface ModelParams {
 const DEFAULT_LATENCY_MS: Record<string, number> = { memory: 0, kafka: 1, kinesis: 10, pubsub: 5 };
 
 export const modelKeys =
-  'latencyMs=<ms>, partitions=<n>, kinesisLimits=true|false, pubsubStreamRate=<messages/s per stream>, loopUsPerEvent=<µs>, loopUsPerFetch=<µs>, gcPerEvent=<0..1>, gcPausesMs=<ms,ms,…>';
+  'latencyMs=<ms>, partitions=<n>, kinesisLimits=true|false, pubsubStreamRate=<messages/s per stream>, loopUsPerEvent=<µs>, loopUsPerFetch=<µs>, loopFetchShareBefore=<0..1>, gcPerEvent=<0..1>, gcPausesMs=<ms,ms,…>';
 
 export function parseModelParams(broker: string, values: readonly string[], flag = '--model'): ModelParams {
   const params: ModelParams = {
@@ -33,6 +39,7 @@ export function parseModelParams(broker: string, values: readonly string[], flag
     pubsubStreamRate: 2000,
     loopUsPerEvent: 0,
     loopUsPerFetch: 0,
+    loopFetchShareBefore: 1,
     gcPerEvent: 0,
     gcPausesMs: [],
   };
@@ -69,6 +76,10 @@ export function parseModelParams(broker: string, values: readonly string[], flag
       case 'loopUsPerFetch':
         if (!(number >= 0)) bad('expected µs >= 0');
         params.loopUsPerFetch = number;
+        break;
+      case 'loopFetchShareBefore':
+        if (!(number >= 0 && number <= 1)) bad('expected a share 0..1');
+        params.loopFetchShareBefore = number;
         break;
       case 'gcPerEvent':
         if (!(number >= 0 && number <= 1)) bad('expected a share 0..1');

@@ -57,7 +57,13 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
   const keys = keySampler(scenario.keys, scenario.keySkew, random);
   const arrivals = new Arrivals(scenario.workload, random, scenario.durationS);
   const writeLimit = type === 'kinesis' && params.kinesisLimits ? { recordsPerSecond: 1000, bytesPerSecond: 1_000_000 } : undefined;
-  const broker = new BrokerLog(partitionsOf(scenario), arrivals, keys, scenario.messageSize, writeLimit);
+  // Evenly spaced arrivals against a timer-based handler (ServiceTime.tick): each is appended at
+  // a random point of its slot (broker-log.ts slotJitter), since the bench's producer (another
+  // process for Kafka, a thread posting to the consumer's loop for the memory broker) puts its
+  // records anywhere within the consumer's millisecond; exactly spaced they sat on the timers'
+  // grid. Without a timer grid there is nothing to lock onto: left exact (the closed forms).
+  const jitter = scenario.workload.arrivals === 'deterministic' && scenario.service.tick ? random : undefined;
+  const broker = new BrokerLog(partitionsOf(scenario), arrivals, keys, scenario.messageSize, writeLimit, jitter);
   const engine = new Engine(
     {
       horizon: scenario.durationS,
@@ -90,6 +96,8 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
   switch (type) {
     case 'memory':
       model = new MemoryDelivery(engine);
+      // The publisher's append (and its Date.now() stamp) runs on the consumer's loop.
+      broker.appendOnLoop = (t) => engine.loopFreeAt(t);
       break;
     case 'kafka': {
       const fetch = s.fetch as { minBytes: number; maxBytes: number; maxBytesPerPartition: number; maxWaitTimeMs: number };
@@ -101,7 +109,8 @@ export function buildEngine(scenario: Scenario): { engine: Engine; model: Delive
         // A broker returns at least one record even when it is larger than the limit.
         perPartition: Math.max(1, Math.floor(fetch.maxBytesPerPartition / size)),
         perFetch: Math.max(1, Math.floor(fetch.maxBytes / size)),
-        loopPerFetch: params.loopUsPerFetch / 1e6,
+        loopPerFetch: (params.loopUsPerFetch * params.loopFetchShareBefore) / 1e6,
+        loopAfterFetch: (params.loopUsPerFetch * (1 - params.loopFetchShareBefore)) / 1e6,
       });
       break;
     }

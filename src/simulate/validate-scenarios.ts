@@ -128,7 +128,11 @@ export const TIMESTAMP_TRUNCATION_MS = 0.5;
 export function benchFigures(run: BrokerRun, offeredRate: number, queue: number): Figures {
   const latency = run.fromBrokerMs ?? run.latencyMs;
   const end = run.workload.warmupS + run.workload.durationS;
-  const atEnd = run.series.find((p) => p.t === end) ?? run.series.at(-2);
+  // The series' last point is the drain's result (backlog after it), numbered one past the last
+  // sample: when the sampler's last tick rounded to end − 1, it took the number `end` and a
+  // backlog of 0 read as keeping up (kafka-pool2-short, 15:45): only the samples are looked at.
+  const samples = run.series.slice(0, -1);
+  const atEnd = samples.find((p) => p.t === end) ?? samples.at(-1);
   const unfinished = atEnd?.backlog ?? 0;
   const dropped = run.delivery.lost;
   return {

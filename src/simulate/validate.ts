@@ -86,6 +86,8 @@ async function simulate(s: ValidateScenario, run: BrokerRun, service: ServiceTim
     model: parseModelParams(s.broker, [
       `loopUsPerEvent=${noLoop ? 0 : loop.usPerEvent}`,
       `loopUsPerFetch=${noLoop ? 0 : loop.usPerFetch}`,
+      `loopFetchShareBefore=${loop.fetchShareBefore}`,
+      ...(loop.latencyMs === undefined ? [] : [`latencyMs=${loop.latencyMs}`]),
       ...(noGc || loop.gcPausesMs.length === 0 ? [] : [`gcPerEvent=${loop.gcPerEvent}`, `gcPausesMs=${loop.gcPausesMs.join(',')}`]),
       ...(s.broker === 'kafka' ? [`partitions=${run.workload.partitions}`] : []),
     ]),
@@ -104,12 +106,21 @@ const gcSummary = (pauses: number[]) => {
   const total = sorted.reduce((a, b) => a + b, 0);
   return `${total.toFixed(0)} ms in all, longest ${(sorted.at(-1) ?? 0).toFixed(1)} ms`;
 };
+/** The profiled fetch cycle's windows (ms per fetch) and the per-completion ms taken out of them. */
+const fetchWindows = ({ fetchProfile: p }: LoopCalibration) =>
+  p
+    ? `${Object.entries(p.msPerFetch)
+        .map(([w, ms]) => `${w} ${(ms * 1000).toFixed(0)} µs`)
+        .join(
+          ', ',
+        )}, ${(p.msPerCompletion * 1000).toFixed(0)} µs per completion, ${(p.background * 100).toFixed(1)} % background, ${p.cycles} cycles`
+    : '';
 const loops = new Map<string, LoopCalibration>();
 for (const broker of new Set(chosen.map((s) => s.broker))) {
   const loop = await calibrateLoop(broker, timing);
   loops.set(broker, loop);
   log(
-    `${broker}: event loop ${loop.usPerEvent.toFixed(0)} µs per event${loop.usPerFetch > 0 ? ` + ${loop.usPerFetch.toFixed(0)} µs per fetch` : ''} besides GC (busy ${(loop.loopBusyShare * 100).toFixed(1)} % at ${loop.rate}/s, cpu ${loop.cpuPercent} %); ${loop.gcPausesMs.length} GC pauses (${gcSummary(loop.gcPausesMs)}), load ${load()}`,
+    `${broker}: event loop ${loop.usPerEvent.toFixed(0)} µs per event${loop.usPerFetch > 0 ? ` + ${loop.usPerFetch.toFixed(0)} µs per fetch (${(loop.fetchShareBefore * 100).toFixed(0)} % before its delivery${loop.fetchProfile ? `: ${fetchWindows(loop)}` : ''})` : ''}${loop.latencyMs === undefined ? '' : `, fetch latency ${loop.latencyMs.toFixed(2)} ms one way (fitted to the measured path to the handler, median ${loop.pathMs?.toFixed(2)} ms; ${loop.split?.[0]?.fetches} fetches)`} besides GC (busy ${(loop.loopBusyShare * 100).toFixed(1)} % at ${loop.rate}/s, cpu ${loop.cpuPercent} %); ${loop.gcPausesMs.length} GC pauses (${gcSummary(loop.gcPausesMs)}), load ${load()}`,
   );
 }
 // Each handler's sleeps measured once, before any scenario, so scenarios with the same --work
@@ -140,9 +151,19 @@ for (const s of chosen) {
     loadAverage: { before: loadBefore, after: load() },
     comparison,
     serviceTime: result.serviceTimeNote,
-    bench: { latencyMs: run.latencyMs, fromBrokerMs: run.fromBrokerMs, cpuPercent: run.cpuPercent, loopBusyShare: run.loopBusyShare },
+    bench: {
+      latencyMs: run.latencyMs,
+      fromBrokerMs: run.fromBrokerMs,
+      cpuPercent: run.cpuPercent,
+      loopBusyShare: run.loopBusyShare,
+      // against the calibration's, which the model draws from
+      gcPauses: run.gcPausesMs?.length ?? 0,
+      gcPausesMs: gcSummary(run.gcPausesMs ?? []),
+    },
   });
-  log(`${s.name} (${s.why}): ${Math.round((Date.now() - started) / 1000)} s, load ${loadBefore} → ${load()}`);
+  log(
+    `${s.name} (${s.why}): ${Math.round((Date.now() - started) / 1000)} s, load ${loadBefore} → ${load()}; bench GC ${run.gcPausesMs?.length ?? 0} pauses (${gcSummary(run.gcPausesMs ?? [])})`,
+  );
   log(comparisonTable([comparison]).split('\n').slice(-1)[0]!);
 }
 

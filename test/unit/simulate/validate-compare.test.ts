@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compare, comparisonTable, droppedError, type Figures, relativeError, worst } from '../../../src/simulate/validate-compare.ts';
+import type { BrokerRun } from '../../../src/bench/run-broker.ts';
+import { benchFigures } from '../../../src/simulate/validate-scenarios.ts';
 
 const figures = (over: Partial<Figures> = {}): Figures => ({
   throughput: 1000,
@@ -54,5 +56,51 @@ describe('simulate:validate comparison', () => {
     expect(lines).toHaveLength(3);
     expect(lines[2]).toMatch(/^a\s/);
     expect(lines[2]).toContain('50.0% ✗');
+  });
+});
+
+describe('validate: the bench side', () => {
+  const run = (series: { t: number; backlog: number }[]) =>
+    ({
+      workload: { warmupS: 3, durationS: 12 },
+      series: series.map((p) => ({ ...p, sent: 0, confirmed: 0, delivered: 0 })),
+      throughput: 930,
+      latencyMs: { p50: 5000, p99: 9000 },
+      delivery: { lost: 0 },
+      sent: 22_500,
+    }) as unknown as BrokerRun;
+
+  it('keeps up is read from the sample at the end of the window, never from the drain’s result', () => {
+    // the sampler's last tick rounded to 14: the drain's point (backlog 0) is numbered 15
+    const late = benchFigures(
+      run([
+        { t: 13, backlog: 7_000 },
+        { t: 14, backlog: 7_600 },
+        { t: 15, backlog: 0 },
+      ]),
+      1500,
+      1000,
+    );
+    expect(late.keepsUp).toBe(false);
+    const onTime = benchFigures(
+      run([
+        { t: 14, backlog: 7_600 },
+        { t: 15, backlog: 8_100 },
+        { t: 16, backlog: 0 },
+      ]),
+      1500,
+      1000,
+    );
+    expect(onTime.keepsUp).toBe(false);
+    const keptUp = benchFigures(
+      run([
+        { t: 14, backlog: 20 },
+        { t: 15, backlog: 10 },
+        { t: 16, backlog: 0 },
+      ]),
+      1500,
+      1000,
+    );
+    expect(keptUp.keepsUp).toBe(true);
   });
 });
