@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { SluiceError } from '../../src/errors.ts';
@@ -35,6 +35,7 @@ const TICK = Symbol('tick');
  */
 export class KafkaSource extends KafkaSourceCore {
   private consumer: Consumer | undefined;
+  private admin: Admin | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -78,13 +79,22 @@ export class KafkaSource extends KafkaSourceCore {
     await joined;
   }
 
+  /**
+   * One admin connection for the source's life, not one per listing: the topic watch lists every
+   * few seconds (up to every 10 s by default), and a connection each time was churn the brokers
+   * saw. Dropped after a failure (the next listing connects again) and on disconnect.
+   */
   protected async listTopics(): Promise<string[]> {
-    const admin = this.kafka.admin();
-    await admin.connect();
+    if (this.closed) throw new Error('kafka source closed');
+    this.admin ??= this.kafka.admin();
+    const admin = this.admin;
     try {
+      await admin.connect();
       return await admin.listTopics();
-    } finally {
+    } catch (error) {
+      if (this.admin === admin) this.admin = undefined;
       await admin.disconnect().catch(() => undefined);
+      throw error;
     }
   }
 
@@ -171,6 +181,9 @@ export class KafkaSource extends KafkaSourceCore {
   }
 
   protected async disconnectClient(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.disconnect().catch(() => undefined);
     const consumer = this.consumer;
     if (!consumer) return;
     this.consumer = undefined;

@@ -57,6 +57,7 @@ function toEvent(message: Message<Buffer, Buffer, Buffer, Buffer>, millis: numbe
  */
 export class PlatformaticSource extends KafkaSourceCore {
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private admin: Admin | undefined;
   private stream: Stream | undefined;
   private streamOptions: ConsumeOptions<Buffer, Buffer, Buffer, Buffer> | undefined;
   private lastWatermarks = 0;
@@ -127,12 +128,17 @@ export class PlatformaticSource extends KafkaSourceCore {
     await this.refreshWatermarks();
   }
 
+  /** One admin client for the source's life (see KafkaSource.listTopics), closed on disconnect. */
   protected async listTopics(): Promise<string[]> {
-    const admin = new Admin(this.options);
+    if (this.closed) throw new Error('kafka source closed');
+    this.admin ??= new Admin(this.options);
+    const admin = this.admin;
     try {
       return await admin.listTopics();
-    } finally {
+    } catch (error) {
+      if (this.admin === admin) this.admin = undefined;
       await admin.close().catch(() => undefined);
+      throw error;
     }
   }
 
@@ -360,6 +366,9 @@ export class PlatformaticSource extends KafkaSourceCore {
   }
 
   protected async disconnectClient(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.close().catch(() => undefined);
     const consumer = this.consumer;
     const stream = this.stream;
     this.consumer = undefined;
