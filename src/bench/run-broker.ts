@@ -45,8 +45,8 @@ export interface Workload {
 /**
  * One second of a run. `sent` is what the producer had handed to the broker and `delivered` what
  * the consumer had recorded, read so that delivered ≤ sent (sampling.ts); `confirmed` (the
- * broker's acknowledgements) may trail `delivered`. The last point is after the drain: sent =
- * confirmed = the run's `sent`.
+ * broker's acknowledgements) may trail `delivered`. The last point is after the drain, at the time
+ * the drain ended: sent = confirmed = the run's `sent`.
  */
 export interface SeriesPoint {
   /** Seconds since production started (the warm-up is t < workload.warmupS). */
@@ -276,8 +276,11 @@ export async function runBroker(
       (workload.drainTimeoutS + 30) * 1000,
       `${label} consumer drain`,
     ).finally(() => clearInterval(drainTicker));
+    // The drain's end at its own time (at least a second after the last sample): numbered one past
+    // the last sample, it could take the number of the window's end and show a backlog of 0 there.
+    const drainedAt = Math.round((nowMs() - producerOptions.startMs) / 1000);
     series.push({
-      t: series.length ? series[series.length - 1]!.t + 1 : 0,
+      t: series.length ? Math.max(series[series.length - 1]!.t + 1, drainedAt) : Math.max(0, drainedAt),
       sent: report.sent,
       confirmed: report.sent,
       delivered: result.summary.unique,
