@@ -13,6 +13,7 @@ import { type GroupState, KafkaMembership } from './kafka-membership.ts';
 import type { KafkaMetrics, KafkaSourceView } from './kafka-metrics.ts';
 import { type OffsetToCommit, PartitionBook, type TopicPartition } from './partition-book.ts';
 import { requireTopics } from './preflight.ts';
+import { type TopicAdmin, TopicLister } from './topic-lister.ts';
 import { TopicWatch } from './topic-watch.ts';
 import { topicsToRead } from './topics-to-read.ts';
 
@@ -60,6 +61,11 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
    * reports the same as a crash of its consumer instead (lifecycle 'crashed').
    */
   protected readonly outage: Outage;
+  /** The topic listings' one admin connection. */
+  private readonly topicLister = new TopicLister(
+    () => this.openAdmin(),
+    () => this.lifecycle.closed,
+  );
   /** Notices a deleted topic, which neither client reports (topic-watch.ts). */
   private readonly topicWatch: TopicWatch;
   private redelivery: Redelivery<KafkaEvent> | undefined;
@@ -109,7 +115,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
       config,
       logger,
       topics: () => this.topics,
-      listTopics: () => this.listTopics(),
+      listTopics: () => this.topicLister.list(),
       drop: (gone) => this.readWithout(gone),
       fatal: (error) => this.group.crashed(error, false),
     });
@@ -119,8 +125,8 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
 
   /** Connects, subscribes to {@link topics} (resolved by then) and joins the group; resolves once joined. */
   protected abstract connectAndJoin(): Promise<void>;
-  /** The names of the topics at the brokers. */
-  protected abstract listTopics(): Promise<string[]>;
+  /** An admin client of the binding's library, for the topic listings (see TopicLister). */
+  protected abstract openAdmin(): TopicAdmin;
   /** Commits `offsets` (each the next offset to read) for the group. */
   protected abstract commitOffsets(offsets: OffsetToCommit[]): Promise<void>;
   /** Stops fetching; the member stays in the group until {@link disconnect}. */
@@ -191,11 +197,8 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     const group = `kafka group ${this.config.group}`;
     return this.lifecycle.health(group, (state) => {
       if (state !== 'joined') return { connected: false, detail: `${group}: ${state}` };
-      const outage = this.outage.problem;
-      if (outage) {
-        const seconds = Math.round((Date.now() - outage.since) / 1000);
-        return { connected: false, detail: `${group}: brokers unreachable for ${seconds} s (${outage.message})` };
-      }
+      const outage = this.outage.describe();
+      if (outage) return { connected: false, detail: `${group}: brokers ${outage}` };
       const held = this.group.assignment.size;
       const detail =
         held === 0
@@ -244,7 +247,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
     this.step = 'check the TLS certificates of the brokers';
     await checkBrokerCertificates(this.config);
     this.step = 'connect';
-    this.topics = topicsToRead(this.config, await this.listTopics(), this.deadLetterTopics);
+    this.topics = topicsToRead(this.config, await this.topicLister.list(), this.deadLetterTopics);
     for (const topic of this.topics) this.commits.declare(topic);
     if (!this.lifecycle.closed) await this.connectAndJoin();
   }
@@ -354,6 +357,7 @@ export abstract class KafkaSourceCore implements Source, KafkaEventOwner, KafkaS
   }
 
   private async disconnect(): Promise<void> {
+    await this.topicLister.close();
     const bound = this.config.requestTimeoutMs + this.config.fetch.maxWaitTimeMs;
     await within(this.disconnectClient(), bound, () => `kafka: consumer did not disconnect within ${bound} ms`).catch((error: unknown) =>
       this.logger.warn({ error: errorMessage(error) }, 'kafka consumer disconnect failed'),

@@ -1,4 +1,4 @@
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { AckAudit } from '../../src/audit/ack-audit.ts';
 import type { SluiceError } from '../../src/errors.ts';
@@ -7,6 +7,7 @@ import type { KafkaConfig } from './config.ts';
 import type { KafkaMetrics } from './kafka-metrics.ts';
 import { KafkaEvent } from './kafka-event.ts';
 import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
+import type { TopicAdmin } from './topic-lister.ts';
 
 /** Errors telling a member that its generation is over: it must give its partitions up and rejoin. */
 const REJOIN_TYPES = new Set([
@@ -35,7 +36,6 @@ const TICK = Symbol('tick');
  */
 export class KafkaSource extends KafkaSourceCore {
   private consumer: Consumer | undefined;
-  private admin: Admin | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -79,23 +79,15 @@ export class KafkaSource extends KafkaSourceCore {
     await joined;
   }
 
-  /**
-   * One admin connection for the source's life, not one per listing: the topic watch lists every
-   * few seconds (up to every 10 s by default), and a connection each time was churn the brokers
-   * saw. Dropped after a failure (the next listing connects again) and on disconnect.
-   */
-  protected async listTopics(): Promise<string[]> {
-    if (this.closed) throw new Error('kafka source closed');
-    this.admin ??= this.kafka.admin();
-    const admin = this.admin;
-    try {
-      await admin.connect();
-      return await admin.listTopics();
-    } catch (error) {
-      if (this.admin === admin) this.admin = undefined;
-      await admin.disconnect().catch(() => undefined);
-      throw error;
-    }
+  protected openAdmin(): TopicAdmin {
+    const admin = this.kafka.admin();
+    return {
+      list: async () => {
+        await admin.connect(); // once: a connected admin returns at once
+        return admin.listTopics();
+      },
+      close: () => admin.disconnect(),
+    };
   }
 
   private listen(consumer: Consumer): void {
@@ -181,9 +173,6 @@ export class KafkaSource extends KafkaSourceCore {
   }
 
   protected async disconnectClient(): Promise<void> {
-    const admin = this.admin;
-    this.admin = undefined;
-    await admin?.disconnect().catch(() => undefined);
     const consumer = this.consumer;
     if (!consumer) return;
     this.consumer = undefined;

@@ -5,9 +5,11 @@ import type { SluiceError } from '../../src/errors.ts';
 import { errorMessage } from '../../src/errors.ts';
 import { partitionKey } from './client.ts';
 import { groupInstanceId, type KafkaConfig } from './config.ts';
+import { HeartbeatWatch } from './heartbeat-watch.ts';
 import { KafkaEvent } from './kafka-event.ts';
 import type { KafkaMetrics } from './kafka-metrics.ts';
 import { KafkaSourceCore, type OffsetToCommit, type TopicPartition } from './kafka-source-core.ts';
+import type { TopicAdmin } from './topic-lister.ts';
 import { platformaticError, type platformaticOptions, protocolErrorIds } from './platformatic-client.ts';
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
@@ -57,18 +59,11 @@ function toEvent(message: Message<Buffer, Buffer, Buffer, Buffer>, millis: numbe
  */
 export class PlatformaticSource extends KafkaSourceCore {
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
-  private admin: Admin | undefined;
   private stream: Stream | undefined;
   private streamOptions: ConsumeOptions<Buffer, Buffer, Buffer, Buffer> | undefined;
   private lastWatermarks = 0;
-  /** When a heartbeat was last answered (or the group joined): see {@link tick}. */
-  private lastHeartbeat = Date.now();
-  /** When {@link tick} last ran. */
-  private lastTick = Date.now();
-  /** The last heartbeat was answered after another (not after a join or an outage). */
-  private answeredBefore = false;
-  /** The time between two answered heartbeats in a row (0: none seen yet). */
-  private heartbeatGap = 0;
+  /** The brokers answering, from the client's heartbeat events (health: not ready while not). */
+  private readonly heartbeats: HeartbeatWatch;
 
   constructor(
     private readonly options: Options,
@@ -79,6 +74,7 @@ export class PlatformaticSource extends KafkaSourceCore {
     deadLetterTopics?: (topic: string) => boolean,
   ) {
     super(config, logger.child({ kafkaClient: options.clientId }), metrics, audit, deadLetterTopics);
+    this.heartbeats = new HeartbeatWatch(this.outage, config);
   }
 
   protected async connectAndJoin(): Promise<void> {
@@ -128,24 +124,14 @@ export class PlatformaticSource extends KafkaSourceCore {
     await this.refreshWatermarks();
   }
 
-  /** One admin client for the source's life (see KafkaSource.listTopics), closed on disconnect. */
-  protected async listTopics(): Promise<string[]> {
-    if (this.closed) throw new Error('kafka source closed');
-    this.admin ??= new Admin(this.options);
-    const admin = this.admin;
-    try {
-      return await admin.listTopics();
-    } catch (error) {
-      if (this.admin === admin) this.admin = undefined;
-      await admin.close().catch(() => undefined);
-      throw error;
-    }
+  protected openAdmin(): TopicAdmin {
+    const admin = new Admin(this.options);
+    return { list: () => admin.listTopics(), close: () => admin.close() };
   }
 
   private listen(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): void {
     consumer.on('consumer:group:join', () => {
-      this.lastHeartbeat = Date.now(); // no heartbeats while joining: count from the join
-      this.answeredBefore = false;
+      this.heartbeats.joined();
       if (this.group.firstJoinPending || this.closed) return; // the first join: connectAndJoin goes on
       this.group.joined(this.currentAssignment());
     });
@@ -155,19 +141,8 @@ export class PlatformaticSource extends KafkaSourceCore {
         if (!this.closed) void this.group.revoke('partitions revoked by the group coordinator (consumer protocol)');
       } else void this.group.rebalancing('rebalance noticed by @platformatic/kafka');
     });
-    // The client retries heartbeats and fetches by itself and reports a broker that is gone only
-    // in its heartbeat events: an error (a group error makes it rejoin instead, so each one here is
-    // the coordinator not answering), or no answer at all while it keeps reconnecting (see tick).
-    // The source is not ready until a heartbeat is answered again.
-    consumer.on('consumer:heartbeat:error', ({ error }) => this.outage.failed(`heartbeat failed: ${errorMessage(error)}`));
-    consumer.on('consumer:heartbeat:end', () => {
-      const now = Date.now();
-      // Under KIP-848 the broker sets the interval: the gap between two answers in a row tells it.
-      if (!this.outage.problem && this.answeredBefore) this.heartbeatGap = now - this.lastHeartbeat;
-      this.answeredBefore = true;
-      this.lastHeartbeat = now;
-      this.outage.answered('a heartbeat was answered');
-    });
+    consumer.on('consumer:heartbeat:error', ({ error }) => this.heartbeats.failed(errorMessage(error)));
+    consumer.on('consumer:heartbeat:end', () => this.heartbeats.answered());
     // The client could not rejoin the group: it is out of it for good. Sluice exits non-zero.
     consumer.on('error' as never, (error: unknown) => this.group.crashed(error, false));
   }
@@ -314,17 +289,7 @@ export class PlatformaticSource extends KafkaSourceCore {
   }
 
   protected override tick(): void {
-    // Three heartbeats due and none answered: the brokers are gone even if the client, still
-    // reconnecting, reported no error yet (it did not, for a broker stopped by pid, within 60 s).
-    const now = Date.now();
-    // A late tick means the event loop itself was held (a handler that blocks it, a long GC): no
-    // heartbeat could be sent meanwhile, so the silence counts from now, not as an outage.
-    if (now - this.lastTick > this.config.commitIntervalMs + this.config.heartbeatIntervalMs) this.lastHeartbeat = now;
-    this.lastTick = now;
-    const silentMs = now - this.lastHeartbeat;
-    if (this.lifecycle.state === 'joined' && silentMs > 3 * Math.max(this.config.heartbeatIntervalMs, this.heartbeatGap)) {
-      this.outage.failed(`no heartbeat answered for ${Math.round(silentMs / 1000)} s`);
-    }
+    this.heartbeats.tick(this.lifecycle.state === 'joined');
     this.syncAssignment();
     if (Date.now() - this.lastWatermarks >= Math.max(1_000, this.config.commitIntervalMs)) void this.refreshWatermarks();
   }
@@ -366,9 +331,6 @@ export class PlatformaticSource extends KafkaSourceCore {
   }
 
   protected async disconnectClient(): Promise<void> {
-    const admin = this.admin;
-    this.admin = undefined;
-    await admin?.close().catch(() => undefined);
     const consumer = this.consumer;
     const stream = this.stream;
     this.consumer = undefined;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../../src/errors.ts';
-import { Outage, type OutageProblem } from '../../src/source-kit/index.ts';
+import { Outage } from '../../src/source-kit/index.ts';
 import { withTimeout } from '../../src/util/with-timeout.ts';
 
 /**
@@ -34,9 +34,9 @@ export class Reachability {
     this.outage = new Outage(logger, 'pubsub: the server');
   }
 
-  /** What is wrong, while the last probe failed and nothing arrived since. */
-  get problem(): OutageProblem | undefined {
-    return this.outage.problem;
+  /** `unreachable for 12 s (<first error>)` while the last probe failed and nothing arrived since. */
+  describe(): string | undefined {
+    return this.outage.describe();
   }
 
   start(): void {

@@ -91,11 +91,8 @@ export class StreamWatch {
     if (!this.subscription.isOpen) {
       return `pubsub subscription ${name}: stream closed${this.lastError ? ` (${this.lastError.message})` : ''}, reopening`;
     }
-    const unreachable = this.reachability.problem;
-    if (unreachable) {
-      const seconds = Math.round((Date.now() - unreachable.since) / 1000);
-      return `pubsub subscription ${name}: server unreachable for ${seconds} s (${unreachable.message})`;
-    }
+    const unreachable = this.reachability.describe();
+    if (unreachable) return `pubsub subscription ${name}: server ${unreachable}`;
     const error = this.lastError;
     if (error && error.at > this.lastMessageAt && Date.now() - error.at < ERROR_WINDOW_MS) {
       return `pubsub subscription ${name}: stream error: ${error.message}`;

@@ -280,7 +280,7 @@ export async function runBroker(
     // the last sample, it could take the number of the window's end and show a backlog of 0 there.
     const drainedAt = Math.round((nowMs() - producerOptions.startMs) / 1000);
     series.push({
-      t: series.length ? Math.max(series[series.length - 1]!.t + 1, drainedAt) : Math.max(0, drainedAt),
+      t: Math.max(series.length ? series[series.length - 1]!.t + 1 : 0, drainedAt),
       sent: report.sent,
       confirmed: report.sent,
       delivered: result.summary.unique,

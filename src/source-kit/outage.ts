@@ -28,6 +28,13 @@ export class Outage {
     return this.failure;
   }
 
+  /** For health while the outage lasts: `unreachable for 12 s (<first error>)`; undefined otherwise. */
+  describe(): string | undefined {
+    const failure = this.failure;
+    if (!failure) return undefined;
+    return `unreachable for ${Math.round((Date.now() - failure.since) / 1000)} s (${failure.message})`;
+  }
+
   /** A call failed with `message`: the outage begins now unless it runs already. */
   failed(message: string): void {
     if (this.failure) return;

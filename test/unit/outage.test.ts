@@ -21,8 +21,10 @@ describe('Outage', () => {
     outage.failed('no heartbeat answered for 9 s');
     expect(outage.problem).toMatchObject({ message: 'heartbeat failed: ECONNREFUSED' });
     expect(outage.problem!.since).toBeGreaterThanOrEqual(before);
+    expect(outage.describe()).toBe('unreachable for 0 s (heartbeat failed: ECONNREFUSED)');
     expect(outage.answered('a heartbeat was answered')).toBe(true);
     expect(outage.problem).toBeUndefined();
+    expect(outage.describe()).toBeUndefined();
     expect(lines.map((line) => [line.level, line.msg])).toEqual([
       [40, 'kafka at b:9092 does not answer; not ready until it does'],
       [30, 'kafka at b:9092 is reachable again (a heartbeat was answered)'],
