@@ -31,7 +31,7 @@ export interface ScenarioEntry {
 
 export const SCENARIOS: ScenarioEntry[] = [
   { name: 'sigkill x3', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub', 'pstest'], run: sigkillScenario },
-  { name: 'sigkill resume', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: resumeScenario },
+  { name: 'sigkill resume', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub', 'pstest'], run: resumeScenario },
   { name: 'broker outage', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: outageScenario },
   { name: 'sigterm handoff', brokers: ['kafka', 'kinesis', 'dynamodb', 'pubsub'], run: handoffScenario },
 ];

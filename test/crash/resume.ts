@@ -13,10 +13,12 @@
 // 6 s by default, is the least); a Kinesis worker with a stable leases.workerId takes its own
 // leases back at once, one with a fresh id waits until they expire (leases.durationMs); Pub/Sub
 // delivers to the new subscriber at once (what the killed one held comes back after its ack
-// deadline).
+// deadline): on pstest, that is; the gcloud emulator goes on feeding the killed subscriber's
+// streams, so its row has no bound (test/integration/pubsub/emulator-dead-streams.test.ts).
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ENDPOINTS } from '../../deploy/local/endpoints.ts';
 import { type BrokerRig, kafkaRig, kinesisRig, pubsubRig } from './broker-rig.ts';
 import type { ScenarioSize } from './handoff.ts';
 import { auditOf, count, drain, collectRows, killLeft, Load, Member, sleep, writeMembersConfig } from './members.ts';
@@ -64,12 +66,21 @@ export function resumeCases(size: ScenarioSize = 'quick'): ResumeCase[] {
       notes: 'leases.workerId stable across restarts: its own leases are taken back at once',
     },
     {
-      rig: pubsubRig(),
+      rig: pubsubRig('pubsub (pstest)', ENDPOINTS.pstest),
       // What the killed member held comes back once its leases expire: within 10 s, as in the
       // sigkill rows (the client otherwise stretches them to the 99th percentile of its ack
       // times, which a queue full at the kill made a minute: the drain waited that long).
       settings: { lease: { maxAckDeadlineSeconds: 10 } },
       resumeMsMax: 5_000,
+    },
+    {
+      rig: pubsubRig(),
+      settings: { lease: { maxAckDeadlineSeconds: 10 } },
+      // No bound: the emulator goes on delivering to the killed member's streams, so the new one
+      // may get nothing for seconds (5.3 s in CI, up to 10 s with a bare client):
+      // test/integration/pubsub/emulator-dead-streams.test.ts. The bound is checked on pstest.
+      notes:
+        "known emulator behaviour: it feeds the killed member's streams (emulator-dead-streams.test.ts); the 5 s bound is checked on pstest",
     },
   ];
   if (size === 'full') {
