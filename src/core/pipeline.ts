@@ -93,6 +93,7 @@ export class Pipeline {
       options.pool.size,
       (event, continued) => processor.process(event, continued),
       options.pool.orderByKey,
+      () => processor.settle(),
     );
     const capacity = { events: options.queue.maxEvents, bytes: options.queue.maxBytes };
     this.sink = {

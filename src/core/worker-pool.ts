@@ -27,6 +27,11 @@ export class WorkerPool {
      */
     private readonly process: (event: SourceEvent, continued: boolean) => void | Promise<void>,
     private readonly orderByKey: boolean,
+    /**
+     * Called when a worker's run of synchronous events ends, before it yields: what `process`
+     * deferred for the run (EventProcessor.settle) is done then.
+     */
+    private readonly settle: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -70,6 +75,7 @@ export class WorkerPool {
     for (;;) {
       const event = queue.shift();
       if (event === undefined) {
+        if (continued) this.settle();
         if (queue.isClosed) return;
         continued = false;
         await queue.waitForEvent();

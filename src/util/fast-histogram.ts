@@ -53,6 +53,15 @@ export class FastHistogram {
     return low;
   }
 
+  /** Records `count` observations of `value` at once (sum += value · count): a burst of events that all took about `value`. */
+  observeMany(value: number, count: number): void {
+    if (count <= 0) return;
+    const bucket = this.observe(value);
+    this.counts[bucket]! += count - 1;
+    this.sum += value * (count - 1);
+    this.count += count - 1;
+  }
+
   /** Records `value` of the traced event `traceId` at `timestamp` (epoch seconds), and keeps it as its bucket's exemplar. */
   observeExemplar(value: number, traceId: string, timestamp: number): void {
     const bucket = this.observe(value);
