@@ -55,8 +55,8 @@ export class EventProcessor {
    * {@link settle} observes them: a burst that took no longer than the first bucket (100 µs) puts
    * every event there, as per-event reads would have, with the burst's time as their sum; each
    * event's end-to-end latency is taken at the burst's end (at most 100 µs late, against
-   * timestamps that have whole milliseconds). Only when tracing is off: a traced event has its
-   * own clock reads.
+   * timestamps that have whole milliseconds). Untraced events only: a traced one has its own
+   * clock reads (its span's times).
    */
   private pending = 0;
   private readonly pendingTimestamps = new Float64Array(MAX_BURST);
@@ -71,13 +71,14 @@ export class EventProcessor {
    * synchronous handler then reads the clock once per event instead of twice; where the clock is
    * slow (about 0.4 µs a read on this project's VM, a third of Sluice's own per-event work) that
    * counts. The duration then includes the pool's few tens of ns between the two events, far
-   * below the histogram's first bucket (100 µs). With tracing off such an event goes on the
-   * burst path ({@link processInBurst}), which reads the clock once per burst.
+   * below the histogram's first bucket (100 µs). Such an event, if not traced, goes on the burst
+   * path ({@link processInBurst}), which reads the clock once per burst.
    */
   process(event: SourceEvent, continued = false): void | Promise<void> {
     const tracer = this.tracer;
-    if (continued && tracer === undefined) return this.processInBurst(event);
-    const started = continued ? this.lastFinished : this.pending > 0 ? this.settle() : performance.now();
+    if (continued && (tracer === undefined || !tracer.traced(event))) return this.processInBurst(event);
+    // A burst pending: it ended just now (nothing ran since), and its clock read is this one's start.
+    const started = this.pending > 0 ? this.settle() : continued ? this.lastFinished : performance.now();
     const trace = tracer === undefined ? undefined : tracer.begin(event, started);
     // One shape of context whether tracing is on or off, traced or not: a class of its own for
     // tracing (with a lazy `span`) cost every event about 0.1 µs in bench:tracing's 0 % mode
@@ -111,7 +112,13 @@ export class EventProcessor {
    * handler's synchronous part, and this event's duration leaves it out).
    */
   private processInBurst(event: SourceEvent): void | Promise<void> {
-    const context: HandlerContext = { attempt: 1, broker: this.broker, logger: this.logger, span: undefined };
+    const tracer = this.tracer;
+    const context: HandlerContext = {
+      attempt: 1,
+      broker: this.broker,
+      logger: this.logger,
+      span: tracer === undefined ? undefined : tracer.untracedSpan(event),
+    };
     let result: unknown;
     try {
       result = this.handler(event, context);

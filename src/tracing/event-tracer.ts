@@ -30,6 +30,12 @@ export interface EventTracer {
    */
   begin(event: SourceEvent, at: number): EventTrace | undefined;
   /**
+   * Whether {@link begin} would return a trace for the event (it was sampled in {@link received}):
+   * asked before the handler of an event that may join a burst of untraced ones, which reads the
+   * clock once for many (EventProcessor.settle).
+   */
+  traced(event: SourceEvent): boolean;
+  /**
    * `context.span` of an event that is not traced: a non-recording span carrying the incoming
    * trace context, if any, so a handler can still propagate it; else one shared no-op span.
    * Asked for every untraced event, so it must be cheap: the incoming context is parsed only if

@@ -86,6 +86,10 @@ export class OtelEventTracer implements EventTracer {
     return traced;
   }
 
+  traced(event: SourceEvent): boolean {
+    return event.traceSlot !== undefined;
+  }
+
   untracedSpan(event: SourceEvent): Span {
     return event.headers[TRACEPARENT] === undefined ? NO_SPAN : new IncomingSpan(this.propagator, event.headers);
   }

@@ -202,4 +202,41 @@ describe('event spans', () => {
     expect(exemplars?.map((exemplar) => exemplar.traceId)).toEqual([traceId]);
     expect(trace.getSpan(ROOT_CONTEXT)).toBeUndefined();
   });
+
+  it('time traced events on their own among untraced ones run as a burst: spans cover the handler, every event observed', async () => {
+    // Half the events sampled, a synchronous handler: untraced events join bursts (one clock read
+    // for many, EventProcessor.settle); a traced one ends the burst and has its own clock reads.
+    const spinMs = 2;
+    const spans: string[] = [];
+    const { exporter, broker, pipeline } = tracedPipeline((_event, handlerContext) => {
+      if (handlerContext.span?.isRecording()) {
+        spans.push(handlerContext.span.spanContext().spanId);
+        const until = performance.now() + spinMs;
+        while (performance.now() < until);
+      }
+    }, 0.5);
+    await pipeline.start();
+    await broker.publish(
+      'orders',
+      Array.from({ length: 400 }, (_, n) => ({ key: `k${n % 8}`, payload: Buffer.from(String(n)) })),
+    );
+    await eventually(() => pipeline.stats.processed.success === 400, 10_000, '400 events');
+    await eventually(() => byName(exporter.getFinishedSpans(), 'orders process').length === spans.length, 10_000, 'the spans');
+    await pipeline.stop();
+    expect(spans.length).toBeGreaterThan(100);
+    expect(spans.length).toBeLessThan(300);
+    const { processingSeconds, endToEndSeconds } = pipeline.stats;
+    expect(processingSeconds.count).toBe(400);
+    expect(endToEndSeconds.count).toBe(400);
+    // Only the traced events spun: they are above 1 ms (and a few others at most: a GC pause or a
+    // preempted process makes a no-op slow too), each span at least as long as the spin.
+    let slow = 0;
+    for (let i = 4; i < processingSeconds.counts.length; i++) slow += processingSeconds.counts[i]!;
+    expect(slow).toBeGreaterThanOrEqual(spans.length);
+    expect(slow).toBeLessThanOrEqual(spans.length + 5);
+    for (const span of byName(exporter.getFinishedSpans(), 'orders process')) {
+      const ms = (span.endTime[0] - span.startTime[0]) * 1000 + (span.endTime[1] - span.startTime[1]) / 1e6;
+      expect(ms).toBeGreaterThanOrEqual(spinMs);
+    }
+  });
 });
