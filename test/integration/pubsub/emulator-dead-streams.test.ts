@@ -9,17 +9,12 @@
 // expired, some only after a second deadline. On a loaded machine B got nothing at all for up to
 // 6 s, which is why the crash harness checks Pub/Sub's 5 s resume on pstest (test/crash/resume.ts).
 // Nothing is lost: every message comes back. Recorded runs are in adapters/pubsub/README.md.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { PubSub } from '@google-cloud/pubsub';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PubSubConfig } from '../../../adapters/pubsub/config.ts';
-import { describeWithPubSub, pubsubTestConfig, rawClient, sleep, type PubSubImplementation } from './helpers.ts';
+import { expect, it } from 'vitest';
+import { bareSubscribers } from './bare-subscribers.ts';
+import { describeWithPubSub, sleep, type PubSubImplementation } from './helpers.ts';
 
-const SUBSCRIBER = fileURLToPath(new URL('./bare-subscriber.mjs', import.meta.url));
 /** Events per 100 ms: 300 a second. */
 const PER_TICK = 30;
 /** How long the load goes on after the kill. */
@@ -35,33 +30,7 @@ const MAX_ROUNDS = 3;
 const FEEDS_DEAD_STREAMS: Record<PubSubImplementation, boolean> = { emulator: true, pstest: false };
 
 describeWithPubSub('bare client restarted after a SIGKILL under load', (endpoint, implementation) => {
-  let config: PubSubConfig;
-  let client: PubSub;
-  let dir: string;
-  const children = new Set<ChildProcess>();
-  const topics: string[] = [];
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-pubsub-dead-streams-'));
-    config = pubsubTestConfig(endpoint);
-    client = rawClient(config);
-  });
-
-  afterAll(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-    for (const topic of topics) {
-      await client
-        .subscription(`${topic}-sub`)
-        .delete()
-        .catch(() => undefined);
-      await client
-        .topic(topic)
-        .delete()
-        .catch(() => undefined);
-    }
-    await client?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const bare = bareSubscribers(endpoint, 'sluice-pubsub-dead-streams-');
 
   interface Round {
     /** Published after the kill. */
@@ -77,11 +46,8 @@ describeWithPubSub('bare client restarted after a SIGKILL under load', (endpoint
   }
 
   async function round(index: number): Promise<Round> {
-    const topicName = `${config.topic}-${index}`;
-    topics.push(topicName);
-    const [topic] = await client.createTopic(topicName);
-    await topic.createSubscription(`${topicName}-sub`, { ackDeadlineSeconds: 10 });
-    const publisher = client.topic(topicName, { batching: { maxMessages: 100, maxMilliseconds: 5 } });
+    const topicName = await bare.topic(index, { ackDeadlineSeconds: 10 });
+    const publisher = bare.client.topic(topicName, { batching: { maxMessages: 100, maxMilliseconds: 5 } });
     const publishedAt: number[] = [];
     let stopping = false;
     const load = (async () => {
@@ -98,18 +64,8 @@ describeWithPubSub('bare client restarted after a SIGKILL under load', (endpoint
       }
     })();
     const start = (name: string) => {
-      const out = join(dir, `${topicName}-${name}.txt`);
-      const env = {
-        ...process.env,
-        OUT: out,
-        ENDPOINT: endpoint.emulatorHost,
-        PROJECT: endpoint.projectId,
-        SUB: `${topicName}-sub`,
-        DELAY_MS: '4',
-      };
-      const child = spawn(process.execPath, [SUBSCRIBER], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-      children.add(child);
-      return { child, out };
+      const out = join(bare.dir, `${topicName}-${name}.txt`);
+      return { child: bare.start(topicName, out, { DELAY_MS: '4' }), out };
     };
     const numbers = async (file: string) => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
     try {

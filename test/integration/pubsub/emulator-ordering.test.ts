@@ -12,19 +12,14 @@
 // that records before it acks cannot have acked those, so they were dropped by the emulator.
 // pstest (the Go client's fake, the second implementation here) redelivers them: the same test
 // asserts 0 lost there, and the emulator's loss is asserted so that a fixed emulator is noticed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { PubSub } from '@google-cloud/pubsub';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PubSubConfig } from '../../../adapters/pubsub/config.ts';
+import { expect, it } from 'vitest';
 import { countDeliveries } from '../../crash/deliveries.ts';
 import { processedNumbers } from '../crash-restart.ts';
-import { describeWithPubSub, pubsubTestConfig, rawClient, sleep, type PubSubImplementation } from './helpers.ts';
+import { bareSubscribers } from './bare-subscribers.ts';
+import { describeWithPubSub, sleep, type PubSubImplementation } from './helpers.ts';
 
-const SUBSCRIBER = fileURLToPath(new URL('./bare-subscriber.mjs', import.meta.url));
 const EVENTS = 6_400;
 const KEYS = 64;
 const KILLS = 3;
@@ -35,54 +30,20 @@ const MAX_ROUNDS = 3;
 const LOSES_ORDERED_AFTER_CRASH: Record<PubSubImplementation, boolean> = { emulator: true, pstest: false };
 
 describeWithPubSub('bare client on an ordered subscription across SIGKILLs', (endpoint, implementation) => {
-  let config: PubSubConfig;
-  let client: PubSub;
-  let dir: string;
-  const children = new Set<ChildProcess>();
-  const topics: string[] = [];
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-pubsub-bare-ordered-'));
-    config = pubsubTestConfig(endpoint);
-    client = rawClient(config);
-  });
-
-  afterAll(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-    for (const topic of topics) {
-      await client
-        .subscription(`${topic}-sub`)
-        .delete()
-        .catch(() => undefined);
-      await client
-        .topic(topic)
-        .delete()
-        .catch(() => undefined);
-    }
-    await client?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const bare = bareSubscribers(endpoint, 'sluice-pubsub-bare-ordered-');
 
   /** One round: fresh ordered subscription, publish, KILLS kills, drain. Returns the events never recorded. */
   async function round(index: number): Promise<{ lost: number[]; duplicates: number; violations: number; atLastKill: number }> {
-    const topicName = `${config.topic}-${index}`;
-    topics.push(topicName);
-    const [topic] = await client.createTopic(topicName);
-    await topic.createSubscription(`${topicName}-sub`, { enableMessageOrdering: true, ackDeadlineSeconds: 10 });
-    const publisher = client.topic(topicName, { messageOrdering: true, batching: { maxMessages: 500, maxMilliseconds: 10 } });
+    const topicName = await bare.topic(index, { enableMessageOrdering: true, ackDeadlineSeconds: 10 });
+    const publisher = bare.client.topic(topicName, { messageOrdering: true, batching: { maxMessages: 500, maxMilliseconds: 10 } });
     await Promise.all(
       Array.from({ length: EVENTS }, (_, n) =>
         publisher.publishMessage({ data: Buffer.from(JSON.stringify({ n })), orderingKey: `key-${n % KEYS}` }),
       ),
     );
-    const out = join(dir, `${topicName}.txt`);
+    const out = join(bare.dir, `${topicName}.txt`);
     await writeFile(out, '');
-    const env = { ...process.env, OUT: out, ENDPOINT: endpoint.emulatorHost, PROJECT: endpoint.projectId, SUB: `${topicName}-sub` };
-    const start = () => {
-      const child = spawn(process.execPath, [SUBSCRIBER], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-      children.add(child);
-      return child;
-    };
+    const start = () => bare.start(topicName, out);
     const distinct = async () => new Set(await processedNumbers(out)).size;
     for (let kill = 0; kill < KILLS; kill++) {
       const child = start();
