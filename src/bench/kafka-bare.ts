@@ -67,8 +67,21 @@ export interface ClientComparison {
   sluice: Rate;
   /** Best Sluice rate / best bare rate of the same library. */
   ratio: number;
+  /**
+   * The median over rounds of Sluice's rate / the bare rate of the same library in the same round:
+   * the two met the same neighbours and the same broker state, so this is the steadier estimate
+   * where best-of-N picks whichever contender had the luckiest round.
+   */
+  pairedRatio: number;
   /** Least bare CPU per event / least Sluice CPU per event: the rate ratio where the CPU is the limit. */
   cpuRatio: number;
+}
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Best rate and least CPU per event of each contender, the ratios per library, as a table and JSON. */
@@ -89,10 +102,13 @@ export function summarizeContenders(contenders: readonly Contender[], results: R
   for (const client of new Set(contenders.map((c) => c.client))) {
     const bare = best.get(`bare ${client}`)!;
     const sluice = best.get(`Sluice ${client}`)!;
+    const bareRounds = results.get(`bare ${client}`) ?? [];
+    const perRound = (results.get(`Sluice ${client}`) ?? []).map((r, i) => r.eventsPerSecond / bareRounds[i]!.eventsPerSecond);
     byClient[client] = {
       bare,
       sluice,
       ratio: Number((sluice.eventsPerSecond / bare.eventsPerSecond).toFixed(3)),
+      pairedRatio: Number(median(perRound).toFixed(3)),
       cpuRatio: Number((bare.cpuUsPerEvent / sluice.cpuUsPerEvent).toFixed(3)),
     };
   }
@@ -104,12 +120,13 @@ export function summarizeContenders(contenders: readonly Contender[], results: R
       num(rate.eventsPerSecond),
       rate.cpuUsPerEvent.toFixed(2),
       c.sluice ? comparison.ratio.toFixed(3) : '',
+      c.sluice ? comparison.pairedRatio.toFixed(3) : '',
       c.sluice ? comparison.cpuRatio.toFixed(3) : '',
       (results.get(c.name) ?? []).map((r) => num(r.eventsPerSecond)).join(' / '),
     ];
   });
   return {
-    table: table(['contender', 'best rate/s', 'CPU µs/event', 'Sluice/bare rate', 'Sluice/bare CPU', 'rounds'], rows),
+    table: table(['contender', 'best rate/s', 'CPU µs/event', 'Sluice/bare rate', 'paired, median', 'Sluice/bare CPU', 'rounds'], rows),
     byClient,
     json: Object.fromEntries(
       contenders.map((c) => [
