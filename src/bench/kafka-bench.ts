@@ -250,7 +250,8 @@ async function isolated(contender: Contender, topic: string): Promise<Contender 
       ...['--brokers', args.brokers!, '--clients', args.clients!, ...args.set!.flatMap((assignment) => ['--set', assignment])],
     ],
     // The child's logs (Sluice's summary line) go to stderr: stdout's last line is the bench's JSON.
-    { execArgv: [...childExecArgv(), '--expose-gc'], stdio: ['ignore', 2, 2, 'ipc'] },
+    // With this process's flags (heap sizes, --cpu-prof), so that all contenders run alike.
+    { execArgv: [...new Set([...process.execArgv, ...childExecArgv(), '--expose-gc'])], stdio: ['ignore', 2, 2, 'ipc'] },
   );
   await expectMessage(child, 'ready', 60_000, `bench: ${contender.name}`);
   return {
