@@ -27,7 +27,7 @@
  * --contenders bare,sluice,run picks who runs; --seconds 0 skips the latency phase.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { OutgoingEvent } from '../broker/contract.ts';
@@ -49,8 +49,7 @@ import {
 import { type Contender, KAFKA_CLIENTS, type KafkaSection, kafkaContenders, parseClients, summarizeContenders } from './kafka-bare.ts';
 import { LatencySplit, ms, publishAtRate, readStamp } from './open-loop.ts';
 import { childExecArgv } from '../util/runtime.ts';
-import { errorMessage } from '../errors.ts';
-import { expectMessage } from './children.ts';
+import { contenderInChild, serveContender } from './kafka-contender-process.ts';
 import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -234,57 +233,19 @@ function allContenders(cfg: KafkaBench, topic: string): Contender[] {
   );
 }
 
-/**
- * A contender in a child process of its own, which lives for all rounds (as a consumer process
- * lives) and drains once per `run`. In one process the contenders share the libraries' code,
- * and V8 optimizes it for all of them at once: after Sluice had run on kafkajs, the bare kafkajs
- * reader spent 3.2 µs of CPU an event where its first round, before any Sluice, spent 1.95
- * (same backlog, same machine, minutes apart), and which contender paid for the other's
- * garbage depended on the order. Alone, each is measured as it runs in production.
- */
-async function isolated(contender: Contender, topic: string): Promise<Contender & { stop(): void }> {
-  const child = fork(
-    fileURLToPath(import.meta.url),
-    [
-      ...['--contender', contender.name, '--run', run, '--topic', topic, '--events', String(EVENTS)],
-      ...['--brokers', args.brokers!, '--clients', args.clients!, ...args.set!.flatMap((assignment) => ['--set', assignment])],
-    ],
-    // The child's logs (Sluice's summary line) go to stderr: stdout's last line is the bench's JSON.
-    // With this process's flags (heap sizes, --cpu-prof), so that all contenders run alike.
-    { execArgv: [...new Set([...process.execArgv, ...childExecArgv(), '--expose-gc'])], stdio: ['ignore', 2, 2, 'ipc'] },
-  );
-  await expectMessage(child, 'ready', 60_000, `bench: ${contender.name}`);
-  return {
-    ...contender,
-    run: async (round) => {
-      const answer = expectMessage<{ type: 'result'; result: Rate & { commits?: number } }>(
-        child,
-        'result',
-        900_000,
-        `bench: ${contender.name}`,
-      );
-      child.send({ round });
-      return (await answer).result;
-    },
-    stop: () => {
-      if (child.connected) child.disconnect();
-    },
-  };
+/** A contender in a child process of its own (kafka-contender-process.ts), reading `topic`. */
+function isolated(contender: Contender, topic: string): Promise<Contender & { stop(): void }> {
+  return contenderInChild(contender, fileURLToPath(import.meta.url), [
+    ...['--contender', contender.name, '--run', run, '--topic', topic, '--events', String(EVENTS)],
+    ...['--brokers', args.brokers!, '--clients', args.clients!, ...args.set!.flatMap((assignment) => ['--set', assignment])],
+  ]);
 }
 
-/** The child side of {@link isolated}: drains when told, with the garbage of the last drain collected first. */
+/** The child side of {@link isolated}. */
 async function contenderChild(name: string, topic: string): Promise<number> {
   const contender = allContenders(config(topic, `bench-${run}`), topic).find((c) => c.name === name);
   if (!contender) throw new Error(`bench: no contender ${name}`);
-  process.on('message', (message: { round: number }) => {
-    globalThis.gc?.();
-    contender.run(message.round).then(
-      (result) => process.send!({ type: 'result', result }),
-      (error: unknown) => process.send!({ type: 'error', message: errorMessage(error) }),
-    );
-  });
-  process.send!({ type: 'ready' });
-  await new Promise<void>((resolve) => process.once('disconnect', () => resolve()));
+  await serveContender(contender);
   return 0;
 }
 
@@ -295,7 +256,7 @@ async function main(): Promise<number> {
   const cfg = config(topic, `bench-${run}`);
   const { adapter: adminAdapter } = await benchAdapter('kafka', cfg);
   const admin = adminAdapter.createAdmin();
-  let stopChildren: () => void = () => undefined;
+  let children: (Contender & { stop(): void })[] = [];
   if (!args.topic) await admin.createDestination(topic, { partitions: PARTITIONS });
   try {
     say(
@@ -315,10 +276,7 @@ async function main(): Promise<number> {
         .map((n) => n.toFixed(2))
         .join(' ');
     const wanted = allContenders(cfg, topic).filter((c) => CONTENDERS.has(c.sluice ? 'sluice' : 'bare'));
-    const children = args['in-process'] ? [] : await Promise.all(wanted.map((c) => isolated(c, topic)));
-    stopChildren = () => {
-      for (const child of children) child.stop();
-    };
+    if (!args['in-process']) children = await Promise.all(wanted.map((c) => isolated(c, topic)));
     const contenders: Contender[] = args['in-process'] ? wanted : children;
     say(args['in-process'] ? 'contenders: all in this process (--in-process)' : 'contenders: each in a process of its own, for all rounds');
     const results = new Map(contenders.map((c) => [c.name, [] as Rate[]]));
@@ -414,7 +372,7 @@ async function main(): Promise<number> {
     );
     return 0;
   } finally {
-    stopChildren();
+    for (const child of children) child.stop();
     if (!args.keep && !args.topic) await admin.deleteDestination(topic).catch(() => undefined);
     await admin.close();
   }
