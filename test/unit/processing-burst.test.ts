@@ -2,9 +2,10 @@
 // event (EventProcessor.settle). What users rely on must not change with it: every processed event
 // is in both histograms by the time anything else runs, quick events land in the first bucket,
 // and a slow event among quick ones is counted as one slow observation, as per-event reads count it.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBroker } from '../../adapters/memory/memory-broker.ts';
 import type { Pipeline } from '../../src/core/pipeline.ts';
+import type { Handler } from '../../src/handler/handler.ts';
 import { DURATION_BUCKETS, type FastHistogram } from '../../src/util/fast-histogram.ts';
 import { eventually, memoryPipeline, numbered, seqOf } from './helpers.ts';
 
@@ -21,63 +22,63 @@ function spin(ms: number): void {
   while (performance.now() < until);
 }
 
-async function drained(pipeline: Pipeline, events: number): Promise<void> {
+/** Pipelines {@link drain} started, stopped after each test (their stats are read while they run). */
+const running: Pipeline[] = [];
+afterEach(async () => {
+  for (const pipeline of running.splice(0)) await pipeline.stop();
+});
+
+/**
+ * `events` numbered events through a memory pipeline with `handler`; its stats as soon as the last
+ * was processed, before anything (a stop) could settle them.
+ */
+async function drain(events: number, handler: Handler, options: Parameters<typeof memoryPipeline>[2] = {}) {
+  const broker = new MemoryBroker();
+  await broker.publish('events', numbered(events));
+  const { pipeline } = memoryPipeline(broker, handler, options);
+  running.push(pipeline);
+  await pipeline.start();
   await eventually(() => pipeline.stats.processed.success === events, 20_000, `${events} events processed`);
+  return pipeline.stats;
 }
 
 describe('processing bursts (one clock read for many quick synchronous events)', () => {
   it('observes every event of a quick synchronous backlog once in each histogram, before the pool waits again', async () => {
-    const broker = new MemoryBroker();
-    await broker.publish('events', numbered(5_000));
-    const { pipeline } = memoryPipeline(broker, () => undefined, { queue: { maxEvents: 2_000, maxBytes: 1 << 24, policy: 'block' } });
-    await pipeline.start();
-    await drained(pipeline, 5_000);
+    const { processingSeconds, endToEndSeconds } = await drain(5_000, () => undefined, {
+      queue: { maxEvents: 2_000, maxBytes: 1 << 24, policy: 'block' },
+    });
     // Counted on the event that made `success` reach 5,000: the pool settled before yielding.
-    const { processingSeconds, endToEndSeconds } = pipeline.stats;
     expect(processingSeconds.count).toBe(5_000);
     expect(endToEndSeconds.count).toBe(5_000);
     // A no-op takes far less than 100 µs: (nearly) all in the first bucket, the sum well under it.
     expect(above(processingSeconds, 0.0001)).toBeLessThan(50);
     expect(processingSeconds.sum / processingSeconds.count).toBeLessThan(0.0001);
-    await pipeline.stop();
   });
 
   it('counts a slow event among quick ones as one slow observation', async () => {
-    const broker = new MemoryBroker();
-    await broker.publish('events', numbered(2_000));
     const slow = new Set([700, 1_400]);
-    const { pipeline } = memoryPipeline(broker, (event) => {
+    const { processingSeconds } = await drain(2_000, (event) => {
       if (slow.has(seqOf(event.payload))) spin(3);
     });
-    await pipeline.start();
-    await drained(pipeline, 2_000);
-    const { processingSeconds } = pipeline.stats;
     expect(processingSeconds.count).toBe(2_000);
     // Each 3 ms event is one observation above 2.5 ms; the quick ones around it are not dragged up.
     expect(above(processingSeconds, 0.0025)).toBe(2);
     expect(above(processingSeconds, 0.001)).toBeLessThanOrEqual(2 + 5);
     expect(processingSeconds.sum).toBeGreaterThanOrEqual(0.006);
-    await pipeline.stop();
   });
 
   it('times a handler that turns asynchronous after a run of synchronous ones from the burst end', async () => {
-    const broker = new MemoryBroker();
-    await broker.publish('events', numbered(1_000));
-    const { pipeline } = memoryPipeline(
-      broker,
+    const { processingSeconds, endToEndSeconds } = await drain(
+      1_000,
       (event) => {
         // Every 100th event waits 20 ms without blocking: its duration is its own, ≥ 20 ms.
         if (seqOf(event.payload) % 100 === 0) return new Promise((resolve) => setTimeout(resolve, 20));
       },
       { pool: { size: 1, orderByKey: false } },
     );
-    await pipeline.start();
-    await drained(pipeline, 1_000);
-    const { processingSeconds, endToEndSeconds } = pipeline.stats;
     expect(processingSeconds.count).toBe(1_000);
     expect(endToEndSeconds.count).toBe(1_000);
     expect(above(processingSeconds, 0.01)).toBe(10);
     expect(above(processingSeconds, 0.001)).toBeLessThanOrEqual(10 + 5);
-    await pipeline.stop();
   });
 });
