@@ -7,6 +7,7 @@
 import { bareRate } from './bench-adapters.ts';
 import type { Rate } from './bench-support.ts';
 import { num, table } from './table.ts';
+import { median } from '../util/median.ts';
 
 /** The `broker.kafka` section both contenders read with (`client` and `group` set per run). */
 export type KafkaSection = Record<string, unknown> & { readonly brokers: readonly string[] };
@@ -75,13 +76,6 @@ export interface ClientComparison {
   pairedRatio: number;
   /** Least bare CPU per event / least Sluice CPU per event: the rate ratio where the CPU is the limit. */
   cpuRatio: number;
-}
-
-/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Best rate and least CPU per event of each contender, the ratios per library, as a table and JSON. */

@@ -30,6 +30,7 @@ import type { ToolingAdapter } from '../broker/tooling.ts';
 import { benchAdapter, startBareReader } from './bench-adapters.ts';
 import { fmt, runConfigFor, runId, say, sleep, startSluiceAsRun, waitUntil } from './bench-support.ts';
 import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
+import { median } from '../util/median.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,7 +58,6 @@ interface KinesisBench {
   application: string;
   consumer: { pollIntervalMs: number };
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** The `broker.kinesis` section of a config, as a user would write it. */
 function section(stream: string, application: string, checkpoints: string): Record<string, unknown> {

@@ -17,6 +17,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { say } from './bench-support.ts';
 import { table } from './table.ts';
+import { median } from '../util/median.ts';
 
 const { values: args } = parseArgs({
   options: { rounds: { type: 'string', default: '5' }, node: { type: 'string', multiple: true, default: [] } },
@@ -77,7 +78,6 @@ async function run(v: Variant): Promise<{ ms: number; rssMB: number }> {
   return { ms, rssMB: rssKb / 1024 };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const samples = new Map(
   variants.map((v) => [v.name, { checkMs: [] as number[], checkMB: [] as number[], runMs: [] as number[], runMB: [] as number[] }]),
 );

@@ -25,6 +25,7 @@ import { loadEventTracer } from '../tracing/load.ts';
 import { say } from './bench-support.ts';
 import { drain, lastingPipeline, memoryBroker } from './core-bench.ts';
 import { table } from './table.ts';
+import { median } from '../util/median.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -80,8 +81,6 @@ function sinkBytes(child: ChildProcess): Promise<number> {
     child.send('bytes');
   });
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main(): Promise<void> {
   const logger = pino({ level: 'error' });

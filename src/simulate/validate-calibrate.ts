@@ -34,6 +34,7 @@ import { runScenario } from './scenario.ts';
 import { parseServiceTime } from './service-time.ts';
 import { TIMESTAMP_TRUNCATION_MS } from './validate-scenarios.ts';
 import { parseWorkload } from './workload.ts';
+import { median } from '../util/median.ts';
 
 export interface LoopCalibration {
   broker: string;
@@ -186,12 +187,6 @@ async function fitLatency(pathMs: number, rate: number, seconds: Timing, costs: 
   return Math.sqrt(low * high);
 }
 
-/** The median of a list (0 when empty). */
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-};
-
 export async function calibrateLoop(broker: string, seconds: Timing): Promise<LoopCalibration> {
   const rate = RATES[broker] ?? 1000;
   const profileFile = (name: string) => join(tmpdir(), `sluice-fetch-profile-${process.pid}-${name}.json`);
@@ -227,9 +222,9 @@ export async function calibrateLoop(broker: string, seconds: Timing): Promise<Lo
   if (profiled.fetches > 0 && profiledLarge.fetches > 0) {
     // The fetches kafkajs really sent in each run (profiled).
     cost = splitLoopCost(samples[0], samples[1]);
-    const pathMs = Math.max(0, median(profiled.startDelaysMs) - TIMESTAMP_TRUNCATION_MS);
-    const latencyMs =
-      profiled.startDelaysMs.length > 0 ? await fitLatency(pathMs, rate, seconds, costParams(cost, shareBefore)) : undefined;
+    const delays = profiled.startDelaysMs;
+    const pathMs = delays.length > 0 ? Math.max(0, median(delays) - TIMESTAMP_TRUNCATION_MS) : 0;
+    const latencyMs = delays.length > 0 ? await fitLatency(pathMs, rate, seconds, costParams(cost, shareBefore)) : undefined;
     return { ...result, ...perEventFetch(cost), split: samples, fetchShareBefore: shareBefore, fetchProfile: profile, latencyMs, pathMs };
   }
   // Not profiled: the fetch counts the model makes itself, which depend on the costs (a longer
