@@ -9,7 +9,7 @@
  */
 import { fork } from 'node:child_process';
 import { errorMessage } from '../errors.ts';
-import { childExecArgv } from '../util/runtime.ts';
+import { inheritedExecArgv } from '../util/runtime.ts';
 import type { Rate } from './bench-support.ts';
 import { expectMessage } from './children.ts';
 import type { Contender } from './kafka-bare.ts';
@@ -19,7 +19,7 @@ export async function contenderInChild(contender: Contender, module: string, arg
   const child = fork(module, args, {
     // With this process's flags (heap sizes, --cpu-prof), so that all contenders run alike. The
     // child's logs (Sluice's summary line) go to stderr: stdout's last line is the bench's JSON.
-    execArgv: [...new Set([...process.execArgv, ...childExecArgv(), '--expose-gc'])],
+    execArgv: inheritedExecArgv(['--expose-gc']),
     stdio: ['ignore', 2, 2, 'ipc'],
   });
   await expectMessage(child, 'ready', 60_000, `bench: ${contender.name}`);
