@@ -27,11 +27,10 @@
  * --contenders bare,sluice,run picks who runs; --seconds 0 skips the latency phase.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { OutgoingEvent } from '../broker/contract.ts';
-import type { BrokerAdmin, ToolingAdapter } from '../broker/tooling.ts';
+import type { OutgoingEvent, SourceEvent } from '../broker/contract.ts';
+import type { ToolingAdapter } from '../broker/tooling.ts';
 import { benchAdapter } from './bench-adapters.ts';
 import {
   EventCounter,
@@ -47,8 +46,7 @@ import {
   waitUntil,
 } from './bench-support.ts';
 import { type Contender, KAFKA_CLIENTS, type KafkaSection, kafkaContenders, parseClients, summarizeContenders } from './kafka-bare.ts';
-import { LatencySplit, ms, publishAtRate, readStamp } from './open-loop.ts';
-import { childExecArgv } from '../util/runtime.ts';
+import { latencyAtRate, produceAtRate } from './kafka-latency.ts';
 import { contenderInChild, serveContender } from './kafka-contender-process.ts';
 import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
@@ -71,7 +69,7 @@ const { values: args } = parseArgs({
     contenders: { type: 'string', default: 'bare,sluice,run' },
     // A config key for both Sluice contenders, e.g. --set queue.maxEvents=1000 (repeatable): experiments only.
     set: { type: 'string', multiple: true, default: [] },
-    // Internal: the fixed-rate producer runs in a child process of its own (see latencyAtRate).
+    // Internal: the fixed-rate producer runs in a child process of its own (kafka-latency.ts).
     'produce-to': { type: 'string' },
     origin: { type: 'string' },
     // Internal: one contender in a process of its own (see isolated), driven round by round, and the parent's run id.
@@ -148,82 +146,20 @@ function sluiceRunOutside(cfg: KafkaBench, topic: string, round: string): Promis
   return sluiceRunFromOutside(sluiceRunConfig(cfg, topic, `bench-run-${run}-${round}`), EVENTS);
 }
 
-/** Open-loop producer at `RATE` for `SECONDS` while Sluice consumes; latency from intended send time. */
-async function latencyAtRate(cfg: KafkaBench, admin: BrokerAdmin) {
-  const topic = `bench-latency-${run}`;
-  await admin.createDestination(topic, { partitions: PARTITIONS });
-  const split = new LatencySplit();
-  const total = RATE * SECONDS;
-  const warmup = RATE * 2; // the first two seconds are not measured
-  let handled = 0;
-  const sluice = await startSluiceAsRun(sluiceRunConfig(cfg, topic, `bench-latency-${run}`), (event) => {
-    const { intended, seq } = readStamp(event.payload);
-    // The record's timestamp (set by the producer when it sends, ms) splits the path in two.
-    if (seq >= warmup) split.record(intended, event.timestamp);
-    handled++;
-  });
-
-  // The producer runs in a process of its own, so that it neither slows Sluice down nor is held
-  // up by it: both would distort the latency.
-  const origin = performance.timeOrigin + performance.now() + 500;
-  const child = spawn(
-    process.execPath,
-    [
-      ...childExecArgv(),
-      fileURLToPath(import.meta.url),
-      '--produce-to',
-      topic,
-      '--origin',
-      String(origin),
-      '--rate',
-      String(RATE),
-      '--seconds',
-      String(SECONDS),
-      '--payload',
-      String(PAYLOAD),
-      '--brokers',
-      args.brokers!,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`bench: the producer process exited with ${code}`);
-  const { achievedRate } = JSON.parse(output.trim().split('\n').pop()!) as { achievedRate: number };
-  await waitUntil('Sluice to process the fixed-rate stream', () => handled >= total, 120_000);
-  await sluice.stop();
-  await admin.deleteDestination(topic).catch(() => undefined);
-  const { total: histogram, producer: producerSide, consumer: consumerSide } = split;
+/** The latency phase's settings (kafka-latency.ts): the fixed-rate stream and where it goes. */
+function latencyRun(cfg: KafkaBench) {
   return {
+    brokers: args.brokers!,
     rate: RATE,
-    achievedRate,
-    events: total - warmup,
-    p50Ms: ms(histogram.getValueAtPercentile(50)),
-    p99Ms: ms(histogram.getValueAtPercentile(99)),
-    p999Ms: ms(histogram.getValueAtPercentile(99.9)),
-    maxMs: ms(histogram.maxValue),
-    /** Intended send → record timestamp (the producer's share: batching, acks). */
-    producerP50Ms: ms(producerSide.getValueAtPercentile(50)),
-    producerP99Ms: ms(producerSide.getValueAtPercentile(99)),
-    /** Record timestamp → end of the handler (the consumer's share: fetch, queue, pool). */
-    consumerP50Ms: ms(consumerSide.getValueAtPercentile(50)),
-    consumerP99Ms: ms(consumerSide.getValueAtPercentile(99)),
+    seconds: SECONDS,
+    payloadBytes: PAYLOAD,
+    partitions: PARTITIONS,
+    run,
+    benchModule: fileURLToPath(import.meta.url),
+    startSluice: (topic: string, handle: (event: SourceEvent) => void) =>
+      startSluiceAsRun(sluiceRunConfig(cfg, topic, `bench-latency-${run}`), handle),
+    publisherFor: async (topic: string) => (await benchAdapter('kafka', config(topic, 'unused'))).adapter.createPublisher(),
   };
-}
-
-/** Child process: publishes RATE events/s for SECONDS from `origin`, each stamped with its intended send time. */
-async function produceAtRate(topic: string, origin: number): Promise<number> {
-  const { adapter } = await benchAdapter('kafka', config(topic, 'unused'));
-  const publisher = adapter.createPublisher();
-  await publisher.connect();
-  const loop = { rate: RATE, seconds: SECONDS, payloadBytes: PAYLOAD, origin, key: (seq: number) => `key-${seq % 1000}`, awaitEach: true };
-  const { achievedRate } = await publishAtRate(publisher, topic, loop);
-  await publisher.close();
-  process.stdout.write(`${JSON.stringify({ achievedRate })}\n`);
-  return 0;
 }
 
 /** Every contender of `--clients` (bare and Sluice per library), reading `topic`. */
@@ -250,7 +186,7 @@ async function contenderChild(name: string, topic: string): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  if (args['produce-to']) return produceAtRate(args['produce-to'], Number(args.origin));
+  if (args['produce-to']) return produceAtRate(latencyRun(config(args['produce-to'], 'unused')), args['produce-to'], Number(args.origin));
   if (args.contender) return contenderChild(args.contender, args.topic!);
   const topic = args.topic ?? `bench-backlog-${run}`;
   const cfg = config(topic, `bench-${run}`);
@@ -332,7 +268,7 @@ async function main(): Promise<number> {
           ];
         }),
     );
-    const latency = SECONDS > 0 ? await latencyAtRate(cfg, admin) : undefined;
+    const latency = SECONDS > 0 ? await latencyAtRate(latencyRun(cfg), admin) : undefined;
     if (latency) {
       say(
         `end-to-end at ${fmt(RATE)} events/s (achieved ${fmt(latency.achievedRate)}/s, ${fmt(latency.events)} measured): p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, p99.9 ${latency.p999Ms} ms, max ${latency.maxMs} ms`,
