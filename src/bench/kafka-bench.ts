@@ -47,7 +47,7 @@ import {
 } from './bench-support.ts';
 import { type Contender, KAFKA_CLIENTS, type KafkaSection, kafkaContenders, parseClients, summarizeContenders } from './kafka-bare.ts';
 import { latencyAtRate, produceAtRate } from './kafka-latency.ts';
-import { contenderInChild, serveContender } from './kafka-contender-process.ts';
+import { type ChildContender, contenderInChild, serveContender } from './kafka-contender-process.ts';
 import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -77,6 +77,8 @@ const { values: args } = parseArgs({
     run: { type: 'string' },
     // All contenders in this one process, as before they had one each (to see what sharing costs).
     'in-process': { type: 'boolean', default: false },
+    // Each drain in a process of its own, started just before it and stopped after it (see freshEachRound).
+    fresh: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -85,6 +87,7 @@ if (args.help) {
   [--contenders bare,sluice,run] [--rate 10000] [--seconds 20 (0: no latency phase)] [--brokers 127.0.0.1:9092]
   [--keep (leave the backlog topic)] [--topic <backlog left by --keep; same --events>] [--set key=value (Sluice only, repeatable)]
   [--in-process (all contenders in this process, as before each had one of its own)]
+  [--fresh (each drain in a process started for it: every contender with the same history before each drain)]
 `);
   process.exit(0);
 }
@@ -170,11 +173,32 @@ function allContenders(cfg: KafkaBench, topic: string): Contender[] {
 }
 
 /** A contender in a child process of its own (kafka-contender-process.ts), reading `topic`. */
-function isolated(contender: Contender, topic: string): Promise<Contender & { stop(): void }> {
+function isolated(contender: Contender, topic: string): Promise<ChildContender> {
   return contenderInChild(contender, fileURLToPath(import.meta.url), [
     ...['--contender', contender.name, '--run', run, '--topic', topic, '--events', String(EVENTS)],
     ...['--brokers', args.brokers!, '--clients', args.clients!, ...args.set!.flatMap((assignment) => ['--set', assignment])],
   ]);
+}
+
+/**
+ * `--fresh`: each drain of `contender` in a child process started just before it, which drains at
+ * once and is stopped (and has exited) before the next contender starts. With the default children,
+ * which live for all rounds, each child keeps the GC regime it lands in during its first drain, and
+ * which regime that is follows its place in the first round (README, *Each contender in a process
+ * of its own*): here every contender has the same history before every drain.
+ */
+function freshEachRound(contender: Contender, topic: string): Contender {
+  return {
+    ...contender,
+    run: async (round) => {
+      const child = await isolated(contender, topic);
+      try {
+        return await child.run(round);
+      } finally {
+        await child.stop();
+      }
+    },
+  };
 }
 
 /** The child side of {@link isolated}. */
@@ -192,7 +216,7 @@ async function main(): Promise<number> {
   const cfg = config(topic, `bench-${run}`);
   const { adapter: adminAdapter } = await benchAdapter('kafka', cfg);
   const admin = adminAdapter.createAdmin();
-  let children: (Contender & { stop(): void })[] = [];
+  let children: ChildContender[] = [];
   if (!args.topic) await admin.createDestination(topic, { partitions: PARTITIONS });
   try {
     say(
@@ -212,9 +236,15 @@ async function main(): Promise<number> {
         .map((n) => n.toFixed(2))
         .join(' ');
     const wanted = allContenders(cfg, topic).filter((c) => CONTENDERS.has(c.sluice ? 'sluice' : 'bare'));
-    if (!args['in-process']) children = await Promise.all(wanted.map((c) => isolated(c, topic)));
-    const contenders: Contender[] = args['in-process'] ? wanted : children;
-    say(args['in-process'] ? 'contenders: all in this process (--in-process)' : 'contenders: each in a process of its own, for all rounds');
+    if (!args['in-process'] && !args.fresh) children = await Promise.all(wanted.map((c) => isolated(c, topic)));
+    const contenders: Contender[] = args['in-process'] ? wanted : args.fresh ? wanted.map((c) => freshEachRound(c, topic)) : children;
+    say(
+      args['in-process']
+        ? 'contenders: all in this process (--in-process)'
+        : args.fresh
+          ? 'contenders: each drain in a process started for it (--fresh)'
+          : 'contenders: each in a process of its own, for all rounds',
+    );
     const results = new Map(contenders.map((c) => [c.name, [] as Rate[]]));
     const outsideRuns = new Map(CLIENTS.map((client) => [client, [] as OutsideRate[]]));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -308,7 +338,8 @@ async function main(): Promise<number> {
     );
     return 0;
   } finally {
-    for (const child of children) child.stop();
+    // The children exit once let go; a child that does not within 10 s is not waited for.
+    await Promise.race([Promise.all(children.map((child) => child.stop())), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     if (!args.keep && !args.topic) await admin.deleteDestination(topic).catch(() => undefined);
     await admin.close();
   }

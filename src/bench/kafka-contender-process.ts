@@ -15,7 +15,7 @@ import { expectMessage } from './children.ts';
 import type { Contender } from './kafka-bare.ts';
 
 /** `contender`, run by a child process of `module` started with `args` (which make it {@link serveContender} the same contender). */
-export async function contenderInChild(contender: Contender, module: string, args: string[]): Promise<Contender & { stop(): void }> {
+export async function contenderInChild(contender: Contender, module: string, args: string[]): Promise<ChildContender> {
   const child = fork(module, args, {
     // With this process's flags (heap sizes, --cpu-prof), so that all contenders run alike. The
     // child's logs (Sluice's summary line) go to stderr: stdout's last line is the bench's JSON.
@@ -36,10 +36,18 @@ export async function contenderInChild(contender: Contender, module: string, arg
       return (await answer).result;
     },
     stop: () => {
+      const exited =
+        child.exitCode !== null || child.signalCode !== null
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => child.once('exit', () => resolve()));
       if (child.connected) child.disconnect();
+      return exited;
     },
   };
 }
+
+/** A contender served by a child process; `stop` lets the child go and resolves once it has exited. */
+export type ChildContender = Contender & { stop(): Promise<void> };
 
 /** The child's side: drains when told, with the garbage of the last drain collected first; returns once the parent lets go. */
 export async function serveContender(contender: Contender): Promise<void> {
