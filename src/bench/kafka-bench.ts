@@ -47,7 +47,7 @@ import {
 } from './bench-support.ts';
 import { type Contender, KAFKA_CLIENTS, type KafkaSection, kafkaContenders, parseClients, summarizeContenders } from './kafka-bare.ts';
 import { latencyAtRate, produceAtRate } from './kafka-latency.ts';
-import { type ChildContender, contenderInChild, serveContender } from './kafka-contender-process.ts';
+import { type ChildContender, childPerRun, contenderInChild, serveContender } from './kafka-contender-process.ts';
 import { flagOrExit, parseDuration, parseSize } from '../cli/units.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -77,7 +77,7 @@ const { values: args } = parseArgs({
     run: { type: 'string' },
     // All contenders in this one process, as before they had one each (to see what sharing costs).
     'in-process': { type: 'boolean', default: false },
-    // Each drain in a process of its own, started just before it and stopped after it (see freshEachRound).
+    // Each drain in a process of its own, started just before it and stopped after it (childPerRun).
     fresh: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -180,27 +180,6 @@ function isolated(contender: Contender, topic: string): Promise<ChildContender> 
   ]);
 }
 
-/**
- * `--fresh`: each drain of `contender` in a child process started just before it, which drains at
- * once and is stopped (and has exited) before the next contender starts. With the default children,
- * which live for all rounds, each child keeps the GC regime it lands in during its first drain, and
- * which regime that is follows its place in the first round (README, *Each contender in a process
- * of its own*): here every contender has the same history before every drain.
- */
-function freshEachRound(contender: Contender, topic: string): Contender {
-  return {
-    ...contender,
-    run: async (round) => {
-      const child = await isolated(contender, topic);
-      try {
-        return await child.run(round);
-      } finally {
-        await child.stop();
-      }
-    },
-  };
-}
-
 /** The child side of {@link isolated}. */
 async function contenderChild(name: string, topic: string): Promise<number> {
   const contender = allContenders(config(topic, `bench-${run}`), topic).find((c) => c.name === name);
@@ -237,7 +216,11 @@ async function main(): Promise<number> {
         .join(' ');
     const wanted = allContenders(cfg, topic).filter((c) => CONTENDERS.has(c.sluice ? 'sluice' : 'bare'));
     if (!args['in-process'] && !args.fresh) children = await Promise.all(wanted.map((c) => isolated(c, topic)));
-    const contenders: Contender[] = args['in-process'] ? wanted : args.fresh ? wanted.map((c) => freshEachRound(c, topic)) : children;
+    const contenders: Contender[] = args['in-process']
+      ? wanted
+      : args.fresh
+        ? wanted.map((c) => childPerRun(c, () => isolated(c, topic)))
+        : children;
     say(
       args['in-process']
         ? 'contenders: all in this process (--in-process)'

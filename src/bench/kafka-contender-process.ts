@@ -5,7 +5,8 @@
  * all of them at once: after Sluice had run on kafkajs, the bare kafkajs reader spent 3.1 µs of
  * CPU an event where its first round, before any Sluice, spent 1.97 (same backlog, same machine),
  * and which contender paid for the other's garbage depended on the order. Alone, each is
- * measured as it runs in production, in a process that lives for all rounds.
+ * measured as it runs in production, in a process that lives for all rounds, or (`--fresh`,
+ * {@link childPerRun}) in a process started for each drain.
  */
 import { fork } from 'node:child_process';
 import { errorMessage } from '../errors.ts';
@@ -48,6 +49,27 @@ export async function contenderInChild(contender: Contender, module: string, arg
 
 /** A contender served by a child process; `stop` lets the child go and resolves once it has exited. */
 export type ChildContender = Contender & { stop(): Promise<void> };
+
+/**
+ * `--fresh`: each drain of `contender` in a child `start` makes just before it, which drains at
+ * once and has exited before the next contender starts. Children that live for all rounds keep
+ * the GC regime they land in during their first drain, and which one that is follows their place
+ * in the first round (README, *Each contender in a process of its own*): here every contender has
+ * the same history before every drain.
+ */
+export function childPerRun(contender: Contender, start: () => Promise<ChildContender>): Contender {
+  return {
+    ...contender,
+    run: async (round) => {
+      const child = await start();
+      try {
+        return await child.run(round);
+      } finally {
+        await child.stop();
+      }
+    },
+  };
+}
 
 /** The child's side: drains when told, with the garbage of the last drain collected first; returns once the parent lets go. */
 export async function serveContender(contender: Contender): Promise<void> {
